@@ -1,0 +1,171 @@
+//! `kslint check`: find kickstart files, analyse them, report, and choose
+//! the exit status.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use super::exit;
+use super::report::{self, Color};
+use crate::analysis::{self, Analysis, CheckOptions};
+use crate::diagnostic::Severity;
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Kickstart files or directories to search for them (default: `.`).
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    format: OutputFormat,
+    /// Syntax version to check against (RHEL7, RHEL9, F40, …).
+    #[arg(long, value_name = "VERSION")]
+    syntax: Option<String>,
+    /// Root of the install media tree the kickstart is used with.
+    #[arg(long, value_name = "DIR")]
+    media: Option<PathBuf>,
+    /// Exit with status 1 on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// When to colour the human report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+pub fn run(args: &CheckArgs) -> u8 {
+    let options = CheckOptions {
+        syntax: args.syntax.clone(),
+        media: args.media.clone(),
+    };
+    let roots = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let mut files = Vec::new();
+    for root in &roots {
+        if let Err(message) = collect_kickstarts(root, &mut files) {
+            eprintln!("error: {message}");
+            return exit::FAILURE;
+        }
+    }
+    let mut analyses = Vec::with_capacity(files.len());
+    for path in &files {
+        match analysis::analyze_path(path, &options) {
+            Ok(analysis) => analyses.push(analysis),
+            Err(error) => {
+                eprintln!("error: cannot read {}: {error}", path.display());
+                return exit::FAILURE;
+            }
+        }
+    }
+    let written = match args.format {
+        OutputFormat::Human => {
+            let color = match args.color {
+                ColorChoice::Always => Color::Always,
+                ColorChoice::Never => Color::Never,
+                ColorChoice::Auto if std::io::stdout().is_terminal() => Color::Always,
+                ColorChoice::Auto => Color::Never,
+            };
+            report::human(&analyses, color)
+        }
+        OutputFormat::Json => report::json(&analyses),
+    };
+    if let Err(error) = written {
+        if error.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the report: {error}");
+            return exit::FAILURE;
+        }
+    }
+    exit_status(&analyses, args.deny_warnings)
+}
+
+fn exit_status(analyses: &[Analysis], deny_warnings: bool) -> u8 {
+    let threshold = if deny_warnings {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    let failing = analyses
+        .iter()
+        .flat_map(|analysis| &analysis.diagnostics)
+        .any(|diagnostic| diagnostic.severity >= threshold);
+    if failing {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    }
+}
+
+/// Adds `path` if it is a file, or every kickstart below it if it is a
+/// directory (sorted, so reports are stable).
+fn collect_kickstarts(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+    let metadata = std::fs::metadata(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    if !metadata.is_dir() {
+        files.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut found = Vec::new();
+    walk(path, &mut found).map_err(|error| format!("cannot list {}: {error}", path.display()))?;
+    found.sort();
+    files.extend(found);
+    Ok(())
+}
+
+/// Directories that hold media payload, never kickstarts; skipping them keeps
+/// `kslint check .` fast on a full DVD tree.
+const SKIPPED_DIRS: &[&str] = &[
+    "Packages",
+    "repodata",
+    "LiveOS",
+    "images",
+    "target",
+    "node_modules",
+];
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let file_type = entry.file_type()?;
+        if file_type.is_dir() {
+            if !SKIPPED_DIRS.contains(&name.as_ref()) {
+                walk(&path, found)?;
+            }
+        } else if is_kickstart_candidate(&name, &path) {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn is_kickstart_candidate(name: &str, path: &Path) -> bool {
+    if name.ends_with(".ks") || name == "ks.cfg" || name == "anaconda-ks.cfg" {
+        return true;
+    }
+    if !name.ends_with(".cfg") {
+        return false;
+    }
+    std::fs::read(path)
+        .map(|bytes| analysis::looks_like_kickstart(name, &String::from_utf8_lossy(&bytes)))
+        .unwrap_or(false)
+}

@@ -1,0 +1,119 @@
+//! The `kslint` command line: a thin shell over [`crate::analysis`].
+
+mod check;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::rules;
+
+/// Exit statuses CI can rely on.
+pub mod exit {
+    /// No error-severity diagnostic (and no warning under `--deny-warnings`).
+    pub const CLEAN: u8 = 0;
+    /// At least one diagnostic that fails the check.
+    pub const FINDINGS: u8 = 1;
+    /// Usage or I/O error: the check could not run.
+    pub const FAILURE: u8 = 2;
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kslint",
+    version,
+    about = "Check kickstart files and the install media they drive",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Lint kickstart files (directories: every kickstart below them).
+    Check(check::CheckArgs),
+    /// Print the explanation of a rule.
+    Explain {
+        /// Rule code (KS0001) or name (unclosed-section).
+        rule: String,
+    },
+    /// List all rules.
+    Rules {
+        #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Human,
+    Json,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            let code = if error.use_stderr() {
+                exit::FAILURE
+            } else {
+                exit::CLEAN
+            };
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Explain { rule } => explain(&rule),
+        Command::Rules { format } => list_rules(format),
+    };
+    ExitCode::from(code)
+}
+
+fn explain(code_or_name: &str) -> u8 {
+    match rules::find(code_or_name) {
+        Some(rule) => {
+            println!("{}", rule.explanation.trim_end());
+            exit::CLEAN
+        }
+        None => {
+            eprintln!("error: no rule named `{code_or_name}`; `kslint rules` lists them all");
+            exit::FAILURE
+        }
+    }
+}
+
+fn list_rules(format: ListFormat) -> u8 {
+    match format {
+        ListFormat::Human => {
+            for rule in rules::REGISTRY {
+                println!(
+                    "{:<7} {:<8} {:<28} {}",
+                    rule.code,
+                    rule.default_severity.as_str(),
+                    rule.name,
+                    rule.summary
+                );
+            }
+        }
+        ListFormat::Json => {
+            let list: Vec<_> = rules::REGISTRY
+                .iter()
+                .map(|rule| {
+                    serde_json::json!({
+                        "code": rule.code,
+                        "name": rule.name,
+                        "severity": rule.default_severity.as_str(),
+                        "summary": rule.summary,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::json!({ "version": 1, "rules": list }));
+        }
+    }
+    exit::CLEAN
+}

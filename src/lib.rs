@@ -1,0 +1,13 @@
+//! kslint: a linter, language server and ISO mastering engine for kickstart-driven
+//! Red Hat–family install media.
+//!
+//! Data flows one way: text → tree ([`syntax`]) → model ([`syntax::model`]) →
+//! checks ([`rules`]) → [`diagnostic::Diagnostic`]s → the CLI ([`cli`]) or the
+//! language server. Nothing below the CLI knows about terminals or LSP types.
+
+pub mod analysis;
+pub mod cli;
+pub mod diagnostic;
+pub mod rules;
+pub mod source;
+pub mod syntax;

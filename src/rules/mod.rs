@@ -1,0 +1,208 @@
+//! The rule registry and the checks that produce diagnostics.
+//!
+//! Every rule has a stable code (`KS0001`), a kebab-case name, a default
+//! severity, a one-line summary and an explanation (what, why it breaks an
+//! install, example, fix) kept in `docs/rules/<CODE>.md`. Codes are grouped by
+//! their second digit: `KS0xxx` syntax, `KS1xxx` commands and options,
+//! `KS2xxx` packages and media, `KS3xxx` scripts, `KS4xxx` boot configuration.
+
+mod syntax;
+
+use crate::analysis::CheckOptions;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::{FileId, SourceFile};
+use crate::syntax::model::Document;
+
+/// A rule's identity and documentation.
+#[derive(Debug)]
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub default_severity: Severity,
+    pub summary: &'static str,
+    /// Markdown: what the rule finds, why it breaks an install, an example, the fix.
+    pub explanation: &'static str,
+}
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+    }
+}
+
+impl Eq for Rule {}
+
+/// Declares a rule whose explanation lives in `docs/rules/<code>.md`.
+macro_rules! declare_rule {
+    ($ident:ident, $code:literal, $name:literal, $severity:ident, $summary:literal) => {
+        pub static $ident: $crate::rules::Rule = $crate::rules::Rule {
+            code: $code,
+            name: $name,
+            default_severity: $crate::diagnostic::Severity::$severity,
+            summary: $summary,
+            explanation: include_str!(concat!("../../docs/rules/", $code, ".md")),
+        };
+    };
+}
+pub(crate) use declare_rule;
+
+/// Every rule kslint knows, in code order.
+pub static REGISTRY: &[&Rule] = &[
+    &syntax::UNCLOSED_SECTION,
+    &syntax::UNKNOWN_SECTION,
+    &syntax::UNBALANCED_QUOTE,
+    &syntax::INVALID_UTF8,
+    &syntax::BYTE_ORDER_MARK,
+    &syntax::CRLF_LINE_ENDINGS,
+    &syntax::STRAY_END,
+    &syntax::STRAY_TEXT,
+    &syntax::EMPTY_FILE,
+    &syntax::LINE_CONTINUATION,
+    &syntax::INCLUDE_WITHOUT_PATH,
+];
+
+/// Finds a rule by code (`KS0001`, case-insensitive) or name (`unclosed-section`).
+pub fn find(code_or_name: &str) -> Option<&'static Rule> {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|rule| rule.code.eq_ignore_ascii_case(code_or_name) || rule.name == code_or_name)
+}
+
+/// What a check sees of one kickstart file.
+pub struct Context<'a> {
+    pub file_id: FileId,
+    pub file: &'a SourceFile,
+    pub document: &'a Document,
+    pub options: &'a CheckOptions,
+}
+
+impl Context<'_> {
+    pub fn text(&self) -> &str {
+        &self.file.text
+    }
+}
+
+type Check = fn(&Context, &mut Vec<Diagnostic>);
+
+/// The checks run on every kickstart file, in order.
+const CHECKS: &[Check] = &[syntax::check];
+
+/// Runs every check on one file.
+pub fn run(context: &Context) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for check in CHECKS {
+        check(context, &mut diagnostics);
+    }
+    diagnostics
+}
+
+/// Did-you-mean: the candidate closest to `word` by edit distance, if it is
+/// close enough to be a plausible typo.
+pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(word, candidate), candidate))
+        .filter(|&(distance, _)| distance <= limit)
+        .min_by_key(|&(distance, candidate)| (distance, candidate.len()))
+        .map(|(_, candidate)| candidate)
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent swaps).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut table = vec![0usize; (a.len() + 1) * width];
+    for (i, cell) in table.iter_mut().step_by(width).enumerate() {
+        *cell = i;
+    }
+    for (j, cell) in table.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (table[(i - 1) * width + j] + 1)
+                .min(table[i * width + j - 1] + 1)
+                .min(table[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(table[(i - 2) * width + j - 2] + 1);
+            }
+            table[i * width + j] = best;
+        }
+    }
+    table[a.len() * width + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_well_formed() {
+        let mut codes = std::collections::HashSet::new();
+        let mut names = std::collections::HashSet::new();
+        for rule in REGISTRY {
+            assert!(codes.insert(rule.code), "duplicate code {}", rule.code);
+            assert!(names.insert(rule.name), "duplicate name {}", rule.name);
+            assert!(
+                rule.code.len() == 6
+                    && rule.code.starts_with("KS")
+                    && rule.code[2..].bytes().all(|b| b.is_ascii_digit()),
+                "bad code {}",
+                rule.code
+            );
+            assert!(
+                rule.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "name {} is not kebab-case",
+                rule.name
+            );
+        }
+        let mut sorted: Vec<_> = REGISTRY.iter().map(|rule| rule.code).collect();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            REGISTRY.iter().map(|rule| rule.code).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn every_explanation_has_the_four_parts() {
+        for rule in REGISTRY {
+            let text = rule.explanation;
+            assert!(
+                text.starts_with(&format!("# {} {}", rule.code, rule.name)),
+                "{}: explanation must start with '# CODE name'",
+                rule.code
+            );
+            let severity_line = format!("Severity: {}", rule.default_severity.as_str());
+            assert!(
+                text.contains(&severity_line),
+                "{}: doc says another severity",
+                rule.code
+            );
+            for heading in ["## What it does", "## Why", "## Example", "## Fix"] {
+                assert!(text.contains(heading), "{} lacks {heading}", rule.code);
+            }
+        }
+    }
+
+    #[test]
+    fn finds_rules_by_code_or_name() {
+        assert_eq!(find("ks0001").map(|r| r.name), Some("unclosed-section"));
+        assert_eq!(find("unknown-section").map(|r| r.code), Some("KS0002"));
+        assert!(find("KS9999").is_none());
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let sections = ["%packages", "%post", "%pre", "%pre-install"];
+        assert_eq!(suggest("%pakages", sections), Some("%packages"));
+        assert_eq!(suggest("%psot", sections), Some("%post"));
+        assert_eq!(suggest("%frobnicate", sections), None);
+    }
+}

@@ -1,0 +1,155 @@
+//! End to end through the built binary: real files in, the exact rendered
+//! report, JSON and exit status out.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn kslint(dir: &str, args: &[&str]) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Command::new(env!("CARGO_BIN_EXE_kslint"))
+        .args(args)
+        .current_dir(root.join(dir))
+        .output()
+        .expect("run kslint")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("kslint prints UTF-8")
+}
+
+const SYNTAX: &str = "tests/fixtures/syntax";
+
+/// Each fixture's human report and exit status, as a user sees them.
+#[test]
+fn human_reports() {
+    let cases = [
+        ("clean.ks", 0),
+        ("unclosed.ks", 1),
+        ("unknown-section.ks", 1),
+        ("quotes.ks", 1),
+        ("stray.ks", 1),
+        ("encoding.ks", 1),
+        ("empty.ks", 1),
+        ("no-final-newline.ks", 0),
+    ];
+    for (file, status) in cases {
+        let output = kslint(SYNTAX, &["check", "--color", "never", file]);
+        assert_eq!(output.status.code(), Some(status), "exit status for {file}");
+        insta::assert_snapshot!(format!("human-{file}"), stdout(&output));
+    }
+}
+
+#[test]
+fn json_reports() {
+    for file in ["unclosed.ks", "quotes.ks", "encoding.ks"] {
+        let output = kslint(SYNTAX, &["check", "--format", "json", file]);
+        let value: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("check --format json prints JSON");
+        assert_eq!(value["version"], 1);
+        insta::assert_snapshot!(
+            format!("json-{file}"),
+            serde_json::to_string_pretty(&value).unwrap()
+        );
+    }
+}
+
+#[test]
+fn json_positions_are_one_based_characters() {
+    let output = kslint(SYNTAX, &["check", "--format", "json", "unclosed.ks"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let first = &value["diagnostics"][0];
+    assert_eq!(first["code"], "KS0001");
+    assert_eq!(first["name"], "unclosed-section");
+    assert_eq!(first["start"], serde_json::json!({"line": 3, "column": 1}));
+    assert_eq!(first["end"], serde_json::json!({"line": 3, "column": 10}));
+    assert_eq!(first["related"][0]["start"]["line"], 7);
+    assert_eq!(first["fix"]["applicability"], "safe");
+}
+
+#[test]
+fn deny_warnings_turns_warnings_into_failure() {
+    let dir = tempdir();
+    std::fs::write(dir.join("crlf.ks"), "lang en_US.UTF-8\r\nkeyboard us\r\n").unwrap();
+    let path = dir.join("crlf.ks");
+    let path = path.to_str().unwrap();
+    let plain = kslint(".", &["check", path]);
+    assert_eq!(plain.status.code(), Some(0), "{}", stdout(&plain));
+    let strict = kslint(".", &["check", "--deny-warnings", path]);
+    assert_eq!(strict.status.code(), Some(1));
+}
+
+#[test]
+fn directories_are_searched_for_kickstarts() {
+    let output = kslint(".", &["check", "--format", "json", "examples"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.join("isolinux/ks")).unwrap();
+    std::fs::write(dir.join("isolinux/isolinux.cfg"), "default linux\n%post\n").unwrap();
+    std::fs::write(dir.join("isolinux/ks/ks.cfg"), "%post\necho\n").unwrap();
+    std::fs::write(
+        dir.join("isolinux/node.cfg"),
+        "rootpw x\nlang C\n%pakages\n",
+    )
+    .unwrap();
+    let output = kslint(".", &["check", "--format", "json", dir.to_str().unwrap()]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut paths: Vec<String> = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            d["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    paths.dedup();
+    assert_eq!(paths, ["ks.cfg", "node.cfg"]);
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let missing = kslint(".", &["check", "does/not/exist.ks"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("does/not/exist.ks"), "{stderr}");
+    assert_eq!(
+        kslint(".", &["check", "--format", "xml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(kslint(".", &["explain", "KS9999"]).status.code(), Some(2));
+}
+
+#[test]
+fn explain_and_rules() {
+    let output = kslint(".", &["explain", "unclosed-section"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.starts_with("# KS0001 unclosed-section"), "{text}");
+    assert_eq!(stdout(&kslint(".", &["explain", "ks0001"])), text);
+
+    let output = kslint(".", &["rules", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let codes: Vec<&str> = value["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"KS0001") && codes.contains(&"KS0011"),
+        "{codes:?}"
+    );
+    insta::assert_snapshot!("rules-human", stdout(&kslint(".", &["rules"])));
+}
+
+fn tempdir() -> std::path::PathBuf {
+    // Kept for the test's lifetime by leaking the guard; the OS temp cleaner
+    // removes it later. Tests stay independent of each other.
+    let dir = tempfile::tempdir().expect("create a temp dir");
+    dir.keep()
+}

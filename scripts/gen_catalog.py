@@ -20,14 +20,17 @@ own declaration order, and nothing depends on hashing or the clock.
 """
 
 import argparse
+import itertools
 import os
+import re
 import sys
+import types
 import warnings
 
 import pykickstart
 from pykickstart import options as ksoptions
 from pykickstart.base import DeprecatedCommand, RemovedCommand
-from pykickstart.errors import KickstartDeprecationWarning
+from pykickstart.errors import KickstartDeprecationWarning, KickstartError
 from pykickstart.parser import KickstartParser
 from pykickstart.sections import (
     CertificateSection,
@@ -255,6 +258,146 @@ def describe_parser(parser, owner):
 
 
 # --------------------------------------------------------------------------
+# Mutually exclusive options
+#
+# Candidate pairs are option names that occur together in one string
+# constant of the command's parse() (or the section's handleHeader()) along
+# the class hierarchy -- that is where pykickstart keeps its custom checks.
+# A candidate is kept only if pykickstart itself confirms it: the command
+# line with either option alone parses, the one with both options fails.
+# Value-dependent checks (`--fstype` only conflicting with `--type=btrfs`)
+# and pairs whose lone options already fail are therefore left out.
+# --------------------------------------------------------------------------
+
+OPTION_RE = re.compile(r"--[A-Za-z0-9][A-Za-z0-9-]*")
+
+
+def _string_consts(code):
+    for c in code.co_consts:
+        if isinstance(c, str):
+            yield c
+        elif isinstance(c, types.CodeType):
+            yield from _string_consts(c)
+
+
+def candidate_pairs(cls, method, options):
+    primary = {}
+    for o in options:
+        if o["removed_in"] is None:
+            for n in o["names"]:
+                primary[n] = o["names"][0]
+    pairs = set()
+    for klass in cls.__mro__:
+        func = klass.__dict__.get(method)
+        if func is None or not hasattr(func, "__code__"):
+            continue
+        for text in _string_consts(func.__code__):
+            found = []
+            for n in OPTION_RE.findall(text):
+                if n in primary and primary[n] not in found:
+                    found.append(primary[n])
+            for a, b in itertools.combinations(found, 2):
+                pairs.add(tuple(sorted((a, b))))
+    return sorted(pairs)
+
+
+SAMPLE_VALUES = {
+    "ValueKind::Int": "1",
+    "ValueKind::Bool": "yes",
+    "ValueKind::MountPoint": "/srv",
+}
+
+
+def sample_value(kind):
+    if kind in SAMPLE_VALUES:
+        return SAMPLE_VALUES[kind]
+    m = re.match(r'ValueKind::Choice(?:IgnoreCase)?\(&\["([^"]*)"', kind)
+    if m:
+        return m.group(1)
+    return "x"
+
+
+def option_words(opt):
+    words = [opt["names"][0]]
+    if opt["nargs"] not in ("Zero", "Optional"):
+        words.append(sample_value(opt["value"]))
+    return words
+
+
+def base_variants(options, positionals):
+    """Minimal command lines: required options with sample values, plus one
+    sample word for each positional -- once with and once without the
+    positionals argparse does not insist on (`*`, `?`)."""
+    required = []
+    for o in options:
+        if o["required"] and o["removed_in"] is None:
+            required += option_words(o)
+    variants = []
+    for with_optional in (True, False):
+        words = []
+        for p in positionals:
+            if p["required"] or (with_optional and p["nargs"] != "Optional"):
+                words.append(sample_value(p["value"]))
+        if words + required not in variants:
+            variants.append(words + required)
+    return variants
+
+
+def confirmed_exclusive(pairs, options, positionals, run):
+    if not pairs:
+        return []
+    by_name = {o["names"][0]: o for o in options if o["removed_in"] is None}
+    cache = {}
+
+    def ok(base, extra):
+        key = (tuple(base), tuple(extra))
+        if key not in cache:
+            cache[key] = run(list(extra) + base)
+        return cache[key]
+
+    out = []
+    for a, b in pairs:
+        wa, wb = option_words(by_name[a]), option_words(by_name[b])
+        for base in base_variants(options, positionals):
+            if ok(base, wa) is True and ok(base, wb) is True and ok(base, wa + wb) is False:
+                out.append([a, b])
+                break
+    return out
+
+
+def _quiet_call(func):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            func()
+            return True
+        except KickstartError:
+            return False
+        except Exception:  # noqa: BLE001 - unknown outcome, do not record
+            return None
+
+
+def command_runner(handler, cls, name):
+    def run(words):
+        cmd = cls()
+        cmd.handler = handler
+        cmd.currentCmd = name
+        cmd.lineno = 1
+        return _quiet_call(lambda: cmd.parse(words))
+
+    return run
+
+
+def section_runner(ver, name):
+    def run(words):
+        handler = makeVersion(ver)
+        sec = KickstartParser(handler)._sections[name]
+        return _quiet_call(lambda: sec.handleHeader(1, [name] + words))
+
+    return run
+
+
+# --------------------------------------------------------------------------
 # Commands
 # --------------------------------------------------------------------------
 
@@ -276,7 +419,7 @@ def is_multi_use(cmd):
         return False
 
 
-def describe_command(cmd, names):
+def describe_command(cmd, names, name):
     cls = type(cmd)
     status = command_status(cls)
     parser = cmd._getParser()
@@ -289,6 +432,14 @@ def describe_command(cmd, names):
         options, positionals = [], []
     else:
         options, positionals = describe_parser(parser, cmd)
+    exclusive = []
+    if status == "Active":
+        exclusive = confirmed_exclusive(
+            candidate_pairs(cls, "parse", options),
+            options,
+            positionals,
+            command_runner(cmd.handler, cls, name),
+        )
     return {
         "class": cls.__name__,
         "name": primary,
@@ -298,6 +449,7 @@ def describe_command(cmd, names):
         "options": options,
         "positionals": positionals,
         "conflicts": list(getattr(cls, "conflictingCommands", []) or []),
+        "exclusive": exclusive,
     }
 
 
@@ -341,16 +493,24 @@ def section_status(ver, name, kind):
 
 def describe_section(ver, name, sec):
     kind = section_kind(sec)
+    exclusive = []
     if kind == "Null":
         options = []
     else:
         options, positionals = describe_parser(sec._getParser(), sec)
         assert not positionals, "section %s has positionals" % name
+        exclusive = confirmed_exclusive(
+            candidate_pairs(type(sec), "handleHeader", options),
+            options,
+            [],
+            section_runner(ver, name),
+        )
     return {
         "name": name,
         "kind": kind,
         "status": section_status(ver, name, kind),
         "options": options,
+        "exclusive": exclusive,
     }
 
 
@@ -381,6 +541,7 @@ def collect():
     spec_index = {}
     specs = []
     version_cmds = {}
+    by_class = {}
     for _, ver in VERSIONS:
         h = handlers[ver]
         table = []
@@ -388,7 +549,12 @@ def collect():
             cmd = h.commands[name]
             if cmd is None:
                 continue
-            spec = describe_command(cmd, class_names[type(cmd).__name__])
+            cname = type(cmd).__name__
+            if cname not in by_class:
+                # the first (oldest) version and alphabetically first name
+                # using the class describe it
+                by_class[cname] = describe_command(cmd, class_names[cname], name)
+            spec = by_class[cname]
             key = freeze(spec)
             if key not in spec_index:
                 spec_index[key] = len(specs)
@@ -435,6 +601,10 @@ def rust_str(s):
 
 def rust_str_slice(items):
     return "&[" + ", ".join(rust_str(s) for s in items) + "]"
+
+
+def rust_pairs(pairs):
+    return "&[" + ", ".join("(%s, %s)" % (rust_str(a), rust_str(b)) for a, b in pairs) + "]"
 
 
 def rust_version(name):
@@ -496,6 +666,7 @@ def emit(specs, version_cmds, sections, version_secs):
             "        options: %s,\n"
             "        positionals: &[%s],\n"
             "        conflicts: %s,\n"
+            "        exclusive: %s,\n"
             "    },\n"
             % (
                 rust_str(s["class"]),
@@ -506,13 +677,15 @@ def emit(specs, version_cmds, sections, version_secs):
                 pool.refs(s["options"]),
                 pos,
                 rust_str_slice(s["conflicts"]),
+                rust_pairs(s["exclusive"]),
             )
         )
     section_lits = []
     for s in sections:
         section_lits.append(
-            "    SectionSpec { name: %s, kind: SectionKind::%s, status: CommandStatus::%s, options: %s },\n"
-            % (rust_str(s["name"]), s["kind"], s["status"], pool.refs(s["options"]))
+            "    SectionSpec { name: %s, kind: SectionKind::%s, status: CommandStatus::%s, options: %s, exclusive: %s },\n"
+            % (rust_str(s["name"]), s["kind"], s["status"], pool.refs(s["options"]),
+               rust_pairs(s["exclusive"]))
         )
 
     out = []

@@ -4,8 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::rules::{self, Context};
+use crate::includes;
+use crate::suppress;
 use crate::source::{FileId, SourceFile, SourceMap};
 use crate::syntax::{self, model::Document};
 
@@ -16,14 +19,18 @@ pub struct CheckOptions {
     pub syntax: Option<String>,
     /// Root of the install media tree, when given explicitly.
     pub media: Option<PathBuf>,
+    /// Settings from `kslint.toml` (defaults when there is none).
+    pub config: Config,
 }
 
-/// The result of analysing one kickstart file.
+/// The result of analysing one kickstart file and the files it includes.
 #[derive(Debug)]
 pub struct Analysis {
     pub sources: SourceMap,
     pub main: FileId,
     pub document: Document,
+    /// Files pulled in by `%include` / `%ksappend`, in the order met.
+    pub included: Vec<Document>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -33,30 +40,72 @@ impl Analysis {
             .iter()
             .any(|d| d.severity == crate::diagnostic::Severity::Error)
     }
+
+    /// The main document first, then the included ones.
+    pub fn documents(&self) -> impl Iterator<Item = &Document> {
+        std::iter::once(&self.document).chain(&self.included)
+    }
 }
 
-/// Parses and checks one kickstart file. Diagnostics come sorted by file and
-/// position.
+/// Parses and checks one kickstart file and the files it includes.
+/// Diagnostics come sorted by file and position.
 pub fn analyze(file: SourceFile, options: &CheckOptions) -> Analysis {
     let mut sources = SourceMap::default();
     let main = sources.add(file);
-    let source = sources.get(main);
-    let tree = syntax::parse(&source.text, None);
-    let document = Document::new(main, &source.text, tree);
-    let context = Context {
-        file_id: main,
-        file: source,
-        document: &document,
-        options,
-    };
-    let mut diagnostics = rules::run(&context);
+    let document = parse_document(&sources, main);
+    let mut diagnostics = Vec::new();
+    let workspace = includes::Workspace::new(sources.get(main), options);
+    let included = includes::follow(&workspace, &mut sources, &document, &mut diagnostics);
+    for (role, document) in std::iter::once((FileRole::Main, &document))
+        .chain(included.iter().map(|document| (FileRole::Included, document)))
+    {
+        let source = sources.get(document.file);
+        let context = Context {
+            file_id: document.file,
+            file: source,
+            document,
+            role,
+            options,
+        };
+        let mut found = rules::run(&context);
+        suppress::apply(document.file, source, &mut found);
+        diagnostics.append(&mut found);
+    }
+    apply_rule_settings(&options.config, &mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Analysis {
         sources,
         main,
         document,
+        included,
         diagnostics,
     }
+}
+
+pub(crate) fn parse_document(sources: &SourceMap, file: FileId) -> Document {
+    let source = sources.get(file);
+    let tree = syntax::parse(&source.text, None);
+    Document::new(file, &source.text, tree)
+}
+
+/// Whether a file is the one being checked or was pulled in by an include.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileRole {
+    Main,
+    Included,
+}
+
+/// Drops diagnostics of rules turned off in `[rules]` and applies the
+/// severities configured there.
+fn apply_rule_settings(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.retain_mut(|diagnostic| match config.rule_setting(diagnostic.rule) {
+        None => true,
+        Some(None) => false,
+        Some(Some(severity)) => {
+            diagnostic.severity = severity;
+            true
+        }
+    });
 }
 
 /// Reads and analyses a kickstart file from disk.

@@ -7,7 +7,10 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
+pub mod includes;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 pub mod syntax;

@@ -153,3 +153,37 @@ fn tempdir() -> std::path::PathBuf {
     let dir = tempfile::tempdir().expect("create a temp dir");
     dir.keep()
 }
+
+#[test]
+fn kslint_toml_sets_rule_severities_and_excludes() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    std::fs::write(dir.join("a.ks"), "lang C\r\n%end\n").unwrap();
+    std::fs::write(dir.join("templates/b.ks"), "%pakages\n").unwrap();
+    std::fs::write(
+        dir.join("kslint.toml"),
+        "exclude = [\"templates/**\"]\n[rules]\nstray-end = \"off\"\nKS0006 = \"error\"\n",
+    )
+    .unwrap();
+    let output = kslint(".", &["check", "--format", "json", dir.to_str().unwrap()]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found: Vec<(&str, &str)> = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["severity"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, [("KS0006", "error")]);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn a_broken_kslint_toml_is_a_usage_error_with_its_position() {
+    let dir = tempdir();
+    std::fs::write(dir.join("a.ks"), "lang C\n").unwrap();
+    std::fs::write(dir.join("kslint.toml"), "[rules]\nKS0001 = \"loud\"\n").unwrap();
+    let output = kslint(".", &["check", dir.join("a.ks").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("kslint.toml:2:1:"), "{stderr}");
+}

@@ -583,6 +583,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[PositionalSpec { metavar: "[options]", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_AutoPart",
@@ -593,6 +594,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_AutoStep",
@@ -603,6 +605,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O0],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Bootloader",
@@ -613,6 +616,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O2, O3, O4, O5, O6, O7, O8, O9, O10],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Cdrom",
@@ -623,6 +627,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_ClearPart",
@@ -633,6 +638,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O11, O12, O13, O14, O15],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_DisplayMode",
@@ -643,6 +649,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Device",
@@ -653,6 +660,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O16],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_DeviceProbe",
@@ -663,6 +671,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_DriverDisk",
@@ -673,6 +682,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O17, O18],
         positionals: &[PositionalSpec { metavar: "partition", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Firewall",
@@ -683,6 +693,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O19, O20, O21, O22, O23, O24, O25, O26, O27, O28, O29],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Firstboot",
@@ -693,6 +704,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O30, O31, O32],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Reboot",
@@ -703,6 +715,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_HardDrive",
@@ -713,6 +726,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O33, O34, O35],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_IgnoreDisk",
@@ -723,6 +737,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O36],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Upgrade",
@@ -733,6 +748,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Interactive",
@@ -743,6 +759,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Keyboard",
@@ -753,6 +770,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[PositionalSpec { metavar: "kbd", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Lang",
@@ -763,6 +781,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[PositionalSpec { metavar: "<lang>", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_LangSupport",
@@ -773,6 +792,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O37],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Lilo",
@@ -783,6 +803,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O2, O3, O4, O5, O6, O7, O8, O9, O10],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_LiloCheck",
@@ -793,6 +814,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_LogVol",
@@ -803,6 +825,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Method",
@@ -813,6 +836,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Monitor",
@@ -823,6 +847,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O48, O49, O50],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL3_Mouse",
@@ -833,6 +858,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O51, O52],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Network",
@@ -843,6 +869,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O53, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_NFS",
@@ -853,6 +880,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O66, O35],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Partition",
@@ -863,6 +891,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O69, O70, O71, O39, O40, O42, O72, O73, O74, O44, O45],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Raid",
@@ -873,6 +902,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O76, O42, O77, O46],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_RootPw",
@@ -883,6 +913,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O78],
         positionals: &[PositionalSpec { metavar: "<password>", nargs: Nargs::Optional, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_SkipX",
@@ -893,6 +924,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Timezone",
@@ -903,6 +935,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O79],
         positionals: &[PositionalSpec { metavar: "<timezone>", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Url",
@@ -913,6 +946,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O80],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Vnc",
@@ -923,6 +957,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O81, O6],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_VolGroup",
@@ -933,6 +968,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O42, O82, O46],
         positionals: &[PositionalSpec { metavar: "<name>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_XConfig",
@@ -943,6 +979,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O83, O84, O85, O48, O49, O86, O87, O88, O89, O90, O50],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_ZeroMbr",
@@ -953,6 +990,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_Mouse",
@@ -963,6 +1001,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O51, O52],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_SELinux",
@@ -973,6 +1012,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O91, O92, O93],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC3_ZFCP",
@@ -983,6 +1023,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O94, O95, O96, O97, O98],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC4_DriverDisk",
@@ -993,6 +1034,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O17, O18, O33],
         positionals: &[PositionalSpec { metavar: "partition", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[("--biospart", "--source")],
     },
     CommandSpec {
         class: "F8_IgnoreDisk",
@@ -1003,6 +1045,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O99, O100],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[("--drives", "--only-use")],
     },
     CommandSpec {
         class: "RHEL4_Network",
@@ -1013,6 +1056,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O53, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC4_Bootloader",
@@ -1023,6 +1067,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O5, O6, O7, O8, O10, O102, O103, O104],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC4_Lilo",
@@ -1033,6 +1078,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC4_LiloCheck",
@@ -1043,6 +1089,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC4_LogVol",
@@ -1053,6 +1100,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O105, O106],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC4_MediaCheck",
@@ -1063,6 +1111,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC4_Network",
@@ -1073,6 +1122,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O53, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC4_Partition",
@@ -1083,6 +1133,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O69, O70, O71, O39, O40, O42, O72, O73, O74, O44, O45, O105, O106, O107],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC4_Raid",
@@ -1093,6 +1144,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O76, O42, O77, O46, O106],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC5_LangSupport",
@@ -1103,6 +1155,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O37],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC5_Raid",
@@ -1113,6 +1166,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O76, O42, O77, O46, O106, O105],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_DmRaid",
@@ -1123,6 +1177,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O108],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_Reboot",
@@ -1133,6 +1188,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O109],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_Iscsi",
@@ -1143,6 +1199,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O110, O111, O112, O113, O6],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_IscsiName",
@@ -1153,6 +1210,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[PositionalSpec { metavar: "<iqn>", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_Logging",
@@ -1163,6 +1221,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O114, O115, O116],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_Method",
@@ -1173,6 +1232,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_Monitor",
@@ -1183,6 +1243,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O48, O49, O50, O117],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_MultiPath",
@@ -1193,6 +1254,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O75, O118],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_Network",
@@ -1203,6 +1265,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O53, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_NFS",
@@ -1213,6 +1276,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O66, O35, O121],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_Repo",
@@ -1223,6 +1287,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_Services",
@@ -1233,6 +1298,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O124, O125],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_Timezone",
@@ -1243,6 +1309,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O126],
         positionals: &[PositionalSpec { metavar: "<timezone>", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_User",
@@ -1253,6 +1320,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O127, O128, O78, O41, O6, O129, O130],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_Vnc",
@@ -1263,6 +1331,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O6, O131, O114, O115],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "FC6_XConfig",
@@ -1273,6 +1342,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O84, O85, O87, O89, O90, O132, O133, O134, O135, O136, O137, O138],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F9_AutoPart",
@@ -1283,6 +1353,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL5_Bootloader",
@@ -1293,6 +1364,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O5, O6, O7, O8, O10, O141, O102, O103, O104],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F12_DriverDisk",
@@ -1303,6 +1375,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O17, O33, O142],
         positionals: &[PositionalSpec { metavar: "partition", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[("--biospart", "--source")],
     },
     CommandSpec {
         class: "RHEL5_Key",
@@ -1313,6 +1386,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O143],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL5_LogVol",
@@ -1323,6 +1397,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O105, O106, O139, O140],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL5_Network",
@@ -1333,6 +1408,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O144, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL5_Partition",
@@ -1343,6 +1419,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O69, O70, O71, O39, O40, O42, O72, O73, O74, O44, O45, O105, O106, O107, O139, O140],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL5_Raid",
@@ -1353,6 +1430,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O145, O42, O77, O46, O106, O105, O139, O140],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F7_LangSupport",
@@ -1363,6 +1441,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F7_Mouse",
@@ -1373,6 +1452,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F7_Raid",
@@ -1383,6 +1463,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O145, O42, O77, O46, O106, O105],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F7_Updates",
@@ -1393,6 +1474,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[PositionalSpec { metavar: "[URL]", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F8_Bootloader",
@@ -1403,6 +1485,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O5, O6, O7, O8, O10, O146, O147, O102, O103, O104],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F8_Device",
@@ -1413,6 +1496,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O16],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F8_Network",
@@ -1423,6 +1507,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O53, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F8_Repo",
@@ -1433,6 +1518,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F8_RootPw",
@@ -1443,6 +1529,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O78, O152, O153],
         positionals: &[PositionalSpec { metavar: "<password>", nargs: Nargs::Optional, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F8_User",
@@ -1453,6 +1540,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O127, O128, O78, O41, O6, O129, O130, O152, O153],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F9_Firewall",
@@ -1463,6 +1551,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O19, O20, O21, O22, O23, O24, O25, O28, O29, O154, O155],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F9_LogVol",
@@ -1473,6 +1562,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O156, O157, O139, O140],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F9_Network",
@@ -1483,6 +1573,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O144, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F9_Partition",
@@ -1493,6 +1584,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O69, O70, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O156, O157, O139, O140],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F9_Raid",
@@ -1503,6 +1595,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O145, O42, O77, O46, O106, O156, O157, O139, O140],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F9_Vnc",
@@ -1513,6 +1606,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O6, O114, O115, O158],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F9_XConfig",
@@ -1523,6 +1617,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O84, O85, O87, O89, O90, O133, O138, O159, O160, O161, O162, O163],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F9_ZeroMbr",
@@ -1533,6 +1628,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F10_Firewall",
@@ -1543,6 +1639,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O19, O20, O28, O29, O164, O165, O166, O167, O168, O169, O154, O155],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F10_Iscsi",
@@ -1553,6 +1650,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O110, O111, O112, O113, O6, O170, O171],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F10_Monitor",
@@ -1563,6 +1661,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O48, O49, O50, O117],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F10_Rescue",
@@ -1573,6 +1672,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O172, O173],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[("--nomount", "--romount")],
     },
     CommandSpec {
         class: "F10_XConfig",
@@ -1583,6 +1683,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O84, O89, O174, O175, O176, O177, O138, O159, O160, O161, O162, O163],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F11_Upgrade",
@@ -1593,6 +1694,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O178],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F11_Partition",
@@ -1603,6 +1705,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O156, O157, O139, O140, O179, O180],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F11_Repo",
@@ -1613,6 +1716,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151, O181],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F12_AutoPart",
@@ -1623,6 +1727,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F12_Bootloader",
@@ -1633,6 +1738,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O7, O8, O10, O146, O147, O184, O102, O103, O104],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F12_Fcoe",
@@ -1643,6 +1749,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O185],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F12_Group",
@@ -1653,6 +1760,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O186],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F12_LogVol",
@@ -1663,6 +1771,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O156, O157, O139, O140, O182, O183],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F12_Partition",
@@ -1673,6 +1782,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O156, O157, O139, O140, O179, O180, O182, O183],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F12_Raid",
@@ -1683,6 +1793,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O145, O42, O77, O46, O106, O156, O157, O139, O140, O182, O183],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F12_User",
@@ -1693,6 +1804,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O127, O128, O78, O41, O6, O129, O130, O152, O153, O187],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F12_ZFCP",
@@ -1703,6 +1815,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O94, O95, O96, O188, O189],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F13_Fcoe",
@@ -1713,6 +1826,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O185, O190],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F13_Method",
@@ -1723,6 +1837,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F13_Raid",
@@ -1733,6 +1848,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O156, O157, O139, O140, O182, O183],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F13_Repo",
@@ -1743,6 +1859,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151, O181, O192],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F13_SshPw",
@@ -1753,6 +1870,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O193, O78, O153, O152],
         positionals: &[PositionalSpec { metavar: "<password>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F13_Url",
@@ -1763,6 +1881,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O80, O192],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL6_AutoPart",
@@ -1773,6 +1892,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O194],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL6_Bootloader",
@@ -1783,6 +1903,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O8, O10, O146, O147, O184, O78, O195, O102, O103, O104],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL6_IgnoreDisk",
@@ -1793,6 +1914,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O99, O100, O196],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[("--drives", "--interactive"), ("--drives", "--only-use"), ("--interactive", "--only-use")],
     },
     CommandSpec {
         class: "RHEL6_Iscsi",
@@ -1803,6 +1925,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O110, O111, O112, O113, O6, O170, O171, O197],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL6_LogVol",
@@ -1813,6 +1936,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O156, O157, O139, O140, O182, O183, O194, O198, O199, O200, O201, O202, O203, O204],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL6_Method",
@@ -1823,6 +1947,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL6_Network",
@@ -1833,6 +1958,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O208, O209, O210],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL6_Partition",
@@ -1843,6 +1969,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O156, O157, O139, O140, O179, O180, O182, O183, O194, O198],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL6_Raid",
@@ -1853,6 +1980,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O156, O157, O139, O140, O182, O183, O194],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL6_Repo",
@@ -1863,6 +1991,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151, O181, O192, O211],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL6_UnsupportedHardware",
@@ -1873,6 +2002,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL6_Url",
@@ -1883,6 +2013,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O80, O192, O211],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F16_VolGroup",
@@ -1893,6 +2024,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O42, O82, O46, O212, O213],
         positionals: &[PositionalSpec { metavar: "<name>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F14_Bootloader",
@@ -1903,6 +2035,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O7, O8, O10, O146, O147, O102, O103, O104, O214],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F14_DriverDisk",
@@ -1913,6 +2046,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O17, O33, O215],
         positionals: &[PositionalSpec { metavar: "partition", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[("--biospart", "--source")],
     },
     CommandSpec {
         class: "F14_Firewall",
@@ -1923,6 +2057,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O19, O20, O28, O29, O164, O165, O166, O167, O168, O154, O155, O216],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F14_IgnoreDisk",
@@ -1933,6 +2068,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O99, O100, O196],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[("--drives", "--interactive"), ("--drives", "--only-use"), ("--interactive", "--only-use")],
     },
     CommandSpec {
         class: "F14_Interactive",
@@ -1943,6 +2079,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F14_LogVol",
@@ -1953,6 +2090,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O157, O139, O140, O182, O183, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F14_Method",
@@ -1963,6 +2101,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F14_Partition",
@@ -1973,6 +2112,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O217, O218, O219],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F14_Raid",
@@ -1983,6 +2123,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F14_Repo",
@@ -1993,6 +2134,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151, O181, O192, O211],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F14_Url",
@@ -2003,6 +2145,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O80, O192, O211],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F14_XConfig",
@@ -2013,6 +2156,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O84, O89, O138, O159, O160, O161, O162, O163, O220, O221, O222, O223],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F14_ZFCP",
@@ -2023,6 +2167,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O94, O95, O96, O224, O225],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F15_Bootloader",
@@ -2033,6 +2178,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O8, O10, O146, O147, O78, O195, O102, O103, O104, O214],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F15_Interactive",
@@ -2043,6 +2189,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F15_LogVol",
@@ -2053,6 +2200,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O157, O139, O140, O182, O183, O107, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F15_Raid",
@@ -2063,6 +2211,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O107, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F15_Repo",
@@ -2073,6 +2222,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151, O181, O192, O211],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F16_AutoPart",
@@ -2083,6 +2233,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O226],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F16_Network",
@@ -2093,6 +2244,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F17_AutoPart",
@@ -2103,6 +2255,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O229],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F17_Bootloader",
@@ -2113,6 +2266,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O8, O10, O146, O147, O78, O195, O230, O102, O103, O104, O214],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F17_BTRFS",
@@ -2123,6 +2277,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O42, O46, O107, O231, O232, O233, O234, O235],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F17_ClearPart",
@@ -2133,6 +2288,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O11, O12, O13, O14, O15, O236],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F17_Iscsi",
@@ -2143,6 +2299,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O110, O111, O112, O113, O6, O170, O171, O197],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F17_LogVol",
@@ -2153,6 +2310,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O157, O139, O140, O182, O183, O107, O237, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F17_Partition",
@@ -2163,6 +2321,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O237, O217, O218, O219],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F18_AutoPart",
@@ -2173,6 +2332,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O229, O194],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F18_Bootloader",
@@ -2183,6 +2343,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O8, O10, O146, O147, O78, O195, O230, O238, O102, O103, O104, O214],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F18_Reboot",
@@ -2193,6 +2354,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O109],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F18_Keyboard",
@@ -2203,6 +2365,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O239, O240, O241],
         positionals: &[PositionalSpec { metavar: "kbd", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F18_LogVol",
@@ -2213,6 +2376,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O157, O139, O140, O182, O183, O107, O237, O198, O194, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F18_Method",
@@ -2223,6 +2387,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F18_Monitor",
@@ -2233,6 +2398,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F18_Network",
@@ -2243,6 +2409,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F18_Partition",
@@ -2253,6 +2420,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O237, O198, O194, O217, O218, O219],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F18_Raid",
@@ -2263,6 +2431,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O107, O194, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F18_RootPw",
@@ -2273,6 +2442,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O78, O152, O153],
         positionals: &[PositionalSpec { metavar: "<password>", nargs: Nargs::Optional, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F18_Timezone",
@@ -2283,6 +2453,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O126, O242, O243],
         positionals: &[PositionalSpec { metavar: "<timezone>", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[("--nontp", "--ntpservers")],
     },
     CommandSpec {
         class: "F18_Url",
@@ -2293,6 +2464,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O192, O211, O244, O123],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F19_Bootloader",
@@ -2303,6 +2475,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O8, O10, O146, O147, O78, O195, O230, O238, O245, O102, O103, O104, O214],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F19_Lang",
@@ -2313,6 +2486,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O246],
         positionals: &[PositionalSpec { metavar: "<lang>", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F19_Liveimg",
@@ -2323,6 +2497,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O80, O192, O211, O247],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F19_Method",
@@ -2333,6 +2508,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F19_Network",
@@ -2343,6 +2519,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227, O209, O210, O208, O248],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F19_Raid",
@@ -2353,6 +2530,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O107, O194, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F19_Realm",
@@ -2363,6 +2541,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[PositionalSpec { metavar: "[options]", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F19_User",
@@ -2373,6 +2552,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O127, O128, O78, O41, O6, O129, O130, O152, O153, O187, O186],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F20_AutoPart",
@@ -2383,6 +2563,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O249, O194],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F20_Eula",
@@ -2393,6 +2574,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O250],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F20_Firewall",
@@ -2403,6 +2585,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O19, O20, O28, O29, O164, O165, O166, O167, O168, O251, O154, O155, O216],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F20_Install",
@@ -2413,6 +2596,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O178],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F20_LogVol",
@@ -2423,6 +2607,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O157, O139, O140, O182, O183, O107, O237, O198, O194, O199, O200, O201, O202, O203, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F20_Network",
@@ -2433,6 +2618,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227, O209, O210, O208, O248, O252, O253],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F20_Partition",
@@ -2443,6 +2629,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O237, O198, O194, O217, O218, O219],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F20_Raid",
@@ -2453,6 +2640,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O107, O194, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F20_Upgrade",
@@ -2463,6 +2651,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O178],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F21_AutoPart",
@@ -2473,6 +2662,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O249, O194, O38],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F21_Bootloader",
@@ -2483,6 +2673,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O8, O10, O146, O147, O78, O195, O230, O238, O245, O254, O255, O102, O103, O104, O214],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F21_ClearPart",
@@ -2493,6 +2684,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O11, O12, O13, O14, O15, O236, O256],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F21_LogVol",
@@ -2503,6 +2695,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O157, O139, O140, O182, O183, O107, O237, O198, O194, O199, O200, O201, O202, O203, O204, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--percent", "--size")],
     },
     CommandSpec {
         class: "F21_Network",
@@ -2513,6 +2706,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227, O209, O210, O208, O248, O252, O253, O257],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F21_OSTreeSetup",
@@ -2523,6 +2717,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O258, O259, O80, O260, O261],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F21_Repo",
@@ -2533,6 +2728,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151, O181, O192, O211, O262],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F21_VolGroup",
@@ -2543,6 +2739,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O42, O46, O212, O213, O82],
         positionals: &[PositionalSpec { metavar: "<name>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_AutoPart",
@@ -2553,6 +2750,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O249, O194, O38, O263],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol", "reqpart"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_Bootloader",
@@ -2563,6 +2761,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O8, O10, O146, O147, O78, O195, O230, O238, O245, O254, O255, O102, O103, O104, O214],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_BTRFS",
@@ -2573,6 +2772,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O42, O46, O107, O231, O232, O233, O234, O235, O264],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_ClearPart",
@@ -2583,6 +2783,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O11, O13, O14, O15, O256, O12, O236, O265],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_Fcoe",
@@ -2593,6 +2794,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O185, O190, O266],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_Hmc",
@@ -2603,6 +2805,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_LogVol",
@@ -2613,6 +2816,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O157, O139, O140, O182, O183, O107, O237, O198, O194, O199, O200, O201, O202, O203, O204, O264, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--percent", "--size")],
     },
     CommandSpec {
         class: "RHEL7_Method",
@@ -2623,6 +2827,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_Network",
@@ -2633,6 +2838,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227, O209, O210, O208, O248, O252, O253, O257, O267, O268, O269, O270],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F28_Nvdimm",
@@ -2643,6 +2849,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O271, O272, O273, O274],
         positionals: &[PositionalSpec { metavar: "action", nargs: Nargs::One, value: ValueKind::Choice(&["reconfigure", "use"]), required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_OSTreeSetup",
@@ -2653,6 +2860,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O258, O259, O80, O260, O261],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_Partition",
@@ -2663,6 +2871,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O237, O198, O194, O264, O217, O218, O219],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--fsprofile", "--mkfsoptions"), ("--mkfsoptions", "--noformat")],
     },
     CommandSpec {
         class: "RHEL7_Raid",
@@ -2673,6 +2882,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O107, O194, O264, O202, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_Repo",
@@ -2683,6 +2893,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151, O181, O192, O211, O262],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_ReqPart",
@@ -2693,6 +2904,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O275],
         positionals: &[],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F26_Snapshot",
@@ -2703,6 +2915,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O276],
         positionals: &[PositionalSpec { metavar: "<originVG/originLV>", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL7_Timezone",
@@ -2713,6 +2926,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O126, O242, O243],
         positionals: &[PositionalSpec { metavar: "<timezone>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[("--nontp", "--ntpservers")],
     },
     CommandSpec {
         class: "RHEL7_VolGroup",
@@ -2723,6 +2937,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O42, O46, O212, O213, O82],
         positionals: &[PositionalSpec { metavar: "<name>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F22_Network",
@@ -2733,6 +2948,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227, O209, O210, O208, O248, O252, O253, O257, O267, O268],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F22_SshKey",
@@ -2743,6 +2959,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O193],
         positionals: &[PositionalSpec { metavar: "\"ssh key\"", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F23_AutoPart",
@@ -2753,6 +2970,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O249, O194, O38],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol", "reqpart"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F23_BTRFS",
@@ -2763,6 +2981,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O42, O46, O107, O231, O232, O233, O234, O235, O264],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F23_Reboot",
@@ -2773,6 +2992,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O109, O277],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F23_LogVol",
@@ -2783,6 +3003,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O157, O139, O140, O182, O183, O107, O237, O198, O194, O199, O200, O201, O202, O203, O204, O278, O279, O280, O264, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--percent", "--size")],
     },
     CommandSpec {
         class: "F23_Partition",
@@ -2793,6 +3014,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O67, O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O237, O198, O194, O264, O217, O218, O219],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--fsprofile", "--mkfsoptions"), ("--mkfsoptions", "--noformat")],
     },
     CommandSpec {
         class: "F23_Raid",
@@ -2803,6 +3025,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O107, O194, O264, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F23_ReqPart",
@@ -2813,6 +3036,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O275],
         positionals: &[],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F23_Timezone",
@@ -2823,6 +3047,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O126, O242, O243],
         positionals: &[PositionalSpec { metavar: "<timezone>", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[("--nontp", "--ntpservers")],
     },
     CommandSpec {
         class: "F24_Device",
@@ -2833,6 +3058,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O16],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F24_DmRaid",
@@ -2843,6 +3069,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O108],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F24_MultiPath",
@@ -2853,6 +3080,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O75, O118],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F24_Network",
@@ -2863,6 +3091,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227, O209, O210, O208, O248, O252, O253, O257, O267, O268],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F24_SshPw",
@@ -2873,6 +3102,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O193, O78, O153, O152, O281],
         positionals: &[PositionalSpec { metavar: "<password>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F24_User",
@@ -2883,6 +3113,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O128, O78, O41, O6, O129, O130, O152, O153, O187, O186, O127],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F25_ClearPart",
@@ -2893,6 +3124,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O11, O13, O14, O15, O256, O12, O236],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F25_IgnoreDisk",
@@ -2903,6 +3135,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O196, O99, O100],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[("--drives", "--interactive"), ("--drives", "--only-use"), ("--interactive", "--only-use")],
     },
     CommandSpec {
         class: "F25_Network",
@@ -2913,6 +3146,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227, O209, O210, O208, O248, O252, O253, O257, O267, O268, O269],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F25_Raid",
@@ -2923,6 +3157,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O107, O194, O264, O202, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F25_Timezone",
@@ -2933,6 +3168,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O79, O282, O242, O243],
         positionals: &[PositionalSpec { metavar: "<timezone>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[("--nontp", "--ntpservers")],
     },
     CommandSpec {
         class: "F26_AutoPart",
@@ -2943,6 +3179,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O249, O194, O38, O263, O283, O284],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol", "reqpart"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F26_DisplayMode",
@@ -2953,6 +3190,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O285],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F27_Mount",
@@ -2963,6 +3201,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O286, O287, O288],
         positionals: &[PositionalSpec { metavar: "<device>", nargs: Nargs::One, value: ValueKind::String, required: true }, PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "partition", "raid", "volgroup", "logvol", "reqpart"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F27_Network",
@@ -2973,6 +3212,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227, O209, O210, O208, O248, O252, O253, O257, O267, O268, O269, O270],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F27_Repo",
@@ -2983,6 +3223,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151, O181, O192, O211, O262, O289],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F27_Url",
@@ -2993,6 +3234,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O192, O211, O123, O244, O289],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F28_Authconfig",
@@ -3003,6 +3245,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[PositionalSpec { metavar: "[options]", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F28_Authselect",
@@ -3013,6 +3256,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[PositionalSpec { metavar: "[options]", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F28_ClearPart",
@@ -3023,6 +3267,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O11, O13, O14, O15, O256, O12, O236, O265],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F28_Fcoe",
@@ -3033,6 +3278,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O185, O190, O266],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F28_Firewall",
@@ -3043,6 +3289,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O19, O20, O28, O29, O164, O165, O166, O167, O168, O251, O290, O154, O155, O216],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F28_Hmc",
@@ -3053,6 +3300,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F28_Method",
@@ -3063,6 +3311,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL8_AutoPart",
@@ -3073,6 +3322,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O249, O194, O38, O263, O283, O284, O291, O292, O293, O294, O295],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol", "reqpart"],
+        exclusive: &[("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "RHEL8_Bootloader",
@@ -3083,6 +3333,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O10, O146, O147, O78, O195, O230, O238, O245, O254, O255, O296, O102, O103, O104, O214],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL8_BTRFS",
@@ -3093,6 +3344,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O42, O46, O107, O297, O298, O233, O234, O235, O264],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F29_DeviceProbe",
@@ -3103,6 +3355,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL8_Fcoe",
@@ -3113,6 +3366,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O185, O190, O266],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F29_IgnoreDisk",
@@ -3123,6 +3377,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O99, O100, O299],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[("--drives", "--only-use")],
     },
     CommandSpec {
         class: "F29_Install",
@@ -3133,6 +3388,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O178],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL8_LogVol",
@@ -3143,6 +3399,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O157, O139, O140, O182, O183, O107, O237, O198, O194, O199, O200, O201, O202, O203, O204, O278, O279, O280, O264, O291, O292, O293, O294, O295, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--percent", "--size")],
     },
     CommandSpec {
         class: "RHEL8_Module",
@@ -3153,6 +3410,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O300, O301],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL8_OSTreeSetup",
@@ -3163,6 +3421,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O258, O259, O80, O260, O261],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL8_Partition",
@@ -3173,6 +3432,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O237, O198, O194, O264, O302, O291, O292, O293, O294, O295, O217, O218, O219],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--fsprofile", "--mkfsoptions"), ("--mkfsoptions", "--noformat"), ("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "RHEL8_Raid",
@@ -3183,6 +3443,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O107, O194, O264, O202, O291, O292, O293, O294, O295, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL8_Repo",
@@ -3193,6 +3454,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151, O181, O192, O211, O262, O289, O303, O304, O305],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL8_RHSM",
@@ -3203,6 +3465,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O306, O307, O308, O192, O309, O310],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL8_Syspurpose",
@@ -3213,6 +3476,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O311, O312, O313, O314],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL8_Url",
@@ -3223,6 +3487,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O192, O211, O123, O244, O289, O303, O304, O305],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL8_VolGroup",
@@ -3233,6 +3498,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O42, O46, O212, O213, O82],
         positionals: &[PositionalSpec { metavar: "<name>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL8_Zipl",
@@ -3243,6 +3509,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O315, O316, O317],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F29_AutoPart",
@@ -3253,6 +3520,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O249, O194, O38, O263, O283, O284, O291, O292, O293, O294, O295],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol", "reqpart"],
+        exclusive: &[("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "F29_Bootloader",
@@ -3263,6 +3531,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O10, O146, O147, O78, O195, O230, O238, O245, O254, O255, O296, O102, O103, O104, O214],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F29_LogVol",
@@ -3273,6 +3542,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O157, O139, O140, O182, O183, O107, O237, O198, O194, O199, O200, O201, O202, O203, O204, O278, O279, O280, O264, O291, O292, O293, O294, O295, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--percent", "--size")],
     },
     CommandSpec {
         class: "F29_Module",
@@ -3283,6 +3553,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O300],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F29_Partition",
@@ -3293,6 +3564,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O237, O198, O194, O264, O302, O291, O292, O293, O294, O295, O217, O218, O219],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--fsprofile", "--mkfsoptions"), ("--mkfsoptions", "--noformat"), ("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "F29_Raid",
@@ -3303,6 +3575,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O107, O194, O264, O202, O291, O292, O293, O294, O295, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F29_Upgrade",
@@ -3313,6 +3586,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F30_Repo",
@@ -3323,6 +3597,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151, O181, O192, O211, O262, O289, O303, O304, O305],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F30_Url",
@@ -3333,6 +3608,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O192, O211, O123, O244, O289, O303, O304, O305],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F31_Module",
@@ -3343,6 +3619,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O300, O301],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F32_Timezone",
@@ -3353,6 +3630,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O79, O282, O242, O243],
         positionals: &[PositionalSpec { metavar: "<timezone>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[("--nontp", "--ntpservers")],
     },
     CommandSpec {
         class: "F32_Zipl",
@@ -3363,6 +3641,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O315, O316, O317],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F33_HardDrive",
@@ -3373,6 +3652,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O35, O318, O319],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F33_Repo",
@@ -3383,6 +3663,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151, O192, O211, O262, O289, O303, O304, O305, O320],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F33_Timesource",
@@ -3393,6 +3674,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O321, O322, O323, O324],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F33_Timezone",
@@ -3403,6 +3685,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O79, O282, O242, O243],
         positionals: &[PositionalSpec { metavar: "<timezone>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[("--nontp", "--ntpservers")],
     },
     CommandSpec {
         class: "F34_AutoStep",
@@ -3413,6 +3696,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O0],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F34_Bootloader",
@@ -3423,6 +3707,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O10, O146, O147, O78, O195, O230, O238, O245, O254, O255, O102, O103, O104, O214, O325],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F34_Device",
@@ -3433,6 +3718,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F34_DeviceProbe",
@@ -3443,6 +3729,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F34_DmRaid",
@@ -3453,6 +3740,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F34_IgnoreDisk",
@@ -3463,6 +3751,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O99, O100, O326],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[("--drives", "--only-use")],
     },
     CommandSpec {
         class: "F34_Install",
@@ -3473,6 +3762,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F34_Logging",
@@ -3483,6 +3773,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O114, O115, O327],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F34_Method",
@@ -3493,6 +3784,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F34_MultiPath",
@@ -3503,6 +3795,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F34_Partition",
@@ -3513,6 +3806,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O237, O198, O194, O264, O291, O292, O293, O294, O295, O217, O218, O219, O328],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--fsprofile", "--mkfsoptions"), ("--mkfsoptions", "--noformat"), ("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "F34_Updates",
@@ -3523,6 +3817,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[PositionalSpec { metavar: "[URL]", nargs: Nargs::One, value: ValueKind::String, required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL9_AutoPart",
@@ -3533,6 +3828,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O249, O194, O38, O263, O283, O284, O291, O292, O293, O294, O295],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol", "reqpart"],
+        exclusive: &[("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "RHEL9_Bootloader",
@@ -3543,6 +3839,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O10, O146, O147, O78, O195, O230, O238, O245, O254, O255, O102, O103, O104, O214, O325],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL9_BTRFS",
@@ -3553,6 +3850,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O42, O46, O107, O297, O298, O233, O234, O235, O264],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL9_Fcoe",
@@ -3563,6 +3861,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O185, O190, O266],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL9_LogVol",
@@ -3573,6 +3872,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O157, O139, O140, O182, O183, O107, O237, O198, O194, O199, O200, O201, O202, O203, O204, O278, O279, O280, O264, O291, O292, O293, O294, O295, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--percent", "--size")],
     },
     CommandSpec {
         class: "RHEL9_Network",
@@ -3583,6 +3883,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227, O209, O210, O208, O248, O252, O253, O257, O267, O268, O269, O270, O329, O330, O331, O332],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL9_OSTreeContainer",
@@ -3593,6 +3894,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O333, O80, O334, O259, O335],
         positionals: &[],
         conflicts: &["ostreesetup"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL9_OSTreeSetup",
@@ -3603,6 +3905,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O258, O259, O80, O260, O261],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL9_Partition",
@@ -3613,6 +3916,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O237, O198, O194, O264, O291, O292, O293, O294, O295, O217, O218, O219, O328],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--fsprofile", "--mkfsoptions"), ("--mkfsoptions", "--noformat"), ("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "RHEL9_Raid",
@@ -3623,6 +3927,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O107, O194, O264, O202, O291, O292, O293, O294, O295, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL9_RootPw",
@@ -3633,6 +3938,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O78, O152, O153, O336],
         positionals: &[PositionalSpec { metavar: "<password>", nargs: Nargs::Optional, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL9_VolGroup",
@@ -3643,6 +3949,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O42, O46, O212, O213, O82],
         positionals: &[PositionalSpec { metavar: "<name>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL9_ZFCP",
@@ -3653,6 +3960,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O94, O337, O338, O224, O225],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F35_Authconfig",
@@ -3663,6 +3971,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F37_RootPw",
@@ -3673,6 +3982,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O78, O152, O153, O336],
         positionals: &[PositionalSpec { metavar: "<password>", nargs: Nargs::Optional, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F37_ZFCP",
@@ -3683,6 +3993,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O94, O337, O338, O224, O225],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F38_AutoPart",
@@ -3693,6 +4004,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O249, O194, O38, O263, O283, O284, O291, O292, O293, O294, O295, O198],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol", "reqpart"],
+        exclusive: &[("--hibernation", "--noswap"), ("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "F38_OSTreeContainer",
@@ -3703,6 +4015,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O333, O80, O334, O259, O335],
         positionals: &[],
         conflicts: &["ostreesetup"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F38_OSTreeSetup",
@@ -3713,6 +4026,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O258, O259, O80, O260, O261],
         positionals: &[],
         conflicts: &["ostreecontainer"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F39_Bootloader",
@@ -3723,6 +4037,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O1, O4, O6, O10, O146, O147, O78, O195, O230, O238, O245, O254, O255, O339, O102, O103, O104, O214, O325],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[("--extlinux", "--sdboot")],
     },
     CommandSpec {
         class: "F39_Network",
@@ -3733,6 +4048,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227, O209, O210, O208, O248, O252, O253, O257, O267, O268, O269, O270, O329, O330, O331, O332],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F40_Autostep",
@@ -3743,6 +4059,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F40_Logging",
@@ -3753,6 +4070,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O114, O115, O340],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F40_Method",
@@ -3763,6 +4081,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F40_Nvdimm",
@@ -3773,6 +4092,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O271, O272, O273, O274],
         positionals: &[PositionalSpec { metavar: "action", nargs: Nargs::One, value: ValueKind::Choice(&["reconfigure", "use"]), required: true }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F40_Repo",
@@ -3783,6 +4103,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O122, O123, O149, O150, O151, O192, O211, O262, O289, O303, O304, O305, O341],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F40_Timezone",
@@ -3793,6 +4114,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O79, O342, O343, O344],
         positionals: &[PositionalSpec { metavar: "<timezone>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[("--nontp", "--ntpservers")],
     },
     CommandSpec {
         class: "RHEL10_AutoPart",
@@ -3803,6 +4125,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O249, O194, O38, O263, O283, O284, O291, O292, O293, O294, O295, O198],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol", "reqpart"],
+        exclusive: &[("--hibernation", "--noswap"), ("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "F43_Bootc",
@@ -3813,6 +4136,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O333, O345, O346],
         positionals: &[],
         conflicts: &["ostreesetup", "ostreecontainer"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL10_BTRFS",
@@ -3823,6 +4147,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL10_Fcoe",
@@ -3833,6 +4158,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O185, O190, O266],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL10_LogVol",
@@ -3843,6 +4169,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O38, O39, O40, O41, O42, O43, O44, O45, O46, O47, O106, O157, O139, O140, O182, O183, O107, O237, O198, O194, O199, O200, O201, O202, O203, O204, O278, O279, O280, O264, O291, O292, O293, O294, O295, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--percent", "--size")],
     },
     CommandSpec {
         class: "RHEL10_Module",
@@ -3853,6 +4180,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O300, O301],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL10_Network",
@@ -3863,6 +4191,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O205, O54, O51, O55, O56, O57, O58, O59, O60, O61, O62, O63, O64, O65, O101, O119, O120, O148, O206, O207, O227, O209, O210, O208, O248, O257, O267, O268, O269, O270, O329, O330, O331, O332, O347, O348],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL10_Nvdimm",
@@ -3873,6 +4202,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F43_OSTreeContainer",
@@ -3883,6 +4213,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O333, O80, O334, O259, O335],
         positionals: &[],
         conflicts: &["ostreesetup", "bootc"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F43_OSTreeSetup",
@@ -3893,6 +4224,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O258, O259, O80, O260, O261],
         positionals: &[],
         conflicts: &["ostreecontainer", "bootc"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL10_Partition",
@@ -3903,6 +4235,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O237, O198, O194, O264, O291, O292, O293, O294, O295, O217, O218, O219, O328],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--fsprofile", "--mkfsoptions"), ("--mkfsoptions", "--noformat"), ("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "RHEL10_Raid",
@@ -3913,6 +4246,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O107, O194, O264, O202, O291, O292, O293, O294, O295, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F43_RDP",
@@ -3923,6 +4257,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O349, O6],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL10_RHSM",
@@ -3933,6 +4268,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O306, O307, O308, O192, O309, O310, O350],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL10_Syspurpose",
@@ -3943,6 +4279,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O311, O312, O313, O314],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL10_Timezone",
@@ -3953,6 +4290,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O79, O351, O352, O353],
         positionals: &[PositionalSpec { metavar: "<timezone>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL10_Vnc",
@@ -3963,6 +4301,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O6, O114, O115, O158],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL10_VolGroup",
@@ -3973,6 +4312,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O42, O46, O212, O213, O82],
         positionals: &[PositionalSpec { metavar: "<name>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F41_AutoPart",
@@ -3983,6 +4323,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O249, O194, O38, O263, O283, O284, O291, O292, O293, O294, O295, O198, O354],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol", "reqpart"],
+        exclusive: &[("--hibernation", "--noswap"), ("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "F41_Module",
@@ -3993,6 +4334,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O41, O300, O301],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F41_Partition",
@@ -4003,6 +4345,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O237, O198, O194, O264, O291, O292, O293, O294, O295, O354, O217, O218, O219, O328],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--fsprofile", "--mkfsoptions"), ("--mkfsoptions", "--noformat"), ("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "F43_Raid",
@@ -4013,6 +4356,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O75, O38, O191, O42, O77, O46, O106, O157, O139, O140, O182, O183, O107, O194, O264, O202, O291, O292, O293, O294, O295, O217],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }, PositionalSpec { metavar: "<partitions*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F43_Vnc",
@@ -4023,6 +4367,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O6, O114, O115, O158],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F45_AutoPart",
@@ -4033,6 +4378,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O139, O140, O182, O183, O228, O355, O194, O38, O263, O283, O284, O291, O292, O293, O294, O295, O198, O354],
         positionals: &[],
         conflicts: &["partition", "raid", "volgroup", "logvol", "reqpart", "stratispool", "stratisfs"],
+        exclusive: &[("--hibernation", "--noswap"), ("--pbkdf-iterations", "--pbkdf-time")],
     },
     CommandSpec {
         class: "F45_Bootc",
@@ -4043,6 +4389,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O333, O345, O346, O356, O357],
         positionals: &[],
         conflicts: &["ostreesetup", "ostreecontainer"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F45_Module",
@@ -4053,6 +4400,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F45_Mount",
@@ -4063,6 +4411,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O286, O287, O288],
         positionals: &[PositionalSpec { metavar: "<device>", nargs: Nargs::One, value: ValueKind::String, required: true }, PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "partition", "raid", "volgroup", "logvol", "reqpart", "stratispool", "stratisfs"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F45_Nvdimm",
@@ -4073,6 +4422,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F45_StratisFs",
@@ -4083,6 +4433,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O45, O39, O40, O41, O358, O46],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F45_StratisPool",
@@ -4093,6 +4444,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O46, O139, O140, O359],
         positionals: &[PositionalSpec { metavar: "<name>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }, PositionalSpec { metavar: "<blockdevs*>", nargs: Nargs::ZeroOrMore, value: ValueKind::String, required: false }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[],
     },
     CommandSpec {
         class: "F45_Vnc",
@@ -4103,6 +4455,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[],
         positionals: &[],
         conflicts: &[],
+        exclusive: &[],
     },
     CommandSpec {
         class: "RHEL11_Partition",
@@ -4113,6 +4466,7 @@ pub(super) static COMMANDS: [CommandSpec; 354] = [
         options: &[O68, O71, O39, O40, O42, O72, O73, O74, O44, O45, O106, O107, O157, O139, O140, O182, O183, O237, O198, O194, O264, O291, O292, O293, O294, O295, O354, O217, O218, O219, O328],
         positionals: &[PositionalSpec { metavar: "<mntpoint>", nargs: Nargs::One, value: ValueKind::MountPoint, required: true }],
         conflicts: &["autopart", "mount"],
+        exclusive: &[("--fsprofile", "--mkfsoptions"), ("--mkfsoptions", "--noformat"), ("--pbkdf-iterations", "--pbkdf-time")],
     },
 ];
 
@@ -7338,28 +7692,28 @@ pub(super) static VERSION_COMMANDS: [&[(&str, u16)]; 53] = [
 
 /// Every distinct section spec.
 pub(super) static SECTIONS: [SectionSpec; 22] = [
-    SectionSpec { name: "%addon", kind: SectionKind::Null, status: CommandStatus::Active, options: &[] },
-    SectionSpec { name: "%anaconda", kind: SectionKind::Null, status: CommandStatus::Active, options: &[] },
-    SectionSpec { name: "%certificate", kind: SectionKind::Certificate, status: CommandStatus::Active, options: &[O360, O361, O18] },
-    SectionSpec { name: "%onerror", kind: SectionKind::Script, status: CommandStatus::Active, options: &[O362, O363, O364] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O367, O368] },
-    SectionSpec { name: "%post", kind: SectionKind::Script, status: CommandStatus::Active, options: &[O362, O363, O364, O369] },
-    SectionSpec { name: "%pre", kind: SectionKind::Script, status: CommandStatus::Active, options: &[O362, O363, O364] },
-    SectionSpec { name: "%pre-install", kind: SectionKind::Script, status: CommandStatus::Active, options: &[O362, O363, O364] },
-    SectionSpec { name: "%traceback", kind: SectionKind::Script, status: CommandStatus::Active, options: &[O362, O363, O364] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O367, O368, O370] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O372, O373] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O374, O372, O373] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O375, O376, O372, O373] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O375, O376, O377, O372, O373] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O375, O376, O377, O146, O378, O372, O373] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O376, O377, O146, O378, O372, O373, O379] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O376, O377, O146, O378, O380, O372, O373, O379] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O376, O377, O146, O378, O371, O381, O380, O382, O383, O372, O373, O379] },
-    SectionSpec { name: "%traceback", kind: SectionKind::Script, status: CommandStatus::Deprecated, options: &[O362, O363, O364] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O376, O377, O146, O378, O371, O381, O380, O382, O372, O373, O379, O384] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O376, O377, O146, O378, O381, O382, O383, O385, O386, O372, O373, O379] },
-    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O376, O377, O146, O378, O381, O382, O372, O373, O379, O384, O387, O388] },
+    SectionSpec { name: "%addon", kind: SectionKind::Null, status: CommandStatus::Active, options: &[], exclusive: &[] },
+    SectionSpec { name: "%anaconda", kind: SectionKind::Null, status: CommandStatus::Active, options: &[], exclusive: &[] },
+    SectionSpec { name: "%certificate", kind: SectionKind::Certificate, status: CommandStatus::Active, options: &[O360, O361, O18], exclusive: &[] },
+    SectionSpec { name: "%onerror", kind: SectionKind::Script, status: CommandStatus::Active, options: &[O362, O363, O364], exclusive: &[] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O367, O368], exclusive: &[] },
+    SectionSpec { name: "%post", kind: SectionKind::Script, status: CommandStatus::Active, options: &[O362, O363, O364, O369], exclusive: &[] },
+    SectionSpec { name: "%pre", kind: SectionKind::Script, status: CommandStatus::Active, options: &[O362, O363, O364], exclusive: &[] },
+    SectionSpec { name: "%pre-install", kind: SectionKind::Script, status: CommandStatus::Active, options: &[O362, O363, O364], exclusive: &[] },
+    SectionSpec { name: "%traceback", kind: SectionKind::Script, status: CommandStatus::Active, options: &[O362, O363, O364], exclusive: &[] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O367, O368, O370], exclusive: &[] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O372, O373], exclusive: &[] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O374, O372, O373], exclusive: &[("--default", "--nobase")] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O375, O376, O372, O373], exclusive: &[("--default", "--nobase")] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O375, O376, O377, O372, O373], exclusive: &[("--default", "--nobase"), ("--default", "--nocore")] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O375, O376, O377, O146, O378, O372, O373], exclusive: &[("--default", "--nobase"), ("--default", "--nocore")] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O376, O377, O146, O378, O372, O373, O379], exclusive: &[("--default", "--nocore")] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O371, O376, O377, O146, O378, O380, O372, O373, O379], exclusive: &[("--default", "--nocore")] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O376, O377, O146, O378, O371, O381, O380, O382, O383, O372, O373, O379], exclusive: &[("--default", "--nocore")] },
+    SectionSpec { name: "%traceback", kind: SectionKind::Script, status: CommandStatus::Deprecated, options: &[O362, O363, O364], exclusive: &[] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O376, O377, O146, O378, O371, O381, O380, O382, O372, O373, O379, O384], exclusive: &[("--default", "--nocore")] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O376, O377, O146, O378, O381, O382, O383, O385, O386, O372, O373, O379], exclusive: &[("--default", "--nocore")] },
+    SectionSpec { name: "%packages", kind: SectionKind::Packages, status: CommandStatus::Active, options: &[O365, O366, O370, O376, O377, O146, O378, O381, O382, O372, O373, O379, O384, O387, O388], exclusive: &[("--default", "--nocore")] },
 ];
 
 static ST0: [(&str, u16); 9] = [

@@ -1,6 +1,7 @@
 //! `kslint check`: find kickstart files, analyse them, report, and choose
 //! the exit status.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,10 @@ use clap::{Args, ValueEnum};
 
 use super::exit;
 use super::report::{self, Color};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
 use crate::analysis::{self, Analysis, CheckOptions};
+use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::Severity;
 
 #[derive(Args, Debug)]
@@ -46,10 +50,6 @@ enum ColorChoice {
 }
 
 pub fn run(args: &CheckArgs) -> u8 {
-    let options = CheckOptions {
-        syntax: args.syntax.clone(),
-        media: args.media.clone(),
-    };
     let roots = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -63,7 +63,20 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
     }
     let mut analyses = Vec::with_capacity(files.len());
+    let mut configs = ConfigCache::default();
     for path in &files {
+        let config = match configs.for_file(path) {
+            Ok(config) => config,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return exit::FAILURE;
+            }
+        };
+        let options = CheckOptions {
+            syntax: args.syntax.clone(),
+            media: args.media.clone(),
+            config,
+        };
         match analysis::analyze_path(path, &options) {
             Ok(analysis) => analyses.push(analysis),
             Err(error) => {
@@ -110,8 +123,27 @@ fn exit_status(analyses: &[Analysis], deny_warnings: bool) -> u8 {
     }
 }
 
+/// `kslint.toml` settings per directory, read once.
+#[derive(Default)]
+struct ConfigCache {
+    by_dir: HashMap<PathBuf, Config>,
+}
+
+impl ConfigCache {
+    fn for_file(&mut self, path: &Path) -> Result<Config, ConfigError> {
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if let Some(config) = self.by_dir.get(&dir) {
+            return Ok(config.clone());
+        }
+        let config = Config::discover(path)?.unwrap_or_default();
+        self.by_dir.insert(dir, config.clone());
+        Ok(config)
+    }
+}
+
 /// Adds `path` if it is a file, or every kickstart below it if it is a
-/// directory (sorted, so reports are stable).
+/// directory (sorted, so reports are stable), minus the `exclude` globs of
+/// the directory's `kslint.toml`.
 fn collect_kickstarts(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
     let metadata = std::fs::metadata(path)
         .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
@@ -119,11 +151,34 @@ fn collect_kickstarts(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), Strin
         files.push(path.to_path_buf());
         return Ok(());
     }
+    let config = Config::discover(path)
+        .map_err(|error| error.to_string())?
+        .unwrap_or_default();
+    let excluded = exclude_globs(&config)?;
     let mut found = Vec::new();
     walk(path, &mut found).map_err(|error| format!("cannot list {}: {error}", path.display()))?;
+    found.retain(|file| {
+        let absolute = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
+        let relative = absolute.strip_prefix(&config.base_dir).unwrap_or(&absolute);
+        !excluded.is_match(relative)
+    });
     found.sort();
     files.extend(found);
     Ok(())
+}
+
+fn exclude_globs(config: &Config) -> Result<GlobSet, String> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in &config.exclude {
+        let glob = Glob::new(pattern).map_err(|error| {
+            format!(
+                "{}: bad exclude pattern `{pattern}`: {error}",
+                config.base_dir.join(config::FILE_NAME).display()
+            )
+        })?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|error| error.to_string())
 }
 
 /// Directories that hold media payload, never kickstarts; skipping them keeps

@@ -8,7 +8,7 @@
 
 mod syntax;
 
-use crate::analysis::CheckOptions;
+use crate::analysis::{CheckOptions, FileRole};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileId, SourceFile};
 use crate::syntax::model::Document;
@@ -40,7 +40,7 @@ macro_rules! declare_rule {
             name: $name,
             default_severity: $crate::diagnostic::Severity::$severity,
             summary: $summary,
-            explanation: include_str!(concat!("../../docs/rules/", $code, ".md")),
+            explanation: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules/", $code, ".md")),
         };
     };
 }
@@ -59,6 +59,10 @@ pub static REGISTRY: &[&Rule] = &[
     &syntax::EMPTY_FILE,
     &syntax::LINE_CONTINUATION,
     &syntax::INCLUDE_WITHOUT_PATH,
+    &crate::suppress::UNUSED_SUPPRESSION,
+    &crate::includes::MISSING_INCLUDE,
+    &crate::includes::INCLUDE_CYCLE,
+    &crate::includes::INCLUDE_NOT_FOLLOWED,
 ];
 
 /// Finds a rule by code (`KS0001`, case-insensitive) or name (`unclosed-section`).
@@ -74,6 +78,7 @@ pub struct Context<'a> {
     pub file_id: FileId,
     pub file: &'a SourceFile,
     pub document: &'a Document,
+    pub role: FileRole,
     pub options: &'a CheckOptions,
 }
 

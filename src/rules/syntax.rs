@@ -3,6 +3,7 @@
 //! them; we report every one and keep going.
 
 use super::{declare_rule, suggest, Context};
+use crate::analysis::FileRole;
 use crate::diagnostic::{fix, Applicability, Diagnostic, Fix, TextEdit};
 use crate::source::TextRange;
 use crate::syntax::model::{Arg, Command, Item, Section, SectionKind, SECTION_KEYWORDS};
@@ -128,6 +129,10 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 fn empty_file(cx: &Context, out: &mut Vec<Diagnostic>) {
+    // An included file may legitimately be empty (a placeholder a site fills).
+    if cx.role != FileRole::Main {
+        return;
+    }
     let text = cx.text().trim_start_matches('\u{feff}');
     if text.trim().is_empty() {
         out.push(Diagnostic::new(

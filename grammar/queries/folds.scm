@@ -1,0 +1,9 @@
+; Every section folds, from its header to its %end (or its last body line).
+[
+  (packages_section)
+  (script_section)
+  (addon_section)
+  (anaconda_section)
+  (certificate_section)
+  (unknown_section)
+] @fold

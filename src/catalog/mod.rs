@@ -98,8 +98,8 @@ impl SyntaxVersion {
     /// `Fedora 40`, `fc40`) and the names of RHEL rebuilds, which map to the
     /// RHEL syntax of the same major version: `centos7`, `CentOS-Stream-9`,
     /// `el8`, `rocky8`, `alma9`, `almalinux9`, `ol8`, `oraclelinux9`. Spaces,
-    /// `-` and `_` are ignored and a minor version is allowed and dropped
-    /// (`rhel8.6` → `RHEL8`). Returns `None` for anything pykickstart has no
+    /// `-` and `_` are ignored and minor versions are allowed and dropped
+    /// (`rhel8.6`, `centos7.9.2009` → `RHEL8`, `RHEL7`). Returns `None` for anything pykickstart has no
     /// handler for (e.g. `F47`, `RHEL2`).
     #[must_use]
     pub fn parse(text: &str) -> Option<SyntaxVersion> {
@@ -118,10 +118,13 @@ impl SyntaxVersion {
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(rest.len());
         let (digits, tail) = rest.split_at(digits_end);
-        // Allow a minor version ("8.6"), nothing else.
+        // Allow minor components ("8.6", "7.9.2009"), nothing else.
         if !tail.is_empty() {
             let minor = tail.strip_prefix('.')?;
-            if minor.is_empty() || !minor.bytes().all(|b| b.is_ascii_digit()) {
+            if !minor
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            {
                 return None;
             }
         }

@@ -76,6 +76,7 @@ fn version_parsing() {
         ("fedora40", "F40"),
         ("Fedora 40", "F40"),
         ("rhel8.6", "RHEL8"),
+        ("centos7.9.2009", "RHEL7"),
         (" RHEL11 ", "RHEL11"),
     ];
     for (input, want) in cases {
@@ -86,7 +87,7 @@ fn version_parsing() {
         );
     }
     for bad in [
-        "", "F47", "RHEL2", "fedora", "ubuntu22", "rhel8.", "rhel8x", "F2",
+        "", "F47", "RHEL2", "fedora", "ubuntu22", "rhel8.", "rhel8x", "rhel8..1", "F2",
     ] {
         assert_eq!(SyntaxVersion::parse(bad), None, "{bad}");
     }

@@ -4,19 +4,20 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::catalog::SyntaxVersion;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::rules::{self, Context};
 use crate::includes;
-use crate::suppress;
+use crate::rules::{self, Context};
 use crate::source::{FileId, SourceFile, SourceMap};
+use crate::suppress;
 use crate::syntax::{self, model::Document};
 
 /// Settings that change what the checks report.
 #[derive(Clone, Debug, Default)]
 pub struct CheckOptions {
-    /// Syntax version requested by the user (`RHEL7`, `F40`, …), as given.
-    pub syntax: Option<String>,
+    /// Syntax version requested on the command line or by the editor.
+    pub syntax: Option<SyntaxVersion>,
     /// Root of the install media tree, when given explicitly.
     pub media: Option<PathBuf>,
     /// Settings from `kslint.toml` (defaults when there is none).
@@ -32,6 +33,9 @@ pub struct Analysis {
     /// Files pulled in by `%include` / `%ksappend`, in the order met.
     pub included: Vec<Document>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The release the file was checked against, and why that one.
+    pub version: SyntaxVersion,
+    pub version_source: VersionSource,
 }
 
 impl Analysis {
@@ -53,18 +57,22 @@ pub fn analyze(file: SourceFile, options: &CheckOptions) -> Analysis {
     let mut sources = SourceMap::default();
     let main = sources.add(file);
     let document = parse_document(&sources, main);
+    let (version, version_source) = select_version(options, &document, &sources);
     let mut diagnostics = Vec::new();
     let workspace = includes::Workspace::new(sources.get(main), options);
     let included = includes::follow(&workspace, &mut sources, &document, &mut diagnostics);
-    for (role, document) in std::iter::once((FileRole::Main, &document))
-        .chain(included.iter().map(|document| (FileRole::Included, document)))
-    {
+    for (role, document) in std::iter::once((FileRole::Main, &document)).chain(
+        included
+            .iter()
+            .map(|document| (FileRole::Included, document)),
+    ) {
         let source = sources.get(document.file);
         let context = Context {
             file_id: document.file,
             file: source,
             document,
             role,
+            version,
             options,
         };
         let mut found = rules::run(&context);
@@ -79,7 +87,135 @@ pub fn analyze(file: SourceFile, options: &CheckOptions) -> Analysis {
         document,
         included,
         diagnostics,
+        version,
+        version_source,
     }
+}
+
+/// Where the syntax version came from, most specific first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VersionSource {
+    /// `--syntax` or the editor setting.
+    Option,
+    /// `syntax = …` in this `kslint.toml`.
+    Config(PathBuf),
+    /// The release of the install media (`.treeinfo` / `.discinfo`).
+    Media(PathBuf),
+    /// A `#version=` comment in the kickstart.
+    Comment,
+    /// Nothing said: the newest Fedora, as pykickstart assumes.
+    Default,
+}
+
+impl std::fmt::Display for VersionSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VersionSource::Option => write!(f, "--syntax"),
+            VersionSource::Config(path) => write!(f, "{}", path.display()),
+            VersionSource::Media(path) => write!(f, "{}", path.display()),
+            VersionSource::Comment => write!(f, "#version= comment"),
+            VersionSource::Default => write!(f, "default"),
+        }
+    }
+}
+
+/// `--syntax` > `kslint.toml` > the media's release > `#version=` (except
+/// `DEVEL`, which anaconda writes even on RHEL) > DEVEL.
+fn select_version(
+    options: &CheckOptions,
+    document: &Document,
+    sources: &SourceMap,
+) -> (SyntaxVersion, VersionSource) {
+    if let Some(version) = options.syntax {
+        return (version, VersionSource::Option);
+    }
+    if let Some(version) = options.config.syntax_version() {
+        let path = options.config.base_dir.join(crate::config::FILE_NAME);
+        return (version, VersionSource::Config(path));
+    }
+    if let Some((version, path)) = media_root(options).and_then(|root| media_release(&root)) {
+        return (version, VersionSource::Media(path));
+    }
+    if let Some(version) = version_comment(&sources.get(document.file).text) {
+        return (version, VersionSource::Comment);
+    }
+    (SyntaxVersion::DEVEL, VersionSource::Default)
+}
+
+/// The media root given on the command line or in `kslint.toml`.
+pub fn media_root(options: &CheckOptions) -> Option<PathBuf> {
+    options.media.clone().or_else(|| {
+        let root = options.config.media.root.as_ref()?;
+        Some(options.config.resolve(root))
+    })
+}
+
+/// The release named by the media's `.treeinfo` (`[general]` or `[release]`
+/// `version`, major part) or `.discinfo` (second line, e.g. `CentOS 7`).
+pub fn media_release(root: &Path) -> Option<(SyntaxVersion, PathBuf)> {
+    let treeinfo = root.join(".treeinfo");
+    if let Ok(text) = std::fs::read_to_string(&treeinfo) {
+        if let Some(version) = treeinfo_version(&text) {
+            return Some((version, treeinfo));
+        }
+    }
+    let discinfo = root.join(".discinfo");
+    let text = std::fs::read_to_string(&discinfo).ok()?;
+    let release = text.lines().nth(1)?;
+    Some((release_to_version(release)?, discinfo))
+}
+
+fn treeinfo_version(text: &str) -> Option<SyntaxVersion> {
+    let mut section = "";
+    let (mut family, mut version) = (None, None);
+    for line in text.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name;
+            continue;
+        }
+        if section != "general" && section != "release" {
+            continue;
+        }
+        if let Some((key, value)) = line.split_once('=') {
+            match key.trim() {
+                "family" | "name" if family.is_none() => family = Some(value.trim().to_string()),
+                "version" if version.is_none() => version = Some(value.trim().to_string()),
+                _ => {}
+            }
+        }
+    }
+    release_to_version(&format!("{} {}", family?, version?))
+}
+
+/// `CentOS 7`, `Red Hat Enterprise Linux 9.2`, `Fedora 40`, `Rocky Linux 8.9`.
+fn release_to_version(release: &str) -> Option<SyntaxVersion> {
+    let major: String = release
+        .split_whitespace()
+        .last()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    if major.is_empty() {
+        return None;
+    }
+    let prefix = if release.to_ascii_lowercase().contains("fedora") {
+        "F"
+    } else {
+        "RHEL"
+    };
+    SyntaxVersion::parse(&format!("{prefix}{major}"))
+}
+
+/// `#version=RHEL7` in the leading comments; `DEVEL` is ignored because
+/// anaconda writes it into every `anaconda-ks.cfg`, RHEL ones included.
+fn version_comment(text: &str) -> Option<SyntaxVersion> {
+    text.lines()
+        .map(str::trim)
+        .take_while(|line| line.is_empty() || line.starts_with('#'))
+        .find_map(|line| line.strip_prefix("#version="))
+        .map(str::trim)
+        .filter(|name| !name.eq_ignore_ascii_case("DEVEL"))
+        .and_then(SyntaxVersion::parse)
 }
 
 pub(crate) fn parse_document(sources: &SourceMap, file: FileId) -> Document {
@@ -174,6 +310,26 @@ pub fn looks_like_kickstart(file_name: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_releases_from_media_metadata() {
+        let treeinfo = "[header]\nversion = 1.2\n[release]\nname = Rocky Linux\nversion = 9.4\n";
+        assert_eq!(treeinfo_version(treeinfo), SyntaxVersion::parse("RHEL9"));
+        let legacy = "[general]\nfamily = CentOS\nversion = 7\n";
+        assert_eq!(treeinfo_version(legacy), SyntaxVersion::parse("RHEL7"));
+        assert_eq!(release_to_version("Fedora 40"), SyntaxVersion::parse("F40"));
+        assert_eq!(release_to_version("CentOS"), None);
+    }
+
+    #[test]
+    fn version_comment_ignores_devel() {
+        assert_eq!(
+            version_comment("#version=RHEL8\nlang C\n"),
+            SyntaxVersion::parse("RHEL8")
+        );
+        assert_eq!(version_comment("#version=DEVEL\nlang C\n"), None);
+        assert_eq!(version_comment("lang C\n#version=RHEL8\n"), None);
+    }
 
     #[test]
     fn recognises_kickstarts_among_cfg_files() {

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::catalog::SyntaxVersion;
 use crate::diagnostic::Severity;
 use crate::rules::{self, Rule};
 
@@ -104,10 +105,21 @@ impl Config {
             error_at(offset, error.message().trim().to_string())
         })?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if let Some(syntax) = &config.syntax {
+            if SyntaxVersion::parse(syntax).is_none() {
+                return Err(error_at(
+                    key_offset(text, "syntax"),
+                    format!("unknown syntax version `{syntax}` (RHEL6…RHEL10, F30…F46, DEVEL, centos7, …)"),
+                ));
+            }
+        }
         for (key, value) in &config.rules {
             let offset = key_offset(text, key);
             let rule = rules::find(key).ok_or_else(|| {
-                error_at(offset, format!("unknown rule `{key}` in [rules]; `kslint rules` lists them"))
+                error_at(
+                    offset,
+                    format!("unknown rule `{key}` in [rules]; `kslint rules` lists them"),
+                )
             })?;
             let severity = match value.as_str() {
                 "off" => None,
@@ -150,6 +162,11 @@ impl Config {
             .map(|(_, severity)| *severity)
     }
 
+    /// The `syntax = …` setting, validated when the file was read.
+    pub fn syntax_version(&self) -> Option<SyntaxVersion> {
+        self.syntax.as_deref().and_then(SyntaxVersion::parse)
+    }
+
     /// `path` relative to the directory of this `kslint.toml`.
     pub fn resolve(&self, path: &Path) -> PathBuf {
         self.base_dir.join(path)
@@ -184,7 +201,10 @@ mod tests {
         assert_eq!(config.syntax.as_deref(), Some("RHEL7"));
         let crlf = rules::find("KS0006").unwrap();
         assert_eq!(config.rule_setting(crlf), Some(Some(Severity::Error)));
-        assert_eq!(config.rule_setting(rules::find("KS0007").unwrap()), Some(None));
+        assert_eq!(
+            config.rule_setting(rules::find("KS0007").unwrap()),
+            Some(None)
+        );
         assert_eq!(config.rule_setting(rules::find("KS0001").unwrap()), None);
         assert_eq!(
             config.resolve(config.media.root.as_ref().unwrap()),
@@ -195,16 +215,21 @@ mod tests {
 
     #[test]
     fn errors_carry_line_and_column() {
-        let error = Config::parse(Path::new("kslint.toml"), "syntax = \"F40\"\n[rules]\n  nope = \"off\"\n")
-            .unwrap_err();
+        let error = Config::parse(
+            Path::new("kslint.toml"),
+            "syntax = \"F40\"\n[rules]\n  nope = \"off\"\n",
+        )
+        .unwrap_err();
         assert_eq!((error.line, error.column), (3, 3));
         assert!(error.message.contains("unknown rule `nope`"), "{error}");
 
-        let error = Config::parse(Path::new("kslint.toml"), "syntax = \"F40\"\nbogus = 1\n").unwrap_err();
+        let error =
+            Config::parse(Path::new("kslint.toml"), "syntax = \"F40\"\nbogus = 1\n").unwrap_err();
         assert_eq!(error.line, 2);
         assert!(error.to_string().starts_with("kslint.toml:2:"), "{error}");
 
-        let error = Config::parse(Path::new("kslint.toml"), "[rules]\nKS0001 = \"loud\"\n").unwrap_err();
+        let error =
+            Config::parse(Path::new("kslint.toml"), "[rules]\nKS0001 = \"loud\"\n").unwrap_err();
         assert!(error.message.contains("\"loud\""), "{error}");
     }
 }

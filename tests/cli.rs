@@ -187,3 +187,38 @@ fn a_broken_kslint_toml_is_a_usage_error_with_its_position() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("kslint.toml:2:1:"), "{stderr}");
 }
+
+#[test]
+fn the_syntax_version_is_chosen_and_reported() {
+    let dir = tempdir();
+    let ks = dir.join("ks.cfg");
+    std::fs::write(&ks, "#version=RHEL8\nlang C\n").unwrap();
+    let ks = ks.to_str().unwrap();
+    let syntax_of = |args: &[&str]| {
+        let output = kslint(".", args);
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let file = &value["files"][0];
+        (
+            file["syntax"].as_str().unwrap().to_string(),
+            file["syntax_source"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(syntax_of(&["check", "--format", "json", ks]).0, "RHEL8");
+    let (name, source) = syntax_of(&["check", "--format", "json", "--syntax", "centos7", ks]);
+    assert_eq!((name.as_str(), source.as_str()), ("RHEL7", "--syntax"));
+    std::fs::write(dir.join("kslint.toml"), "syntax = \"F40\"\n").unwrap();
+    let (name, source) = syntax_of(&["check", "--format", "json", ks]);
+    assert_eq!(name, "F40");
+    assert!(source.ends_with("kslint.toml"), "{source}");
+    std::fs::write(dir.join("kslint.toml"), "syntax = \"RHEL99\"\n").unwrap();
+    let output = kslint(".", &["check", ks]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("kslint.toml:1:1: unknown syntax version `RHEL99`"));
+    assert_eq!(
+        kslint(".", &["check", "--syntax", "nope", ks])
+            .status
+            .code(),
+        Some(2)
+    );
+}

@@ -25,8 +25,16 @@ fn findings(analysis: &Analysis) -> Vec<(String, &'static str, String)> {
 fn included_files_are_checked_in_place_and_reported_with_their_own_path() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("parts")).unwrap();
-    std::fs::write(dir.path().join("ks.cfg"), "lang C\n%include parts/disk.ks\n").unwrap();
-    std::fs::write(dir.path().join("parts/disk.ks"), "zerombr\n%include net.ks\n").unwrap();
+    std::fs::write(
+        dir.path().join("ks.cfg"),
+        "lang C\n%include parts/disk.ks\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("parts/disk.ks"),
+        "zerombr\n%include net.ks\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("parts/net.ks"), "%pakages\n%end\n").unwrap();
     let analysis = check(&dir.path().join("ks.cfg"), &CheckOptions::default());
     assert_eq!(analysis.included.len(), 2);
@@ -39,11 +47,18 @@ fn included_files_are_checked_in_place_and_reported_with_their_own_path() {
 #[test]
 fn missing_files_and_cycles_are_errors() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("a.ks"), "%include b.ks\n%include nowhere.ks\n").unwrap();
+    std::fs::write(
+        dir.path().join("a.ks"),
+        "%include b.ks\n%include nowhere.ks\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("b.ks"), "%include a.ks\n").unwrap();
     let analysis = check(&dir.path().join("a.ks"), &CheckOptions::default());
     let found = findings(&analysis);
-    let codes: Vec<_> = found.iter().map(|(file, code, _)| (file.as_str(), *code)).collect();
+    let codes: Vec<_> = found
+        .iter()
+        .map(|(file, code, _)| (file.as_str(), *code))
+        .collect();
     assert_eq!(codes, [("a.ks", "KS0013"), ("b.ks", "KS0014")], "{found:?}");
     assert!(found[0].2.contains("nowhere.ks") && found[0].2.contains("does not exist"));
     assert_eq!(found[1].2, "include cycle: a.ks → b.ks → a.ks");
@@ -85,6 +100,13 @@ fn media_mount_paths_map_to_the_media_root_and_outside_files_are_not_read() {
         ..CheckOptions::default()
     };
     let found = findings(&check(&ks, &options));
-    let codes: Vec<_> = found.iter().map(|(file, code, _)| (file.as_str(), *code)).collect();
-    assert_eq!(codes, [("ks.cfg", "KS0015"), ("common.ks", "KS0002")], "{found:?}");
+    let codes: Vec<_> = found
+        .iter()
+        .map(|(file, code, _)| (file.as_str(), *code))
+        .collect();
+    assert_eq!(
+        codes,
+        [("ks.cfg", "KS0015"), ("common.ks", "KS0002")],
+        "{found:?}"
+    );
 }

@@ -12,6 +12,7 @@ use super::report::{self, Color};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::analysis::{self, Analysis, CheckOptions};
+use crate::catalog::SyntaxVersion;
 use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::Severity;
 
@@ -22,9 +23,9 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     format: OutputFormat,
-    /// Syntax version to check against (RHEL7, RHEL9, F40, …).
-    #[arg(long, value_name = "VERSION")]
-    syntax: Option<String>,
+    /// Syntax version to check against (RHEL7, RHEL9, F40, centos7, …).
+    #[arg(long, value_name = "VERSION", value_parser = parse_syntax)]
+    syntax: Option<SyntaxVersion>,
     /// Root of the install media tree the kickstart is used with.
     #[arg(long, value_name = "DIR")]
     media: Option<PathBuf>,
@@ -47,6 +48,12 @@ enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+fn parse_syntax(text: &str) -> Result<SyntaxVersion, String> {
+    SyntaxVersion::parse(text).ok_or_else(|| {
+        format!("unknown syntax version `{text}`; try RHEL6…RHEL10, F30…F46, DEVEL or centos7, rocky9, …")
+    })
 }
 
 pub fn run(args: &CheckArgs) -> u8 {
@@ -73,7 +80,7 @@ pub fn run(args: &CheckArgs) -> u8 {
             }
         };
         let options = CheckOptions {
-            syntax: args.syntax.clone(),
+            syntax: args.syntax,
             media: args.media.clone(),
             config,
         };

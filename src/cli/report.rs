@@ -39,6 +39,15 @@ pub fn human(analyses: &[Analysis], color: Color) -> std::io::Result<()> {
             term::emit(&mut out, &config, &files, &report).map_err(to_io)?;
         }
     }
+    for analysis in analyses {
+        writeln!(
+            out,
+            "checked {} as {} ({})",
+            analysis.sources.get(analysis.main).path.display(),
+            analysis.version,
+            analysis.version_source
+        )?;
+    }
     writeln!(out, "{}", summary(analyses.len(), counts))
 }
 
@@ -124,7 +133,17 @@ pub fn json(analyses: &[Analysis]) -> std::io::Result<()> {
                 .map(|diagnostic| diagnostic_json(&analysis.sources, diagnostic))
         })
         .collect();
-    let document = json!({ "version": 1, "diagnostics": diagnostics });
+    let files: Vec<Value> = analyses
+        .iter()
+        .map(|analysis| {
+            json!({
+                "path": analysis.sources.get(analysis.main).path.display().to_string(),
+                "syntax": analysis.version.name(),
+                "syntax_source": analysis.version_source.to_string(),
+            })
+        })
+        .collect();
+    let document = json!({ "version": 1, "files": files, "diagnostics": diagnostics });
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &document)?;
     writeln!(out)

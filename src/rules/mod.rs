@@ -9,6 +9,7 @@
 mod syntax;
 
 use crate::analysis::{CheckOptions, FileRole};
+use crate::catalog::SyntaxVersion;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileId, SourceFile};
 use crate::syntax::model::Document;
@@ -40,7 +41,12 @@ macro_rules! declare_rule {
             name: $name,
             default_severity: $crate::diagnostic::Severity::$severity,
             summary: $summary,
-            explanation: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules/", $code, ".md")),
+            explanation: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/docs/rules/",
+                $code,
+                ".md"
+            )),
         };
     };
 }
@@ -79,6 +85,8 @@ pub struct Context<'a> {
     pub file: &'a SourceFile,
     pub document: &'a Document,
     pub role: FileRole,
+    /// The release the file is checked against.
+    pub version: SyntaxVersion,
     pub options: &'a CheckOptions,
 }
 

@@ -1,0 +1,98 @@
+//! Whatever the bytes, parsing and analysis finish without a panic and every
+//! diagnostic range lies inside its file on character boundaries.
+
+use kslint::analysis::{analyze, CheckOptions};
+use kslint::source::{ColumnUnit, SourceFile};
+use proptest::prelude::*;
+
+/// Fragments that exercise the grammar's corners far more often than random
+/// bytes would.
+const FRAGMENTS: &[&str] = &[
+    "%packages",
+    "%post",
+    "%pre",
+    "%pre-install",
+    "%end",
+    "%include",
+    "%ksappend",
+    "%addon",
+    "%anaconda",
+    "%certificate",
+    "%traceback",
+    "%onerror",
+    "%frob",
+    "--nochroot",
+    "--interpreter=/usr/bin/python3",
+    "@core",
+    "@^minimal-environment",
+    "-@base",
+    "@mod:1/p",
+    "-kernel*",
+    "part",
+    "rootpw",
+    "lang",
+    "\"",
+    "'",
+    "\\",
+    "#",
+    " ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\r",
+    "\u{feff}",
+    "é",
+    "𝄞",
+    "=",
+    "--size=",
+    "# kslint: disable=KS0001",
+    "\u{0}",
+    "\u{fffd}",
+];
+
+fn kickstartish() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        prop_oneof![
+            prop::sample::select(FRAGMENTS).prop_map(|s| s.as_bytes().to_vec()),
+            prop::collection::vec(any::<u8>(), 0..4),
+        ],
+        0..60,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn check_bytes(bytes: &[u8]) {
+    let analysis = analyze(
+        SourceFile::from_bytes("fuzz.ks", bytes),
+        &CheckOptions::default(),
+    );
+    for diagnostic in &analysis.diagnostics {
+        let file = analysis.sources.get(diagnostic.location.file);
+        let range = diagnostic.location.range;
+        assert!(
+            range.start <= range.end && range.end <= file.text.len(),
+            "{diagnostic:?}"
+        );
+        assert!(file.text.is_char_boundary(range.start) && file.text.is_char_boundary(range.end));
+        let _ = file.position(range.end, ColumnUnit::Utf16CodeUnits);
+        if let Some(fix) = &diagnostic.fix {
+            for edit in &fix.edits {
+                assert!(edit.range.end <= analysis.sources.get(edit.file).text.len());
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        check_bytes(&bytes);
+    }
+
+    #[test]
+    fn kickstart_like_text(bytes in kickstartish()) {
+        check_bytes(&bytes);
+    }
+}

@@ -2,7 +2,11 @@
 //! The CLI and the language server both call [`analyze`]; neither has a rule
 //! of its own.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tree_sitter::Tree;
 
 use crate::catalog::SyntaxVersion;
 use crate::config::Config;
@@ -22,6 +26,9 @@ pub struct CheckOptions {
     pub media: Option<PathBuf>,
     /// Settings from `kslint.toml` (defaults when there is none).
     pub config: Config,
+    /// Texts of files open in an editor, used instead of the disk content
+    /// when an include names them.
+    pub open_files: Arc<HashMap<PathBuf, Arc<str>>>,
 }
 
 /// The result of analysing one kickstart file and the files it includes.
@@ -32,6 +39,8 @@ pub struct Analysis {
     pub document: Document,
     /// Files pulled in by `%include` / `%ksappend`, in the order met.
     pub included: Vec<Document>,
+    /// Include lines whose file exists, with the file they name.
+    pub links: Vec<includes::IncludeLink>,
     pub diagnostics: Vec<Diagnostic>,
     /// The release the file was checked against, and why that one.
     pub version: SyntaxVersion,
@@ -54,13 +63,37 @@ impl Analysis {
 /// Parses and checks one kickstart file and the files it includes.
 /// Diagnostics come sorted by file and position.
 pub fn analyze(file: SourceFile, options: &CheckOptions) -> Analysis {
+    analyze_incremental(file, options, None)
+}
+
+/// [`analyze`], reusing the unchanged parts of `old_tree` (which must
+/// already have been `edit`ed to match the new text).
+pub fn analyze_incremental(
+    file: SourceFile,
+    options: &CheckOptions,
+    old_tree: Option<&Tree>,
+) -> Analysis {
     let mut sources = SourceMap::default();
     let main = sources.add(file);
-    let document = parse_document(&sources, main);
+    let document = {
+        let source = sources.get(main);
+        let tree = syntax::parse(&source.text, old_tree);
+        Document::new(main, &source.text, tree)
+    };
     let (version, version_source) = select_version(options, &document, &sources);
     let mut diagnostics = Vec::new();
     let workspace = includes::Workspace::new(sources.get(main), options);
-    let included = includes::follow(&workspace, &mut sources, &document, &mut diagnostics);
+    let includes::Followed {
+        documents: included,
+        links,
+    } = includes::follow(&workspace, &mut sources, &document, &mut diagnostics);
+    let media = load_media(&sources.get(main).path, options);
+    let media_files = rules::packages::MediaFiles::register(media.as_deref(), &mut sources);
+    let package_scope = rules::packages::PackageScope::new(
+        media.as_deref(),
+        media_files,
+        std::iter::once(&document).chain(&included),
+    );
     for (role, document) in std::iter::once((FileRole::Main, &document)).chain(
         included
             .iter()
@@ -74,6 +107,7 @@ pub fn analyze(file: SourceFile, options: &CheckOptions) -> Analysis {
             role,
             version,
             options,
+            packages: Some(&package_scope),
         };
         let mut found = rules::run(&context);
         suppress::apply(document.file, source, &mut found);
@@ -86,6 +120,7 @@ pub fn analyze(file: SourceFile, options: &CheckOptions) -> Analysis {
         main,
         document,
         included,
+        links,
         diagnostics,
         version,
         version_source,
@@ -140,6 +175,23 @@ fn select_version(
         return (version, VersionSource::Comment);
     }
     (SyntaxVersion::DEVEL, VersionSource::Default)
+}
+
+/// The install media of a kickstart: `--media`, `[media] root`/`comps` in
+/// `kslint.toml`, or the tree the kickstart sits in (see
+/// [`crate::media::layout`]). `None` when there is none: media rules skip.
+fn load_media(
+    kickstart: &Path,
+    options: &CheckOptions,
+) -> Option<std::sync::Arc<crate::media::MediaIndex>> {
+    let comps = options
+        .config
+        .media
+        .comps
+        .as_ref()
+        .map(|comps| options.config.resolve(comps));
+    let root = media_root(options);
+    crate::media::MediaIndex::for_kickstart(kickstart, root.as_deref(), comps)
 }
 
 /// The media root given on the command line or in `kslint.toml`.

@@ -167,6 +167,12 @@ impl Config {
         self.syntax.as_deref().and_then(SyntaxVersion::parse)
     }
 
+    /// Overrides what `[rules]` says of `rule` (editor settings win over
+    /// the file): `None` turns it off.
+    pub fn set_rule(&mut self, rule: &'static Rule, severity: Option<Severity>) {
+        self.severities.push((rule, severity));
+    }
+
     /// `path` relative to the directory of this `kslint.toml`.
     pub fn resolve(&self, path: &Path) -> PathBuf {
         self.base_dir.join(path)

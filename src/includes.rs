@@ -15,26 +15,49 @@ use std::path::{Component, Path, PathBuf};
 use crate::analysis::{parse_document, CheckOptions};
 use crate::diagnostic::Diagnostic;
 use crate::rules::declare_rule;
-use crate::source::{SourceFile, SourceMap};
+use crate::source::{FileId, SourceFile, SourceMap, TextRange};
 use crate::syntax::model::{Document, Include, IncludeKind, ScriptKind, SectionKind};
 
-declare_rule!(MISSING_INCLUDE, "KS0013", "missing-include", Error,
-    "`%include` or `%ksappend` names a file that does not exist");
-declare_rule!(INCLUDE_CYCLE, "KS0014", "include-cycle", Error,
-    "Files include each other in a loop");
-declare_rule!(INCLUDE_NOT_FOLLOWED, "KS0015", "include-not-followed", Info,
-    "An included file outside the workspace that kslint does not read");
+declare_rule!(
+    MISSING_INCLUDE,
+    "KS0013",
+    "missing-include",
+    Error,
+    "`%include` or `%ksappend` names a file that does not exist"
+);
+declare_rule!(
+    INCLUDE_CYCLE,
+    "KS0014",
+    "include-cycle",
+    Error,
+    "Files include each other in a loop"
+);
+declare_rule!(
+    INCLUDE_NOT_FOLLOWED,
+    "KS0015",
+    "include-not-followed",
+    Info,
+    "An included file outside the workspace that kslint does not read"
+);
 
 /// Install-time paths of the media mount, per release (RHEL ≤ 6, 7, 8+).
 const MEDIA_MOUNTS: &[&str] = &["/mnt/source", "/mnt/install/repo", "/run/install/repo"];
 
 /// Directories that exist only in the installer's RAM disk.
-const INSTALL_TIME_DIRS: &[&str] = &["/tmp", "/run", "/dev/shm", "/var/tmp", "/mnt/sysimage", "/mnt/sysroot"];
+const INSTALL_TIME_DIRS: &[&str] = &[
+    "/tmp",
+    "/run",
+    "/dev/shm",
+    "/var/tmp",
+    "/mnt/sysimage",
+    "/mnt/sysroot",
+];
 
 /// Where included files may be read from.
 pub struct Workspace {
     root: PathBuf,
     media_root: Option<PathBuf>,
+    open_files: std::sync::Arc<std::collections::HashMap<PathBuf, std::sync::Arc<str>>>,
 }
 
 impl Workspace {
@@ -49,15 +72,44 @@ impl Workspace {
         let media_root = options
             .media
             .clone()
-            .or_else(|| options.config.media.root.as_ref().map(|root| options.config.resolve(root)))
+            .or_else(|| {
+                options
+                    .config
+                    .media
+                    .root
+                    .as_ref()
+                    .map(|root| options.config.resolve(root))
+            })
             .map(|root| absolute(&root));
-        Self { root, media_root }
+        Self {
+            root,
+            media_root,
+            open_files: options.open_files.clone(),
+        }
     }
 
     fn may_read(&self, path: &Path) -> bool {
         path.starts_with(&self.root)
-            || self.media_root.as_ref().is_some_and(|media| path.starts_with(media))
+            || self
+                .media_root
+                .as_ref()
+                .is_some_and(|media| path.starts_with(media))
     }
+}
+
+/// An include whose file was found: where it is written and what it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncludeLink {
+    pub file: FileId,
+    pub range: TextRange,
+    pub target: PathBuf,
+}
+
+/// What following the includes of a document found.
+#[derive(Debug, Default)]
+pub struct Followed {
+    pub documents: Vec<Document>,
+    pub links: Vec<IncludeLink>,
 }
 
 /// Reads and parses every file reachable through includes from `document`,
@@ -67,19 +119,19 @@ pub fn follow(
     sources: &mut SourceMap,
     document: &Document,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<Document> {
+) -> Followed {
     let mut walker = Walker {
         workspace,
         pre_scripts: pre_script_text(sources, document),
         visited: HashSet::new(),
         stack: Vec::new(),
-        documents: Vec::new(),
+        followed: Followed::default(),
     };
     let main_path = absolute(&sources.get(document.file).path);
     walker.visited.insert(main_path.clone());
     walker.stack.push(main_path);
     walker.visit(sources, document, diagnostics);
-    walker.documents
+    walker.followed
 }
 
 struct Walker<'w> {
@@ -89,12 +141,23 @@ struct Walker<'w> {
     pre_scripts: String,
     visited: HashSet<PathBuf>,
     stack: Vec<PathBuf>,
-    documents: Vec<Document>,
+    followed: Followed,
 }
 
 impl Walker<'_> {
-    fn visit(&mut self, sources: &mut SourceMap, document: &Document, diagnostics: &mut Vec<Diagnostic>) {
-        let including_dir = absolute(sources.get(document.file).path.parent().unwrap_or(Path::new(".")));
+    fn visit(
+        &mut self,
+        sources: &mut SourceMap,
+        document: &Document,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let including_dir = absolute(
+            sources
+                .get(document.file)
+                .path
+                .parent()
+                .unwrap_or(Path::new(".")),
+        );
         let includes: Vec<Include> = document.includes().cloned().collect();
         for include in includes {
             let Some(word) = &include.path else { continue };
@@ -129,6 +192,14 @@ impl Walker<'_> {
                     continue;
                 }
             };
+            let link = IncludeLink {
+                file: document.file,
+                range: word.range,
+                target: target.clone(),
+            };
+            if self.workspace.open_files.contains_key(&target) || target.is_file() {
+                self.followed.links.push(link);
+            }
             if let Some(position) = self.stack.iter().position(|open| *open == target) {
                 let chain: Vec<String> = self.stack[position..]
                     .iter()
@@ -144,6 +215,15 @@ impl Walker<'_> {
                 continue;
             }
             if !self.visited.insert(target.clone()) {
+                continue;
+            }
+            if let Some(text) = self.workspace.open_files.get(&target) {
+                let file = sources.add(SourceFile::new(&target, text.clone()));
+                let included = parse_document(sources, file);
+                self.stack.push(target);
+                self.visit(sources, &included, diagnostics);
+                self.stack.pop();
+                self.followed.documents.push(included);
                 continue;
             }
             let bytes = match std::fs::read(&target) {
@@ -172,7 +252,7 @@ impl Walker<'_> {
             self.stack.push(target);
             self.visit(sources, &included, diagnostics);
             self.stack.pop();
-            self.documents.push(included);
+            self.followed.documents.push(included);
         }
     }
 
@@ -233,7 +313,18 @@ fn pre_script_text(sources: &SourceMap, document: &Document) -> String {
 /// copying command (`tee`, `cp`, `mv`, `install`, `curl -o`, `wget -O`)
 /// right before it.
 fn writes_path(script: &str, path: &str) -> bool {
-    const WRITERS: &[&str] = &["tee", "-a", "cp", "mv", "install", "-o", "-O", "--output", "--output-document", "ln"];
+    const WRITERS: &[&str] = &[
+        "tee",
+        "-a",
+        "cp",
+        "mv",
+        "install",
+        "-o",
+        "-O",
+        "--output",
+        "--output-document",
+        "ln",
+    ];
     script.lines().any(|line| {
         line.match_indices(path).any(|(at, _)| {
             let after = line[at + path.len()..].chars().next();
@@ -245,8 +336,14 @@ fn writes_path(script: &str, path: &str) -> bool {
                 return true;
             }
             let words: Vec<&str> = before.split_whitespace().collect();
-            words.iter().rev().take(3).any(|word| WRITERS.contains(word))
-                || words.first().is_some_and(|first| ["cp", "mv", "install", "ln"].contains(first))
+            words
+                .iter()
+                .rev()
+                .take(3)
+                .any(|word| WRITERS.contains(word))
+                || words
+                    .first()
+                    .is_some_and(|first| ["cp", "mv", "install", "ln"].contains(first))
         })
     })
 }
@@ -277,8 +374,10 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
 
 #[cfg(test)]
@@ -298,7 +397,13 @@ mod tests {
 
     #[test]
     fn normalizes_parent_components() {
-        assert_eq!(normalize(Path::new("/w/ks/../../etc/passwd")), Path::new("/etc/passwd"));
-        assert_eq!(normalize(Path::new("/w/./ks/a.ks")), Path::new("/w/ks/a.ks"));
+        assert_eq!(
+            normalize(Path::new("/w/ks/../../etc/passwd")),
+            Path::new("/etc/passwd")
+        );
+        assert_eq!(
+            normalize(Path::new("/w/./ks/a.ks")),
+            Path::new("/w/ks/a.ks")
+        );
     }
 }

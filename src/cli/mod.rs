@@ -1,6 +1,7 @@
 //! The `kslint` command line: a thin shell over [`crate::analysis`].
 
 mod check;
+pub mod media;
 mod report;
 
 use std::process::ExitCode;
@@ -40,6 +41,15 @@ enum Command {
         /// Rule code (KS0001) or name (unclosed-section).
         rule: String,
     },
+    /// Run the language server over stdin/stdout.
+    Lsp {
+        /// Accepted for clients that always pass it (stdio is the only transport).
+        #[arg(long)]
+        stdio: bool,
+    },
+    /// Inspect install media on its own (`check`, `info`).
+    #[command(subcommand)]
+    Media(media::MediaCommand),
     /// List all rules.
     Rules {
         #[arg(long, value_enum, default_value_t = ListFormat::Human)]
@@ -70,8 +80,26 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Explain { rule } => explain(&rule),
         Command::Rules { format } => list_rules(format),
+        Command::Media(command) => media::run(&command),
+        Command::Lsp { stdio: _ } => run_language_server(),
     };
     ExitCode::from(code)
+}
+
+fn run_language_server() -> u8 {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => {
+            runtime.block_on(crate::lsp::run_stdio());
+            exit::CLEAN
+        }
+        Err(error) => {
+            eprintln!("error: cannot start the language server runtime: {error}");
+            exit::FAILURE
+        }
+    }
 }
 
 fn explain(code_or_name: &str) -> u8 {

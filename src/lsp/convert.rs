@@ -1,0 +1,200 @@
+//! From the core's byte ranges and plain types to LSP types.
+
+use tower_lsp::lsp_types::{self as lsp, NumberOrString, Url};
+
+use crate::analysis::Analysis;
+use crate::diagnostic::{Diagnostic, Severity, Tag};
+use crate::ide;
+use crate::source::{ColumnUnit, FileId, SourceFile, TextRange};
+
+/// Where the rule documentation lives; `{code}` is replaced.
+pub const DEFAULT_DOCS_URL: &str =
+    "https://github.com/kslint/kslint/blob/main/docs/rules/{code}.md";
+
+pub fn range(file: &SourceFile, range: TextRange, unit: ColumnUnit) -> lsp::Range {
+    let start = file.position(range.start, unit);
+    let end = file.position(range.end, unit);
+    lsp::Range::new(
+        lsp::Position::new(start.line, start.column),
+        lsp::Position::new(end.line, end.column),
+    )
+}
+
+pub fn offset(file: &SourceFile, position: lsp::Position, unit: ColumnUnit) -> usize {
+    file.line_index.offset(
+        &file.text,
+        crate::source::Position {
+            line: position.line,
+            column: position.character,
+        },
+        unit,
+    )
+}
+
+/// The URI of a file of the analysis: the document's own URI for the main
+/// file, a `file:` URI for the others.
+pub fn uri_of(analysis: &Analysis, main_uri: &Url, file: FileId) -> Option<Url> {
+    if file == analysis.main {
+        return Some(main_uri.clone());
+    }
+    let path = &analysis.sources.get(file).path;
+    let absolute = if path.is_absolute() {
+        path.clone()
+    } else {
+        std::env::current_dir().ok()?.join(path)
+    };
+    Url::from_file_path(absolute).ok()
+}
+
+pub fn diagnostic(
+    analysis: &Analysis,
+    uri: &Url,
+    diagnostic: &Diagnostic,
+    unit: ColumnUnit,
+    docs_url: &str,
+) -> lsp::Diagnostic {
+    let file = analysis.sources.get(diagnostic.location.file);
+    let related: Vec<lsp::DiagnosticRelatedInformation> = diagnostic
+        .related
+        .iter()
+        .filter_map(|related| {
+            let other = analysis.sources.get(related.location.file);
+            Some(lsp::DiagnosticRelatedInformation {
+                location: lsp::Location::new(
+                    uri_of(analysis, uri, related.location.file)?,
+                    range(other, related.location.range, unit),
+                ),
+                message: related.message.clone(),
+            })
+        })
+        .collect();
+    let tags: Vec<lsp::DiagnosticTag> = diagnostic
+        .tags
+        .iter()
+        .map(|tag| match tag {
+            Tag::Deprecated => lsp::DiagnosticTag::DEPRECATED,
+            Tag::Unnecessary => lsp::DiagnosticTag::UNNECESSARY,
+        })
+        .collect();
+    let href = docs_url.replace("{code}", diagnostic.rule.code);
+    lsp::Diagnostic {
+        range: range(file, diagnostic.location.range, unit),
+        severity: Some(severity(diagnostic.severity)),
+        code: Some(NumberOrString::String(diagnostic.rule.code.to_string())),
+        code_description: Url::parse(&href)
+            .ok()
+            .map(|href| lsp::CodeDescription { href }),
+        source: Some("kslint".to_string()),
+        message: diagnostic.message.clone(),
+        related_information: (!related.is_empty()).then_some(related),
+        tags: (!tags.is_empty()).then_some(tags),
+        data: Some(serde_json::json!({ "name": diagnostic.rule.name })),
+    }
+}
+
+fn severity(severity: Severity) -> lsp::DiagnosticSeverity {
+    match severity {
+        Severity::Error => lsp::DiagnosticSeverity::ERROR,
+        Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        Severity::Info => lsp::DiagnosticSeverity::INFORMATION,
+        Severity::Hint => lsp::DiagnosticSeverity::HINT,
+    }
+}
+
+pub fn completion(
+    file: &SourceFile,
+    item: ide::Completion,
+    unit: ColumnUnit,
+) -> lsp::CompletionItem {
+    let (new_text, format) = match item.insert {
+        ide::Insert::Plain(text) => (text, lsp::InsertTextFormat::PLAIN_TEXT),
+        ide::Insert::Snippet(text) => (text, lsp::InsertTextFormat::SNIPPET),
+    };
+    let kind = match item.kind {
+        ide::CompletionKind::Command => lsp::CompletionItemKind::KEYWORD,
+        ide::CompletionKind::Option => lsp::CompletionItemKind::PROPERTY,
+        ide::CompletionKind::Value => lsp::CompletionItemKind::ENUM_MEMBER,
+        ide::CompletionKind::Section => lsp::CompletionItemKind::MODULE,
+        ide::CompletionKind::File => lsp::CompletionItemKind::FILE,
+        ide::CompletionKind::Package => lsp::CompletionItemKind::VALUE,
+        ide::CompletionKind::Group => lsp::CompletionItemKind::CLASS,
+    };
+    lsp::CompletionItem {
+        label: item.label,
+        kind: Some(kind),
+        detail: item.detail,
+        documentation: item.documentation.map(|value| {
+            lsp::Documentation::MarkupContent(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value,
+            })
+        }),
+        tags: item
+            .deprecated
+            .then(|| vec![lsp::CompletionItemTag::DEPRECATED]),
+        insert_text_format: Some(format),
+        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit::new(
+            range(file, item.replace, unit),
+            new_text,
+        ))),
+        ..lsp::CompletionItem::default()
+    }
+}
+
+pub fn symbol(file: &SourceFile, symbol: ide::Symbol, unit: ColumnUnit) -> lsp::DocumentSymbol {
+    let kind = match symbol.kind {
+        ide::SymbolKind::Section => lsp::SymbolKind::NAMESPACE,
+        ide::SymbolKind::Command => lsp::SymbolKind::FUNCTION,
+        ide::SymbolKind::Group => lsp::SymbolKind::CLASS,
+        ide::SymbolKind::Include => lsp::SymbolKind::FILE,
+    };
+    let children: Vec<lsp::DocumentSymbol> = symbol
+        .children
+        .into_iter()
+        .map(|child| self::symbol(file, child, unit))
+        .collect();
+    #[allow(deprecated)] // the `deprecated` field is required by the struct
+    lsp::DocumentSymbol {
+        name: symbol.name,
+        detail: symbol.detail,
+        kind,
+        tags: None,
+        deprecated: None,
+        range: range(file, symbol.range, unit),
+        selection_range: range(file, symbol.selection, unit),
+        children: (!children.is_empty()).then_some(children),
+    }
+}
+
+/// Relative encoding of semantic tokens (LSP's five integers per token).
+pub fn semantic_tokens(
+    file: &SourceFile,
+    tokens: &[ide::SemanticToken],
+    unit: ColumnUnit,
+) -> Vec<lsp::SemanticToken> {
+    let mut out = Vec::with_capacity(tokens.len());
+    let (mut last_line, mut last_start) = (0u32, 0u32);
+    for token in tokens {
+        let start = file.position(token.range.start, unit);
+        let end = file.position(token.range.end, unit);
+        if end.line != start.line || end.column <= start.column {
+            continue;
+        }
+        let delta_line = start.line - last_line;
+        let delta_start = if delta_line == 0 {
+            start.column - last_start
+        } else {
+            start.column
+        };
+        out.push(lsp::SemanticToken {
+            delta_line,
+            delta_start,
+            length: end.column - start.column,
+            token_type: token.kind as u32,
+            token_modifiers_bitset: u32::from(token.deprecated),
+        });
+        last_line = start.line;
+        last_start = start.column;
+    }
+    out
+}

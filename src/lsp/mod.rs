@@ -1,0 +1,755 @@
+//! `kslint lsp`: the language server, a thin shell over [`crate::analysis`]
+//! and [`crate::ide`]. It owns open documents (ropes and their last syntax
+//! tree), converts positions in the negotiated encoding, and publishes the
+//! same diagnostics `kslint check` prints, tagged with the document version
+//! they were computed for.
+
+mod convert;
+pub mod text;
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use ropey::Rope;
+use serde::Deserialize;
+use serde_json::Value;
+use tower_lsp::jsonrpc::{Error, Result};
+use tower_lsp::lsp_types::*;
+use tower_lsp::{Client, LanguageServer, LspService, Server};
+use tree_sitter::Tree;
+
+use crate::analysis::{self, Analysis, CheckOptions};
+use crate::catalog::SyntaxVersion;
+use crate::config::Config;
+use crate::diagnostic::Severity;
+use crate::ide;
+use crate::rules;
+use crate::source::{ColumnUnit, SourceFile, TextRange};
+
+/// Commands the server executes (`workspace/executeCommand`).
+pub const BUILD_ISO_COMMAND: &str = "kslint.buildIso";
+
+/// Settings an editor passes in `initializationOptions` or answers to
+/// `workspace/configuration` for the section `kslint`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// Syntax version (`RHEL7`, `F40`, …); `kslint.toml` and the file decide otherwise.
+    pub syntax: Option<String>,
+    /// Root of the install media tree.
+    pub media_root: Option<PathBuf>,
+    /// Rule severities by code or name: `off`, `hint`, `info`, `warning`, `error`.
+    pub rules: HashMap<String, String>,
+    /// Run shellcheck on script sections (when installed).
+    pub shellcheck: Option<bool>,
+    /// Rule documentation URL with `{code}`.
+    pub docs_url: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Language {
+    Kickstart,
+    /// isolinux.cfg, syslinux.cfg, grub.cfg.
+    BootConfig,
+}
+
+struct Document {
+    rope: Rope,
+    version: i32,
+    language: Language,
+    /// The last tree, edited along with every change since it was parsed.
+    tree: Option<Tree>,
+    /// The analysis of `version`, once computed.
+    analysis: Option<(i32, Arc<Analysis>)>,
+}
+
+#[derive(Default)]
+struct State {
+    documents: HashMap<Url, Document>,
+    unit: Option<ColumnUnit>,
+    settings: Settings,
+    supports_configuration: bool,
+    supports_watch_registration: bool,
+    supports_progress: bool,
+}
+
+impl State {
+    fn unit(&self) -> ColumnUnit {
+        self.unit.unwrap_or(ColumnUnit::Utf16CodeUnits)
+    }
+}
+
+pub struct Backend {
+    client: Client,
+    state: Arc<Mutex<State>>,
+}
+
+/// Runs the server on stdin/stdout until the client exits.
+pub async fn run_stdio() {
+    let (service, socket) = LspService::new(Backend::new);
+    // One message at a time keeps edits in order; the slow work (analysis,
+    // ISO builds) runs in spawned tasks, so the queue never waits on it.
+    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+        .concurrency_level(1)
+        .serve(service)
+        .await;
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            state: Arc::new(Mutex::new(State::default())),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while the lock was held leaves data that is still usable:
+        // every mutation is a single assignment or rope edit.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Analyses the document's current version in the background and
+    /// publishes the result unless a newer version arrived meanwhile.
+    fn schedule(&self, uri: Url) {
+        let Some(job) = self.job(&uri) else { return };
+        let client = self.client.clone();
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            let version = job.version;
+            let computed = tokio::task::spawn_blocking(move || job.run()).await;
+            let Ok(Some(analysis)) = computed else { return };
+            let analysis = Arc::new(analysis);
+            let published = {
+                let mut state = state
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let unit = state.unit();
+                let docs_url = state
+                    .settings
+                    .docs_url
+                    .clone()
+                    .unwrap_or_else(|| convert::DEFAULT_DOCS_URL.to_string());
+                match state.documents.get_mut(&uri) {
+                    Some(document) if document.version == version => {
+                        document.tree = Some(analysis.document.tree.clone());
+                        document.analysis = Some((version, analysis.clone()));
+                        Some(main_diagnostics(&analysis, &uri, unit, &docs_url))
+                    }
+                    // Closed, or edited again: this result is stale.
+                    _ => None,
+                }
+            };
+            if let Some(diagnostics) = published {
+                client
+                    .publish_diagnostics(uri, diagnostics, Some(version))
+                    .await;
+            }
+        });
+    }
+
+    fn schedule_all(&self) {
+        let uris: Vec<Url> = self.state().documents.keys().cloned().collect();
+        for uri in uris {
+            self.schedule(uri);
+        }
+    }
+
+    fn job(&self, uri: &Url) -> Option<Job> {
+        let state = self.state();
+        let document = state.documents.get(uri)?;
+        Some(Job {
+            path: uri_path(uri),
+            text: document.rope.to_string(),
+            version: document.version,
+            language: document.language,
+            tree: document.tree.clone(),
+            options: check_options(&state, uri),
+        })
+    }
+
+    /// The analysis of the document's current text, computing it now when
+    /// the background one is not there yet.
+    fn analysis(&self, uri: &Url) -> Option<(Arc<Analysis>, ColumnUnit)> {
+        let job = {
+            let state = self.state();
+            let document = state.documents.get(uri)?;
+            if let Some((version, analysis)) = &document.analysis {
+                if *version == document.version {
+                    return Some((analysis.clone(), state.unit()));
+                }
+            }
+            drop(state);
+            self.job(uri)?
+        };
+        let unit = self.state().unit();
+        job.run().map(|analysis| (Arc::new(analysis), unit))
+    }
+
+    /// Runs an editor feature, turning a panic into an error response so one
+    /// bad request never takes the server down.
+    fn guarded<T>(
+        &self,
+        uri: &Url,
+        feature: impl FnOnce(&Analysis, ColumnUnit) -> T,
+    ) -> Result<Option<T>> {
+        let Some((analysis, unit)) = self.analysis(uri) else {
+            return Ok(None);
+        };
+        catch_unwind(AssertUnwindSafe(|| feature(&analysis, unit)))
+            .map(Some)
+            .map_err(|_| Error::internal_error())
+    }
+
+    async fn pull_configuration(&self) {
+        if !self.state().supports_configuration {
+            return;
+        }
+        let items = vec![ConfigurationItem {
+            scope_uri: None,
+            section: Some("kslint".to_string()),
+        }];
+        if let Ok(values) = self.client.configuration(items).await {
+            if let Some(settings) = values.into_iter().next().and_then(parse_settings) {
+                self.state().settings = settings;
+            }
+        }
+        self.schedule_all();
+    }
+
+    async fn register_watchers(&self) {
+        if !self.state().supports_watch_registration {
+            return;
+        }
+        let globs = [
+            "**/*.rpm",
+            "**/comps*.xml",
+            "**/comps*.xml.gz",
+            "**/repodata/**",
+            "**/*.ks",
+            "**/*.cfg",
+            "**/kslint.toml",
+            "**/.treeinfo",
+            "**/.discinfo",
+            "**/efiboot.img",
+        ];
+        let watchers = globs
+            .iter()
+            .map(|glob| FileSystemWatcher {
+                glob_pattern: GlobPattern::String(glob.to_string()),
+                kind: None,
+            })
+            .collect();
+        let registration = Registration {
+            id: "kslint-watched-files".to_string(),
+            method: "workspace/didChangeWatchedFiles".to_string(),
+            register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions {
+                watchers,
+            })
+            .ok(),
+        };
+        let _ = self.client.register_capability(vec![registration]).await;
+    }
+}
+
+/// Everything needed to analyse one document version off the handler queue.
+struct Job {
+    path: PathBuf,
+    text: String,
+    version: i32,
+    language: Language,
+    tree: Option<Tree>,
+    options: CheckOptions,
+}
+
+impl Job {
+    fn run(self) -> Option<Analysis> {
+        if self.language != Language::Kickstart {
+            // Boot configs get their own checks once the boot rules land;
+            // until then they are held but not analysed.
+            return None;
+        }
+        let file = SourceFile::new(self.path, self.text);
+        catch_unwind(AssertUnwindSafe(|| {
+            analysis::analyze_incremental(file, &self.options, self.tree.as_ref())
+        }))
+        .ok()
+    }
+}
+
+fn uri_path(uri: &Url) -> PathBuf {
+    uri.to_file_path()
+        .unwrap_or_else(|_| PathBuf::from(uri.path()))
+}
+
+fn language_of(uri: &Url, language_id: &str) -> Language {
+    let name = uri.path().rsplit('/').next().unwrap_or("");
+    if matches!(language_id, "isolinux" | "syslinux" | "grub")
+        || matches!(
+            name,
+            "isolinux.cfg" | "syslinux.cfg" | "grub.cfg" | "grub.conf"
+        )
+    {
+        Language::BootConfig
+    } else {
+        Language::Kickstart
+    }
+}
+
+fn parse_settings(value: Value) -> Option<Settings> {
+    let value = match value {
+        Value::Object(mut map) if map.contains_key("kslint") => map.remove("kslint")?,
+        other => other,
+    };
+    serde_json::from_value(value).ok()
+}
+
+/// Check options for a document: `kslint.toml` found from its path, then
+/// the editor's settings on top, and the text of every open document.
+fn check_options(state: &State, uri: &Url) -> CheckOptions {
+    let path = uri_path(uri);
+    let mut config = Config::discover(&path).ok().flatten().unwrap_or_default();
+    for (rule, setting) in &state.settings.rules {
+        let Some(rule) = rules::find(rule) else {
+            continue;
+        };
+        let severity = match setting.as_str() {
+            "off" => None,
+            other => match Severity::parse(other) {
+                Some(severity) => Some(severity),
+                None => continue,
+            },
+        };
+        config.set_rule(rule, severity);
+    }
+    let open_files = state
+        .documents
+        .iter()
+        .filter(|(other, _)| *other != uri)
+        .filter_map(|(other, document)| {
+            Some((
+                other.to_file_path().ok()?,
+                Arc::from(document.rope.to_string()),
+            ))
+        })
+        .collect();
+    CheckOptions {
+        syntax: state
+            .settings
+            .syntax
+            .as_deref()
+            .and_then(SyntaxVersion::parse),
+        media: state.settings.media_root.clone(),
+        config,
+        open_files: Arc::new(open_files),
+    }
+}
+
+fn main_diagnostics(
+    analysis: &Analysis,
+    uri: &Url,
+    unit: ColumnUnit,
+    docs_url: &str,
+) -> Vec<Diagnostic> {
+    analysis
+        .diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.location.file == analysis.main)
+        .map(|diagnostic| convert::diagnostic(analysis, uri, diagnostic, unit, docs_url))
+        .collect()
+}
+
+fn workspace_edit(
+    analysis: &Analysis,
+    uri: &Url,
+    edits: &[crate::diagnostic::TextEdit],
+    unit: ColumnUnit,
+) -> WorkspaceEdit {
+    let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
+    for edit in edits {
+        let Some(target) = convert::uri_of(analysis, uri, edit.file) else {
+            continue;
+        };
+        let file = analysis.sources.get(edit.file);
+        changes.entry(target).or_default().push(TextEdit::new(
+            convert::range(file, edit.range, unit),
+            edit.replacement.clone(),
+        ));
+    }
+    WorkspaceEdit {
+        changes: Some(changes),
+        ..WorkspaceEdit::default()
+    }
+}
+
+fn negotiate_unit(params: &InitializeParams) -> ColumnUnit {
+    let offered = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|general| general.position_encodings.as_ref());
+    match offered {
+        Some(kinds) if kinds.contains(&PositionEncodingKind::UTF8) => ColumnUnit::Utf8Bytes,
+        _ => ColumnUnit::Utf16CodeUnits,
+    }
+}
+
+#[tower_lsp::async_trait]
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let unit = negotiate_unit(&params);
+        {
+            let mut state = self.state();
+            state.unit = Some(unit);
+            if let Some(settings) = params
+                .initialization_options
+                .clone()
+                .and_then(parse_settings)
+            {
+                state.settings = settings;
+            }
+            let workspace = params.capabilities.workspace.as_ref();
+            state.supports_configuration = workspace.and_then(|w| w.configuration).unwrap_or(false);
+            state.supports_watch_registration = workspace
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|w| w.dynamic_registration)
+                .unwrap_or(false);
+            state.supports_progress = params
+                .capabilities
+                .window
+                .as_ref()
+                .and_then(|w| w.work_done_progress)
+                .unwrap_or(false);
+        }
+        let encoding = match unit {
+            ColumnUnit::Utf8Bytes => PositionEncodingKind::UTF8,
+            _ => PositionEncodingKind::UTF16,
+        };
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "kslint".to_string(),
+                version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            }),
+            capabilities: ServerCapabilities {
+                position_encoding: Some(encoding),
+                text_document_sync: Some(TextDocumentSyncCapability::Kind(
+                    TextDocumentSyncKind::INCREMENTAL,
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![
+                        "-".into(),
+                        "=".into(),
+                        "%".into(),
+                        "@".into(),
+                        "/".into(),
+                    ]),
+                    ..CompletionOptions::default()
+                }),
+                definition_provider: Some(OneOf::Left(true)),
+                document_link_provider: Some(DocumentLinkOptions {
+                    resolve_provider: Some(false),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                }),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                semantic_tokens_provider: Some(
+                    SemanticTokensServerCapabilities::SemanticTokensOptions(
+                        SemanticTokensOptions {
+                            legend: SemanticTokensLegend {
+                                token_types: ide::TOKEN_KINDS
+                                    .iter()
+                                    .map(|kind| SemanticTokenType::new(kind))
+                                    .collect(),
+                                token_modifiers: vec![SemanticTokenModifier::DEPRECATED],
+                            },
+                            full: Some(SemanticTokensFullOptions::Bool(true)),
+                            range: None,
+                            work_done_progress_options: WorkDoneProgressOptions::default(),
+                        },
+                    ),
+                ),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![
+                            CodeActionKind::QUICKFIX,
+                            CodeActionKind::new("source.fixAll.kslint"),
+                        ]),
+                        ..CodeActionOptions::default()
+                    },
+                )),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![BUILD_ISO_COMMAND.to_string()],
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                }),
+                ..ServerCapabilities::default()
+            },
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.register_watchers().await;
+        self.pull_configuration().await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let document = params.text_document;
+        let language = language_of(&document.uri, &document.language_id);
+        self.state().documents.insert(
+            document.uri.clone(),
+            Document {
+                rope: Rope::from_str(&document.text),
+                version: document.version,
+                language,
+                tree: None,
+                analysis: None,
+            },
+        );
+        // Other open files may include this one: check them all again.
+        self.schedule_all();
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        {
+            let mut state = self.state();
+            let unit = state.unit();
+            let Some(document) = state.documents.get_mut(&uri) else {
+                return;
+            };
+            for change in &params.content_changes {
+                if !text::apply_change(&mut document.rope, document.tree.as_mut(), change, unit) {
+                    document.tree = None;
+                }
+            }
+            document.version = params.text_document.version;
+        }
+        self.schedule_all();
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        self.state().documents.remove(&uri);
+        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        self.schedule_all();
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        if let Some(settings) = parse_settings(params.settings) {
+            self.state().settings = settings;
+        }
+        let backend_state = self.state.clone();
+        let client = self.client.clone();
+        // Pull the authoritative settings without holding up the queue.
+        let this = Backend {
+            client,
+            state: backend_state,
+        };
+        tokio::spawn(async move { this.pull_configuration().await });
+    }
+
+    async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
+        self.schedule_all();
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let position = params.text_document_position_params;
+        let uri = position.text_document.uri;
+        let result = self.guarded(&uri, |analysis, unit| {
+            let file = analysis.sources.get(analysis.main);
+            let offset = convert::offset(file, position.position, unit);
+            ide::hover(analysis, offset).map(|hover| Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: hover.markdown,
+                }),
+                range: Some(convert::range(file, hover.range, unit)),
+            })
+        })?;
+        Ok(result.flatten())
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let position = params.text_document_position;
+        let uri = position.text_document.uri;
+        let items = self.guarded(&uri, |analysis, unit| {
+            let file = analysis.sources.get(analysis.main);
+            let offset = convert::offset(file, position.position, unit);
+            ide::completions(analysis, offset)
+                .into_iter()
+                .map(|item| convert::completion(file, item, unit))
+                .collect::<Vec<_>>()
+        })?;
+        Ok(items.map(CompletionResponse::Array))
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let position = params.text_document_position_params;
+        let uri = position.text_document.uri;
+        let link = self.guarded(&uri, |analysis, unit| {
+            let file = analysis.sources.get(analysis.main);
+            let offset = convert::offset(file, position.position, unit);
+            ide::definition(analysis, offset)
+        })?;
+        Ok(link.flatten().and_then(|link| {
+            let target = Url::from_file_path(&link.target).ok()?;
+            Some(GotoDefinitionResponse::Scalar(Location::new(
+                target,
+                Range::default(),
+            )))
+        }))
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        let uri = params.text_document.uri;
+        self.guarded(&uri, |analysis, unit| {
+            let file = analysis.sources.get(analysis.main);
+            ide::document_links(analysis)
+                .into_iter()
+                .filter_map(|link| {
+                    Some(DocumentLink {
+                        range: convert::range(file, link.range, unit),
+                        target: Some(Url::from_file_path(&link.target).ok()?),
+                        tooltip: Some(link.target.display().to_string()),
+                        data: None,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        let uri = params.text_document.uri;
+        let symbols = self.guarded(&uri, |analysis, unit| {
+            let file = analysis.sources.get(analysis.main);
+            ide::symbols(analysis)
+                .into_iter()
+                .map(|symbol| convert::symbol(file, symbol, unit))
+                .collect::<Vec<_>>()
+        })?;
+        Ok(symbols.map(DocumentSymbolResponse::Nested))
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        let uri = params.text_document.uri;
+        self.guarded(&uri, |analysis, _| {
+            ide::folding_ranges(analysis)
+                .into_iter()
+                .map(|fold| FoldingRange {
+                    start_line: fold.start_line,
+                    end_line: fold.end_line,
+                    kind: Some(match fold.kind {
+                        ide::FoldKind::Region => FoldingRangeKind::Region,
+                        ide::FoldKind::Comment => FoldingRangeKind::Comment,
+                    }),
+                    ..FoldingRange::default()
+                })
+                .collect()
+        })
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        let uri = params.text_document.uri;
+        let data = self.guarded(&uri, |analysis, unit| {
+            let file = analysis.sources.get(analysis.main);
+            convert::semantic_tokens(file, &ide::semantic_tokens(analysis), unit)
+        })?;
+        Ok(data.map(|data| {
+            SemanticTokensResult::Tokens(SemanticTokens {
+                result_id: None,
+                data,
+            })
+        }))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let uri = params.text_document.uri;
+        let only = params.context.only.clone();
+        let wants = |kind: &CodeActionKind| {
+            only.as_ref().is_none_or(|only| {
+                only.iter()
+                    .any(|wanted| kind.as_str().starts_with(wanted.as_str()))
+            })
+        };
+        let docs_url = self
+            .state()
+            .settings
+            .docs_url
+            .clone()
+            .unwrap_or_else(|| convert::DEFAULT_DOCS_URL.to_string());
+        self.guarded(&uri, |analysis, unit| {
+            let file = analysis.sources.get(analysis.main);
+            let start = convert::offset(file, params.range.start, unit);
+            let end = convert::offset(file, params.range.end, unit);
+            let mut actions = Vec::new();
+            let to_lsp = |action: ide::Action, kind: CodeActionKind| {
+                let diagnostics: Vec<Diagnostic> = action
+                    .diagnostics
+                    .iter()
+                    .map(|&index| {
+                        convert::diagnostic(
+                            analysis,
+                            &uri,
+                            &analysis.diagnostics[index],
+                            unit,
+                            &docs_url,
+                        )
+                    })
+                    .collect();
+                CodeActionOrCommand::CodeAction(CodeAction {
+                    title: action.title,
+                    kind: Some(kind),
+                    diagnostics: Some(diagnostics),
+                    edit: Some(workspace_edit(analysis, &uri, &action.edits, unit)),
+                    is_preferred: Some(action.preferred),
+                    ..CodeAction::default()
+                })
+            };
+            if wants(&CodeActionKind::QUICKFIX) {
+                for action in
+                    ide::code_actions(analysis, TextRange::new(start.min(end), start.max(end)))
+                {
+                    actions.push(to_lsp(action, CodeActionKind::QUICKFIX));
+                }
+            }
+            let fix_all = CodeActionKind::new("source.fixAll.kslint");
+            if only.as_ref().is_some_and(|_| wants(&fix_all)) || only.is_none() {
+                if let Some(action) = ide::fix_all(analysis) {
+                    actions.push(to_lsp(action, fix_all));
+                }
+            }
+            actions
+        })
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
+        if params.command != BUILD_ISO_COMMAND {
+            return Err(Error::invalid_params(format!(
+                "unknown command {}",
+                params.command
+            )));
+        }
+        Err(Error {
+            code: tower_lsp::jsonrpc::ErrorCode::ServerError(1),
+            message: "the ISO engine is not part of this build yet".into(),
+            data: None,
+        })
+    }
+}

@@ -1,0 +1,428 @@
+//! The language server in process: JSON-RPC requests through the real
+//! `LspService`, notifications read back from its client socket.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use kslint::lsp::Backend;
+use serde_json::{json, Value};
+use tower::{Service, ServiceExt};
+use tower_lsp::jsonrpc::Request;
+use tower_lsp::{ClientSocket, LspService};
+
+struct Client {
+    service: LspService<Backend>,
+    socket: ClientSocket,
+    next_id: i64,
+}
+
+impl Client {
+    async fn start(capabilities: Value) -> Client {
+        let (service, socket) = LspService::new(Backend::new);
+        let mut client = Client {
+            service,
+            socket,
+            next_id: 1,
+        };
+        let result = client
+            .request("initialize", json!({ "capabilities": capabilities }))
+            .await;
+        assert_eq!(result["serverInfo"]["name"], "kslint");
+        client.notify("initialized", json!({})).await;
+        client
+    }
+
+    async fn request(&mut self, method: &'static str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let request = Request::build(method).params(params).id(id).finish();
+        let response = self
+            .service
+            .ready()
+            .await
+            .unwrap()
+            .call(request)
+            .await
+            .unwrap();
+        let response = response.expect("a request gets a response");
+        let value = serde_json::to_value(&response).unwrap();
+        assert!(value.get("error").is_none(), "{method} failed: {value}");
+        value["result"].clone()
+    }
+
+    async fn notify(&mut self, method: &'static str, params: Value) {
+        let notification = Request::build(method).params(params).finish();
+        let response = self
+            .service
+            .ready()
+            .await
+            .unwrap()
+            .call(notification)
+            .await
+            .unwrap();
+        assert!(response.is_none());
+    }
+
+    /// The next `publishDiagnostics` for `uri`.
+    async fn diagnostics(&mut self, uri: &str) -> Value {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("diagnostics within 10 s")
+                .expect("server alive");
+            let value = serde_json::to_value(&message).unwrap();
+            if value["method"] == "textDocument/publishDiagnostics" && value["params"]["uri"] == uri
+            {
+                return value["params"].clone();
+            }
+        }
+    }
+
+    async fn open(&mut self, uri: &str, text: &str) -> Value {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "kickstart", "version": 1, "text": text } }),
+        )
+        .await;
+        self.diagnostics(uri).await
+    }
+}
+
+fn utf16_client() -> Value {
+    json!({ "general": { "positionEncodings": ["utf-16"] } })
+}
+
+fn codes(published: &Value) -> Vec<String> {
+    published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const URI: &str = "file:///tmp/kslint-lsp-test/ks.cfg";
+
+#[tokio::test]
+async fn diagnostics_carry_version_code_link_and_related_information() {
+    let mut client = Client::start(utf16_client()).await;
+    let published = client
+        .open(URI, "lang C\n%packages\n@core\n%post\necho\n%end\n")
+        .await;
+    assert_eq!(published["version"], 1);
+    let diagnostic = &published["diagnostics"][0];
+    assert_eq!(diagnostic["code"], "KS0001");
+    assert_eq!(diagnostic["source"], "kslint");
+    assert!(diagnostic["codeDescription"]["href"]
+        .as_str()
+        .unwrap()
+        .ends_with("KS0001.md"));
+    assert_eq!(
+        diagnostic["range"],
+        json!({"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 9}})
+    );
+    assert_eq!(
+        diagnostic["relatedInformation"][0]["location"]["range"]["start"]["line"],
+        3
+    );
+}
+
+#[tokio::test]
+async fn incremental_edits_apply_in_order_and_stale_results_are_dropped() {
+    let mut client = Client::start(utf16_client()).await;
+    let published = client.open(URI, "lang C\n%pakages\n@core\n%end\n").await;
+    assert_eq!(codes(&published), ["KS0002"]);
+    // Three edits in a burst, without waiting for diagnostics in between.
+    let edits = [(2, 3, 3, "c"), (3, 4, 5, "k"), (4, 4, 5, "")];
+    for (version, start, end, text) in edits {
+        client
+            .notify(
+                "textDocument/didChange",
+                json!({
+                    "textDocument": { "uri": URI, "version": version },
+                    "contentChanges": [{ "range": { "start": {"line": 1, "character": start}, "end": {"line": 1, "character": end} }, "text": text }]
+                }),
+            )
+            .await;
+    }
+    let mut last = Value::Null;
+    let mut versions = Vec::new();
+    while last["version"] != 4 {
+        last = client.diagnostics(URI).await;
+        versions.push(last["version"].as_i64().unwrap());
+    }
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+    let state_after: Vec<String> = codes(&last);
+    // The server's final view equals a fresh analysis of the same edits.
+    let text = apply_all("lang C\n%pakages\n@core\n%end\n", &edits);
+    let fresh = kslint::analysis::analyze(
+        kslint::source::SourceFile::new("/tmp/kslint-lsp-test/ks.cfg", text.as_str()),
+        &Default::default(),
+    );
+    let expected: Vec<String> = fresh
+        .diagnostics
+        .iter()
+        .map(|d| d.rule.code.to_string())
+        .collect();
+    assert_eq!(state_after, expected, "text was {text:?}");
+}
+
+fn apply_all(text: &str, edits: &[(i32, u32, u32, &str)]) -> String {
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    for &(_, start, end, insert) in edits {
+        let line = &mut lines[1];
+        line.replace_range(start as usize..end as usize, insert);
+    }
+    lines.join("\n")
+}
+
+#[tokio::test]
+async fn utf8_is_negotiated_when_offered() {
+    let (service, _socket) = LspService::new(Backend::new);
+    let mut client = Client {
+        service,
+        socket: _socket,
+        next_id: 1,
+    };
+    let result = client
+        .request(
+            "initialize",
+            json!({ "capabilities": { "general": { "positionEncodings": ["utf-8", "utf-16"] } } }),
+        )
+        .await;
+    assert_eq!(result["capabilities"]["positionEncoding"], "utf-8");
+    client.notify("initialized", json!({})).await;
+    // "é" is 2 bytes: the unknown section after it starts at byte column 3.
+    let published = client.open(URI, "# é\n%é%frob\n%end\n").await;
+    let range = &published["diagnostics"][0]["range"];
+    assert_eq!(range["start"], json!({"line": 1, "character": 0}));
+    assert_eq!(range["end"]["character"], 8);
+
+    let mut utf16 = Client::start(utf16_client()).await;
+    let published = utf16.open(URI, "# é\n%é%frob\n%end\n").await;
+    assert_eq!(published["diagnostics"][0]["range"]["end"]["character"], 7);
+}
+
+#[tokio::test]
+async fn hover_completion_and_symbols() {
+    let mut client = Client::start(utf16_client()).await;
+    let text = "#version=RHEL7\nnetwork --bootproto=dhcp\nbootloader --location=mbr\nlang C  # kslint: disable=KS0001\n%packages\n@core\n%end\n";
+    client.open(URI, text).await;
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": {"uri": URI}, "position": {"line": 1, "character": 2} }),
+        )
+        .await;
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.starts_with("**network**"), "{value}");
+    assert!(value.contains("--bootproto"), "{value}");
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": {"uri": URI}, "position": {"line": 2, "character": 14} }),
+        )
+        .await;
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.contains("`mbr`") && value.contains("`partition`"),
+        "{value}"
+    );
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": {"uri": URI}, "position": {"line": 3, "character": 30} }),
+        )
+        .await;
+    assert!(hover["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .starts_with("# KS0001 unclosed-section"));
+
+    let items = client
+        .request(
+            "textDocument/completion",
+            json!({ "textDocument": {"uri": URI}, "position": {"line": 2, "character": 22} }),
+        )
+        .await;
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["mbr", "partition", "none", "boot"]);
+
+    let symbols = client
+        .request(
+            "textDocument/documentSymbol",
+            json!({ "textDocument": {"uri": URI} }),
+        )
+        .await;
+    let names: Vec<&str> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["network", "bootloader", "lang", "%packages"]);
+    assert_eq!(symbols[3]["children"][0]["name"], "@core");
+
+    let folds = client
+        .request(
+            "textDocument/foldingRange",
+            json!({ "textDocument": {"uri": URI} }),
+        )
+        .await;
+    assert_eq!(folds[0]["startLine"], 4);
+    assert_eq!(folds[0]["endLine"], 6);
+
+    let tokens = client
+        .request(
+            "textDocument/semanticTokens/full",
+            json!({ "textDocument": {"uri": URI} }),
+        )
+        .await;
+    let data = tokens["data"].as_array().unwrap();
+    // The first token is the `#version=` comment: line 0, column 0, length 14, type comment (4).
+    assert_eq!(
+        &data[..5],
+        &[json!(0), json!(0), json!(14), json!(4), json!(0)]
+    );
+}
+
+#[tokio::test]
+async fn completion_at_line_start_and_after_a_command() {
+    let mut client = Client::start(utf16_client()).await;
+    client
+        .open(URI, "#version=RHEL9\nboo\npart / --fs\n%pa\n")
+        .await;
+    let items = client
+        .request(
+            "textDocument/completion",
+            json!({ "textDocument": {"uri": URI}, "position": {"line": 1, "character": 3} }),
+        )
+        .await;
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["bootloader"]);
+    let items = client
+        .request(
+            "textDocument/completion",
+            json!({ "textDocument": {"uri": URI}, "position": {"line": 2, "character": 11} }),
+        )
+        .await;
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"--fstype") && labels.contains(&"--fsoptions"),
+        "{labels:?}"
+    );
+    let fstype = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "--fstype")
+        .unwrap();
+    assert_eq!(fstype["insertTextFormat"], 2);
+    assert_eq!(
+        fstype["textEdit"]["range"]["start"],
+        json!({"line": 2, "character": 7})
+    );
+    let items = client
+        .request(
+            "textDocument/completion",
+            json!({ "textDocument": {"uri": URI}, "position": {"line": 3, "character": 3} }),
+        )
+        .await;
+    let packages = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "%packages")
+        .unwrap();
+    assert_eq!(packages["textEdit"]["newText"], "%packages\n$0\n%end");
+}
+
+#[tokio::test]
+async fn code_actions_offer_fixes_suppressions_and_fix_all() {
+    let mut client = Client::start(utf16_client()).await;
+    client.open(URI, "lang C\n%packages\n@core\n").await;
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": {"uri": URI}, "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 3}}, "context": {"diagnostics": []} }),
+        )
+        .await;
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Insert `%end` at the end of the file",
+            "Disable KS0001 (unclosed-section) for this line",
+            "Disable KS0001 (unclosed-section) for this file",
+            "Fix all safe kslint problems",
+        ]
+    );
+    let fix = &actions[0];
+    assert_eq!(fix["kind"], "quickfix");
+    assert_eq!(fix["isPreferred"], true);
+    let edit = &fix["edit"]["changes"][URI][0];
+    assert_eq!(edit["newText"], "%end\n");
+    assert_eq!(edit["range"]["start"], json!({"line": 3, "character": 0}));
+    let disable = &actions[1]["edit"]["changes"][URI][0];
+    assert_eq!(disable["newText"], "  # kslint: disable=KS0001");
+    assert_eq!(actions[3]["kind"], "source.fixAll.kslint");
+}
+
+#[tokio::test]
+async fn includes_are_links_and_definitions_and_open_buffers_win_over_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("part.ks"), "zerombr\n").unwrap();
+    let main = url(&dir.path().join("ks.cfg"));
+    let part = url(&dir.path().join("part.ks"));
+    let mut client = Client::start(utf16_client()).await;
+    let published = client.open(&main, "lang C\n%include part.ks\n").await;
+    assert_eq!(codes(&published), Vec::<String>::new());
+    let links = client
+        .request(
+            "textDocument/documentLink",
+            json!({ "textDocument": {"uri": main} }),
+        )
+        .await;
+    assert_eq!(links[0]["target"], part);
+    let definition = client
+        .request(
+            "textDocument/definition",
+            json!({ "textDocument": {"uri": main}, "position": {"line": 1, "character": 11} }),
+        )
+        .await;
+    assert_eq!(definition["uri"], part);
+    // Opening the included file with an error in the buffer (not on disk)
+    // re-checks the includer; the error is reported in the included file.
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": part, "languageId": "kickstart", "version": 1, "text": "%frob\n%end\n" } }),
+        )
+        .await;
+    let published = client.diagnostics(&part).await;
+    assert_eq!(codes(&published), ["KS0002"]);
+}
+
+fn url(path: &std::path::Path) -> String {
+    format!("file://{}", path.display())
+}

@@ -6,12 +6,15 @@
 //! language server. Nothing below the CLI knows about terminals or LSP types.
 
 pub mod analysis;
+pub mod boot;
+pub mod build;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod ide;
 pub mod includes;
+pub mod iso;
 pub mod lsp;
 pub mod media;
 pub mod rules;

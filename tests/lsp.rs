@@ -18,7 +18,7 @@ struct Client {
 
 impl Client {
     async fn start(capabilities: Value) -> Client {
-        let (service, socket) = LspService::new(Backend::new);
+        let (service, socket) = kslint::lsp::service();
         let mut client = Client {
             service,
             socket,
@@ -178,7 +178,7 @@ fn apply_all(text: &str, edits: &[(i32, u32, u32, &str)]) -> String {
 
 #[tokio::test]
 async fn utf8_is_negotiated_when_offered() {
-    let (service, _socket) = LspService::new(Backend::new);
+    let (service, _socket) = kslint::lsp::service();
     let mut client = Client {
         service,
         socket: _socket,
@@ -425,4 +425,184 @@ async fn includes_are_links_and_definitions_and_open_buffers_win_over_disk() {
 
 fn url(path: &std::path::Path) -> String {
     format!("file://{}", path.display())
+}
+
+/// Answers the server's next request to the client with `result`, returning
+/// the request.
+async fn answer(client: &mut Client, method: &str, result: Value) -> Value {
+    use futures::SinkExt;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), client.socket.next())
+            .await
+            .expect("a request within 10 s")
+            .expect("server alive");
+        let value = serde_json::to_value(&message).unwrap();
+        if value["method"] == method {
+            let id: tower_lsp::jsonrpc::Id = serde_json::from_value(value["id"].clone()).unwrap();
+            let response = tower_lsp::jsonrpc::Response::from_ok(id, result);
+            client.socket.send(response).await.unwrap();
+            return value;
+        }
+    }
+}
+
+#[tokio::test]
+async fn settings_pulled_from_the_client_change_severities() {
+    let (service, socket) = kslint::lsp::service();
+    let mut client = Client {
+        service,
+        socket,
+        next_id: 1,
+    };
+    client
+        .request(
+            "initialize",
+            json!({ "capabilities": { "workspace": { "configuration": true, "didChangeWatchedFiles": { "dynamicRegistration": true } } } }),
+        )
+        .await;
+    client.notify("initialized", json!({})).await;
+    let registration = answer(&mut client, "client/registerCapability", Value::Null).await;
+    let watchers = &registration["params"]["registrations"][0];
+    assert_eq!(watchers["method"], "workspace/didChangeWatchedFiles");
+    assert!(watchers["registerOptions"]["watchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["globPattern"] == "**/*.rpm"));
+    let request = answer(
+        &mut client,
+        "workspace/configuration",
+        json!([{ "rules": { "unclosed-section": "warning" }, "syntax": "RHEL7" }]),
+    )
+    .await;
+    assert_eq!(request["params"]["items"][0]["section"], "kslint");
+    // The settings may land just before or just after the open: the server
+    // re-checks open documents when they do, so wait for the warning.
+    let mut published = client.open(URI, "%packages\n").await;
+    while published["diagnostics"][0]["severity"] != 2 {
+        published = client.diagnostics(URI).await;
+    }
+    assert_eq!(published["diagnostics"][0]["code"], "KS0001");
+    // A configuration change notification pulls again.
+    client
+        .notify(
+            "workspace/didChangeConfiguration",
+            json!({ "settings": {} }),
+        )
+        .await;
+    answer(
+        &mut client,
+        "workspace/configuration",
+        json!([{ "rules": { "KS0001": "off" } }]),
+    )
+    .await;
+    loop {
+        let published = client.diagnostics(URI).await;
+        if published["diagnostics"].as_array().unwrap().is_empty() {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn build_iso_runs_in_the_background_with_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("media");
+    std::fs::create_dir_all(root.join("ks")).unwrap();
+    std::fs::write(root.join("ks/ks.cfg"), "lang C\n").unwrap();
+    std::fs::write(root.join("README"), "payload\n").unwrap();
+    let output = dir.path().join("out.iso");
+    let (service, socket) = kslint::lsp::service();
+    let mut client = Client {
+        service,
+        socket,
+        next_id: 1,
+    };
+    client
+        .request(
+            "initialize",
+            json!({ "capabilities": { "window": { "workDoneProgress": true } }, "initializationOptions": { "mediaRoot": root } }),
+        )
+        .await;
+    client.notify("initialized", json!({})).await;
+    let ks = url(&root.join("ks/ks.cfg"));
+    client.open(&ks, "lang C\n").await;
+    let id = client.next_id;
+    client.next_id += 1;
+    let request = Request::build("workspace/executeCommand")
+        .params(
+            json!({ "command": "kslint.buildIso", "arguments": [{ "uri": ks, "output": output }] }),
+        )
+        .id(id)
+        .finish();
+    let call = client.service.ready().await.unwrap().call(request);
+    let response = call.await.unwrap().unwrap();
+    let value = serde_json::to_value(&response).unwrap();
+    assert_eq!(value["result"]["started"], true, "{value}");
+    answer(&mut client, "window/workDoneProgress/create", Value::Null).await;
+    let mut kinds = Vec::new();
+    let message = loop {
+        let message = tokio::time::timeout(Duration::from_secs(30), client.socket.next())
+            .await
+            .expect("build finishes within 30 s")
+            .expect("server alive");
+        let value = serde_json::to_value(&message).unwrap();
+        if value["method"] == "$/progress" {
+            kinds.push(
+                value["params"]["value"]["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        if value["method"] == "window/showMessage" {
+            break value["params"]["message"].as_str().unwrap().to_string();
+        }
+    };
+    assert!(message.starts_with("Built "), "{message}");
+    assert_eq!(kinds.first().map(String::as_str), Some("begin"));
+    assert_eq!(kinds.last().map(String::as_str), Some("end"));
+    let image = std::fs::read(&output).unwrap();
+    assert_eq!(&image[0x8001..0x8006], b"CD001");
+}
+
+#[tokio::test]
+async fn build_iso_refuses_a_kickstart_with_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ks.cfg"), "%packages\n").unwrap();
+    let (service, socket) = kslint::lsp::service();
+    let mut client = Client {
+        service,
+        socket,
+        next_id: 1,
+    };
+    client
+        .request(
+            "initialize",
+            json!({ "capabilities": {}, "initializationOptions": { "mediaRoot": dir.path() } }),
+        )
+        .await;
+    let ks = url(&dir.path().join("ks.cfg"));
+    client.open(&ks, "%packages\n").await;
+    let request = Request::build("workspace/executeCommand")
+        .params(json!({ "command": "kslint.buildIso", "arguments": [{ "uri": ks }] }))
+        .id(99)
+        .finish();
+    let response = client
+        .service
+        .ready()
+        .await
+        .unwrap()
+        .call(request)
+        .await
+        .unwrap()
+        .unwrap();
+    let value = serde_json::to_value(&response).unwrap();
+    assert!(
+        value["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 error"),
+        "{value}"
+    );
 }

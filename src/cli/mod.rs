@@ -1,5 +1,6 @@
 //! The `kslint` command line: a thin shell over [`crate::analysis`].
 
+pub mod build_iso;
 mod check;
 pub mod media;
 mod report;
@@ -36,6 +37,8 @@ struct Cli {
 enum Command {
     /// Lint kickstart files (directories: every kickstart below them).
     Check(check::CheckArgs),
+    /// Master a bootable ISO image (BIOS + UEFI, hybrid for USB) from a media tree.
+    BuildIso(build_iso::BuildIsoArgs),
     /// Print the explanation of a rule.
     Explain {
         /// Rule code (KS0001) or name (unclosed-section).
@@ -78,6 +81,13 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::BuildIso(args) => match build_iso::run(&args) {
+            Ok(code) => u8::try_from(code).unwrap_or(exit::FAILURE),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                exit::FAILURE
+            }
+        },
         Command::Explain { rule } => explain(&rule),
         Command::Rules { format } => list_rules(format),
         Command::Media(command) => media::run(&command),

@@ -34,7 +34,7 @@ fn entry(img: &CatalogImage) -> [u8; 32] {
     let mut e = [0u8; 32];
     e[0] = 0x88; // bootable
     e[1] = 0; // no emulation
-    // Load segment 0 means the traditional 0x7C0.
+              // Load segment 0 means the traditional 0x7C0.
     e[6..8].copy_from_slice(&img.sectors.to_le_bytes());
     e[8..12].copy_from_slice(&img.lba.to_le_bytes());
     e
@@ -45,15 +45,19 @@ fn entry(img: &CatalogImage) -> [u8; 32] {
 /// platforms differ (BIOS + UEFI).
 pub(crate) fn catalog(images: &[CatalogImage]) -> Vec<u8> {
     let mut s = vec![0u8; 2048];
-    let first = images.first().copied().unwrap_or(CatalogImage { platform: PLATFORM_X86, lba: 0, sectors: 0 });
+    let first = images.first().copied().unwrap_or(CatalogImage {
+        platform: PLATFORM_X86,
+        lba: 0,
+        sectors: 0,
+    });
     // Validation entry.
     s[0] = 1;
     s[1] = first.platform;
     s[30] = 0x55;
     s[31] = 0xAA;
-    let sum = s[..32]
-        .chunks_exact(2)
-        .fold(0u16, |acc, w| acc.wrapping_add(u16::from_le_bytes([w[0], w[1]])));
+    let sum = s[..32].chunks_exact(2).fold(0u16, |acc, w| {
+        acc.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+    });
     s[28..30].copy_from_slice(&0u16.wrapping_sub(sum).to_le_bytes());
     s[32..64].copy_from_slice(&entry(&first));
     let mut at = 64;
@@ -101,12 +105,20 @@ mod tests {
     #[test]
     fn validation_entry_sums_to_zero() {
         let cat = catalog(&[
-            CatalogImage { platform: PLATFORM_X86, lba: 40, sectors: 4 },
-            CatalogImage { platform: PLATFORM_EFI, lba: 50, sectors: 2880 },
+            CatalogImage {
+                platform: PLATFORM_X86,
+                lba: 40,
+                sectors: 4,
+            },
+            CatalogImage {
+                platform: PLATFORM_EFI,
+                lba: 50,
+                sectors: 2880,
+            },
         ]);
-        let sum = cat[..32]
-            .chunks_exact(2)
-            .fold(0u16, |a, w| a.wrapping_add(u16::from_le_bytes([w[0], w[1]])));
+        let sum = cat[..32].chunks_exact(2).fold(0u16, |a, w| {
+            a.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+        });
         assert_eq!(sum, 0);
         assert_eq!(cat[32], 0x88);
         assert_eq!(u32::from_le_bytes(cat[40..44].try_into().unwrap()), 40);
@@ -121,6 +133,9 @@ mod tests {
         img[64..68].copy_from_slice(&1u32.to_le_bytes());
         img[96..100].copy_from_slice(&2u32.to_le_bytes());
         patch_boot_info_table(&mut img, 16, 33);
-        assert_eq!(&img[8..24], &[16, 0, 0, 0, 33, 0, 0, 0, 100, 0, 0, 0, 3, 0, 0, 0]);
+        assert_eq!(
+            &img[8..24],
+            &[16, 0, 0, 0, 33, 0, 0, 0, 100, 0, 0, 0, 3, 0, 0, 0]
+        );
     }
 }

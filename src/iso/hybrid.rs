@@ -49,13 +49,19 @@ fn crc32(data: &[u8]) -> u32 {
         for (i, v) in t.iter_mut().enumerate() {
             let mut c = i as u32;
             for _ in 0..8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
             *v = c;
         }
         t
     });
-    !data.iter().fold(!0u32, |c, &b| table[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8))
+    !data.iter().fold(!0u32, |c, &b| {
+        table[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8)
+    })
 }
 
 /// A GUID in GPT's mixed-endian byte order, parsed from its text form.
@@ -91,7 +97,8 @@ impl HybridLayout {
     }
 
     fn efi_range(&self) -> Option<(u64, u64)> {
-        self.efi.map(|(lba, size)| (u64::from(lba) * 4, size.div_ceil(512).max(1)))
+        self.efi
+            .map(|(lba, size)| (u64::from(lba) * 4, size.div_ceil(512).max(1)))
     }
 
     /// The first 16 sectors (32 KiB) of the image.
@@ -139,7 +146,13 @@ impl HybridLayout {
         let first_usable = 2 + GPT_ARRAY_SECTORS;
         let last_usable = total - 2 - GPT_ARRAY_SECTORS;
         let mut array = vec![0u8; GPT_ENTRIES * GPT_ENTRY_SIZE];
-        let mut put = |i: usize, ty: &str, unique: [u8; 16], first: u64, last: u64, attrs: u64, name: &str| {
+        let mut put = |i: usize,
+                       ty: &str,
+                       unique: [u8; 16],
+                       first: u64,
+                       last: u64,
+                       attrs: u64,
+                       name: &str| {
             let e = &mut array[i * GPT_ENTRY_SIZE..(i + 1) * GPT_ENTRY_SIZE];
             e[0..16].copy_from_slice(&guid_bytes(ty));
             e[16..32].copy_from_slice(&unique);
@@ -152,22 +165,41 @@ impl HybridLayout {
         };
         // Partition 1 covers the ISO 9660 filesystem from sector 0, overlapping the
         // GPT itself (as isohybrid and xorriso do) so that it stays mountable.
-        put(0, BASIC_DATA_TYPE, self.derived(2), 0, last_usable, 0x1000_0000_0000_0001, "ISO9660");
+        put(
+            0,
+            BASIC_DATA_TYPE,
+            self.derived(2),
+            0,
+            last_usable,
+            0x1000_0000_0000_0001,
+            "ISO9660",
+        );
         if let Some((start, count)) = self.efi_range() {
-            put(1, ESP_TYPE, self.derived(3), start, start + count - 1, 0, "EFI System Partition");
+            put(
+                1,
+                ESP_TYPE,
+                self.derived(3),
+                start,
+                start + count - 1,
+                0,
+                "EFI System Partition",
+            );
         }
         let mut h = vec![0u8; 512];
         h[0..8].copy_from_slice(b"EFI PART");
         h[8..12].copy_from_slice(&0x0001_0000u32.to_le_bytes());
         h[12..16].copy_from_slice(&92u32.to_le_bytes());
-        let (current, backup, array_lba) =
-            if primary { (1, last, 2) } else { (last, 1, last - GPT_ARRAY_SECTORS) };
-        h[24..32].copy_from_slice(&(current as u64).to_le_bytes());
-        h[32..40].copy_from_slice(&(backup as u64).to_le_bytes());
+        let (current, backup, array_lba) = if primary {
+            (1, last, 2)
+        } else {
+            (last, 1, last - GPT_ARRAY_SECTORS)
+        };
+        h[24..32].copy_from_slice(&current.to_le_bytes());
+        h[32..40].copy_from_slice(&backup.to_le_bytes());
         h[40..48].copy_from_slice(&first_usable.to_le_bytes());
         h[48..56].copy_from_slice(&last_usable.to_le_bytes());
         h[56..72].copy_from_slice(&self.derived(1));
-        h[72..80].copy_from_slice(&(array_lba as u64).to_le_bytes());
+        h[72..80].copy_from_slice(&array_lba.to_le_bytes());
         h[80..84].copy_from_slice(&(GPT_ENTRIES as u32).to_le_bytes());
         h[84..88].copy_from_slice(&(GPT_ENTRY_SIZE as u32).to_le_bytes());
         h[88..92].copy_from_slice(&crc32(&array).to_le_bytes());
@@ -178,13 +210,21 @@ impl HybridLayout {
 }
 
 fn chs(lba: u64) -> [u8; 3] {
-    let (mut c, mut h, mut s) = (lba / (HEADS * SECTORS), (lba / SECTORS) % HEADS, lba % SECTORS + 1);
+    let (mut c, mut h, mut s) = (
+        lba / (HEADS * SECTORS),
+        (lba / SECTORS) % HEADS,
+        lba % SECTORS + 1,
+    );
     if c > 1023 {
         c = 1023;
         h = HEADS - 1;
         s = SECTORS;
     }
-    [h as u8, (s as u8) | (((c >> 2) & 0xC0) as u8), (c & 0xFF) as u8]
+    [
+        h as u8,
+        (s as u8) | (((c >> 2) & 0xC0) as u8),
+        (c & 0xFF) as u8,
+    ]
 }
 
 fn write_mbr_entry(e: &mut [u8], status: u8, ptype: u8, start: u64, count: u64) {
@@ -210,7 +250,10 @@ mod tests {
     fn esp_guid_layout() {
         assert_eq!(
             guid_bytes(ESP_TYPE),
-            [0x28, 0x73, 0x2A, 0xC1, 0x1F, 0xF8, 0xD2, 0x11, 0xBA, 0x4B, 0x00, 0xA0, 0xC9, 0x3E, 0xC9, 0x3B]
+            [
+                0x28, 0x73, 0x2A, 0xC1, 0x1F, 0xF8, 0xD2, 0x11, 0xBA, 0x4B, 0x00, 0xA0, 0xC9, 0x3E,
+                0xC9, 0x3B
+            ]
         );
     }
 

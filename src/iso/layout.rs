@@ -133,7 +133,11 @@ impl Plan {
         let images: Vec<CatalogImage> = self
             .boot_images
             .iter()
-            .map(|&(node, platform, sectors)| CatalogImage { platform, lba: self.info[node].lba, sectors })
+            .map(|&(node, platform, sectors)| CatalogImage {
+                platform,
+                lba: self.info[node].lba,
+                sectors,
+            })
             .collect();
         eltorito::catalog(&images)
     }
@@ -149,7 +153,9 @@ fn blocks(bytes: u64) -> u64 {
 
 fn check_text(what: &str, value: &str, max: usize) -> Result<(), IsoError> {
     if value.len() > max {
-        return Err(IsoError::InvalidOption(format!("{what} {value:?} is longer than {max} bytes")));
+        return Err(IsoError::InvalidOption(format!(
+            "{what} {value:?} is longer than {max} bytes"
+        )));
     }
     if let Some(c) = value.chars().find(|c| !(' '..='~').contains(c)) {
         return Err(IsoError::InvalidOption(format!(
@@ -165,7 +171,9 @@ fn find_file(tree: &Tree, path: &str, what: &str) -> Result<NodeId, IsoError> {
         .ok_or_else(|| IsoError::InvalidOption(format!("{what} {path} is not in the tree")))?;
     match &tree.nodes[id].kind {
         NodeKind::File(_) => Ok(id),
-        _ => Err(IsoError::InvalidOption(format!("{what} {path} is not a regular file"))),
+        _ => Err(IsoError::InvalidOption(format!(
+            "{what} {path} is not a regular file"
+        ))),
     }
 }
 
@@ -175,7 +183,10 @@ fn head_bytes(tree: &Tree, id: NodeId, n: usize) -> Result<Vec<u8>, IsoError> {
         NodeKind::File(FileSource::Path { path, .. }) => {
             let mut f = File::open(path).map_err(|e| IsoError::io(path, e))?;
             let mut buf = Vec::with_capacity(n);
-            (&mut f).take(n as u64).read_to_end(&mut buf).map_err(|e| IsoError::io(path, e))?;
+            (&mut f)
+                .take(n as u64)
+                .read_to_end(&mut buf)
+                .map_err(|e| IsoError::io(path, e))?;
             Ok(buf)
         }
         NodeKind::File(FileSource::Bytes(b)) => Ok(b[..b.len().min(n)].to_vec()),
@@ -185,7 +196,10 @@ fn head_bytes(tree: &Tree, id: NodeId, n: usize) -> Result<Vec<u8>, IsoError> {
 
 pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> {
     if !(1..=3).contains(&opts.iso_level) {
-        return Err(IsoError::InvalidOption(format!("ISO level must be 1, 2 or 3, not {}", opts.iso_level)));
+        return Err(IsoError::InvalidOption(format!(
+            "ISO level must be 1, 2 or 3, not {}",
+            opts.iso_level
+        )));
     }
     check_text("volume id", &opts.volume_id, 32)?;
     check_text("system id", &opts.system_id, 32)?;
@@ -194,7 +208,9 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
     check_text("preparer", &opts.preparer, 128)?;
     check_text("application id", &opts.application, 128)?;
     if opts.volume_id.is_empty() {
-        return Err(IsoError::InvalidOption("the volume id must not be empty".into()));
+        return Err(IsoError::InvalidOption(
+            "the volume id must not be empty".into(),
+        ));
     }
     let created = opts.timestamp.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -203,15 +219,21 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
             .unwrap_or(0)
     });
     let mut notes = Vec::new();
-    let gen_meta = Meta { mode: 0o444, uid: 0, gid: 0, mtime: created };
+    let gen_meta = Meta {
+        mode: 0o444,
+        uid: 0,
+        gid: 0,
+        mtime: created,
+    };
 
     // --- El Torito inputs -------------------------------------------------
     let mut bios_node = None;
     let mut efi_node = None;
-    let mut catalog_node = None;
     if let Some(boot) = &opts.boot {
         if boot.bios_image.is_none() && boot.efi_image.is_none() {
-            return Err(IsoError::InvalidOption("boot options given without a BIOS or EFI image".into()));
+            return Err(IsoError::InvalidOption(
+                "boot options given without a BIOS or EFI image".into(),
+            ));
         }
         if let Some(p) = &boot.bios_image {
             let id = find_file(&tree, p, "BIOS boot image")?;
@@ -225,7 +247,9 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
                 )));
             }
             if boot.load_size == 0 {
-                return Err(IsoError::InvalidOption("boot load size must be at least 1 sector".into()));
+                return Err(IsoError::InvalidOption(
+                    "boot load size must be at least 1 sector".into(),
+                ));
             }
             bios_node = Some(id);
         }
@@ -233,10 +257,17 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
             efi_node = Some(find_file(&tree, p, "EFI boot image")?);
         }
         if tree.lookup(&boot.catalog).is_some() {
-            notes.push(format!("the tree's {} is replaced by the generated boot catalog", boot.catalog));
+            notes.push(format!(
+                "the tree's {} is replaced by the generated boot catalog",
+                boot.catalog
+            ));
         }
-        let cat_meta = Meta { mtime: opts.timestamp.unwrap_or(created), ..gen_meta };
-        catalog_node = Some(tree.insert_file(&boot.catalog, FileSource::BootCatalog, cat_meta)?);
+        let cat_meta = Meta {
+            mtime: opts.timestamp.unwrap_or(created),
+            ..gen_meta
+        };
+        let catalog_node =
+            Some(tree.insert_file(&boot.catalog, FileSource::BootCatalog, cat_meta)?);
         // Inserting may have replaced one of the images (same path): look them up again.
         if let Some(p) = boot.bios_image.as_deref() {
             bios_node = Some(find_file(&tree, p, "BIOS boot image")?);
@@ -245,7 +276,9 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
             efi_node = Some(find_file(&tree, p, "EFI boot image")?);
         }
         if bios_node == catalog_node || efi_node == catalog_node {
-            return Err(IsoError::InvalidOption("the boot catalog path is the same as a boot image".into()));
+            return Err(IsoError::InvalidOption(
+                "the boot catalog path is the same as a boot image".into(),
+            ));
         }
     }
     let mut mbr_code = None;
@@ -285,20 +318,39 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
         let mut dirs = Vec::new();
         while let Some(d) = stack.pop() {
             dirs.push(d);
-            stack.extend(tree.children(d).iter().copied().filter(|&c| is_dir(&tree, c)));
+            stack.extend(
+                tree.children(d)
+                    .iter()
+                    .copied()
+                    .filter(|&c| is_dir(&tree, c)),
+            );
         }
         for d in dirs {
-            let existing: Vec<NodeId> =
-                tree.children(d).iter().copied().filter(|&c| tree.nodes[c].name == b"TRANS.TBL").collect();
+            let existing: Vec<NodeId> = tree
+                .children(d)
+                .iter()
+                .copied()
+                .filter(|&c| tree.nodes[c].name == b"TRANS.TBL")
+                .collect();
             for e in existing {
                 if is_dir(&tree, e) {
-                    return Err(IsoError::InvalidOption(format!("{} is a directory; TRANS.TBL files cannot be written", tree.path_of(e))));
+                    return Err(IsoError::InvalidOption(format!(
+                        "{} is a directory; TRANS.TBL files cannot be written",
+                        tree.path_of(e)
+                    )));
                 }
                 tree.remove(e);
             }
             let dir_path = tree.path_of(d);
-            let meta = Meta { mtime: tree.nodes[d].meta.mtime, ..gen_meta };
-            let t = tree.insert_file(&format!("{dir_path}/TRANS.TBL"), FileSource::Bytes(Arc::new(Vec::new())), meta)?;
+            let meta = Meta {
+                mtime: tree.nodes[d].meta.mtime,
+                ..gen_meta
+            };
+            let t = tree.insert_file(
+                &format!("{dir_path}/TRANS.TBL"),
+                FileSource::Bytes(Arc::new(Vec::new())),
+                meta,
+            )?;
             trans_nodes.push((d, t));
         }
     }
@@ -331,19 +383,23 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
     for &d in &all_dirs {
         let mut kids: Vec<NodeId> = tree.children(d).to_vec();
         kids.sort_by(|&a, &b| tree.nodes[a].name.cmp(&tree.nodes[b].name));
-        let naturals: Vec<IsoName> =
-            kids.iter().map(|&k| IsoName::new(&tree.nodes[k].name, is_dir(&tree, k), limits)).collect();
+        let naturals: Vec<IsoName> = kids
+            .iter()
+            .map(|&k| IsoName::new(&tree.nodes[k].name, is_dir(&tree, k), limits))
+            .collect();
         let mut count: HashMap<Vec<u8>, usize> = HashMap::new();
         for nat in &naturals {
             *count.entry(nat.identifier()).or_default() += 1;
         }
-        let mut taken: HashSet<Vec<u8>> =
-            count.iter().filter(|(_, &c)| c == 1).map(|(k, _)| k.clone()).collect();
+        let mut taken: HashSet<Vec<u8>> = count
+            .iter()
+            .filter(|(_, &c)| c == 1)
+            .map(|(k, _)| k.clone())
+            .collect();
         for (&k, nat) in kids.iter().zip(&naturals) {
             let id = nat.identifier();
-            if count[&id] == 1 {
-                info[k].iso_id = id;
-            } else if taken.insert(id.clone()) {
+            // Unique names were reserved above; the first of equal names keeps it.
+            if count[&id] == 1 || taken.insert(id.clone()) {
                 info[k].iso_id = id;
             } else {
                 let mut i = 0;
@@ -384,7 +440,12 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
 
     // --- TRANS.TBL contents ----------------------------------------------------
     for &(d, t) in &trans_nodes {
-        let mut kids: Vec<NodeId> = tree.children(d).iter().copied().filter(|&c| c != t).collect();
+        let mut kids: Vec<NodeId> = tree
+            .children(d)
+            .iter()
+            .copied()
+            .filter(|&c| c != t)
+            .collect();
         kids.sort_by(|&a, &b| cmp_iso_identifiers(&info[a].iso_id, &info[b].iso_id));
         let mut text = Vec::new();
         for k in kids {
@@ -405,7 +466,11 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
 
     // --- directory order (path tables) ---------------------------------------
     let subdirs = |tree: &Tree, d: NodeId| -> Vec<NodeId> {
-        tree.children(d).iter().copied().filter(|&c| is_dir(tree, c)).collect()
+        tree.children(d)
+            .iter()
+            .copied()
+            .filter(|&c| is_dir(tree, c))
+            .collect()
     };
     let mut pdirs = vec![Tree::ROOT];
     let mut depth = vec![1usize];
@@ -477,7 +542,13 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
 
     // --- Rock Ridge entries ----------------------------------------------------
     let rr_on = opts.rock_ridge;
-    let owner = |m: &Meta| if opts.keep_owner { (m.uid, m.gid) } else { (0, 0) };
+    let owner = |m: &Meta| {
+        if opts.keep_owner {
+            (m.uid, m.gid)
+        } else {
+            (0, 0)
+        }
+    };
     let entries_for = |tree: &Tree, info: &[NodeInfo], id: NodeId, kind: RecKind| -> Vec<Vec<u8>> {
         let node = &tree.nodes[id];
         let (uid, gid) = owner(&node.meta);
@@ -502,7 +573,9 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
             match &node.kind {
                 NodeKind::Symlink { target } => e.extend(rr::sl(target)),
                 NodeKind::Special(super::tree::Special::CharDevice { rdev })
-                | NodeKind::Special(super::tree::Special::BlockDevice { rdev }) => e.push(rr::pn(*rdev)),
+                | NodeKind::Special(super::tree::Special::BlockDevice { rdev }) => {
+                    e.push(rr::pn(*rdev))
+                }
                 _ => {}
             }
         }
@@ -513,13 +586,13 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
     };
 
     let mut chunks: Vec<Chunk> = Vec::new();
-    let mut make_rec = |tree: &Tree,
-                        info: &[NodeInfo],
-                        chunks: &mut Vec<Chunk>,
-                        kind: RecKind,
-                        target: NodeId,
-                        ident: Vec<u8>,
-                        joliet: bool|
+    let make_rec = |tree: &Tree,
+                    info: &[NodeInfo],
+                    chunks: &mut Vec<Chunk>,
+                    kind: RecKind,
+                    target: NodeId,
+                    ident: Vec<u8>,
+                    joliet: bool|
      -> Vec<Rec> {
         let base = 33 + ident.len() + usize::from(ident.len() % 2 == 0);
         let (inline, ce) = if rr_on && !joliet {
@@ -528,7 +601,12 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
             let mut prev: Option<usize> = None;
             for data in placed.chunks.iter() {
                 let idx = chunks.len();
-                chunks.push(Chunk { data: data.clone(), next: None, lba: 0, offset: 0 });
+                chunks.push(Chunk {
+                    data: data.clone(),
+                    next: None,
+                    lba: 0,
+                    offset: 0,
+                });
                 match prev {
                     Some(p) => chunks[p].next = Some(idx),
                     None => first = Some(idx),
@@ -541,7 +619,11 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
         };
         let su = inline.len() + if ce.is_some() { CE_LEN } else { 0 };
         let len = base + su + su % 2;
-        let parts = if kind == RecKind::Child { file_size(tree, target).div_ceil(MAX_EXTENT).max(1) } else { 1 };
+        let parts = if kind == RecKind::Child {
+            file_size(tree, target).div_ceil(MAX_EXTENT).max(1)
+        } else {
+            1
+        };
         (0..parts)
             .map(|p| Rec {
                 kind,
@@ -559,26 +641,74 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
     let mut precs = Vec::with_capacity(pdirs.len());
     for &d in &pdirs {
         let mut recs = Vec::new();
-        recs.extend(make_rec(&tree, &info, &mut chunks, RecKind::Dot, d, vec![0], false));
-        recs.extend(make_rec(&tree, &info, &mut chunks, RecKind::DotDot, tree.nodes[d].parent, vec![1], false));
+        recs.extend(make_rec(
+            &tree,
+            &info,
+            &mut chunks,
+            RecKind::Dot,
+            d,
+            vec![0],
+            false,
+        ));
+        recs.extend(make_rec(
+            &tree,
+            &info,
+            &mut chunks,
+            RecKind::DotDot,
+            tree.nodes[d].parent,
+            vec![1],
+            false,
+        ));
         let mut kids = tree.children(d).to_vec();
         kids.sort_by(|&a, &b| cmp_iso_identifiers(&info[a].iso_id, &info[b].iso_id));
         for k in kids {
             let ident = info[k].iso_id.clone();
-            recs.extend(make_rec(&tree, &info, &mut chunks, RecKind::Child, k, ident, false));
+            recs.extend(make_rec(
+                &tree,
+                &info,
+                &mut chunks,
+                RecKind::Child,
+                k,
+                ident,
+                false,
+            ));
         }
         precs.push(recs);
     }
     let mut jrecs = Vec::with_capacity(jdirs.len());
     for &d in &jdirs {
         let mut recs = Vec::new();
-        recs.extend(make_rec(&tree, &info, &mut chunks, RecKind::Dot, d, vec![0], true));
-        recs.extend(make_rec(&tree, &info, &mut chunks, RecKind::DotDot, tree.nodes[d].parent, vec![1], true));
+        recs.extend(make_rec(
+            &tree,
+            &info,
+            &mut chunks,
+            RecKind::Dot,
+            d,
+            vec![0],
+            true,
+        ));
+        recs.extend(make_rec(
+            &tree,
+            &info,
+            &mut chunks,
+            RecKind::DotDot,
+            tree.nodes[d].parent,
+            vec![1],
+            true,
+        ));
         let mut kids = tree.children(d).to_vec();
         kids.sort_by(|&a, &b| info[a].joliet_id.cmp(&info[b].joliet_id));
         for k in kids {
             let ident = info[k].joliet_id.clone();
-            recs.extend(make_rec(&tree, &info, &mut chunks, RecKind::Child, k, ident, true));
+            recs.extend(make_rec(
+                &tree,
+                &info,
+                &mut chunks,
+                RecKind::Child,
+                k,
+                ident,
+                true,
+            ));
         }
         jrecs.push(recs);
     }
@@ -595,14 +725,26 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
     });
     let term_lba = lba as u32;
     lba += 1;
-    let pt_size = path_table_size(pdirs.iter().map(|&d| if d == Tree::ROOT { 1 } else { info[d].iso_id.len() }));
+    let pt_size = path_table_size(pdirs.iter().map(|&d| {
+        if d == Tree::ROOT {
+            1
+        } else {
+            info[d].iso_id.len()
+        }
+    }));
     let pt_l = lba as u32;
     lba += blocks(pt_size);
     let pt_m = lba as u32;
     lba += blocks(pt_size);
     let (mut jpt_size, mut jpt_l, mut jpt_m) = (0, 0, 0);
     if opts.joliet {
-        jpt_size = path_table_size(jdirs.iter().map(|&d| if d == Tree::ROOT { 1 } else { info[d].joliet_id.len() }));
+        jpt_size = path_table_size(jdirs.iter().map(|&d| {
+            if d == Tree::ROOT {
+                1
+            } else {
+                info[d].joliet_id.len()
+            }
+        }));
         jpt_l = lba as u32;
         lba += blocks(jpt_size);
         jpt_m = lba as u32;
@@ -638,11 +780,20 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
     let mut data = Vec::new();
     let mut by_identity: HashMap<(u64, u64), (u32, u64)> = HashMap::new();
     for recs in &precs {
-        for r in recs.iter().filter(|r| r.kind == RecKind::Child && r.part == 0) {
+        for r in recs
+            .iter()
+            .filter(|r| r.kind == RecKind::Child && r.part == 0)
+        {
             let k = r.target;
-            let NodeKind::File(src) = &tree.nodes[k].kind else { continue };
+            let NodeKind::File(src) = &tree.nodes[k].kind else {
+                continue;
+            };
             let size = src.size();
-            if let FileSource::Path { identity: Some(key), .. } = src {
+            if let FileSource::Path {
+                identity: Some(key),
+                ..
+            } = src
+            {
                 if let Some(&(l, s)) = by_identity.get(key) {
                     if s == size {
                         info[k].lba = l;
@@ -658,10 +809,16 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
                 continue;
             }
             if lba > u64::from(u32::MAX) {
-                return Err(IsoError::InvalidOption("the image would exceed 8 TiB".into()));
+                return Err(IsoError::InvalidOption(
+                    "the image would exceed 8 TiB".into(),
+                ));
             }
             info[k].lba = lba as u32;
-            data.push(DataItem { node: k, lba: lba as u32, size });
+            data.push(DataItem {
+                node: k,
+                lba: lba as u32,
+                size,
+            });
             lba += blocks(size);
         }
     }
@@ -677,7 +834,9 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
         total_blocks = total_blocks.div_ceil(per_cyl) * per_cyl;
     }
     if total_blocks > u64::from(u32::MAX) {
-        return Err(IsoError::InvalidOption("the image would exceed 8 TiB".into()));
+        return Err(IsoError::InvalidOption(
+            "the image would exceed 8 TiB".into(),
+        ));
     }
 
     let mut boot_images = Vec::new();
@@ -686,7 +845,11 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
     }
     if let Some(id) = efi_node {
         let sectors = info[id].size.div_ceil(512);
-        boot_images.push((id, PLATFORM_EFI, if sectors > 0xFFFF { 0 } else { sectors as u16 }));
+        boot_images.push((
+            id,
+            PLATFORM_EFI,
+            if sectors > 0xFFFF { 0 } else { sectors as u16 },
+        ));
     }
 
     let hybrid = opts.hybrid.as_ref().map(|h| {

@@ -18,8 +18,6 @@ pub(crate) struct Md5 {
     length: u64,
 }
 
-const SHIFTS: [u32; 16] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
-
 fn sines() -> &'static [u32; 64] {
     static TABLE: OnceLock<[u32; 64]> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -90,23 +88,82 @@ impl Md5 {
             *word = u32::from_le_bytes(block[i * 4..i * 4 + 4].try_into().unwrap());
         }
         let [mut a, mut b, mut c, mut d] = self.state;
-        for i in 0..64 {
-            let (f, g) = match i / 16 {
-                0 => ((b & c) | (!b & d), i),
-                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-                2 => (b ^ c ^ d, (3 * i + 5) % 16),
-                _ => (c ^ (b | !d), (7 * i) % 16),
+        // The four round functions of RFC 1321.
+        macro_rules! step {
+            (@ f $b:ident $c:ident $d:ident) => { ($b & $c) | (!$b & $d) };
+            (@ g $b:ident $c:ident $d:ident) => { ($b & $d) | ($c & !$d) };
+            (@ h $b:ident $c:ident $d:ident) => { $b ^ $c ^ $d };
+            (@ i $b:ident $c:ident $d:ident) => { $c ^ ($b | !$d) };
+            ($fun:tt, $a:ident, $b:ident, $c:ident, $d:ident, $g:expr, $k:expr, $s:expr) => {
+                $a = $b.wrapping_add(
+                    $a.wrapping_add(step!(@ $fun $b $c $d)).wrapping_add(m[$g]).wrapping_add(t[$k]).rotate_left($s),
+                );
             };
-            let rotated = f
-                .wrapping_add(a)
-                .wrapping_add(t[i])
-                .wrapping_add(m[g])
-                .rotate_left(SHIFTS[(i / 16) * 4 + i % 4]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(rotated);
         }
+        step!(f, a, b, c, d, 0, 0, 7);
+        step!(f, d, a, b, c, 1, 1, 12);
+        step!(f, c, d, a, b, 2, 2, 17);
+        step!(f, b, c, d, a, 3, 3, 22);
+        step!(f, a, b, c, d, 4, 4, 7);
+        step!(f, d, a, b, c, 5, 5, 12);
+        step!(f, c, d, a, b, 6, 6, 17);
+        step!(f, b, c, d, a, 7, 7, 22);
+        step!(f, a, b, c, d, 8, 8, 7);
+        step!(f, d, a, b, c, 9, 9, 12);
+        step!(f, c, d, a, b, 10, 10, 17);
+        step!(f, b, c, d, a, 11, 11, 22);
+        step!(f, a, b, c, d, 12, 12, 7);
+        step!(f, d, a, b, c, 13, 13, 12);
+        step!(f, c, d, a, b, 14, 14, 17);
+        step!(f, b, c, d, a, 15, 15, 22);
+        step!(g, a, b, c, d, 1, 16, 5);
+        step!(g, d, a, b, c, 6, 17, 9);
+        step!(g, c, d, a, b, 11, 18, 14);
+        step!(g, b, c, d, a, 0, 19, 20);
+        step!(g, a, b, c, d, 5, 20, 5);
+        step!(g, d, a, b, c, 10, 21, 9);
+        step!(g, c, d, a, b, 15, 22, 14);
+        step!(g, b, c, d, a, 4, 23, 20);
+        step!(g, a, b, c, d, 9, 24, 5);
+        step!(g, d, a, b, c, 14, 25, 9);
+        step!(g, c, d, a, b, 3, 26, 14);
+        step!(g, b, c, d, a, 8, 27, 20);
+        step!(g, a, b, c, d, 13, 28, 5);
+        step!(g, d, a, b, c, 2, 29, 9);
+        step!(g, c, d, a, b, 7, 30, 14);
+        step!(g, b, c, d, a, 12, 31, 20);
+        step!(h, a, b, c, d, 5, 32, 4);
+        step!(h, d, a, b, c, 8, 33, 11);
+        step!(h, c, d, a, b, 11, 34, 16);
+        step!(h, b, c, d, a, 14, 35, 23);
+        step!(h, a, b, c, d, 1, 36, 4);
+        step!(h, d, a, b, c, 4, 37, 11);
+        step!(h, c, d, a, b, 7, 38, 16);
+        step!(h, b, c, d, a, 10, 39, 23);
+        step!(h, a, b, c, d, 13, 40, 4);
+        step!(h, d, a, b, c, 0, 41, 11);
+        step!(h, c, d, a, b, 3, 42, 16);
+        step!(h, b, c, d, a, 6, 43, 23);
+        step!(h, a, b, c, d, 9, 44, 4);
+        step!(h, d, a, b, c, 12, 45, 11);
+        step!(h, c, d, a, b, 15, 46, 16);
+        step!(h, b, c, d, a, 2, 47, 23);
+        step!(i, a, b, c, d, 0, 48, 6);
+        step!(i, d, a, b, c, 7, 49, 10);
+        step!(i, c, d, a, b, 14, 50, 15);
+        step!(i, b, c, d, a, 5, 51, 21);
+        step!(i, a, b, c, d, 12, 52, 6);
+        step!(i, d, a, b, c, 3, 53, 10);
+        step!(i, c, d, a, b, 10, 54, 15);
+        step!(i, b, c, d, a, 1, 55, 21);
+        step!(i, a, b, c, d, 8, 56, 6);
+        step!(i, d, a, b, c, 15, 57, 10);
+        step!(i, c, d, a, b, 6, 58, 15);
+        step!(i, b, c, d, a, 13, 59, 21);
+        step!(i, a, b, c, d, 4, 60, 6);
+        step!(i, d, a, b, c, 11, 61, 10);
+        step!(i, c, d, a, b, 2, 62, 15);
+        step!(i, b, c, d, a, 9, 63, 21);
         self.state[0] = self.state[0].wrapping_add(a);
         self.state[1] = self.state[1].wrapping_add(b);
         self.state[2] = self.state[2].wrapping_add(c);
@@ -206,9 +263,14 @@ mod tests {
     fn rfc1321_vectors() {
         assert_eq!(md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
         assert_eq!(md5_hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
-        assert_eq!(md5_hex(b"message digest"), "f96b697d7cb7938d525a2f31aaf161d0");
         assert_eq!(
-            md5_hex(b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
+            md5_hex(b"message digest"),
+            "f96b697d7cb7938d525a2f31aaf161d0"
+        );
+        assert_eq!(
+            md5_hex(
+                b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"
+            ),
             "57edf4a22be3c955ac49da2e2107b67a"
         );
     }

@@ -179,22 +179,50 @@ pub struct WriteReport {
 /// Everything that can go wrong. Messages name the offending path.
 #[derive(Debug)]
 pub enum IsoError {
-    Io { path: PathBuf, source: io::Error },
-    Output { path: PathBuf, source: io::Error },
+    Io {
+        path: PathBuf,
+        source: io::Error,
+    },
+    Output {
+        path: PathBuf,
+        source: io::Error,
+    },
     NotADirectory(PathBuf),
-    SymlinkEscapes { path: PathBuf, target: String, why: String },
-    Unsupported { path: PathBuf, what: String },
+    SymlinkEscapes {
+        path: PathBuf,
+        target: String,
+        why: String,
+    },
+    Unsupported {
+        path: PathBuf,
+        what: String,
+    },
     InvalidPath(String),
     InvalidOption(String),
-    NameCollision { dir: String, first: String, second: String, name: String, namespace: &'static str },
-    FileVanished { path: PathBuf },
-    FileChanged { path: PathBuf, expected: u64, actual: u64 },
+    NameCollision {
+        dir: String,
+        first: String,
+        second: String,
+        name: String,
+        namespace: &'static str,
+    },
+    FileVanished {
+        path: PathBuf,
+    },
+    FileChanged {
+        path: PathBuf,
+        expected: u64,
+        actual: u64,
+    },
     Cancelled,
 }
 
 impl IsoError {
     pub(crate) fn io(path: &Path, source: io::Error) -> IsoError {
-        IsoError::Io { path: path.to_path_buf(), source }
+        IsoError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -250,11 +278,18 @@ pub struct Image {
 /// Validates the tree and options and lays the image out. Nothing is read
 /// from file contents yet except the first bytes of the BIOS boot image.
 pub fn prepare(tree: Tree, opts: &IsoOptions) -> Result<Image, IsoError> {
-    Ok(Image { plan: layout::plan(tree, opts)? })
+    Ok(Image {
+        plan: layout::plan(tree, opts)?,
+    })
 }
 
 /// Prepares and writes an image to `path` atomically (see [`Image::write_file`]).
-pub fn build(tree: Tree, opts: &IsoOptions, path: &Path, ctl: &mut Control<'_>) -> Result<WriteReport, IsoError> {
+pub fn build(
+    tree: Tree,
+    opts: &IsoOptions,
+    path: &Path,
+    ctl: &mut Control<'_>,
+) -> Result<WriteReport, IsoError> {
     prepare(tree, opts)?.write_file(path, ctl)
 }
 
@@ -286,28 +321,50 @@ impl Image {
     /// Streams the image. The media-check MD5 cannot be implanted into a
     /// stream that is already out; with [`IsoOptions::implant_md5`] set, the
     /// 512-byte record to put at byte `16 * 2048 + 883` is returned instead.
-    pub fn write_to<W: Write>(&self, mut out: W, ctl: &mut Control<'_>) -> Result<Option<[u8; 512]>, IsoError> {
+    pub fn write_to<W: Write>(
+        &self,
+        mut out: W,
+        ctl: &mut Control<'_>,
+    ) -> Result<Option<[u8; 512]>, IsoError> {
         let res = writer::write_image(&self.plan, writer::Target::Stream(&mut out), ctl)?;
-        out.flush().map_err(|e| IsoError::Output { path: PathBuf::from("<stream>"), source: e })?;
+        out.flush().map_err(|e| IsoError::Output {
+            path: PathBuf::from("<stream>"),
+            source: e,
+        })?;
         Ok(res.map(|(a, _)| a))
     }
 
     /// Writes the image to a seekable output, implanting the MD5 when asked.
-    pub fn write_seekable<W: Write + Seek>(&self, mut out: W, ctl: &mut Control<'_>) -> Result<WriteReport, IsoError> {
-        let start = out.stream_position().map_err(|e| IsoError::Output { path: "<stream>".into(), source: e })?;
+    pub fn write_seekable<W: Write + Seek>(
+        &self,
+        mut out: W,
+        ctl: &mut Control<'_>,
+    ) -> Result<WriteReport, IsoError> {
+        let start = out.stream_position().map_err(|e| IsoError::Output {
+            path: "<stream>".into(),
+            source: e,
+        })?;
         let res = writer::write_image(&self.plan, writer::Target::Stream(&mut out), ctl)?;
-        let oerr = |e| IsoError::Output { path: "<stream>".into(), source: e };
+        let oerr = |e| IsoError::Output {
+            path: "<stream>".into(),
+            source: e,
+        };
         let md5 = match res {
             Some((appdata, sum)) => {
-                out.seek(SeekFrom::Start(start + layout::APPDATA_POS)).map_err(oerr)?;
+                out.seek(SeekFrom::Start(start + layout::APPDATA_POS))
+                    .map_err(oerr)?;
                 out.write_all(&appdata).map_err(oerr)?;
-                out.seek(SeekFrom::Start(start + self.size())).map_err(oerr)?;
+                out.seek(SeekFrom::Start(start + self.size()))
+                    .map_err(oerr)?;
                 Some(sum)
             }
             None => None,
         };
         out.flush().map_err(oerr)?;
-        Ok(WriteReport { size: self.size(), md5 })
+        Ok(WriteReport {
+            size: self.size(),
+            md5,
+        })
     }
 
     /// Writes the image to a temporary file next to `path` and renames it
@@ -315,19 +372,33 @@ impl Image {
     /// image at `path`. Uses in-kernel copies (`copy_file_range`) where the
     /// filesystem allows and no MD5 has to be computed.
     pub fn write_file(&self, path: &Path, ctl: &mut Control<'_>) -> Result<WriteReport, IsoError> {
-        let name = path
-            .file_name()
-            .ok_or_else(|| IsoError::InvalidPath(format!("{} is not a file path", path.display())))?;
+        let name = path.file_name().ok_or_else(|| {
+            IsoError::InvalidPath(format!("{} is not a file path", path.display()))
+        })?;
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
         if path.is_dir() {
-            return Err(IsoError::InvalidPath(format!("{} is a directory", path.display())));
+            return Err(IsoError::InvalidPath(format!(
+                "{} is a directory",
+                path.display()
+            )));
         }
-        let tmp = dir.join(format!(".{}.{}.kslint-tmp", name.to_string_lossy(), std::process::id()));
-        let oerr = |e| IsoError::Output { path: tmp.clone(), source: e };
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(oerr)?;
+        let tmp = dir.join(format!(
+            ".{}.{}.kslint-tmp",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let oerr = |e| IsoError::Output {
+            path: tmp.clone(),
+            source: e,
+        };
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(oerr)?;
         struct Cleanup<'p>(Option<&'p Path>);
         impl Drop for Cleanup<'_> {
             fn drop(&mut self) {
@@ -340,7 +411,8 @@ impl Image {
         let res = writer::write_image(&self.plan, writer::Target::File(&mut file), ctl)?;
         let md5 = match res {
             Some((appdata, sum)) => {
-                file.write_all_at(&appdata, layout::APPDATA_POS).map_err(oerr)?;
+                file.write_all_at(&appdata, layout::APPDATA_POS)
+                    .map_err(oerr)?;
                 Some(sum)
             }
             None => None,
@@ -349,8 +421,14 @@ impl Image {
             file.sync_all().map_err(oerr)?;
         }
         drop::<File>(file);
-        fs::rename(&tmp, path).map_err(|e| IsoError::Output { path: path.to_path_buf(), source: e })?;
+        fs::rename(&tmp, path).map_err(|e| IsoError::Output {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
         guard.0 = None;
-        Ok(WriteReport { size: self.size(), md5 })
+        Ok(WriteReport {
+            size: self.size(),
+            md5,
+        })
     }
 }

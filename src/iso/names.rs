@@ -36,9 +36,19 @@ pub(crate) struct Limits {
 impl Limits {
     pub(crate) fn for_level(level: u8) -> Limits {
         if level <= 1 {
-            Limits { dir: 8, base: 8, ext: 3, total: 11 }
+            Limits {
+                dir: 8,
+                base: 8,
+                ext: 3,
+                total: 11,
+            }
         } else {
-            Limits { dir: 31, base: 30, ext: 30, total: 30 }
+            Limits {
+                dir: 31,
+                base: 30,
+                ext: 30,
+                total: 30,
+            }
         }
     }
 }
@@ -64,7 +74,11 @@ impl IsoName {
         if is_dir {
             let mut base = d_chars(name, false);
             base.truncate(limits.dir);
-            return IsoName { base, ext: Vec::new(), is_dir };
+            return IsoName {
+                base,
+                ext: Vec::new(),
+                is_dir,
+            };
         }
         let (base, ext) = split_ext(name);
         let mut base = d_chars(&base, false);
@@ -72,7 +86,12 @@ impl IsoName {
         ext.truncate(limits.ext);
         if base.len() + ext.len() > limits.total {
             // Keep the extension (it tells what the file is); shorten the name.
-            ext.truncate(limits.total.min(8).max(limits.total.saturating_sub(base.len())));
+            ext.truncate(
+                limits
+                    .total
+                    .min(8)
+                    .max(limits.total.saturating_sub(base.len())),
+            );
             base.truncate(limits.total - ext.len());
         }
         base.truncate(limits.base);
@@ -97,11 +116,19 @@ impl IsoName {
     /// the end of the name part is replaced by a decimal counter.
     pub(crate) fn variant(&self, n: usize, limits: Limits) -> IsoName {
         let digits = format!("{n:03}");
-        let room = if self.is_dir { limits.dir } else { limits.base.min(limits.total - self.ext.len()) };
+        let room = if self.is_dir {
+            limits.dir
+        } else {
+            limits.base.min(limits.total - self.ext.len())
+        };
         let keep = room.saturating_sub(digits.len()).min(self.base.len());
         let mut base = self.base[..keep].to_vec();
         base.extend_from_slice(digits.as_bytes());
-        IsoName { base, ext: self.ext.clone(), is_dir: self.is_dir }
+        IsoName {
+            base,
+            ext: self.ext.clone(),
+            is_dir: self.is_dir,
+        }
     }
 }
 
@@ -180,7 +207,8 @@ mod tests {
     use super::*;
 
     fn id(name: &str, dir: bool, level: u8) -> String {
-        String::from_utf8(IsoName::new(name.as_bytes(), dir, Limits::for_level(level)).identifier()).unwrap()
+        String::from_utf8(IsoName::new(name.as_bytes(), dir, Limits::for_level(level)).identifier())
+            .unwrap()
     }
 
     #[test]
@@ -192,9 +220,25 @@ mod tests {
         assert_eq!(id("images", true, 1), "IMAGES");
         assert_eq!(id("x86_64.dir.name", true, 2), "X86_64_DIR_NAME");
         assert_eq!(id(".treeinfo", false, 2), ".TREEINFO;1");
-        assert_eq!(id("demo-base-1.0-1.el7.noarch.rpm", false, 2), "DEMO_BASE_1_0_1_EL7_NOARCH.RPM;1");
-        assert_eq!(id("a-very-long-package-name-that-goes-on-1.0-1.el9.x86_64.rpm", false, 2).len(), 33);
-        assert!(id("a-very-long-package-name-that-goes-on-1.0-1.el9.x86_64.rpm", false, 2).ends_with(".RPM;1"));
+        assert_eq!(
+            id("demo-base-1.0-1.el7.noarch.rpm", false, 2),
+            "DEMO_BASE_1_0_1_EL7_NOARCH.RPM;1"
+        );
+        assert_eq!(
+            id(
+                "a-very-long-package-name-that-goes-on-1.0-1.el9.x86_64.rpm",
+                false,
+                2
+            )
+            .len(),
+            33
+        );
+        assert!(id(
+            "a-very-long-package-name-that-goes-on-1.0-1.el9.x86_64.rpm",
+            false,
+            2
+        )
+        .ends_with(".RPM;1"));
     }
 
     #[test]
@@ -219,8 +263,17 @@ mod tests {
         let name = format!("{}.rpm", "p".repeat(150));
         let units = joliet_units(name.as_bytes());
         assert_eq!(units.len(), JOLIET_MAX);
-        assert_eq!(String::from_utf16(&units[JOLIET_MAX - 4..]).unwrap(), ".rpm");
-        assert_eq!(String::from_utf16(&joliet_units("a:b?c".as_bytes())).unwrap(), "a_b_c");
-        assert_eq!(String::from_utf16(&joliet_units("Grüße €".as_bytes())).unwrap(), "Grüße €");
+        assert_eq!(
+            String::from_utf16(&units[JOLIET_MAX - 4..]).unwrap(),
+            ".rpm"
+        );
+        assert_eq!(
+            String::from_utf16(&joliet_units("a:b?c".as_bytes())).unwrap(),
+            "a_b_c"
+        );
+        assert_eq!(
+            String::from_utf16(&joliet_units("Grüße €".as_bytes())).unwrap(),
+            "Grüße €"
+        );
     }
 }

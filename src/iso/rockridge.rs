@@ -45,7 +45,8 @@ pub(crate) fn sp() -> Vec<u8> {
 /// `ER`: extension reference for Rock Ridge.
 pub(crate) fn er() -> Vec<u8> {
     const ID: &[u8] = b"RRIP_1991A";
-    const DES: &[u8] = b"THE ROCK RIDGE INTERCHANGE PROTOCOL PROVIDES SUPPORT FOR POSIX FILE SYSTEM SEMANTICS";
+    const DES: &[u8] =
+        b"THE ROCK RIDGE INTERCHANGE PROTOCOL PROVIDES SUPPORT FOR POSIX FILE SYSTEM SEMANTICS";
     const SRC: &[u8] = b"PLEASE CONTACT DISC PUBLISHER FOR SPECIFICATION SOURCE.  SEE PUBLISHER IDENTIFIER IN PRIMARY VOLUME DESCRIPTOR FOR CONTACT INFORMATION.";
     let mut d = vec![ID.len() as u8, DES.len() as u8, SRC.len() as u8, 1];
     d.extend_from_slice(ID);
@@ -179,13 +180,9 @@ pub(crate) struct Placed {
 
 impl Placed {
     /// Bytes the system use area takes inside the record (including a `CE`).
+    #[cfg(test)]
     pub(crate) fn inline_len(&self) -> usize {
         self.inline.len() + if self.chunks.is_empty() { 0 } else { CE_LEN }
-    }
-
-    /// Length of chunk `i` including its trailing `CE` when another chunk follows.
-    pub(crate) fn chunk_len(&self, i: usize) -> usize {
-        self.chunks[i].len() + if i + 1 < self.chunks.len() { CE_LEN } else { 0 }
     }
 }
 
@@ -193,7 +190,10 @@ impl Placed {
 pub(crate) fn place(entries: Vec<Vec<u8>>, room: usize) -> Placed {
     let total: usize = entries.iter().map(Vec::len).sum();
     if total <= room {
-        return Placed { inline: entries.concat(), chunks: Vec::new() };
+        return Placed {
+            inline: entries.concat(),
+            chunks: Vec::new(),
+        };
     }
     let mut placed = Placed::default();
     let mut iter = entries.into_iter().peekable();

@@ -82,12 +82,26 @@ mod tests {
     fn known_dates() {
         assert_eq!(
             civil_from_unix(0),
-            Civil { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0 }
+            Civil {
+                year: 1970,
+                month: 1,
+                day: 1,
+                hour: 0,
+                minute: 0,
+                second: 0
+            }
         );
         // 2023-11-14T22:13:20Z
         assert_eq!(
             civil_from_unix(1_700_000_000),
-            Civil { year: 2023, month: 11, day: 14, hour: 22, minute: 13, second: 20 }
+            Civil {
+                year: 2023,
+                month: 11,
+                day: 14,
+                hour: 22,
+                minute: 13,
+                second: 20
+            }
         );
         // Leap day.
         assert_eq!(civil_from_unix(951_782_400).month, 2);

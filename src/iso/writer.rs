@@ -6,6 +6,8 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
 use super::eltorito;
 use super::layout::{Plan, Rec, MAX_EXTENT};
@@ -31,20 +33,92 @@ pub(crate) enum Target<'a> {
 struct Out<'a> {
     target: Target<'a>,
     pos: u64,
-    md5: Option<ImplantMd5>,
+    md5: Option<Hasher>,
     buf: Vec<u8>,
     last_report: u64,
 }
 
+/// Computes the implantisomd5 record on a second thread, so hashing overlaps
+/// reading and writing. Buffers travel in order over a bounded channel and
+/// come back for reuse (memory stays at a few buffers).
+struct Hasher {
+    tx: Option<SyncSender<(Vec<u8>, usize)>>,
+    spare: Receiver<Vec<u8>>,
+    handle: Option<JoinHandle<ImplantMd5>>,
+}
+
+impl Hasher {
+    fn new(volume_bytes: u64) -> Hasher {
+        let (tx, rx) = sync_channel::<(Vec<u8>, usize)>(4);
+        let (back, spare) = channel::<Vec<u8>>();
+        let handle = std::thread::spawn(move || {
+            let mut md5 = ImplantMd5::new(volume_bytes);
+            for (buf, len) in rx {
+                md5.update(&buf[..len]);
+                if buf.len() == BUF {
+                    let _ = back.send(buf);
+                }
+            }
+            md5
+        });
+        Hasher {
+            tx: Some(tx),
+            spare,
+            handle: Some(handle),
+        }
+    }
+
+    fn feed(&mut self, buf: Vec<u8>, len: usize) {
+        if let Some(tx) = &self.tx {
+            // The hashing thread only ends when `tx` is dropped.
+            let _ = tx.send((buf, len));
+        }
+    }
+
+    fn buffer(&self) -> Vec<u8> {
+        self.spare.try_recv().unwrap_or_else(|_| vec![0u8; BUF])
+    }
+
+    fn finish(mut self) -> ImplantMd5 {
+        drop(self.tx.take());
+        self.handle
+            .take()
+            .expect("hasher thread")
+            .join()
+            .expect("hasher thread panicked")
+    }
+}
+
 fn out_err(e: io::Error) -> IsoError {
-    IsoError::Output { path: PathBuf::from("the output image"), source: e }
+    IsoError::Output {
+        path: PathBuf::from("the output image"),
+        source: e,
+    }
 }
 
 impl Out<'_> {
     fn put(&mut self, data: &[u8]) -> Result<(), IsoError> {
-        if let Some(m) = &mut self.md5 {
-            m.update(data);
+        self.emit(data)?;
+        if let Some(h) = &mut self.md5 {
+            h.feed(data.to_vec(), data.len());
         }
+        Ok(())
+    }
+
+    /// Writes the first `len` bytes of a read buffer and hands it to the hasher.
+    fn put_buffer(&mut self, buf: Vec<u8>, len: usize) -> Result<(), IsoError> {
+        self.emit(&buf[..len])?;
+        match &mut self.md5 {
+            Some(h) => {
+                h.feed(buf, len);
+                self.buf = h.buffer();
+            }
+            None => self.buf = buf,
+        }
+        Ok(())
+    }
+
+    fn emit(&mut self, data: &[u8]) -> Result<(), IsoError> {
         match &mut self.target {
             Target::File(f) => f.write_all(data),
             Target::Stream(w) => w.write_all(data),
@@ -65,7 +139,12 @@ impl Out<'_> {
     }
 
     fn pad_to(&mut self, pos: u64) -> Result<(), IsoError> {
-        debug_assert!(pos >= self.pos, "layout overlap: at {} but next item starts at {}", self.pos, pos);
+        debug_assert!(
+            pos >= self.pos,
+            "layout overlap: at {} but next item starts at {}",
+            self.pos,
+            pos
+        );
         self.zeros(pos.saturating_sub(self.pos))
     }
 
@@ -89,7 +168,11 @@ fn report(out: &mut Out<'_>, ctl: &mut Control<'_>, total: u64, current: &str, f
     if let Some(cb) = ctl.progress.as_mut() {
         if force || out.pos >= out.last_report + PROGRESS_STEP {
             out.last_report = out.pos;
-            cb(&Progress { done: out.pos, total, current });
+            cb(&Progress {
+                done: out.pos,
+                total,
+                current,
+            });
         }
     }
 }
@@ -110,7 +193,16 @@ fn both32(v: u32) -> [u8; 8] {
 
 /// Serializes one directory record of `len` bytes.
 #[allow(clippy::too_many_arguments)]
-fn record(out: &mut Vec<u8>, len: usize, extent: u32, size: u32, date: [u8; 7], flags: u8, ident: &[u8], su: &[u8]) {
+fn record(
+    out: &mut Vec<u8>,
+    len: usize,
+    extent: u32,
+    size: u32,
+    date: [u8; 7],
+    flags: u8,
+    ident: &[u8],
+    su: &[u8],
+) {
     let start = out.len();
     out.push(len as u8);
     out.push(0);
@@ -145,7 +237,11 @@ fn rec_extent(plan: &Plan, r: &Rec, joliet: bool) -> (u32, u32, u8) {
             let part = u64::from(r.part);
             let offset = part * MAX_EXTENT;
             let size = (info.size - offset.min(info.size)).min(MAX_EXTENT);
-            let lba = if info.size == 0 { 0 } else { info.lba + (offset / BLOCK) as u32 };
+            let lba = if info.size == 0 {
+                0
+            } else {
+                info.lba + (offset / BLOCK) as u32
+            };
             (lba, size as u32, if r.last_part { 0 } else { 0x80 })
         }
         _ => (0, 0, 0),
@@ -165,7 +261,16 @@ fn dir_bytes(plan: &Plan, recs: &[Rec], size: u64, joliet: bool) -> Vec<u8> {
             let chunk = &plan.chunks[c];
             su.extend(rr::ce(chunk.lba, chunk.offset, chunk.len() as u32));
         }
-        record(&mut buf, r.len, extent, data_len, dir_date(plan.info[r.target].time), flags, &r.ident, &su);
+        record(
+            &mut buf,
+            r.len,
+            extent,
+            data_len,
+            dir_date(plan.info[r.target].time),
+            flags,
+            &r.ident,
+            &su,
+        );
     }
     buf.resize(size as usize, 0);
     buf
@@ -204,14 +309,31 @@ fn volume_descriptor(plan: &Plan, joliet: bool) -> Vec<u8> {
     s[120..124].copy_from_slice(&both16(1));
     s[124..128].copy_from_slice(&both16(1));
     s[128..132].copy_from_slice(&both16(2048));
-    let (pt_size, l, m) = if joliet { (plan.jpt_size, plan.jpt_l, plan.jpt_m) } else { (plan.pt_size, plan.pt_l, plan.pt_m) };
+    let (pt_size, l, m) = if joliet {
+        (plan.jpt_size, plan.jpt_l, plan.jpt_m)
+    } else {
+        (plan.pt_size, plan.pt_l, plan.pt_m)
+    };
     s[132..140].copy_from_slice(&both32(pt_size));
     s[140..144].copy_from_slice(&l.to_le_bytes());
     s[148..152].copy_from_slice(&m.to_be_bytes());
     let root = &plan.info[Tree::ROOT];
-    let (rl, rs) = if joliet { (root.j_lba, root.j_size) } else { (root.lba, root.size) };
+    let (rl, rs) = if joliet {
+        (root.j_lba, root.j_size)
+    } else {
+        (root.lba, root.size)
+    };
     let mut rec = Vec::with_capacity(34);
-    record(&mut rec, 34, rl, rs as u32, dir_date(root.time), 0x02, &[0], &[]);
+    record(
+        &mut rec,
+        34,
+        rl,
+        rs as u32,
+        dir_date(root.time),
+        0x02,
+        &[0],
+        &[],
+    );
     s[156..190].copy_from_slice(&rec);
     text_field(&mut s[190..318], &o.volume_set_id, joliet);
     text_field(&mut s[318..446], &o.publisher, joliet);
@@ -248,7 +370,11 @@ fn path_table(plan: &Plan, joliet: bool, big_endian: bool) -> Vec<u8> {
             &info.iso_id
         };
         let parent = plan.tree.nodes[d].parent;
-        let (extent, pnum) = if joliet { (info.j_lba, plan.info[parent].jnum) } else { (info.lba, plan.info[parent].pnum) };
+        let (extent, pnum) = if joliet {
+            (info.j_lba, plan.info[parent].jnum)
+        } else {
+            (info.lba, plan.info[parent].pnum)
+        };
         t.push(ident.len() as u8);
         t.push(0);
         if big_endian {
@@ -284,7 +410,9 @@ fn open_source(path: &Path, size: u64) -> Result<File, IsoError> {
     let f = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(IsoError::FileVanished { path: path.to_path_buf() })
+            return Err(IsoError::FileVanished {
+                path: path.to_path_buf(),
+            })
         }
         Err(e) => return Err(IsoError::io(path, e)),
     };
@@ -292,16 +420,28 @@ fn open_source(path: &Path, size: u64) -> Result<File, IsoError> {
     if !md.is_file() {
         return Err(IsoError::Unsupported {
             path: path.to_path_buf(),
-            what: "is no longer a regular file (it changed while the image was being written)".into(),
+            what: "is no longer a regular file (it changed while the image was being written)"
+                .into(),
         });
     }
     if md.len() != size {
-        return Err(IsoError::FileChanged { path: path.to_path_buf(), expected: size, actual: md.len() });
+        return Err(IsoError::FileChanged {
+            path: path.to_path_buf(),
+            expected: size,
+            actual: md.len(),
+        });
     }
     Ok(f)
 }
 
-fn copy_path(out: &mut Out<'_>, ctl: &mut Control<'_>, total: u64, path: &Path, size: u64, current: &str) -> Result<(), IsoError> {
+fn copy_path(
+    out: &mut Out<'_>,
+    ctl: &mut Control<'_>,
+    total: u64,
+    path: &Path,
+    size: u64,
+    current: &str,
+) -> Result<(), IsoError> {
     let mut f = open_source(path, size)?;
     let mut left = size;
     while left > 0 {
@@ -309,13 +449,23 @@ fn copy_path(out: &mut Out<'_>, ctl: &mut Control<'_>, total: u64, path: &Path, 
         let kernel = out.md5.is_none() && matches!(out.target, Target::File(_));
         if kernel {
             let step = left.min(KERNEL_STEP);
-            let Target::File(dst) = &mut out.target else { unreachable!() };
+            let Target::File(dst) = &mut out.target else {
+                unreachable!()
+            };
             let n = io::copy(&mut (&mut f).take(step), *dst).map_err(|e| {
-                if e.kind() == io::ErrorKind::UnexpectedEof { IsoError::io(path, e) } else { out_err(e) }
+                if e.kind() == io::ErrorKind::UnexpectedEof {
+                    IsoError::io(path, e)
+                } else {
+                    out_err(e)
+                }
             })?;
             out.pos += n;
             if n < step {
-                return Err(IsoError::FileChanged { path: path.to_path_buf(), expected: size, actual: size - left + n });
+                return Err(IsoError::FileChanged {
+                    path: path.to_path_buf(),
+                    expected: size,
+                    actual: size - left + n,
+                });
             }
             left -= step;
         } else {
@@ -330,11 +480,13 @@ fn copy_path(out: &mut Out<'_>, ctl: &mut Control<'_>, total: u64, path: &Path, 
                     Err(e) => return Err(IsoError::io(path, e)),
                 }
             }
-            let res = out.put(&buf[..got]);
-            out.buf = buf;
-            res?;
+            out.put_buffer(buf, got)?;
             if got < step {
-                return Err(IsoError::FileChanged { path: path.to_path_buf(), expected: size, actual: size - left + got as u64 });
+                return Err(IsoError::FileChanged {
+                    path: path.to_path_buf(),
+                    expected: size,
+                    actual: size - left + got as u64,
+                });
             }
             left -= step as u64;
         }
@@ -342,7 +494,11 @@ fn copy_path(out: &mut Out<'_>, ctl: &mut Control<'_>, total: u64, path: &Path, 
     }
     let now = f.metadata().map_err(|e| IsoError::io(path, e))?.len();
     if now != size {
-        return Err(IsoError::FileChanged { path: path.to_path_buf(), expected: size, actual: now });
+        return Err(IsoError::FileChanged {
+            path: path.to_path_buf(),
+            expected: size,
+            actual: now,
+        });
     }
     Ok(())
 }
@@ -353,7 +509,11 @@ fn read_small(path: &Path, size: u64) -> Result<Vec<u8>, IsoError> {
     let mut v = Vec::with_capacity(size as usize);
     f.read_to_end(&mut v).map_err(|e| IsoError::io(path, e))?;
     if v.len() as u64 != size {
-        return Err(IsoError::FileChanged { path: path.to_path_buf(), expected: size, actual: v.len() as u64 });
+        return Err(IsoError::FileChanged {
+            path: path.to_path_buf(),
+            expected: size,
+            actual: v.len() as u64,
+        });
     }
     Ok(v)
 }
@@ -369,7 +529,7 @@ pub(crate) fn write_image(
     let mut out = Out {
         target,
         pos: 0,
-        md5: plan.opts.implant_md5.then(|| ImplantMd5::new(total)),
+        md5: plan.opts.implant_md5.then(|| Hasher::new(total)),
         buf: vec![0u8; BUF],
         last_report: 0,
     };
@@ -385,7 +545,14 @@ pub(crate) fn write_image(
         out.pad_to(u64::from(lba) * BLOCK)?;
         let cat = plan
             .tree
-            .lookup(&plan.opts.boot.as_ref().map(|b| b.catalog.clone()).unwrap_or_default())
+            .lookup(
+                &plan
+                    .opts
+                    .boot
+                    .as_ref()
+                    .map(|b| b.catalog.clone())
+                    .unwrap_or_default(),
+            )
             .map(|id| plan.info[id].lba)
             .unwrap_or(0);
         out.put(&eltorito::boot_record(cat))?;
@@ -397,7 +564,10 @@ pub(crate) fn write_image(
     out.pad_to(u64::from(plan.term_lba) * BLOCK)?;
     out.put(&terminator())?;
 
-    for (joliet, l, m) in [(false, plan.pt_l, plan.pt_m), (true, plan.jpt_l, plan.jpt_m)] {
+    for (joliet, l, m) in [
+        (false, plan.pt_l, plan.pt_m),
+        (true, plan.jpt_l, plan.jpt_m),
+    ] {
         if joliet && !plan.opts.joliet {
             continue;
         }
@@ -429,7 +599,9 @@ pub(crate) fn write_image(
         out.pad_to(u64::from(item.lba) * BLOCK)?;
         let current = plan.tree.path_of(item.node);
         report(&mut out, ctl, total, &current, true);
-        let NodeKind::File(src) = &plan.tree.nodes[item.node].kind else { continue };
+        let NodeKind::File(src) = &plan.tree.nodes[item.node].kind else {
+            continue;
+        };
         let patch = info_table && Some(item.lba) == bios_lba;
         match src {
             FileSource::BootCatalog => out.put(&plan.catalog_bytes())?,
@@ -466,9 +638,12 @@ pub(crate) fn write_image(
     if out.pos != total {
         return Err(IsoError::Output {
             path: PathBuf::from("the output image"),
-            source: io::Error::other(format!("internal layout error: wrote {} of {total} bytes", out.pos)),
+            source: io::Error::other(format!(
+                "internal layout error: wrote {} of {total} bytes",
+                out.pos
+            )),
         });
     }
     report(&mut out, ctl, total, "", true);
-    Ok(out.md5.take().map(|m| m.finish()))
+    Ok(out.md5.take().map(|h| h.finish().finish()))
 }

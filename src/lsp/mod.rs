@@ -73,6 +73,8 @@ struct State {
     supports_configuration: bool,
     supports_watch_registration: bool,
     supports_progress: bool,
+    /// Cancel flags of running ISO builds, by progress token.
+    builds: HashMap<NumberOrString, Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl State {
@@ -81,14 +83,22 @@ impl State {
     }
 }
 
+#[derive(Clone)]
 pub struct Backend {
     client: Client,
     state: Arc<Mutex<State>>,
 }
 
+/// The service with kslint's extra notification handlers.
+pub fn service() -> (LspService<Backend>, tower_lsp::ClientSocket) {
+    LspService::build(Backend::new)
+        .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
+        .finish()
+}
+
 /// Runs the server on stdin/stdout until the client exits.
 pub async fn run_stdio() {
-    let (service, socket) = LspService::new(Backend::new);
+    let (service, socket) = service();
     // One message at a time keeps edits in order; the slow work (analysis,
     // ISO builds) runs in spawned tasks, so the queue never waits on it.
     Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
@@ -492,8 +502,13 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        self.register_watchers().await;
-        self.pull_configuration().await;
+        // Requests to the client run in a task: the message queue never
+        // waits for the client's answers.
+        let this = self.clone();
+        tokio::spawn(async move {
+            this.register_watchers().await;
+            this.pull_configuration().await;
+        });
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -546,13 +561,8 @@ impl LanguageServer for Backend {
         if let Some(settings) = parse_settings(params.settings) {
             self.state().settings = settings;
         }
-        let backend_state = self.state.clone();
-        let client = self.client.clone();
         // Pull the authoritative settings without holding up the queue.
-        let this = Backend {
-            client,
-            state: backend_state,
-        };
+        let this = self.clone();
         tokio::spawn(async move { this.pull_configuration().await });
     }
 
@@ -746,10 +756,196 @@ impl LanguageServer for Backend {
                 params.command
             )));
         }
-        Err(Error {
-            code: tower_lsp::jsonrpc::ErrorCode::ServerError(1),
-            message: "the ISO engine is not part of this build yet".into(),
-            data: None,
-        })
+        let request: BuildRequest = params
+            .arguments
+            .into_iter()
+            .next()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|error| {
+                Error::invalid_params(format!(
+                    "kslint.buildIso takes {{uri, output?, force?}}: {error}"
+                ))
+            })?
+            .ok_or_else(|| Error::invalid_params("kslint.buildIso needs {uri}"))?;
+        let options = self.build_options(&request)?;
+        let output = options.output.clone();
+        // The build runs in the background; the answer says where it goes,
+        // progress and the result follow as notifications.
+        let this = self.clone();
+        tokio::spawn(async move { this.run_build(options).await });
+        Ok(Some(
+            serde_json::json!({ "started": true, "output": output }),
+        ))
+    }
+}
+
+/// Arguments of `kslint.buildIso`.
+#[derive(Debug, Deserialize)]
+struct BuildRequest {
+    /// The kickstart (or any file) of the media tree to build.
+    uri: Url,
+    /// Image path; default: `<root's parent>/<root's name>.iso`.
+    output: Option<PathBuf>,
+    /// Build even when the kickstart has errors.
+    #[serde(default)]
+    force: bool,
+}
+
+impl Backend {
+    /// Checks the request and picks the media root and output path.
+    fn build_options(&self, request: &BuildRequest) -> Result<crate::build::BuildOptions> {
+        let path = uri_path(&request.uri);
+        let (root, blocking) = {
+            let state = self.state();
+            let options = check_options(&state, &request.uri);
+            let root = options
+                .media
+                .clone()
+                .or_else(|| analysis::media_root(&options))
+                .or_else(|| {
+                    crate::media::layout::MediaLayout::discover(&path).map(|layout| layout.root)
+                });
+            let blocking = state
+                .documents
+                .get(&request.uri)
+                .and_then(|document| document.analysis.as_ref())
+                .map(|(_, analysis)| {
+                    analysis
+                        .diagnostics
+                        .iter()
+                        .filter(|d| d.severity == Severity::Error)
+                        .count()
+                })
+                .unwrap_or(0);
+            (root, blocking)
+        };
+        let root = root.ok_or_else(|| {
+            Error::invalid_params(format!("no media tree found for {}", path.display()))
+        })?;
+        if blocking > 0 && !request.force {
+            return Err(Error {
+                code: tower_lsp::jsonrpc::ErrorCode::ServerError(2),
+                message: format!(
+                    "the kickstart has {blocking} error(s); fix them or build with force"
+                )
+                .into(),
+                data: None,
+            });
+        }
+        let output = request.output.clone().unwrap_or_else(|| {
+            let name = root
+                .file_name()
+                .map_or_else(|| "media".into(), |n| n.to_string_lossy().into_owned());
+            root.parent().unwrap_or(&root).join(format!("{name}.iso"))
+        });
+        Ok(crate::build::BuildOptions::new(root, output))
+    }
+
+    async fn run_build(&self, options: crate::build::BuildOptions) {
+        let token = NumberOrString::String(format!("kslint-build-iso-{}", std::process::id()));
+        let progress = self.state().supports_progress
+            && self
+                .client
+                .send_request::<request::WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
+                    token: token.clone(),
+                })
+                .await
+                .is_ok();
+        let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        self.state().builds.insert(token.clone(), cancel.clone());
+        if progress {
+            self.progress(
+                &token,
+                WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                    title: "Build ISO".into(),
+                    cancellable: Some(true),
+                    message: Some(options.output.display().to_string()),
+                    percentage: Some(0),
+                }),
+            )
+            .await;
+        }
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(u32, String)>();
+        let started = std::time::Instant::now();
+        let flag = cancel.clone();
+        let worker =
+            tokio::task::spawn_blocking(move || -> std::result::Result<(PathBuf, u64), String> {
+                let plan = crate::build::plan(&options).map_err(|error| format!("{error:#}"))?;
+                let mut last = u32::MAX;
+                let mut on_progress = |p: &crate::iso::Progress<'_>| {
+                    let percent = p.percent() as u32;
+                    if percent != last {
+                        last = percent;
+                        let _ = sender.send((percent, p.current.to_string()));
+                    }
+                };
+                let mut control = crate::iso::Control {
+                    progress: Some(&mut on_progress),
+                    cancel: Some(&flag),
+                };
+                let report = plan
+                    .image
+                    .write_file(&plan.output, &mut control)
+                    .map_err(|error| error.to_string())?;
+                Ok((plan.output, report.size))
+            });
+        while let Some((percent, current)) = receiver.recv().await {
+            if progress {
+                self.progress(
+                    &token,
+                    WorkDoneProgress::Report(WorkDoneProgressReport {
+                        cancellable: Some(true),
+                        message: Some(current),
+                        percentage: Some(percent.min(100)),
+                    }),
+                )
+                .await;
+            }
+        }
+        let outcome = worker
+            .await
+            .unwrap_or_else(|_| Err("the build crashed".to_string()));
+        self.state().builds.remove(&token);
+        let message = match &outcome {
+            Ok((path, size)) => format!(
+                "Built {} ({:.1} MiB) in {:.1} s",
+                path.display(),
+                *size as f64 / 1048576.0,
+                started.elapsed().as_secs_f64()
+            ),
+            Err(error) => format!("Build ISO failed: {error}"),
+        };
+        if progress {
+            self.progress(
+                &token,
+                WorkDoneProgress::End(WorkDoneProgressEnd {
+                    message: Some(message.clone()),
+                }),
+            )
+            .await;
+        }
+        let kind = if outcome.is_ok() {
+            MessageType::INFO
+        } else {
+            MessageType::ERROR
+        };
+        self.client.show_message(kind, message).await;
+    }
+
+    async fn progress(&self, token: &NumberOrString, value: WorkDoneProgress) {
+        self.client
+            .send_notification::<notification::Progress>(ProgressParams {
+                token: token.clone(),
+                value: ProgressParamsValue::WorkDone(value),
+            })
+            .await;
+    }
+
+    /// `window/workDoneProgress/cancel`: stops a running build.
+    async fn cancel_progress(&self, params: WorkDoneProgressCancelParams) {
+        if let Some(flag) = self.state().builds.get(&params.token) {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }

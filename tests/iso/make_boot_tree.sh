@@ -4,7 +4,7 @@
 #   images/efiboot.img (FAT: EFI/BOOT/BOOTX64.EFI = GRUB, EFI/BOOT/grub.cfg)
 #   EFI/BOOT/{BOOTX64.EFI,grub.cfg}, ks/ks.cfg
 # The initramfs (busybox) prints the kernel command line, mounts the CD or
-# disk, prints blkid's view of it and /ks/ks.cfg, then "KSLINT-BOOT-OK".
+# disk, prints its volume id (read from the primary volume descriptor) and /ks/ks.cfg, then "KSLINT-BOOT-OK".
 #
 # usage: make_boot_tree.sh OUTDIR LABEL
 # exit 77 with a "SKIP: ..." line when a prerequisite is missing.
@@ -50,6 +50,7 @@ cp "$BUSYBOX" "$ir/bin/busybox"
 order=$work/order
 : > "$order"
 add_module() {
+    local rel deps d name
     rel=$(grep -E "(^|/)$1\.ko(\.[a-z]+)?:" "$MODDIR/modules.dep" | head -n 1 | cut -d: -f1)
     [ -n "$rel" ] || return 0          # built into the kernel
     grep -qx "$rel" "$order" && return 0
@@ -91,7 +92,8 @@ while [ $i -lt 60 ] && [ -z "$found" ]; do
     i=$((i+1))
 done
 if [ -n "$found" ]; then
-    echo "KSLINT-DEVICE: $(blkid $found)"
+    echo "KSLINT-DEVICE: $found"
+    echo "KSLINT-LABEL: $(dd if=$found bs=1 skip=32808 count=32 2>/dev/null)"
     echo "KSLINT-KS: $(cat /mnt/ks/ks.cfg)"
     echo "KSLINT-RR: $(ls /mnt/ks | tr '\n' ' ')"
     echo "KSLINT-BOOT-OK"

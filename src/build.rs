@@ -1,0 +1,412 @@
+//! The mastering pipeline shared by `kslint build-iso` and the language
+//! server's Build ISO command: decide the image's layout from the media tree
+//! (boot images, volume id, hybrid boot code), then write it with the
+//! embedded engine.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+use crate::iso::{self, BootOptions, HybridOptions, Image, IsoOptions, Tree};
+
+/// Where isolinux's hybrid MBR boot code usually lives (Debian, Fedora/RHEL, others).
+const ISOHDPFX_PATHS: &[&str] = &[
+    "/usr/lib/ISOLINUX/isohdpfx.bin",
+    "/usr/share/syslinux/isohdpfx.bin",
+    "/usr/lib/syslinux/isohdpfx.bin",
+    "/usr/lib/syslinux/mbr/isohdpfx.bin",
+];
+
+/// What to build; every field mirrors a `kslint build-iso` option.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    pub root: PathBuf,
+    pub output: PathBuf,
+    pub volume_id: Option<String>,
+    pub boot_image: Option<String>,
+    pub boot_catalog: Option<String>,
+    pub efi_image: Option<String>,
+    pub bios_only: bool,
+    pub no_boot: bool,
+    pub boot_load_size: u16,
+    pub boot_info_table: bool,
+    pub hybrid: bool,
+    pub isohybrid_mbr: Option<PathBuf>,
+    pub implant_md5: bool,
+    pub joliet: bool,
+    pub trans_tbl: bool,
+    pub iso_level: u8,
+    pub source_date_epoch: Option<i64>,
+    pub reproducible: bool,
+    pub publisher: Option<String>,
+    pub fsync: bool,
+}
+
+impl BuildOptions {
+    /// The defaults of `kslint build-iso ROOT -o OUTPUT`.
+    pub fn new(root: impl Into<PathBuf>, output: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            output: output.into(),
+            volume_id: None,
+            boot_image: None,
+            boot_catalog: None,
+            efi_image: None,
+            bios_only: false,
+            no_boot: false,
+            boot_load_size: 4,
+            boot_info_table: true,
+            hybrid: true,
+            isohybrid_mbr: None,
+            implant_md5: true,
+            joliet: true,
+            trans_tbl: false,
+            iso_level: 3,
+            source_date_epoch: None,
+            reproducible: false,
+            publisher: None,
+            fsync: false,
+        }
+    }
+}
+
+/// A laid-out image ready to be written, with what was decided and why.
+pub struct Plan {
+    pub image: Image,
+    /// Absolute path of the image to write.
+    pub output: PathBuf,
+    /// Decisions worth telling the user ("volume id … (from …)").
+    pub notes: Vec<String>,
+    /// Things that make the image less useful than asked (no USB boot, …).
+    pub warnings: Vec<String>,
+}
+
+/// Lays out the image for `opts`; refuses outputs inside the tree, escaping
+/// symlinks and colliding names.
+pub fn plan(opts_in: &BuildOptions) -> anyhow::Result<Plan> {
+    let root = opts_in
+        .root
+        .canonicalize()
+        .with_context(|| format!("cannot open the media tree {}", opts_in.root.display()))?;
+    if !root.is_dir() {
+        bail!("{} is not a directory", opts_in.root.display());
+    }
+    let output = absolute(&opts_in.output)?;
+    if output.starts_with(&root) {
+        bail!(
+            "the output {} is inside the tree {}: the image would be written into its own source; \
+             write it elsewhere",
+            opts_in.output.display(),
+            root.display()
+        );
+    }
+    if output.is_dir() {
+        bail!("the output {} is a directory", opts_in.output.display());
+    }
+
+    let tree = Tree::from_dir(&root).map_err(anyhow::Error::new)?;
+    let mut said: Vec<String> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    let mut opts = IsoOptions::default();
+
+    let (volume_id, source) = choose_volume_id(opts_in, &root);
+    said.push(format!("volume id {volume_id:?} ({source})"));
+    opts.volume_id = volume_id;
+    opts.iso_level = opts_in.iso_level;
+    opts.joliet = opts_in.joliet;
+    opts.trans_tbl = opts_in.trans_tbl;
+    opts.implant_md5 = opts_in.implant_md5;
+    opts.fsync = opts_in.fsync;
+    if let Some(p) = &opts_in.publisher {
+        opts.publisher = p.clone();
+    }
+    opts.timestamp = match (
+        opts_in.source_date_epoch,
+        std::env::var("SOURCE_DATE_EPOCH").ok(),
+    ) {
+        (Some(t), _) => Some(t),
+        (None, Some(v)) if !v.trim().is_empty() => Some(
+            v.trim()
+                .parse::<i64>()
+                .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds"))?,
+        ),
+        _ if opts_in.reproducible => Some(tree.newest_mtime()),
+        _ => None,
+    };
+    if let Some(t) = opts.timestamp {
+        said.push(format!("timestamps fixed at {t}"));
+    }
+
+    // Boot layout: explicit options first, then the stock layouts.
+    if !opts_in.no_boot {
+        let bios = match &opts_in.boot_image {
+            Some(p) => Some(p.trim_start_matches('/').to_string()),
+            None => ["isolinux.bin", "isolinux/isolinux.bin"]
+                .iter()
+                .find(|p| tree.lookup(p).is_some())
+                .map(|p| p.to_string()),
+        };
+        let efi = if opts_in.bios_only {
+            None
+        } else {
+            match &opts_in.efi_image {
+                Some(p) => Some(p.trim_start_matches('/').to_string()),
+                None => tree
+                    .lookup("images/efiboot.img")
+                    .map(|_| "images/efiboot.img".to_string()),
+            }
+        };
+        if bios.is_some() || efi.is_some() {
+            let first = bios.as_deref().or(efi.as_deref()).unwrap_or_default();
+            let catalog = match &opts_in.boot_catalog {
+                Some(c) => c.trim_start_matches('/').to_string(),
+                None => match first.rsplit_once('/') {
+                    Some((dir, _)) => format!("{dir}/boot.cat"),
+                    None => "boot.cat".into(),
+                },
+            };
+            said.push(format!(
+                "boot: {}{}, catalog {catalog}",
+                bios.as_deref()
+                    .map(|b| format!("BIOS {b}"))
+                    .unwrap_or_else(|| "no BIOS image".into()),
+                efi.as_deref()
+                    .map(|e| format!(", UEFI {e}"))
+                    .unwrap_or_default()
+            ));
+            if opts_in.hybrid {
+                let mut hybrid = HybridOptions {
+                    mbr_code: None,
+                    gpt: efi.is_some(),
+                };
+                if let Some(path) = &opts_in.isohybrid_mbr {
+                    hybrid.mbr_code = Some(
+                        std::fs::read(path)
+                            .with_context(|| format!("cannot read {}", path.display()))?,
+                    );
+                } else if let Some(b) = &bios {
+                    let found = ISOHDPFX_PATHS.iter().map(Path::new).find(|p| p.is_file());
+                    match found {
+                        Some(path) if has_isohybrid_signature(&root.join(b)) => {
+                            hybrid.mbr_code = Some(std::fs::read(path)?);
+                            said.push(format!("hybrid MBR boot code from {}", path.display()));
+                        }
+                        Some(_) => warnings.push(format!(
+                            "{b} has no isohybrid signature: the image will not boot from a \
+                             USB disk in BIOS mode"
+                        )),
+                        None => warnings.push(
+                            "isohdpfx.bin not found (install isolinux or pass --isohybrid-mbr): \
+                             the image will not boot from a USB disk in BIOS mode"
+                                .to_string(),
+                        ),
+                    }
+                }
+                opts.hybrid = Some(hybrid);
+            }
+            opts.boot = Some(BootOptions {
+                bios_image: bios,
+                load_size: opts_in.boot_load_size,
+                boot_info_table: opts_in.boot_info_table,
+                efi_image: efi,
+                catalog,
+            });
+        } else {
+            said.push("no boot image found: a data-only image".into());
+        }
+    }
+
+    let image = iso::prepare(tree, &opts).map_err(anyhow::Error::new)?;
+    Ok(Plan {
+        image,
+        output,
+        notes: said,
+        warnings,
+    })
+}
+
+fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
+    let p = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(p)
+    };
+    // Resolve the directory part (it must exist); the file itself may not.
+    let parent = p
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("/"));
+    let parent = parent
+        .canonicalize()
+        .with_context(|| format!("the output directory {} does not exist", parent.display()))?;
+    Ok(match p.file_name() {
+        Some(name) => parent.join(name),
+        None => parent,
+    })
+}
+
+fn has_isohybrid_signature(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 0x44];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head[0x40..0x44] == [0xFB, 0xC0, 0x78, 0x70]
+}
+
+/// Picks the volume id: the option, else the label the boot configurations
+/// search for, else `.treeinfo`, else `.discinfo`, else a default.
+fn choose_volume_id(opts: &BuildOptions, root: &Path) -> (String, String) {
+    if let Some(v) = &opts.volume_id {
+        return (v.clone(), "from --volume-id".into());
+    }
+    for cfg in [
+        "isolinux/isolinux.cfg",
+        "isolinux.cfg",
+        "EFI/BOOT/grub.cfg",
+        "boot/grub2/grub.cfg",
+        "boot/grub/grub.cfg",
+    ] {
+        if let Ok(text) = std::fs::read_to_string(root.join(cfg)) {
+            if let Some(label) = label_in_config(&text) {
+                return (label, format!("the LABEL= in {cfg}"));
+            }
+        }
+    }
+    if let Ok(text) = std::fs::read_to_string(root.join(".treeinfo")) {
+        if let Some(v) = volume_id_from_treeinfo(&text) {
+            return (v, "from .treeinfo".into());
+        }
+    }
+    if let Ok(text) = std::fs::read_to_string(root.join(".discinfo")) {
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        if lines.len() >= 3 && !lines[1].is_empty() && !lines[2].is_empty() {
+            return (
+                truncate32(&format!("{} {}", lines[1], lines[2])),
+                "from .discinfo".into(),
+            );
+        }
+    }
+    ("CDROM".into(), "default; pass --volume-id".into())
+}
+
+fn truncate32(s: &str) -> String {
+    s.chars()
+        .filter(|c| (' '..='~').contains(c))
+        .take(32)
+        .collect()
+}
+
+/// The volume label a boot configuration refers to: `LABEL=`/`CDLABEL=` on
+/// kernel lines (udev `\x20` escapes decoded) or GRUB's `search ... -l 'X'`.
+pub fn label_in_config(text: &str) -> Option<String> {
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        for key in ["CDLABEL=", "LABEL="] {
+            if let Some(i) = line.find(key) {
+                let rest = &line[i + key.len()..];
+                let raw: String = rest
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && *c != ':' && *c != '\'' && *c != '"')
+                    .collect();
+                if !raw.is_empty() {
+                    return Some(unescape_label(&raw));
+                }
+            }
+        }
+        if line.starts_with("search") {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if let Some(pos) = words.iter().position(|w| *w == "-l" || *w == "--label") {
+                let rest = words[pos + 1..].join(" ");
+                let rest = rest.trim();
+                let label = if let Some(stripped) = rest.strip_prefix('\'') {
+                    stripped.split('\'').next().unwrap_or_default().to_string()
+                } else {
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                if !label.is_empty() {
+                    return Some(unescape_label(&label));
+                }
+            }
+        }
+    }
+    None
+}
+
+fn unescape_label(raw: &str) -> String {
+    let mut out = String::new();
+    let mut rest = raw;
+    while let Some(i) = rest.find("\\x") {
+        out.push_str(&rest[..i]);
+        let hex = rest
+            .get(i + 2..i + 4)
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(b) => {
+                out.push(b as char);
+                rest = &rest[i + 4..];
+            }
+            None => {
+                out.push_str("\\x");
+                rest = &rest[i + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn volume_id_from_treeinfo(text: &str) -> Option<String> {
+    let mut section = String::new();
+    let mut get = std::collections::HashMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = s.to_string();
+        } else if let Some((k, v)) = line.split_once('=') {
+            get.insert(format!("{section}.{}", k.trim()), v.trim().to_string());
+        }
+    }
+    let arch = get.get("general.arch").or_else(|| get.get("tree.arch"))?;
+    let (name, version) = match (get.get("general.family"), get.get("general.version")) {
+        (Some(f), Some(v)) => (f, v),
+        _ => (get.get("release.name")?, get.get("release.version")?),
+    };
+    Some(truncate32(&format!("{name} {version} {arch}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(
+            label_in_config(
+                "  append initrd=initrd.img inst.stage2=hd:LABEL=CentOS\\x207\\x20x86_64 quiet"
+            ),
+            Some("CentOS 7 x86_64".into())
+        );
+        assert_eq!(
+            label_in_config("search --no-floppy --set=root -l 'RHEL-9-4-0-BaseOS-x86_64'"),
+            Some("RHEL-9-4-0-BaseOS-x86_64".into())
+        );
+        assert_eq!(
+            label_in_config("linux /vmlinuz root=live:CDLABEL=Fedora-WS-Live-40"),
+            Some("Fedora-WS-Live-40".into())
+        );
+        assert_eq!(label_in_config("# LABEL=commented\nlabel linux\n"), None);
+    }
+
+    #[test]
+    fn treeinfo() {
+        let t = "[general]\nfamily = CentOS\nversion = 7\narch = x86_64\n";
+        assert_eq!(volume_id_from_treeinfo(t), Some("CentOS 7 x86_64".into()));
+    }
+}

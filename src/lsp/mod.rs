@@ -5,6 +5,7 @@
 //! they were computed for.
 
 mod convert;
+mod framing;
 pub mod text;
 
 use std::collections::HashMap;
@@ -93,6 +94,8 @@ pub struct Backend {
 pub fn service() -> (LspService<Backend>, tower_lsp::ClientSocket) {
     LspService::build(Backend::new)
         .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
+        .custom_method("kslint/documentText", Backend::document_text)
+        .custom_method(framing::INVALID_MESSAGE_METHOD, Backend::invalid_message)
         .finish()
 }
 
@@ -101,10 +104,16 @@ pub async fn run_stdio() {
     let (service, socket) = service();
     // One message at a time keeps edits in order; the slow work (analysis,
     // ISO builds) runs in spawned tasks, so the queue never waits on it.
-    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+    let (checked, server_input) = tokio::io::duplex(1 << 16);
+    let (server_output, answers) = tokio::io::duplex(1 << 16);
+    tokio::spawn(framing::forward(tokio::io::stdin(), checked));
+    let output = tokio::spawn(framing::forward_output(answers, tokio::io::stdout()));
+    Server::new(server_input, server_output, socket)
         .concurrency_level(1)
         .serve(service)
         .await;
+    // The server's side of the pipe is closed now: let the last answers out.
+    let _ = output.await;
 }
 
 impl Backend {
@@ -940,6 +949,27 @@ impl Backend {
                 value: ProgressParamsValue::WorkDone(value),
             })
             .await;
+    }
+
+    /// `kslint/documentText`: the server's view of an open document, for
+    /// clients and tests that check both sides agree after many edits.
+    async fn document_text(&self, params: TextDocumentIdentifier) -> Result<Option<Value>> {
+        Ok(self.state().documents.get(&params.uri).map(|document| {
+            serde_json::json!({ "version": document.version, "text": document.rope.to_string() })
+        }))
+    }
+
+    /// Answers a message the framing guard could not use with a parse error.
+    async fn invalid_message(&self, params: Value) -> Result<()> {
+        let detail = params["message"]
+            .as_str()
+            .unwrap_or("invalid message")
+            .to_string();
+        Err(Error {
+            code: tower_lsp::jsonrpc::ErrorCode::ParseError,
+            message: detail.into(),
+            data: None,
+        })
     }
 
     /// `window/workDoneProgress/cancel`: stops a running build.

@@ -45,6 +45,8 @@ pub struct Analysis {
     /// The release the file was checked against, and why that one.
     pub version: SyntaxVersion,
     pub version_source: VersionSource,
+    /// The install media the kickstart is used with, when found.
+    pub media: Option<std::sync::Arc<crate::media::MediaIndex>>,
 }
 
 impl Analysis {
@@ -124,6 +126,7 @@ pub fn analyze_incremental(
         diagnostics,
         version,
         version_source,
+        media,
     }
 }
 

@@ -606,3 +606,62 @@ async fn build_iso_refuses_a_kickstart_with_errors() {
         "{value}"
     );
 }
+
+#[tokio::test]
+async fn packages_and_groups_come_from_the_media() {
+    let ks = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/centos7-media/build_iso/isolinux/ks/ks.cfg");
+    let text = std::fs::read_to_string(&ks).unwrap();
+    let uri = url(&ks);
+    let mut client = Client::start(utf16_client()).await;
+    client.open(&uri, &text).await;
+    let line = |needle: &str| text.lines().position(|l| l == needle).unwrap() as u32;
+
+    let hover = client
+        .request("textDocument/hover", json!({ "textDocument": {"uri": uri}, "position": {"line": line("httpd"), "character": 2} }))
+        .await;
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.contains("**httpd-") && value.contains("Packages/httpd-"),
+        "{value}"
+    );
+    let hover = client
+        .request("textDocument/hover", json!({ "textDocument": {"uri": uri}, "position": {"line": line("@core"), "character": 2} }))
+        .await;
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.starts_with("**@core**") && value.contains("`bash` (mandatory)"),
+        "{value}"
+    );
+
+    // Type "ch" on the line of "chrony": package names from Packages/.
+    let items = client
+        .request("textDocument/completion", json!({ "textDocument": {"uri": uri}, "position": {"line": line("chrony"), "character": 2} }))
+        .await;
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"chrony"), "{labels:?}");
+    assert!(
+        labels.iter().all(|label| label.starts_with("ch")),
+        "{labels:?}"
+    );
+
+    let definition = client
+        .request("textDocument/definition", json!({ "textDocument": {"uri": uri}, "position": {"line": line("@core"), "character": 2} }))
+        .await;
+    assert!(
+        definition["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("build_iso/comps.xml"),
+        "{definition}"
+    );
+    assert!(
+        definition["range"]["start"]["line"].as_u64().unwrap() > 0,
+        "{definition}"
+    );
+}

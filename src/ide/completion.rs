@@ -52,13 +52,12 @@ pub fn completions(analysis: &Analysis, offset: usize) -> Vec<Completion> {
     let replace = TextRange::new(word_start, offset);
 
     if let Some(section) = section_body_at(analysis, offset) {
-        if section.kind != SectionKind::Packages || before.trim_start().starts_with('%') {
-            return if before.trim_start().starts_with('%') && !before.contains(char::is_whitespace)
-            {
-                vec![keyword("%end", "Closes the section", replace)]
-            } else {
-                Vec::new()
-            };
+        let at_line_start = before.trim_start() == word;
+        if word.starts_with('%') && at_line_start {
+            return vec![keyword("%end", "Closes the section", replace)];
+        }
+        if section.kind == SectionKind::Packages && at_line_start {
+            return super::media::completions(analysis, word, replace);
         }
         return Vec::new();
     }

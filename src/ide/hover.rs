@@ -19,6 +19,9 @@ pub struct Hover {
 
 pub fn hover(analysis: &Analysis, offset: usize) -> Option<Hover> {
     suppression_hover(analysis, offset)
+        .or_else(|| {
+            super::media::hover(analysis, offset).map(|(range, markdown)| Hover { range, markdown })
+        })
         .or_else(|| command_hover(analysis, offset))
         .or_else(|| section_hover(analysis, offset))
 }

@@ -7,6 +7,7 @@ mod actions;
 mod completion;
 pub mod docs;
 mod hover;
+mod media;
 mod outline;
 
 pub use actions::{code_actions, fix_all, Action, ActionKind};

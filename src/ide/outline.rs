@@ -275,6 +275,9 @@ fn push_line_tokens(
 pub struct Link {
     pub range: TextRange,
     pub target: PathBuf,
+    /// Where in the target, with the target's text to place it (none: the
+    /// start of the file).
+    pub target_range: Option<(std::sync::Arc<str>, TextRange)>,
 }
 
 pub fn document_links(analysis: &Analysis) -> Vec<Link> {
@@ -285,13 +288,16 @@ pub fn document_links(analysis: &Analysis) -> Vec<Link> {
         .map(|link| Link {
             range: link.range,
             target: link.target.clone(),
+            target_range: None,
         })
         .collect()
 }
 
-/// Where the thing at `offset` is defined: the file an include names.
+/// Where the thing at `offset` is defined: the file an include names, or a
+/// group's element in comps.
 pub fn definition(analysis: &Analysis, offset: usize) -> Option<Link> {
     document_links(analysis)
         .into_iter()
         .find(|link| link.range.start <= offset && offset <= link.range.end)
+        .or_else(|| super::media::definition(analysis, offset))
 }

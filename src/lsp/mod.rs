@@ -621,12 +621,16 @@ impl LanguageServer for Backend {
             let offset = convert::offset(file, position.position, unit);
             ide::definition(analysis, offset)
         })?;
+        let unit = self.state().unit();
         Ok(link.flatten().and_then(|link| {
             let target = Url::from_file_path(&link.target).ok()?;
-            Some(GotoDefinitionResponse::Scalar(Location::new(
-                target,
-                Range::default(),
-            )))
+            let range = match &link.target_range {
+                Some((text, range)) => {
+                    convert::range(&SourceFile::new(&link.target, text.clone()), *range, unit)
+                }
+                None => Range::default(),
+            };
+            Some(GotoDefinitionResponse::Scalar(Location::new(target, range)))
         }))
     }
 

@@ -260,18 +260,13 @@ fn choose_volume_id(opts: &BuildOptions, root: &Path) -> (String, String) {
     if let Some(v) = &opts.volume_id {
         return (v.clone(), "from --volume-id".into());
     }
-    for cfg in [
-        "isolinux/isolinux.cfg",
-        "isolinux.cfg",
-        "EFI/BOOT/grub.cfg",
-        "boot/grub2/grub.cfg",
-        "boot/grub/grub.cfg",
-    ] {
-        if let Ok(text) = std::fs::read_to_string(root.join(cfg)) {
-            if let Some(label) = label_in_config(&text) {
-                return (label, format!("the LABEL= in {cfg}"));
-            }
-        }
+    // The same answer the boot rules check the configs against.
+    let config = crate::config::Config::discover(root)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if let Some(found) = crate::boot::media_volume_id(root, &config) {
+        return (found.value.clone(), found.describe());
     }
     if let Ok(text) = std::fs::read_to_string(root.join(".treeinfo")) {
         if let Some(v) = volume_id_from_treeinfo(&text) {
@@ -297,71 +292,6 @@ fn truncate32(s: &str) -> String {
         .collect()
 }
 
-/// The volume label a boot configuration refers to: `LABEL=`/`CDLABEL=` on
-/// kernel lines (udev `\x20` escapes decoded) or GRUB's `search ... -l 'X'`.
-pub fn label_in_config(text: &str) -> Option<String> {
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('#') {
-            continue;
-        }
-        for key in ["CDLABEL=", "LABEL="] {
-            if let Some(i) = line.find(key) {
-                let rest = &line[i + key.len()..];
-                let raw: String = rest
-                    .chars()
-                    .take_while(|c| !c.is_whitespace() && *c != ':' && *c != '\'' && *c != '"')
-                    .collect();
-                if !raw.is_empty() {
-                    return Some(unescape_label(&raw));
-                }
-            }
-        }
-        if line.starts_with("search") {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if let Some(pos) = words.iter().position(|w| *w == "-l" || *w == "--label") {
-                let rest = words[pos + 1..].join(" ");
-                let rest = rest.trim();
-                let label = if let Some(stripped) = rest.strip_prefix('\'') {
-                    stripped.split('\'').next().unwrap_or_default().to_string()
-                } else {
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                if !label.is_empty() {
-                    return Some(unescape_label(&label));
-                }
-            }
-        }
-    }
-    None
-}
-
-fn unescape_label(raw: &str) -> String {
-    let mut out = String::new();
-    let mut rest = raw;
-    while let Some(i) = rest.find("\\x") {
-        out.push_str(&rest[..i]);
-        let hex = rest
-            .get(i + 2..i + 4)
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match hex {
-            Some(b) => {
-                out.push(b as char);
-                rest = &rest[i + 4..];
-            }
-            None => {
-                out.push_str("\\x");
-                rest = &rest[i + 2..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 fn volume_id_from_treeinfo(text: &str) -> Option<String> {
     let mut section = String::new();
     let mut get = std::collections::HashMap::new();
@@ -384,25 +314,6 @@ fn volume_id_from_treeinfo(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn labels() {
-        assert_eq!(
-            label_in_config(
-                "  append initrd=initrd.img inst.stage2=hd:LABEL=CentOS\\x207\\x20x86_64 quiet"
-            ),
-            Some("CentOS 7 x86_64".into())
-        );
-        assert_eq!(
-            label_in_config("search --no-floppy --set=root -l 'RHEL-9-4-0-BaseOS-x86_64'"),
-            Some("RHEL-9-4-0-BaseOS-x86_64".into())
-        );
-        assert_eq!(
-            label_in_config("linux /vmlinuz root=live:CDLABEL=Fedora-WS-Live-40"),
-            Some("Fedora-WS-Live-40".into())
-        );
-        assert_eq!(label_in_config("# LABEL=commented\nlabel linux\n"), None);
-    }
 
     #[test]
     fn treeinfo() {

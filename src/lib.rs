@@ -17,6 +17,7 @@ pub mod includes;
 pub mod iso;
 pub mod lsp;
 pub mod media;
+pub mod repo;
 pub mod rules;
 pub mod scripts;
 pub mod source;

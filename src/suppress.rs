@@ -56,7 +56,10 @@ pub fn apply(file_id: FileId, file: &SourceFile, diagnostics: &mut Vec<Diagnosti
     });
     for entry in entries.iter().filter(|entry| !entry.used) {
         let message = match entry.rule {
-            None => format!("`{}` is not a kslint rule; this suppression does nothing", entry.written),
+            None => format!(
+                "`{}` is not a kslint rule; this suppression does nothing",
+                entry.written
+            ),
             Some(rule) => format!(
                 "unused suppression: no `{}` ({}) diagnostic here",
                 rule.code, rule.name
@@ -67,9 +70,21 @@ pub fn apply(file_id: FileId, file: &SourceFile, diagnostics: &mut Vec<Diagnosti
             .filter(|other| other.comment == entry.comment)
             .all(|other| !other.used);
         let removal = if all_unused {
-            fix("Remove the suppression comment", Applicability::Safe, file_id, trim_comment(file, entry.comment), "")
+            fix(
+                "Remove the suppression comment",
+                Applicability::Safe,
+                file_id,
+                trim_comment(file, entry.comment),
+                "",
+            )
         } else {
-            fix(format!("Remove `{}` from the suppression", entry.written), Applicability::Safe, file_id, with_comma(file, entry.range), "")
+            fix(
+                format!("Remove `{}` from the suppression", entry.written),
+                Applicability::Safe,
+                file_id,
+                with_comma(file, entry.range),
+                "",
+            )
         };
         diagnostics.push(
             Diagnostic::new(&UNUSED_SUPPRESSION, file_id, entry.range, message)
@@ -79,8 +94,13 @@ pub fn apply(file_id: FileId, file: &SourceFile, diagnostics: &mut Vec<Diagnosti
     }
 }
 
-rules::declare_rule!(UNUSED_SUPPRESSION, "KS0012", "unused-suppression", Hint,
-    "A `# kslint: disable=…` comment that silences nothing");
+rules::declare_rule!(
+    UNUSED_SUPPRESSION,
+    "KS0012",
+    "unused-suppression",
+    Hint,
+    "A `# kslint: disable=…` comment that silences nothing"
+);
 
 const MARKER: &str = "kslint:";
 
@@ -90,22 +110,29 @@ fn parse(file: &SourceFile) -> Vec<Entry> {
     for line in 0..file.line_index.line_count() {
         let range = file.line_index.line_range(text, line);
         let line_text = &text[range.start..range.end];
-        let Some(marker) = find_marker(line_text) else { continue };
+        let Some(marker) = find_marker(line_text) else {
+            continue;
+        };
         let hash = line_text[..marker].rfind('#').unwrap_or(marker);
         let comment = TextRange::new(range.start + hash, range.end);
         let directive_start = marker + MARKER.len();
         let directive = &line_text[directive_start..];
         let trimmed = directive.trim_start();
         let offset = range.start + directive_start + (directive.len() - trimmed.len());
-        let (scope, rest, rest_offset) = if let Some(rest) = trimmed.strip_prefix("disable-next-line=") {
-            (Scope::Line(line + 1), rest, offset + "disable-next-line=".len())
-        } else if let Some(rest) = trimmed.strip_prefix("disable-file=") {
-            (Scope::File, rest, offset + "disable-file=".len())
-        } else if let Some(rest) = trimmed.strip_prefix("disable=") {
-            (Scope::Line(line), rest, offset + "disable=".len())
-        } else {
-            continue;
-        };
+        let (scope, rest, rest_offset) =
+            if let Some(rest) = trimmed.strip_prefix("disable-next-line=") {
+                (
+                    Scope::Line(line + 1),
+                    rest,
+                    offset + "disable-next-line=".len(),
+                )
+            } else if let Some(rest) = trimmed.strip_prefix("disable-file=") {
+                (Scope::File, rest, offset + "disable-file=".len())
+            } else if let Some(rest) = trimmed.strip_prefix("disable=") {
+                (Scope::Line(line), rest, offset + "disable=".len())
+            } else {
+                continue;
+            };
         let list = rest.split_whitespace().next().unwrap_or("");
         let mut at = rest_offset;
         for written in list.split(',') {

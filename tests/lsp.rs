@@ -89,7 +89,10 @@ impl Client {
 }
 
 fn utf16_client() -> Value {
-    json!({ "general": { "positionEncodings": ["utf-16"] } })
+    json!({
+        "general": { "positionEncodings": ["utf-16"] },
+        "textDocument": { "completion": { "completionItem": { "snippetSupport": true } } }
+    })
 }
 
 fn codes(published: &Value) -> Vec<String> {
@@ -663,5 +666,25 @@ async fn packages_and_groups_come_from_the_media() {
     assert!(
         definition["range"]["start"]["line"].as_u64().unwrap() > 0,
         "{definition}"
+    );
+}
+
+#[tokio::test]
+async fn boot_configs_are_documents_with_their_own_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("kslint.toml"),
+        "[iso]\nvolume_id = \"GOOD\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".discinfo"), "1\nCentOS 7\nx86_64\n").unwrap();
+    let config = dir.path().join("isolinux.cfg");
+    let text = "default linux\nlabel linux\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL=BAD quiet\n";
+    std::fs::write(&config, text).unwrap();
+    let mut client = Client::start(utf16_client()).await;
+    let published = client.open(&url(&config), text).await;
+    assert!(
+        codes(&published).contains(&"KS4002".to_string()),
+        "{published}"
     );
 }

@@ -12,13 +12,15 @@ use super::report::{self, Color};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::analysis::{self, Analysis, CheckOptions};
+use crate::boot;
 use crate::catalog::SyntaxVersion;
 use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::Severity;
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Kickstart files or directories to search for them (default: `.`).
+    /// Kickstart files, boot configurations (isolinux.cfg, grub.cfg) or
+    /// directories to search for them (default: `.`).
     paths: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
@@ -71,6 +73,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     }
     let mut analyses = Vec::with_capacity(files.len());
     let mut configs = ConfigCache::default();
+    let mut efi_images = std::collections::HashSet::new();
     for path in &files {
         let config = match configs.for_file(path) {
             Ok(config) => config,
@@ -83,12 +86,28 @@ pub fn run(args: &CheckArgs) -> u8 {
             syntax: args.syntax,
             media: args.media.clone(),
             config,
+            ..CheckOptions::default()
         };
-        match analysis::analyze_path(path, &options) {
+        let boot_config = is_boot_config(path);
+        let analyzed = if boot_config {
+            boot::analyze_path(path, &options)
+        } else {
+            analysis::analyze_path(path, &options)
+        };
+        match analyzed {
             Ok(analysis) => analyses.push(analysis),
             Err(error) => {
                 eprintln!("error: cannot read {}: {error}", path.display());
                 return exit::FAILURE;
+            }
+        }
+        // The grub.cfg inside images/efiboot.img, once per media tree.
+        if let Some(root) = boot_config
+            .then(|| boot::media_with_efi_image(path, &options))
+            .flatten()
+        {
+            if efi_images.insert(root.clone()) {
+                analyses.extend(boot::analyze_efi_image(&root, &options));
             }
         }
     }
@@ -213,7 +232,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
             if !SKIPPED_DIRS.contains(&name.as_ref()) {
                 walk(&path, found)?;
             }
-        } else if is_kickstart_candidate(&name, &path) {
+        } else if is_kickstart_candidate(&name, &path) || boot::is_boot_config_file(&path) {
             found.push(path);
         }
     }
@@ -230,4 +249,24 @@ fn is_kickstart_candidate(name: &str, path: &Path) -> bool {
     std::fs::read(path)
         .map(|bytes| analysis::looks_like_kickstart(name, &String::from_utf8_lossy(&bytes)))
         .unwrap_or(false)
+}
+
+/// Whether `path` is checked as a boot configuration (`isolinux.cfg`,
+/// `grub.cfg`, `grub.conf`, or a file that reads like one and not like a
+/// kickstart) rather than as a kickstart.
+fn is_boot_config(path: &Path) -> bool {
+    if boot::is_boot_config_file(path) {
+        return true;
+    }
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if name.ends_with(".ks") || name == "ks.cfg" || name == "anaconda-ks.cfg" {
+        return false;
+    }
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    boot::looks_like_boot_config(path, &String::from_utf8_lossy(&bytes))
 }

@@ -3,8 +3,10 @@
 pub mod build_iso;
 mod check;
 pub mod media;
+pub mod repo;
 mod report;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -53,6 +55,8 @@ enum Command {
     /// Inspect install media on its own (`check`, `info`).
     #[command(subcommand)]
     Media(media::MediaCommand),
+    /// Make or update the repodata of an install tree (like `createrepo_c -g`).
+    Repo(repo::RepoArgs),
     /// List all rules.
     Rules {
         #[arg(long, value_enum, default_value_t = ListFormat::Human)]
@@ -91,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Explain { rule } => explain(&rule),
         Command::Rules { format } => list_rules(format),
         Command::Media(command) => media::run(&command),
+        Command::Repo(args) => repo::run(&args),
         Command::Lsp { stdio: _ } => run_language_server(),
     };
     ExitCode::from(code)
@@ -103,6 +108,9 @@ fn run_language_server() -> u8 {
     {
         Ok(runtime) => {
             runtime.block_on(crate::lsp::run_stdio());
+            // The stdin reader sits in a blocking read that only the client
+            // could end; do not wait for it.
+            runtime.shutdown_background();
             exit::CLEAN
         }
         Err(error) => {
@@ -115,7 +123,8 @@ fn run_language_server() -> u8 {
 fn explain(code_or_name: &str) -> u8 {
     match rules::find(code_or_name) {
         Some(rule) => {
-            println!("{}", rule.explanation.trim_end());
+            // A closed pipe (`kslint explain X | head`) is not an error.
+            let _ = writeln!(std::io::stdout(), "{}", rule.explanation.trim_end());
             exit::CLEAN
         }
         None => {

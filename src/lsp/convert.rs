@@ -105,10 +105,12 @@ pub fn completion(
     file: &SourceFile,
     item: ide::Completion,
     unit: ColumnUnit,
+    snippets: bool,
 ) -> lsp::CompletionItem {
     let (new_text, format) = match item.insert {
         ide::Insert::Plain(text) => (text, lsp::InsertTextFormat::PLAIN_TEXT),
-        ide::Insert::Snippet(text) => (text, lsp::InsertTextFormat::SNIPPET),
+        ide::Insert::Snippet(text) if snippets => (text, lsp::InsertTextFormat::SNIPPET),
+        ide::Insert::Snippet(text) => (plain_text(&text), lsp::InsertTextFormat::PLAIN_TEXT),
     };
     let kind = match item.kind {
         ide::CompletionKind::Command => lsp::CompletionItemKind::KEYWORD,
@@ -197,4 +199,67 @@ pub fn semantic_tokens(
         last_start = start.column;
     }
     out
+}
+
+/// A snippet's text for clients without snippet support: tab stops go,
+/// placeholders keep their default text, choices keep nothing.
+fn plain_text(snippet: &str) -> String {
+    let mut out = String::with_capacity(snippet.len());
+    let mut chars = snippet.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            '$' if chars.peek().is_some_and(char::is_ascii_digit) => {
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+            }
+            '$' if chars.peek() == Some(&'{') => {
+                chars.next();
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+                let mut inner = String::new();
+                let mut depth = 1;
+                for ch in chars.by_ref() {
+                    match ch {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    inner.push(ch);
+                }
+                if let Some(default) = inner.strip_prefix(':') {
+                    out.push_str(default);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_text;
+
+    #[test]
+    fn snippets_become_plain_text() {
+        assert_eq!(plain_text("--size=$1"), "--size=");
+        assert_eq!(plain_text("--location=${1|mbr,none|}"), "--location=");
+        assert_eq!(plain_text("%packages\n$0\n%end"), "%packages\n\n%end");
+        assert_eq!(
+            plain_text("%include ${1:/tmp/part-include}"),
+            "%include /tmp/part-include"
+        );
+    }
 }

@@ -19,13 +19,22 @@ pub const INVALID_MESSAGE_METHOD: &str = "kslint/invalidMessage";
 const INVALID_MESSAGE_ID: &str = "kslint-invalid-message-";
 
 /// Copies LSP messages from `input` to `output` until `input` ends.
+///
+/// Stops after the `exit` notification: nothing a client sends after it may
+/// keep the server alive (tower-lsp never finishes once a message reaches
+/// it after `exit`).
 pub async fn forward(input: impl AsyncRead + Unpin, output: impl AsyncWrite + Unpin) {
     let count = std::sync::atomic::AtomicU64::new(0);
     let replace = |problem: &str| {
         let number = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         invalid(problem, number)
     };
-    copy_messages(input, output, |message| message, replace).await;
+    copy_messages(input, output, |message| message, replace, is_exit).await;
+}
+
+fn is_exit(message: &[u8]) -> bool {
+    message.windows(6).any(|window| window == b"\"exit\"")
+        && serde_json::from_slice::<Value>(message).is_ok_and(|value| value["method"] == "exit")
 }
 
 /// Copies the server's messages to the client, restoring the `null` id of
@@ -51,7 +60,7 @@ pub async fn forward_output(input: impl AsyncRead + Unpin, output: impl AsyncWri
             _ => message,
         }
     };
-    copy_messages(input, output, restore, |_| Vec::new()).await;
+    copy_messages(input, output, restore, |_| Vec::new(), |_| false).await;
 }
 
 async fn copy_messages(
@@ -59,6 +68,7 @@ async fn copy_messages(
     mut output: impl AsyncWrite + Unpin,
     pass: impl Fn(Vec<u8>) -> Vec<u8>,
     broken: impl Fn(&str) -> Vec<u8>,
+    last: impl Fn(&[u8]) -> bool,
 ) {
     let mut reader = BufReader::new(input);
     loop {
@@ -70,10 +80,12 @@ async fn copy_messages(
         if message.is_empty() {
             continue;
         }
+        let stop = last(&message);
         let header = format!("Content-Length: {}\r\n\r\n", message.len());
         if output.write_all(header.as_bytes()).await.is_err()
             || output.write_all(&message).await.is_err()
             || output.flush().await.is_err()
+            || stop
         {
             return;
         }

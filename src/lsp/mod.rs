@@ -74,6 +74,8 @@ struct State {
     supports_configuration: bool,
     supports_watch_registration: bool,
     supports_progress: bool,
+    supports_snippets: bool,
+    supports_link_tooltips: bool,
     /// Cancel flags of running ISO builds, by progress token.
     builds: HashMap<NumberOrString, Arc<std::sync::atomic::AtomicBool>>,
 }
@@ -226,6 +228,9 @@ impl Backend {
 
     async fn pull_configuration(&self) {
         if !self.state().supports_configuration {
+            // Settings arrive only pushed (didChangeConfiguration) or in
+            // initializationOptions: re-check with what we have.
+            self.schedule_all();
             return;
         }
         let items = vec![ConfigurationItem {
@@ -287,14 +292,12 @@ struct Job {
 
 impl Job {
     fn run(self) -> Option<Analysis> {
-        if self.language != Language::Kickstart {
-            // Boot configs get their own checks once the boot rules land;
-            // until then they are held but not analysed.
-            return None;
-        }
         let file = SourceFile::new(self.path, self.text);
-        catch_unwind(AssertUnwindSafe(|| {
-            analysis::analyze_incremental(file, &self.options, self.tree.as_ref())
+        catch_unwind(AssertUnwindSafe(|| match self.language {
+            Language::Kickstart => {
+                analysis::analyze_incremental(file, &self.options, self.tree.as_ref())
+            }
+            Language::BootConfig => crate::boot::analyze(file, &self.options),
         }))
         .ok()
     }
@@ -306,12 +309,8 @@ fn uri_path(uri: &Url) -> PathBuf {
 }
 
 fn language_of(uri: &Url, language_id: &str) -> Language {
-    let name = uri.path().rsplit('/').next().unwrap_or("");
     if matches!(language_id, "isolinux" | "syslinux" | "grub")
-        || matches!(
-            name,
-            "isolinux.cfg" | "syslinux.cfg" | "grub.cfg" | "grub.conf"
-        )
+        || crate::boot::is_boot_config_file(&uri_path(uri))
     {
         Language::BootConfig
     } else {
@@ -436,6 +435,16 @@ impl LanguageServer for Backend {
             state.supports_watch_registration = workspace
                 .and_then(|w| w.did_change_watched_files.as_ref())
                 .and_then(|w| w.dynamic_registration)
+                .unwrap_or(false);
+            let text_document = params.capabilities.text_document.as_ref();
+            state.supports_snippets = text_document
+                .and_then(|t| t.completion.as_ref())
+                .and_then(|c| c.completion_item.as_ref())
+                .and_then(|i| i.snippet_support)
+                .unwrap_or(false);
+            state.supports_link_tooltips = text_document
+                .and_then(|t| t.document_link.as_ref())
+                .and_then(|l| l.tooltip_support)
                 .unwrap_or(false);
             state.supports_progress = params
                 .capabilities
@@ -599,12 +608,13 @@ impl LanguageServer for Backend {
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let position = params.text_document_position;
         let uri = position.text_document.uri;
+        let snippets = self.state().supports_snippets;
         let items = self.guarded(&uri, |analysis, unit| {
             let file = analysis.sources.get(analysis.main);
             let offset = convert::offset(file, position.position, unit);
             ide::completions(analysis, offset)
                 .into_iter()
-                .map(|item| convert::completion(file, item, unit))
+                .map(|item| convert::completion(file, item, unit, snippets))
                 .collect::<Vec<_>>()
         })?;
         Ok(items.map(CompletionResponse::Array))
@@ -636,6 +646,7 @@ impl LanguageServer for Backend {
 
     async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
         let uri = params.text_document.uri;
+        let tooltips = self.state().supports_link_tooltips;
         self.guarded(&uri, |analysis, unit| {
             let file = analysis.sources.get(analysis.main);
             ide::document_links(analysis)
@@ -644,7 +655,7 @@ impl LanguageServer for Backend {
                     Some(DocumentLink {
                         range: convert::range(file, link.range, unit),
                         target: Some(Url::from_file_path(&link.target).ok()?),
-                        tooltip: Some(link.target.display().to_string()),
+                        tooltip: tooltips.then(|| link.target.display().to_string()),
                         data: None,
                     })
                 })

@@ -6,6 +6,10 @@
 //! their second digit: `KS0xxx` syntax, `KS1xxx` commands and options,
 //! `KS2xxx` packages and media, `KS3xxx` scripts, `KS4xxx` boot configuration.
 
+pub(crate) mod boot;
+mod commands;
+pub mod packages;
+mod scripts;
 mod syntax;
 
 use crate::analysis::{CheckOptions, FileRole};
@@ -69,6 +73,82 @@ pub static REGISTRY: &[&Rule] = &[
     &crate::includes::MISSING_INCLUDE,
     &crate::includes::INCLUDE_CYCLE,
     &crate::includes::INCLUDE_NOT_FOLLOWED,
+    &commands::UNKNOWN_COMMAND,
+    &commands::UNKNOWN_OPTION,
+    &commands::ABBREVIATED_OPTION,
+    &commands::AMBIGUOUS_OPTION,
+    &commands::MISSING_OPTION_VALUE,
+    &commands::FLAG_WITH_VALUE,
+    &commands::INVALID_OPTION_VALUE,
+    &commands::MISSING_REQUIRED_OPTION,
+    &commands::WRONG_ARGUMENT_COUNT,
+    &commands::CONFLICTING_OPTIONS,
+    &commands::CONFLICTING_COMMANDS,
+    &commands::DUPLICATE_COMMAND,
+    &commands::DUPLICATE_ENTRY,
+    &commands::DEPRECATED_COMMAND,
+    &commands::DEPRECATED_OPTION,
+    &commands::REMOVED_COMMAND,
+    &commands::REMOVED_OPTION,
+    &commands::OPTION_REQUIRES_OPTION,
+    &commands::DEPRECATED_SECTION,
+    &packages::UNKNOWN_GROUP,
+    &packages::PACKAGE_NOT_ON_MEDIA,
+    &packages::EXCLUSION_MATCHES_NOTHING,
+    &packages::GROUP_MANDATORY_MISSING,
+    &packages::GROUP_DEFAULT_MISSING,
+    &packages::UNRESOLVED_DEPENDENCY,
+    &packages::MULTIPLE_ENVIRONMENTS,
+    &packages::DUPLICATE_PACKAGE_LINE,
+    &packages::PACKAGES_OPTIONS_DIFFER,
+    &packages::MODULE_WITHOUT_METADATA,
+    &packages::STALE_REPODATA,
+    &packages::COMPS_PACKAGE_NOT_ON_MEDIA,
+    &packages::UNREADABLE_MEDIA_FILE,
+    &scripts::SHELL_SYNTAX_ERROR,
+    &scripts::INTERPRETER_MISSING,
+    &scripts::SERVICE_START_IN_CHROOT,
+    &scripts::DAEMON_LEFT_RUNNING,
+    &scripts::INTERACTIVE_COMMAND,
+    &scripts::REBOOT_IN_SCRIPT,
+    &scripts::MEDIA_IN_CHROOT,
+    &scripts::MEDIA_PATH_FOR_RELEASE,
+    &scripts::MEDIA_PATH_TYPO,
+    &scripts::MEDIA_FILE_MISSING,
+    &scripts::SYSIMAGE_IN_CHROOT,
+    &scripts::NOCHROOT_WRITES_INSTALLER,
+    &scripts::SYSIMAGE_ON_OSTREE,
+    &scripts::LOG_PATH_NAMESPACE,
+    &scripts::LOG_NOT_KEPT,
+    &scripts::SCRIPT_WITHOUT_LOG,
+    &scripts::NETWORK_ON_OFFLINE_MEDIA,
+    &scripts::CRITICAL_WITHOUT_ERRORONFAIL,
+    &scripts::PRE_OUTPUT_NOT_INCLUDED,
+    &boot::BOOT_SOURCE_SCHEME,
+    &boot::BOOT_LABEL_MISMATCH,
+    &boot::VOLUME_ID_ASSUMED,
+    &boot::VOLUME_ID_INVALID,
+    &boot::LABEL_ESCAPE,
+    &boot::GRUB_BACKSLASH_ESCAPE,
+    &boot::DEVICE_NAME_SOURCE,
+    &boot::CDROM_KICKSTART_WAIT,
+    &boot::MEDIA_PATH_MISSING,
+    &boot::STAGE2_NOT_A_TREE,
+    &boot::BOOT_FILE_MISSING,
+    &boot::LEGACY_BOOT_OPTION,
+    &boot::INST_OPTION_TOO_NEW,
+    &boot::BOOT_MENUS_OUT_OF_SYNC,
+    &boot::GRUB_SEARCH_LABEL,
+    &boot::EFIBOOT_GRUB_STALE,
+    &boot::EFIBOOT_UNREADABLE,
+    &boot::SYSLINUX_INLINE_COMMENT,
+    &boot::DUPLICATE_BOOT_LABEL,
+    &boot::BOOT_DEFAULT,
+    &boot::UNATTENDED_BOOT,
+    &boot::KICKSTART_WITHOUT_STAGE2,
+    &boot::TEMPLATE_PLACEHOLDER,
+    &boot::OEMDRV_LABEL,
+    &boot::GRUB_SYNTAX,
 ];
 
 /// Finds a rule by code (`KS0001`, case-insensitive) or name (`unclosed-section`).
@@ -88,6 +168,9 @@ pub struct Context<'a> {
     /// The release the file is checked against.
     pub version: SyntaxVersion,
     pub options: &'a CheckOptions,
+    /// The `%packages` selection of the whole analysis and the install
+    /// media, when found (KS2xxx rules).
+    pub packages: Option<&'a packages::PackageScope<'a>>,
 }
 
 impl Context<'_> {
@@ -99,7 +182,12 @@ impl Context<'_> {
 type Check = fn(&Context, &mut Vec<Diagnostic>);
 
 /// The checks run on every kickstart file, in order.
-const CHECKS: &[Check] = &[syntax::check];
+const CHECKS: &[Check] = &[
+    syntax::check,
+    commands::check,
+    packages::check,
+    scripts::check,
+];
 
 /// Runs every check on one file.
 pub fn run(context: &Context) -> Vec<Diagnostic> {

@@ -1,0 +1,1087 @@
+//! The package index of one media tree: every package with its capabilities,
+//! rpm's version comparison, and a resolver for `Requires` (versioned, file,
+//! virtual, rich) over the packages on the media.
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// `RPMSENSE_*` comparison bits as stored in headers and primary.xml.
+pub mod sense {
+    pub const LESS: u32 = 1 << 1;
+    pub const GREATER: u32 = 1 << 2;
+    pub const EQUAL: u32 = 1 << 3;
+    pub const MASK: u32 = LESS | GREATER | EQUAL;
+    /// `Requires(pre)`, `(post)` …: still hard requirements for us.
+    pub const RPMLIB: u32 = 1 << 24;
+}
+
+/// One dependency: a capability name and an optional version constraint.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Dep {
+    pub name: String,
+    /// `sense::*` bits (only the comparison part matters here).
+    pub flags: u32,
+    /// `[epoch:]version[-release]`, empty when unversioned.
+    pub version: String,
+}
+
+impl Dep {
+    pub fn new(name: impl Into<String>, flags: u32, version: impl Into<String>) -> Self {
+        Dep {
+            name: name.into(),
+            flags,
+            version: version.into(),
+        }
+    }
+
+    pub fn is_versioned(&self) -> bool {
+        self.flags & sense::MASK != 0 && !self.version.is_empty()
+    }
+
+    /// `rpmlib(...)` requirements are satisfied by rpm itself; `config(...)`,
+    /// `user(...)` and `group(...)` come from the package or the system.
+    pub fn is_builtin(&self) -> bool {
+        self.name.starts_with("rpmlib(") || self.name.starts_with("auto(")
+    }
+
+    pub fn is_rich(&self) -> bool {
+        self.name.starts_with('(')
+    }
+}
+
+impl std::fmt::Display for Dep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)?;
+        if self.is_versioned() {
+            let op = match self.flags & sense::MASK {
+                x if x == sense::LESS => "<",
+                x if x == sense::GREATER => ">",
+                x if x == sense::EQUAL => "=",
+                x if x == sense::LESS | sense::EQUAL => "<=",
+                x if x == sense::GREATER | sense::EQUAL => ">=",
+                _ => "?",
+            };
+            write!(f, " {op} {}", self.version)?;
+        }
+        Ok(())
+    }
+}
+
+/// One package on the media, from its RPM header or from primary.xml.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Package {
+    pub name: String,
+    pub epoch: u32,
+    pub version: String,
+    pub release: String,
+    pub arch: String,
+    pub summary: String,
+    pub provides: Vec<Dep>,
+    pub requires: Vec<Dep>,
+    pub conflicts: Vec<Dep>,
+    pub obsoletes: Vec<Dep>,
+    pub files: Vec<String>,
+    /// Path relative to the media root, e.g. `Packages/bash-4.2-1.x86_64.rpm`.
+    pub location: String,
+    /// Size of the `.rpm` file in bytes (0 when unknown).
+    pub size: u64,
+}
+
+impl Package {
+    pub fn evr(&self) -> String {
+        if self.epoch == 0 {
+            format!("{}-{}", self.version, self.release)
+        } else {
+            format!("{}:{}-{}", self.epoch, self.version, self.release)
+        }
+    }
+
+    pub fn nevra(&self) -> String {
+        format!("{}-{}.{}", self.name, self.evr(), self.arch)
+    }
+
+    pub fn is_source(&self) -> bool {
+        self.arch == "src" || self.arch == "nosrc"
+    }
+}
+
+/// rpm's `rpmvercmp`: compares two version (or release) strings segment by
+/// segment; digits beat letters, `~` sorts before anything (even the end),
+/// `^` sorts after the end but before any further segment.
+pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
+    if a == b {
+        return Ordering::Equal;
+    }
+    let (mut one, mut two) = (a.as_bytes(), b.as_bytes());
+    let separator = |c: u8| !c.is_ascii_alphanumeric() && c != b'~' && c != b'^';
+    while !one.is_empty() || !two.is_empty() {
+        while one.first().is_some_and(|&c| separator(c)) {
+            one = &one[1..];
+        }
+        while two.first().is_some_and(|&c| separator(c)) {
+            two = &two[1..];
+        }
+        let (c1, c2) = (one.first().copied(), two.first().copied());
+        if c1 == Some(b'~') || c2 == Some(b'~') {
+            if c1 != Some(b'~') {
+                return Ordering::Greater;
+            }
+            if c2 != Some(b'~') {
+                return Ordering::Less;
+            }
+            one = &one[1..];
+            two = &two[1..];
+            continue;
+        }
+        if c1 == Some(b'^') || c2 == Some(b'^') {
+            if c1.is_none() {
+                return Ordering::Less;
+            }
+            if c2.is_none() {
+                return Ordering::Greater;
+            }
+            if c1 != Some(b'^') {
+                return Ordering::Greater;
+            }
+            if c2 != Some(b'^') {
+                return Ordering::Less;
+            }
+            one = &one[1..];
+            two = &two[1..];
+            continue;
+        }
+        if one.is_empty() || two.is_empty() {
+            break;
+        }
+        let numeric = one[0].is_ascii_digit();
+        let take = |s: &[u8]| {
+            s.iter()
+                .take_while(|c| {
+                    if numeric {
+                        c.is_ascii_digit()
+                    } else {
+                        c.is_ascii_alphabetic()
+                    }
+                })
+                .count()
+        };
+        let (n1, n2) = (take(one), take(two));
+        if n2 == 0 {
+            // Segments of different kinds: a number is newer than letters.
+            return if numeric {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
+        }
+        let (mut s1, mut s2) = (&one[..n1], &two[..n2]);
+        if numeric {
+            while s1.len() > 1 && s1[0] == b'0' {
+                s1 = &s1[1..];
+            }
+            while s2.len() > 1 && s2[0] == b'0' {
+                s2 = &s2[1..];
+            }
+            match s1.len().cmp(&s2.len()) {
+                Ordering::Equal => {}
+                other => return other,
+            }
+        }
+        match s1.cmp(s2) {
+            Ordering::Equal => {}
+            other => return other,
+        }
+        one = &one[n1..];
+        two = &two[n2..];
+    }
+    match (one.is_empty(), two.is_empty()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        _ => Ordering::Greater,
+    }
+}
+
+/// `[epoch:]version[-release]` split into its parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Evr<'a> {
+    pub epoch: Option<u32>,
+    pub version: &'a str,
+    pub release: Option<&'a str>,
+}
+
+impl<'a> Evr<'a> {
+    pub fn parse(text: &'a str) -> Evr<'a> {
+        let (epoch, rest) = match text.split_once(':') {
+            Some((epoch, rest)) if epoch.bytes().all(|b| b.is_ascii_digit()) => {
+                (epoch.parse().ok(), rest)
+            }
+            _ => (None, text),
+        };
+        let (version, release) = match rest.rsplit_once('-') {
+            Some((version, release)) => (version, Some(release).filter(|r| !r.is_empty())),
+            None => (rest, None),
+        };
+        Evr {
+            epoch,
+            version,
+            release,
+        }
+    }
+
+    /// rpm's EVR comparison: a missing epoch is 0; the release is compared
+    /// only when both sides have one (`foo >= 1.0` matches any `1.0-x`).
+    pub fn compare(&self, other: &Evr) -> Ordering {
+        let epoch = self.epoch.unwrap_or(0).cmp(&other.epoch.unwrap_or(0));
+        if epoch != Ordering::Equal {
+            return epoch;
+        }
+        let version = rpmvercmp(self.version, other.version);
+        if version != Ordering::Equal {
+            return version;
+        }
+        match (self.release, other.release) {
+            (Some(a), Some(b)) => rpmvercmp(a, b),
+            _ => Ordering::Equal,
+        }
+    }
+}
+
+/// Whether a provide `(pflags, pversion)` satisfies a require
+/// `(rflags, rversion)` of the same name, by rpm's range overlap rules.
+pub fn ranges_overlap(provide: &Dep, require: &Dep) -> bool {
+    if !provide.is_versioned() || !require.is_versioned() {
+        return true;
+    }
+    let (p, r) = (provide.flags & sense::MASK, require.flags & sense::MASK);
+    let order = Evr::parse(&provide.version).compare(&Evr::parse(&require.version));
+    match order {
+        Ordering::Less => p & sense::GREATER != 0 || r & sense::LESS != 0,
+        Ordering::Greater => p & sense::LESS != 0 || r & sense::GREATER != 0,
+        Ordering::Equal => {
+            (p & sense::EQUAL != 0 && r & sense::EQUAL != 0)
+                || (p & sense::LESS != 0 && r & sense::LESS != 0)
+                || (p & sense::GREATER != 0 && r & sense::GREATER != 0)
+        }
+    }
+}
+
+/// Index into [`MediaIndex::packages`].
+pub type PkgId = usize;
+
+/// Packages on the media with lookup tables for names, capabilities and files.
+#[derive(Debug, Default)]
+pub struct PackageIndex {
+    pub packages: Vec<Package>,
+    by_name: HashMap<String, Vec<PkgId>>,
+    /// Capability name → (package, index into its `provides`).
+    provides: HashMap<String, Vec<(PkgId, u32)>>,
+    files: HashMap<String, Vec<PkgId>>,
+    /// Obsoleted name → (package, index into its `obsoletes`).
+    obsoletes: HashMap<String, Vec<(PkgId, u32)>>,
+    /// The architecture most packages are built for (`x86_64`), the one a
+    /// plain name in `%packages` installs.
+    pub primary_arch: String,
+    /// False when file lists are partial (primary.xml without filelists):
+    /// unresolved file requirements are then not reported.
+    pub complete_files: bool,
+}
+
+impl PackageIndex {
+    pub fn new(packages: Vec<Package>, complete_files: bool) -> Self {
+        let mut index = PackageIndex {
+            complete_files,
+            ..Default::default()
+        };
+        let mut arch_counts: HashMap<&str, usize> = HashMap::new();
+        for package in &packages {
+            if package.arch != "noarch" && !package.is_source() {
+                *arch_counts.entry(&package.arch).or_default() += 1;
+            }
+        }
+        index.primary_arch = arch_counts
+            .into_iter()
+            .max_by_key(|&(arch, count)| (count, std::cmp::Reverse(arch)))
+            .map(|(arch, _)| arch.to_string())
+            .unwrap_or_else(|| "noarch".to_string());
+        for (id, package) in packages.iter().enumerate() {
+            if package.is_source() {
+                continue;
+            }
+            index
+                .by_name
+                .entry(package.name.clone())
+                .or_default()
+                .push(id);
+            for (n, provide) in package.provides.iter().enumerate() {
+                index
+                    .provides
+                    .entry(provide.name.clone())
+                    .or_default()
+                    .push((id, n as u32));
+            }
+            for file in &package.files {
+                index.files.entry(file.clone()).or_default().push(id);
+            }
+            for (n, obsolete) in package.obsoletes.iter().enumerate() {
+                index
+                    .obsoletes
+                    .entry(obsolete.name.clone())
+                    .or_default()
+                    .push((id, n as u32));
+            }
+        }
+        index.packages = packages;
+        index
+    }
+
+    pub fn len(&self) -> usize {
+        self.packages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.packages.is_empty()
+    }
+
+    pub fn get(&self, id: PkgId) -> &Package {
+        &self.packages[id]
+    }
+
+    /// Package names, each once (for globs and did-you-mean).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
+    }
+
+    pub fn by_name(&self, name: &str) -> &[PkgId] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// What a plain `name` (or `name.arch`) line installs: the newest
+    /// package of that name for the primary architecture (or noarch), or any
+    /// architecture when only others exist.
+    pub fn best_by_name(&self, spec: &str) -> Vec<PkgId> {
+        let (name, arch) = match self.by_name.get(spec) {
+            Some(_) => (spec, None),
+            None => match spec.rsplit_once('.') {
+                Some((name, arch)) if self.by_name.contains_key(name) => (name, Some(arch)),
+                _ => return Vec::new(),
+            },
+        };
+        let candidates = self.by_name(name);
+        let chosen: Vec<PkgId> = match arch {
+            Some(arch) => candidates
+                .iter()
+                .copied()
+                .filter(|&id| self.packages[id].arch == arch)
+                .collect(),
+            None => {
+                let preferred: Vec<PkgId> = candidates
+                    .iter()
+                    .copied()
+                    .filter(|&id| {
+                        let a = &self.packages[id].arch;
+                        *a == self.primary_arch || a == "noarch"
+                    })
+                    .collect();
+                if preferred.is_empty() {
+                    candidates.to_vec()
+                } else {
+                    preferred
+                }
+            }
+        };
+        self.newest(chosen)
+    }
+
+    /// Keeps the newest package per architecture.
+    fn newest(&self, ids: Vec<PkgId>) -> Vec<PkgId> {
+        let mut best: HashMap<&str, PkgId> = HashMap::new();
+        for id in ids {
+            let package = &self.packages[id];
+            match best.get(package.arch.as_str()) {
+                Some(&other) if compare_packages(&self.packages[other], package).is_ge() => {}
+                _ => {
+                    best.insert(&package.arch, id);
+                }
+            }
+        }
+        let mut ids: Vec<PkgId> = best.into_values().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Packages that provide `dep` (by name, virtual provide, self-provide or
+    /// file), each once. Rich dependencies are not handled here.
+    pub fn providers(&self, dep: &Dep) -> Vec<PkgId> {
+        let mut found = Vec::new();
+        if let Some(list) = self.provides.get(&dep.name) {
+            for &(id, n) in list {
+                if ranges_overlap(&self.packages[id].provides[n as usize], dep) {
+                    found.push(id);
+                }
+            }
+        }
+        // Every package provides itself at its own EVR, even when the header
+        // (e.g. a primary.xml subset) does not list it.
+        for &id in self.by_name(&dep.name) {
+            let package = &self.packages[id];
+            let own = Dep::new(package.name.clone(), sense::EQUAL, package.evr());
+            if ranges_overlap(&own, dep) {
+                found.push(id);
+            }
+        }
+        if dep.name.starts_with('/') {
+            if let Some(list) = self.files.get(&dep.name) {
+                found.extend(list);
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// Packages whose `Obsoletes` cover `name` (any version).
+    pub fn obsoleters(&self, name: &str) -> Vec<PkgId> {
+        let target = Dep::new(name, 0, "");
+        let mut found: Vec<PkgId> = self
+            .obsoletes
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|&&(id, n)| ranges_overlap(&self.packages[id].obsoletes[n as usize], &target))
+            .map(|&(id, _)| id)
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// Whether `dep` can be satisfied on the media, given the packages that
+    /// will be installed (for the conditions of rich dependencies).
+    pub fn satisfiable(&self, dep: &Dep, installed: &dyn Fn(PkgId) -> bool) -> Satisfied {
+        self.satisfiable_among(dep, installed, &|_| true)
+    }
+
+    /// [`PackageIndex::satisfiable`] with only the `allowed` packages as
+    /// providers (kickstart exclusions remove packages from the media).
+    pub fn satisfiable_among(
+        &self,
+        dep: &Dep,
+        installed: &dyn Fn(PkgId) -> bool,
+        allowed: &dyn Fn(PkgId) -> bool,
+    ) -> Satisfied {
+        if dep.is_builtin() {
+            return Satisfied::Yes;
+        }
+        if dep.is_rich() {
+            return match RichDep::parse(&dep.name) {
+                Some(rich) => self.eval_rich(&rich, installed, allowed),
+                None => Satisfied::Unknown,
+            };
+        }
+        if self.providers(dep).into_iter().any(allowed) {
+            return Satisfied::Yes;
+        }
+        if dep.name.starts_with('/') && !self.complete_files {
+            return Satisfied::Unknown;
+        }
+        Satisfied::No
+    }
+
+    fn eval_rich(
+        &self,
+        rich: &RichDep,
+        installed: &dyn Fn(PkgId) -> bool,
+        allowed: &dyn Fn(PkgId) -> bool,
+    ) -> Satisfied {
+        use Satisfied::*;
+        match rich {
+            RichDep::Atom(dep) => self.satisfiable_among(dep, installed, allowed),
+            RichDep::Op(op, parts) => {
+                let eval = |part: &RichDep| self.eval_rich(part, installed, allowed);
+                let present = |part: &RichDep| self.rich_installed(part, installed);
+                match op {
+                    RichOp::And => parts.iter().map(eval).fold(Yes, Satisfied::and),
+                    RichOp::Or => parts.iter().map(eval).fold(No, Satisfied::or),
+                    RichOp::If | RichOp::Unless => {
+                        let (then, cond, otherwise) = (&parts[0], &parts[1], parts.get(2));
+                        let condition = match (op, present(cond)) {
+                            (_, Unknown) => return eval(then).or(Unknown),
+                            (RichOp::If, c) => c == Yes,
+                            (_, c) => c != Yes,
+                        };
+                        match (condition, otherwise) {
+                            (true, _) => eval(then),
+                            (false, Some(other)) => eval(other),
+                            (false, None) => Yes,
+                        }
+                    }
+                    // `with`/`without` constrain one provider; resolvable
+                    // when the first operand is (never reported falsely).
+                    RichOp::With | RichOp::Without => match eval(&parts[0]) {
+                        No => No,
+                        _ => Yes,
+                    },
+                }
+            }
+        }
+    }
+
+    /// Whether the condition of an `if`/`unless` holds among installed packages.
+    fn rich_installed(&self, rich: &RichDep, installed: &dyn Fn(PkgId) -> bool) -> Satisfied {
+        match rich {
+            RichDep::Atom(dep) => {
+                if self.providers(dep).into_iter().any(installed) {
+                    Satisfied::Yes
+                } else {
+                    Satisfied::No
+                }
+            }
+            RichDep::Op(RichOp::And, parts) => parts
+                .iter()
+                .map(|p| self.rich_installed(p, installed))
+                .fold(Satisfied::Yes, Satisfied::and),
+            RichDep::Op(RichOp::Or, parts) => parts
+                .iter()
+                .map(|p| self.rich_installed(p, installed))
+                .fold(Satisfied::No, Satisfied::or),
+            RichDep::Op(..) => Satisfied::Unknown,
+        }
+    }
+
+    /// The packages a requirement pulls in while computing a closure: for
+    /// plain deps the best provider; for rich ones the providers of the
+    /// first satisfiable alternative of each needed branch.
+    fn pull(
+        &self,
+        dep: &Dep,
+        installed: &dyn Fn(PkgId) -> bool,
+        allowed: &dyn Fn(PkgId) -> bool,
+    ) -> Vec<PkgId> {
+        if dep.is_builtin() {
+            return Vec::new();
+        }
+        if dep.is_rich() {
+            return match RichDep::parse(&dep.name) {
+                Some(rich) => self.pull_rich(&rich, installed, allowed),
+                None => Vec::new(),
+            };
+        }
+        let providers: Vec<PkgId> = self
+            .providers(dep)
+            .into_iter()
+            .filter(|&id| allowed(id))
+            .collect();
+        if providers.is_empty() || providers.iter().any(|&id| installed(id)) {
+            return Vec::new();
+        }
+        vec![self.pick(&providers)]
+    }
+
+    fn pull_rich(
+        &self,
+        rich: &RichDep,
+        installed: &dyn Fn(PkgId) -> bool,
+        allowed: &dyn Fn(PkgId) -> bool,
+    ) -> Vec<PkgId> {
+        match rich {
+            RichDep::Atom(dep) => self.pull(dep, installed, allowed),
+            RichDep::Op(RichOp::And, parts) => parts
+                .iter()
+                .flat_map(|p| self.pull_rich(p, installed, allowed))
+                .collect(),
+            RichDep::Op(RichOp::Or, parts) => {
+                if parts
+                    .iter()
+                    .any(|p| self.rich_installed(p, installed) == Satisfied::Yes)
+                {
+                    return Vec::new();
+                }
+                parts
+                    .iter()
+                    .find(|p| self.eval_rich(p, installed, allowed) == Satisfied::Yes)
+                    .map(|p| self.pull_rich(p, installed, allowed))
+                    .unwrap_or_default()
+            }
+            RichDep::Op(RichOp::If, parts) => {
+                if self.rich_installed(&parts[1], installed) == Satisfied::Yes {
+                    self.pull_rich(&parts[0], installed, allowed)
+                } else {
+                    Vec::new()
+                }
+            }
+            RichDep::Op(RichOp::With, parts) => self.pull_rich(&parts[0], installed, allowed),
+            RichDep::Op(_, _) => Vec::new(),
+        }
+    }
+
+    /// Chooses among several providers: the primary architecture, then
+    /// noarch, then the newest, then the shortest name.
+    fn pick(&self, providers: &[PkgId]) -> PkgId {
+        let rank = |id: &PkgId| {
+            let p = &self.packages[*id];
+            let arch = if p.arch == self.primary_arch {
+                0
+            } else if p.arch == "noarch" {
+                1
+            } else {
+                2
+            };
+            (arch, p.name.len())
+        };
+        let best_rank = providers.iter().map(rank).min();
+        providers
+            .iter()
+            .copied()
+            .filter(|id| Some(rank(id)) == best_rank)
+            .max_by(|&a, &b| compare_packages(&self.packages[a], &self.packages[b]))
+            .unwrap_or(providers[0])
+    }
+
+    /// Every package installed when `roots` are: the roots, then what their
+    /// requirements pull in, breadth first. `parent[i]` names the package
+    /// that pulled `i` in (None for roots), for "needed by" chains.
+    pub fn closure(&self, roots: &[PkgId]) -> Closure {
+        self.closure_among(roots, &|_| true)
+    }
+
+    /// [`PackageIndex::closure`] with only `allowed` packages as providers.
+    pub fn closure_among(&self, roots: &[PkgId], allowed: &dyn Fn(PkgId) -> bool) -> Closure {
+        let mut parent: HashMap<PkgId, Option<PkgId>> = HashMap::new();
+        let mut queue = VecDeque::new();
+        for &root in roots {
+            if parent.insert(root, None).is_none() {
+                queue.push_back(root);
+            }
+        }
+        while let Some(id) = queue.pop_front() {
+            for dep in &self.packages[id].requires {
+                let pulled = {
+                    let installed = |p: PkgId| parent.contains_key(&p);
+                    self.pull(dep, &installed, allowed)
+                };
+                for new in pulled {
+                    if let std::collections::hash_map::Entry::Vacant(entry) = parent.entry(new) {
+                        entry.insert(Some(id));
+                        queue.push_back(new);
+                    }
+                }
+            }
+        }
+        Closure { parent }
+    }
+
+    /// The requirements of `members` that nothing on the media satisfies,
+    /// as (package, requirement) pairs in package order.
+    pub fn unresolved(&self, members: &HashSet<PkgId>) -> Vec<(PkgId, Dep)> {
+        self.unresolved_among(members, &|_| true)
+    }
+
+    /// [`PackageIndex::unresolved`] with only `allowed` packages as providers.
+    pub fn unresolved_among(
+        &self,
+        members: &HashSet<PkgId>,
+        allowed: &dyn Fn(PkgId) -> bool,
+    ) -> Vec<(PkgId, Dep)> {
+        let installed = |id: PkgId| members.contains(&id);
+        let mut ids: Vec<PkgId> = members.iter().copied().collect();
+        ids.sort_unstable_by(|&a, &b| {
+            self.packages[a]
+                .name
+                .cmp(&self.packages[b].name)
+                .then(a.cmp(&b))
+        });
+        let mut out = Vec::new();
+        for id in ids {
+            let mut seen = HashSet::new();
+            for dep in &self.packages[id].requires {
+                if !seen.insert(dep) {
+                    continue;
+                }
+                if self.satisfiable_among(dep, &installed, allowed) == Satisfied::No {
+                    out.push((id, dep.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Conflicts among `members`: (package, conflict, the package it hits).
+    pub fn conflicts(&self, members: &HashSet<PkgId>) -> Vec<(PkgId, Dep, PkgId)> {
+        let mut ids: Vec<PkgId> = members.iter().copied().collect();
+        ids.sort_unstable();
+        let mut out = Vec::new();
+        for id in ids {
+            for conflict in &self.packages[id].conflicts {
+                if conflict.is_rich() {
+                    continue;
+                }
+                if let Some(other) = self
+                    .providers(conflict)
+                    .into_iter()
+                    .find(|other| *other != id && members.contains(other))
+                {
+                    out.push((id, conflict.clone(), other));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Orders two packages by epoch, version and release.
+pub fn compare_packages(a: &Package, b: &Package) -> Ordering {
+    a.epoch
+        .cmp(&b.epoch)
+        .then_with(|| rpmvercmp(&a.version, &b.version))
+        .then_with(|| rpmvercmp(&a.release, &b.release))
+}
+
+/// Result of a [`PackageIndex::closure`].
+#[derive(Debug, Default)]
+pub struct Closure {
+    pub parent: HashMap<PkgId, Option<PkgId>>,
+}
+
+impl Closure {
+    pub fn members(&self) -> HashSet<PkgId> {
+        self.parent.keys().copied().collect()
+    }
+
+    /// `id`, the package that pulled it in, …, up to a root.
+    pub fn chain(&self, id: PkgId) -> Vec<PkgId> {
+        let mut chain = vec![id];
+        let mut current = id;
+        while let Some(Some(up)) = self.parent.get(&current) {
+            if chain.contains(up) || chain.len() > 64 {
+                break;
+            }
+            chain.push(*up);
+            current = *up;
+        }
+        chain
+    }
+}
+
+/// Three-valued answer: rich dependencies we cannot decide are `Unknown`
+/// and never reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Satisfied {
+    Yes,
+    No,
+    Unknown,
+}
+
+impl Satisfied {
+    fn and(self, other: Satisfied) -> Satisfied {
+        match (self, other) {
+            (Satisfied::No, _) | (_, Satisfied::No) => Satisfied::No,
+            (Satisfied::Yes, Satisfied::Yes) => Satisfied::Yes,
+            _ => Satisfied::Unknown,
+        }
+    }
+
+    fn or(self, other: Satisfied) -> Satisfied {
+        match (self, other) {
+            (Satisfied::Yes, _) | (_, Satisfied::Yes) => Satisfied::Yes,
+            (Satisfied::No, Satisfied::No) => Satisfied::No,
+            _ => Satisfied::Unknown,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RichOp {
+    And,
+    Or,
+    If,
+    Unless,
+    With,
+    Without,
+}
+
+/// A boolean dependency such as `(foo >= 1.0 or (bar if baz))`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RichDep {
+    Atom(Dep),
+    /// For `If`/`Unless`: `[then, condition, else?]`.
+    Op(RichOp, Vec<RichDep>),
+}
+
+impl RichDep {
+    pub fn parse(text: &str) -> Option<RichDep> {
+        let tokens = tokenize(text)?;
+        let mut pos = 0;
+        let dep = parse_rich(&tokens, &mut pos)?;
+        (pos == tokens.len()).then_some(dep)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Token {
+    Open,
+    Close,
+    Word(String),
+}
+
+fn tokenize(text: &str) -> Option<Vec<Token>> {
+    let mut tokens = Vec::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, tokens: &mut Vec<Token>| {
+        if !word.is_empty() {
+            tokens.push(Token::Word(std::mem::take(word)));
+        }
+    };
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' if word.is_empty() || depth == 0 => {
+                flush(&mut word, &mut tokens);
+                tokens.push(Token::Open);
+                depth += 1;
+            }
+            // `(` inside a capability name such as `perl(Foo)` or `foo(x86-64)`.
+            '(' => {
+                word.push(c);
+                depth += 1;
+            }
+            ')' => {
+                depth = depth.checked_sub(1)?;
+                if word.matches('(').count() > word.matches(')').count() {
+                    word.push(c);
+                } else {
+                    flush(&mut word, &mut tokens);
+                    tokens.push(Token::Close);
+                }
+            }
+            c if c.is_whitespace() => flush(&mut word, &mut tokens),
+            c => word.push(c),
+        }
+    }
+    flush(&mut word, &mut tokens);
+    (depth == 0).then_some(tokens)
+}
+
+fn parse_rich(tokens: &[Token], pos: &mut usize) -> Option<RichDep> {
+    if tokens.get(*pos) != Some(&Token::Open) {
+        return parse_atom(tokens, pos);
+    }
+    *pos += 1;
+    let first = parse_operand(tokens, pos)?;
+    let mut parts = vec![first];
+    let mut op = None;
+    loop {
+        match tokens.get(*pos)? {
+            Token::Close => {
+                *pos += 1;
+                break;
+            }
+            Token::Word(word) => {
+                let this = match word.as_str() {
+                    "and" => RichOp::And,
+                    "or" => RichOp::Or,
+                    "if" => RichOp::If,
+                    "unless" => RichOp::Unless,
+                    "with" => RichOp::With,
+                    "without" => RichOp::Without,
+                    "else"
+                        if matches!(op, Some(RichOp::If | RichOp::Unless)) && parts.len() == 2 =>
+                    {
+                        *pos += 1;
+                        parts.push(parse_operand(tokens, pos)?);
+                        continue;
+                    }
+                    _ => return None,
+                };
+                if op.is_some_and(|o| o != this || matches!(o, RichOp::If | RichOp::Unless)) {
+                    return None;
+                }
+                op = Some(this);
+                *pos += 1;
+                parts.push(parse_operand(tokens, pos)?);
+            }
+            Token::Open => return None,
+        }
+    }
+    match op {
+        None => parts.pop(),
+        Some(op) => Some(RichDep::Op(op, parts)),
+    }
+}
+
+fn parse_operand(tokens: &[Token], pos: &mut usize) -> Option<RichDep> {
+    match tokens.get(*pos)? {
+        Token::Open => parse_rich(tokens, pos),
+        Token::Word(_) => parse_atom(tokens, pos),
+        Token::Close => None,
+    }
+}
+
+/// `name [op version]`.
+fn parse_atom(tokens: &[Token], pos: &mut usize) -> Option<RichDep> {
+    let Token::Word(name) = tokens.get(*pos)? else {
+        return None;
+    };
+    *pos += 1;
+    let flags = match tokens.get(*pos) {
+        Some(Token::Word(op)) => match op.as_str() {
+            "<" => sense::LESS,
+            ">" => sense::GREATER,
+            "=" | "==" => sense::EQUAL,
+            "<=" => sense::LESS | sense::EQUAL,
+            ">=" => sense::GREATER | sense::EQUAL,
+            _ => 0,
+        },
+        _ => 0,
+    };
+    if flags == 0 {
+        return Some(RichDep::Atom(Dep::new(name.clone(), 0, "")));
+    }
+    *pos += 1;
+    let Token::Word(version) = tokens.get(*pos)? else {
+        return None;
+    };
+    *pos += 1;
+    Some(RichDep::Atom(Dep::new(
+        name.clone(),
+        flags,
+        version.clone(),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpmvercmp_follows_rpm() {
+        use Ordering::*;
+        let cases = [
+            ("1.0", "1.0", Equal),
+            ("1.0", "2.0", Less),
+            ("2.0.1", "2.0", Greater),
+            ("2.0.1a", "2.0.1", Greater),
+            ("5.5p1", "5.5p2", Less),
+            ("5.5p10", "5.5p1", Greater),
+            ("10xyz", "10.1xyz", Less),
+            ("xyz10", "xyz10.1", Less),
+            ("1.0", "1.0a", Less),
+            ("010", "10", Equal),
+            ("a", "1", Less),
+            ("1.0~rc1", "1.0", Less),
+            ("1.0~rc1", "1.0~rc2", Less),
+            ("1.0~rc1~git", "1.0~rc1", Less),
+            ("1.0^", "1.0", Greater),
+            ("1.0^git1", "1.0", Greater),
+            ("1.0^git1", "1.01", Less),
+            ("1.0^git1", "1.0~rc1", Greater),
+            ("1_0", "1.0", Equal),
+            ("2.0", "2_0", Equal),
+            ("1.el7", "1.el7_9", Less),
+        ];
+        for (a, b, expected) in cases {
+            assert_eq!(rpmvercmp(a, b), expected, "{a} vs {b}");
+            assert_eq!(rpmvercmp(b, a), expected.reverse(), "{b} vs {a}");
+        }
+    }
+
+    #[test]
+    fn evr_ranges() {
+        let p = |flags, v: &str| Dep::new("x", flags, v);
+        let ge = sense::GREATER | sense::EQUAL;
+        // provide x = 1:2.0-3 against requires
+        let provide = p(sense::EQUAL, "1:2.0-3");
+        assert!(ranges_overlap(&provide, &p(ge, "1:2.0")));
+        assert!(!ranges_overlap(&provide, &p(ge, "1:2.1")));
+        assert!(ranges_overlap(&provide, &p(ge, "3.0")), "epoch 1 beats 0");
+        assert!(!ranges_overlap(&provide, &p(sense::LESS, "1:2.0-3")));
+        assert!(ranges_overlap(&provide, &p(sense::EQUAL, "1:2.0")));
+        assert!(ranges_overlap(&p(0, ""), &p(ge, "9")));
+        assert!(ranges_overlap(&p(ge, "1.0"), &p(sense::LESS, "2.0")));
+        assert!(!ranges_overlap(&p(sense::LESS, "1.0"), &p(ge, "2.0")));
+    }
+
+    #[test]
+    fn parses_rich_dependencies() {
+        let rich = RichDep::parse("(foo >= 1.0 or (bar if baz))").unwrap();
+        let RichDep::Op(RichOp::Or, parts) = &rich else {
+            panic!("{rich:?}")
+        };
+        assert_eq!(
+            parts[0],
+            RichDep::Atom(Dep::new("foo", sense::GREATER | sense::EQUAL, "1.0"))
+        );
+        assert!(matches!(&parts[1], RichDep::Op(RichOp::If, p) if p.len() == 2));
+        let names = RichDep::parse("(perl(Foo::Bar) and libc.so.6()(64bit))").unwrap();
+        assert_eq!(
+            names,
+            RichDep::Op(
+                RichOp::And,
+                vec![
+                    RichDep::Atom(Dep::new("perl(Foo::Bar)", 0, "")),
+                    RichDep::Atom(Dep::new("libc.so.6()(64bit)", 0, "")),
+                ]
+            )
+        );
+        assert!(RichDep::parse("(a if b else c)").is_some());
+        assert!(RichDep::parse("(a or b and c)").is_none());
+        assert!(RichDep::parse("(a or").is_none());
+    }
+
+    fn pkg(name: &str, arch: &str, provides: &[&str], requires: &[Dep]) -> Package {
+        Package {
+            name: name.into(),
+            version: "1.0".into(),
+            release: "1".into(),
+            arch: arch.into(),
+            provides: provides.iter().map(|p| Dep::new(*p, 0, "")).collect(),
+            requires: requires.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn resolves_plain_virtual_file_and_rich() {
+        let mut shell = pkg("bash", "x86_64", &["/bin/sh"], &[]);
+        shell.files = vec!["/usr/bin/bash".into()];
+        let app = pkg(
+            "app",
+            "x86_64",
+            &[],
+            &[
+                Dep::new("/usr/bin/bash", 0, ""),
+                Dep::new("/bin/sh", 0, ""),
+                Dep::new("bash", sense::GREATER | sense::EQUAL, "1.0-1"),
+                Dep::new("(missing if nothing)", 0, ""),
+                Dep::new("(bash or missing)", 0, ""),
+                Dep::new("(missing and bash)", 0, ""),
+                Dep::new("rpmlib(CompressedFileNames)", 0, ""),
+                Dep::new("bash", sense::GREATER, "2.0"),
+            ],
+        );
+        let index = PackageIndex::new(vec![shell, app], true);
+        let closure = index.closure(&[1]);
+        let members = closure.members();
+        assert_eq!(members.len(), 2);
+        let unresolved: Vec<String> = index
+            .unresolved(&members)
+            .into_iter()
+            .map(|(_, d)| d.to_string())
+            .collect();
+        assert_eq!(unresolved, ["(missing and bash)", "bash > 2.0"]);
+        assert_eq!(closure.chain(0), vec![0, 1]);
+    }
+
+    #[test]
+    fn best_by_name_prefers_primary_arch_and_newest() {
+        let mut old = pkg("lib", "x86_64", &[], &[]);
+        old.version = "0.9".into();
+        let new = pkg("lib", "x86_64", &[], &[]);
+        let i686 = pkg("lib", "i686", &[], &[]);
+        let other = pkg("other", "x86_64", &[], &[]);
+        let index = PackageIndex::new(vec![old, new, i686, other], true);
+        assert_eq!(index.primary_arch, "x86_64");
+        assert_eq!(index.best_by_name("lib"), vec![1]);
+        assert_eq!(index.best_by_name("lib.i686"), vec![2]);
+        assert!(index.best_by_name("lib.ppc64").is_empty());
+    }
+}

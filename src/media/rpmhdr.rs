@@ -1,0 +1,136 @@
+//! RPM headers from `Packages/**/*.rpm`, read with the `rpm` crate. Only the
+//! lead, the signature header and the main header are read, never the
+//! payload. The header sizes are checked against the file first, so that a
+//! truncated or corrupt file gives an error message instead of a huge
+//! allocation or a panic.
+
+use std::io::Read;
+use std::path::Path;
+
+use super::index::{Dep, Package};
+
+const LEAD_SIZE: usize = 96;
+const LEAD_MAGIC: [u8; 4] = [0xed, 0xab, 0xee, 0xdb];
+const HEADER_MAGIC: [u8; 3] = [0x8e, 0xad, 0xe8];
+/// Far above any real header (rpm itself refuses headers over 256 MiB).
+const MAX_HEADER_BYTES: usize = 256 << 20;
+
+/// Reads the header of one RPM. `location` is stored as the package's
+/// location (relative to the media root).
+pub fn read_package(path: &Path, location: &str) -> Result<Package, String> {
+    let mut file = std::fs::File::open(path).map_err(|error| error.to_string())?;
+    let size = file.metadata().map_err(|e| e.to_string())?.len();
+    let bytes = read_header_bytes(&mut file, size)?;
+    let parsed = std::panic::catch_unwind(|| {
+        rpm::PackageMetadata::parse(&mut std::io::Cursor::new(&bytes[..]))
+    });
+    let metadata = match parsed {
+        Ok(Ok(metadata)) => metadata,
+        Ok(Err(error)) => return Err(format!("cannot parse the RPM header: {error}")),
+        Err(_) => return Err("cannot parse the RPM header: malformed header".to_string()),
+    };
+    let mut package = from_metadata(&metadata)?;
+    package.location = location.to_string();
+    package.size = size;
+    Ok(package)
+}
+
+/// The lead, the signature header (padded to 8 bytes) and the main header.
+fn read_header_bytes(file: &mut impl Read, file_size: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = vec![0u8; LEAD_SIZE];
+    read_exact(file, &mut bytes, "lead")?;
+    if bytes[..4] != LEAD_MAGIC {
+        return Err("not an RPM file (bad lead magic)".to_string());
+    }
+    let signature = read_structure(file, &mut bytes, file_size, "signature header")?;
+    let padding = (8 - signature % 8) % 8;
+    let start = bytes.len();
+    bytes.resize(start + padding, 0);
+    read_exact(file, &mut bytes[start..], "signature padding")?;
+    read_structure(file, &mut bytes, file_size, "header")?;
+    Ok(bytes)
+}
+
+/// Appends one header structure (intro, index, store) to `bytes`; returns
+/// its store size.
+fn read_structure(
+    file: &mut impl Read,
+    bytes: &mut Vec<u8>,
+    file_size: u64,
+    what: &str,
+) -> Result<usize, String> {
+    let start = bytes.len();
+    bytes.resize(start + 16, 0);
+    read_exact(file, &mut bytes[start..], what)?;
+    let intro = &bytes[start..start + 16];
+    if intro[..3] != HEADER_MAGIC {
+        return Err(format!("bad {what} magic at byte {start}"));
+    }
+    let entries = u32::from_be_bytes([intro[8], intro[9], intro[10], intro[11]]) as usize;
+    let store = u32::from_be_bytes([intro[12], intro[13], intro[14], intro[15]]) as usize;
+    let body = entries
+        .checked_mul(16)
+        .and_then(|index| index.checked_add(store))
+        .filter(|&body| body <= MAX_HEADER_BYTES)
+        .ok_or_else(|| format!("{what} claims an impossible size"))?;
+    if (start + 16 + body) as u64 > file_size {
+        return Err(format!(
+            "truncated: the {what} needs {} bytes, the file has {file_size}",
+            start + 16 + body
+        ));
+    }
+    let at = bytes.len();
+    bytes.resize(at + body, 0);
+    read_exact(file, &mut bytes[at..], what)?;
+    Ok(store)
+}
+
+fn read_exact(file: &mut impl Read, buffer: &mut [u8], what: &str) -> Result<(), String> {
+    file.read_exact(buffer).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::UnexpectedEof {
+            format!("truncated in the {what}")
+        } else {
+            error.to_string()
+        }
+    })
+}
+
+fn from_metadata(metadata: &rpm::PackageMetadata) -> Result<Package, String> {
+    let name = metadata
+        .get_name()
+        .map_err(|e| format!("no package name: {e}"))?
+        .to_string();
+    let text = |value: Result<&str, rpm::Error>| value.unwrap_or_default().to_string();
+    let deps = |value: Result<Vec<rpm::Dependency>, rpm::Error>| -> Vec<Dep> {
+        value
+            .unwrap_or_default()
+            .into_iter()
+            .map(|dep| Dep::new(dep.name, dep.flags.bits(), dep.version))
+            .collect()
+    };
+    let arch = if metadata.is_source_package() {
+        "src".to_string()
+    } else {
+        text(metadata.get_arch())
+    };
+    Ok(Package {
+        name,
+        epoch: metadata.get_epoch().unwrap_or(0),
+        version: text(metadata.get_version()),
+        release: text(metadata.get_release()),
+        arch,
+        summary: text(metadata.get_summary()),
+        provides: deps(metadata.get_provides()),
+        requires: deps(metadata.get_requires()),
+        conflicts: deps(metadata.get_conflicts()),
+        obsoletes: deps(metadata.get_obsoletes()),
+        files: metadata
+            .get_file_paths()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|path| path.to_string_lossy().into_owned())
+            .collect(),
+        location: String::new(),
+        size: 0,
+    })
+}

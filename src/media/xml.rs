@@ -1,0 +1,199 @@
+//! A small streaming layer over quick-xml shared by the comps and repodata
+//! readers: element starts with their attributes, element ends with their
+//! text content and its byte range, and errors with a byte offset.
+
+use std::ops::Range;
+
+use quick_xml::events::{BytesRef, Event};
+use quick_xml::Reader;
+
+/// A malformed document: where (byte offset into the text) and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct XmlError {
+    pub offset: usize,
+    pub message: String,
+}
+
+pub enum XmlEvent<'a> {
+    Start {
+        /// Local name (`rpm:entry` → `entry`).
+        name: &'a str,
+        attrs: &'a [(String, String)],
+        /// Byte offset of the `<`.
+        offset: usize,
+    },
+    End {
+        name: &'a str,
+        /// Text content, entities resolved, surrounding whitespace trimmed.
+        text: &'a str,
+        /// Byte range of the trimmed text in the source (empty at the end
+        /// tag when there is no text).
+        range: Range<usize>,
+    },
+}
+
+/// Streams `text` to `handler`. Unbalanced tags, bad entities and other
+/// syntax errors stop the walk with the offset where they were found.
+pub fn walk(text: &str, mut handler: impl FnMut(XmlEvent)) -> Result<(), XmlError> {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut stack: Vec<String> = Vec::new();
+    let mut content = String::new();
+    let mut content_range: Option<Range<usize>> = None;
+    let mut attrs = Vec::new();
+    loop {
+        let before = reader.buffer_position() as usize;
+        let event = reader.read_event().map_err(|error| XmlError {
+            offset: reader.error_position() as usize,
+            message: error.to_string(),
+        })?;
+        let after = reader.buffer_position() as usize;
+        match event {
+            Event::Start(ref start) | Event::Empty(ref start) => {
+                let is_empty = matches!(event, Event::Empty(_));
+                let name = local_name(start.name().as_ref());
+                attrs.clear();
+                for attr in start.attributes() {
+                    let attr = attr.map_err(|error| XmlError {
+                        offset: before,
+                        message: error.to_string(),
+                    })?;
+                    let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
+                    let value = attr
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map(|v| v.into_owned())
+                        .unwrap_or_else(|_| String::from_utf8_lossy(&attr.value).into_owned());
+                    attrs.push((key, value));
+                }
+                handler(XmlEvent::Start {
+                    name: &name,
+                    attrs: &attrs,
+                    offset: before,
+                });
+                content.clear();
+                content_range = None;
+                if is_empty {
+                    handler(XmlEvent::End {
+                        name: &name,
+                        text: "",
+                        range: after..after,
+                    });
+                } else {
+                    stack.push(name);
+                }
+            }
+            Event::End(_) => {
+                let name = stack.pop().unwrap_or_default();
+                let range = match content_range.take() {
+                    Some(range) => trim_range(text, range),
+                    None => before..before,
+                };
+                handler(XmlEvent::End {
+                    name: &name,
+                    text: content.trim(),
+                    range,
+                });
+                content.clear();
+            }
+            Event::Text(piece) => {
+                content.push_str(&piece.decode().unwrap_or_default());
+                extend(&mut content_range, before..after);
+            }
+            Event::CData(piece) => {
+                content.push_str(&piece.decode().unwrap_or_default());
+                extend(&mut content_range, before..after);
+            }
+            Event::GeneralRef(reference) => {
+                content.push(resolve(&reference).ok_or_else(|| XmlError {
+                    offset: before,
+                    message: format!("unknown entity `&{};`", String::from_utf8_lossy(&reference)),
+                })?);
+                extend(&mut content_range, before..after);
+            }
+            Event::Eof => {
+                if let Some(open) = stack.last() {
+                    return Err(XmlError {
+                        offset: text.len(),
+                        message: format!("unexpected end of file: `<{open}>` is not closed"),
+                    });
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+    }
+}
+
+fn local_name(qname: &[u8]) -> String {
+    let local = match qname.iter().position(|&b| b == b':') {
+        Some(colon) => &qname[colon + 1..],
+        None => qname,
+    };
+    String::from_utf8_lossy(local).into_owned()
+}
+
+fn extend(range: &mut Option<Range<usize>>, piece: Range<usize>) {
+    *range = Some(match range.take() {
+        Some(range) => range.start..piece.end,
+        None => piece,
+    });
+}
+
+fn trim_range(text: &str, range: Range<usize>) -> Range<usize> {
+    let raw = text.get(range.clone()).unwrap_or("");
+    let start = range.start + (raw.len() - raw.trim_start().len());
+    let end = range.end - (raw.len() - raw.trim_end().len());
+    start..end.max(start)
+}
+
+fn resolve(reference: &BytesRef) -> Option<char> {
+    if reference.is_char_ref() {
+        return reference.resolve_char_ref().ok().flatten();
+    }
+    let name: &[u8] = reference;
+    match name {
+        b"amp" => Some('&'),
+        b"lt" => Some('<'),
+        b"gt" => Some('>'),
+        b"quot" => Some('"'),
+        b"apos" => Some('\''),
+        _ => None,
+    }
+}
+
+/// Line and column (1-based, characters) of a byte offset, for messages
+/// about files that are not otherwise shown.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Decompresses `bytes` by their magic number: gzip, zstd, or plain.
+pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .map_err(|error| format!("bad gzip data: {error}"))?;
+        return Ok(out);
+    }
+    if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let mut out = Vec::new();
+        ruzstd::decoding::StreamingDecoder::new(bytes)
+            .map_err(|error| format!("bad zstd data: {error}"))?
+            .read_to_end(&mut out)
+            .map_err(|error| format!("bad zstd data: {error}"))?;
+        return Ok(out);
+    }
+    if bytes.starts_with(b"BZh") || bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z']) {
+        return Err("bzip2/xz compressed metadata is not supported".to_string());
+    }
+    Ok(bytes.to_vec())
+}

@@ -1,0 +1,87 @@
+//! Gzip in independent members.
+//!
+//! A gzip file may be a concatenation of complete gzip streams ("members",
+//! RFC 1952 §2.2); every reader of repodata (zlib's `gzread` under libsolv,
+//! librepo and createrepo_c, Python's `gzip`, Go's `compress/gzip`, flate2's
+//! `MultiGzDecoder`) reads them as one text. We write each run of packages
+//! as its own member, so that the next update can copy the compressed bytes
+//! of runs whose packages did not change instead of compressing everything
+//! again; and members compress on all cores.
+
+use std::io::{Read, Write};
+use std::ops::Range;
+
+use flate2::Compression;
+
+/// Compression level: zlib's default, as createrepo_c uses.
+pub const LEVEL: u32 = 6;
+
+/// `data` as one gzip member.
+pub fn compress(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 4 + 64),
+        Compression::new(LEVEL),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(data);
+    encoder.finish().unwrap_or_default()
+}
+
+/// One member of a gzip file: where it is and what it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub compressed: Range<usize>,
+    pub plain: Vec<u8>,
+}
+
+/// Splits a gzip file into its members, decompressing each. Zero bytes
+/// after the last member (tape padding) are ignored.
+pub fn members(bytes: &[u8]) -> Result<Vec<Member>, String> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at..].iter().all(|&b| b == 0) && !out.is_empty() {
+            break;
+        }
+        let mut decoder = flate2::bufread::GzDecoder::new(&bytes[at..]);
+        let mut plain = Vec::new();
+        decoder
+            .read_to_end(&mut plain)
+            .map_err(|error| format!("bad gzip data at byte {at}: {error}"))?;
+        let rest = decoder.into_inner().len();
+        let end = bytes.len() - rest;
+        if end <= at {
+            return Err(format!("bad gzip data at byte {at}"));
+        }
+        out.push(Member {
+            compressed: at..end,
+            plain,
+        });
+        at = end;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_round_trip() {
+        let mut file = compress(b"hello ");
+        let second = file.len();
+        file.extend(compress(b"world"));
+        file.extend([0, 0, 0]);
+        let parts = members(&file).unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].plain, b"hello ");
+        assert_eq!(parts[0].compressed, 0..second);
+        assert_eq!(parts[1].plain, b"world");
+        let mut all = Vec::new();
+        flate2::read::MultiGzDecoder::new(&file[..file.len() - 3])
+            .read_to_end(&mut all)
+            .unwrap();
+        assert_eq!(all, b"hello world");
+        assert!(members(b"\x1f\x8bjunk").is_err());
+    }
+}

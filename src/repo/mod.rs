@@ -1,0 +1,943 @@
+//! Repodata generation: `repodata/` for the RPMs of a repository, saying
+//! what `createrepo_c -g comps.xml` says about the same files (see
+//! [`header`] for the rules), written beside the old repodata and put in
+//! place atomically.
+//!
+//! * **Reuse.** With `update`, a package whose file has the location, size
+//!   and modification time recorded in the old `primary.xml` is not read
+//!   again: its old `<package>` elements are copied. Runs of packages are
+//!   stored as separate gzip members (see [`gz`]), cut where the hash of a
+//!   location says so, so an unchanged run is copied compressed.
+//! * **Atomicity.** Everything is written into `.repodata.tmp-<pid>-…/`
+//!   beside `repodata/` and synced; the data files (whose names carry their
+//!   checksum, so never collide) are moved into `repodata/`, then the new
+//!   `repomd.xml` replaces the old one in one `rename`. At every instant
+//!   `repodata/repomd.xml` is the old or the new one, and every file it
+//!   names is there. Only then are the files of the old metadata removed.
+//!   Any error before the switch leaves `repodata/` untouched.
+//! * **Ownership.** We own the `primary`, `filelists`, `other` and `group*`
+//!   records and the `*_db`/`*_zck` variants createrepo makes (which we do
+//!   not make: they would be stale); other records (`modules`,
+//!   `updateinfo`, `productid`, …) and unknown files are kept as they are.
+
+pub mod gz;
+pub mod header;
+pub mod old;
+pub mod render;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+use header::{hex, read_rpm};
+use old::{OldRepodata, Reuse};
+use render::{DataRecord, Kind};
+
+/// createrepo_c's default `--changelog-limit`.
+pub const DEFAULT_CHANGELOG_LIMIT: usize = 10;
+const TEMP_PREFIX: &str = ".repodata.tmp-";
+/// Packages per gzip member: on average (cut by location hash) and at most.
+const RUN_AVERAGE: u64 = 32;
+const RUN_MAX: usize = 256;
+
+/// Where the `group` records come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupSource {
+    /// A comps file (plain or compressed).
+    File(PathBuf),
+    /// The comps file the old repodata names, if any.
+    Existing,
+    /// No group records.
+    None,
+}
+
+#[derive(Clone, Debug)]
+pub struct RepoOptions {
+    pub group: GroupSource,
+    /// Reuse the entries of unchanged RPMs from the old repodata.
+    pub update: bool,
+    /// Changelog entries per package (`None`: all).
+    pub changelog_limit: Option<usize>,
+    /// `<revision>` of repomd.xml (default: the current time).
+    pub revision: Option<String>,
+    /// Worker threads (0: one per core, at most 8).
+    pub workers: usize,
+    /// Directories below the base not to look for RPMs in (the
+    /// sub-repositories of a tree whose root is a repository too).
+    pub exclude: Vec<PathBuf>,
+}
+
+impl Default for RepoOptions {
+    fn default() -> Self {
+        RepoOptions {
+            group: GroupSource::Existing,
+            update: true,
+            changelog_limit: Some(DEFAULT_CHANGELOG_LIMIT),
+            revision: None,
+            workers: 0,
+            exclude: Vec::new(),
+        }
+    }
+}
+
+/// What one run did.
+#[derive(Clone, Debug, Default)]
+pub struct RepoSummary {
+    pub repodata: PathBuf,
+    pub packages: usize,
+    /// RPM files read (the others were reused from the old metadata).
+    pub read: usize,
+    pub reused: usize,
+    /// Gzip members copied compressed, of all members written.
+    pub copied_runs: usize,
+    pub runs: usize,
+    /// Name of the comps file in repodata/, when there are group records.
+    pub group: Option<String>,
+    /// Records of other tools kept from the old repomd.xml (their types).
+    pub kept: Vec<String>,
+    /// Files removed from repodata/ (old metadata).
+    pub removed: Vec<String>,
+    /// Things worth saying that did not stop the run.
+    pub notes: Vec<String>,
+}
+
+/// Why no repodata was written (the old one is untouched).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepoError {
+    /// The file at fault, when there is one.
+    pub path: Option<PathBuf>,
+    pub message: String,
+}
+
+impl RepoError {
+    fn new(message: impl Into<String>) -> Self {
+        RepoError {
+            path: None,
+            message: message.into(),
+        }
+    }
+
+    fn at(path: &Path, message: impl Into<String>) -> Self {
+        RepoError {
+            path: Some(path.to_path_buf()),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for RepoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "{}: {}", path.display(), self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for RepoError {}
+
+/// An RPM file found below the base.
+#[derive(Clone, Debug)]
+struct Candidate {
+    path: PathBuf,
+    location: String,
+    file_name: String,
+    size: u64,
+    mtime: u64,
+}
+
+/// Writes `base/repodata/` for the RPMs below `base`.
+pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoError> {
+    if !base.is_dir() {
+        return Err(RepoError::at(base, "not a directory"));
+    }
+    let repodata = base.join("repodata");
+    if repodata.exists() && !repodata.is_dir() {
+        return Err(RepoError::at(&repodata, "exists and is not a directory"));
+    }
+    let t0 = std::time::Instant::now();
+    let trace = |what: &str| {
+        if std::env::var_os("KSLINT_REPO_TRACE").is_some() {
+            eprintln!("{:>8.1} ms {what}", t0.elapsed().as_secs_f64() * 1e3);
+        }
+    };
+    clear_abandoned_temps(base)?;
+    let candidates = scan(base, &options.exclude)?;
+    trace("scan");
+    let old = OldRepodata::load(base, options.update).map_err(RepoError::new)?;
+    trace("old");
+    let mut summary = RepoSummary {
+        repodata: repodata.clone(),
+        packages: candidates.len(),
+        ..RepoSummary::default()
+    };
+    if let Some(why) = old.as_ref().and_then(|o| o.unusable.as_ref()) {
+        summary
+            .notes
+            .push(format!("the old package metadata is not reused: {why}"));
+    }
+    let group = load_group(base, &options.group, old.as_ref())?;
+
+    let temp = TempDir::create(base)?;
+    let records = write_all(
+        &temp.path,
+        &candidates,
+        old.as_ref(),
+        group,
+        options,
+        &mut summary,
+    )?;
+    trace("write_all");
+    let kept = kept_records(old.as_ref());
+    summary.kept = kept
+        .iter()
+        .filter(|r| r.element == "data")
+        .map(|r| r.kind.clone())
+        .collect();
+    let revision = options
+        .revision
+        .clone()
+        .unwrap_or_else(|| now().to_string());
+    let raw_kept: Vec<String> = kept.iter().map(|r| r.raw.clone()).collect();
+    let repomd = render::repomd(&revision, &records, &raw_kept);
+    write_synced(&temp.path.join("repomd.xml"), repomd.as_bytes())?;
+    sync_dir(&temp.path)?;
+
+    let new_names: HashSet<String> = records
+        .iter()
+        .filter_map(|r| r.href.strip_prefix("repodata/").map(str::to_string))
+        .collect();
+    trace("repomd");
+    install(temp, &repodata)?;
+    trace("install");
+    let _ = &trace;
+    summary.removed = remove_stale(
+        &repodata,
+        old.as_ref(),
+        &new_names,
+        &kept,
+        &mut summary.notes,
+    );
+    Ok(summary)
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `*.rpm` below `base`, followed through symbolic links, sorted as
+/// createrepo orders packages (file name, then directory).
+fn scan(base: &Path, exclude: &[PathBuf]) -> Result<Vec<Candidate>, RepoError> {
+    let excluded: HashSet<PathBuf> = exclude
+        .iter()
+        .filter_map(|dir| std::fs::canonicalize(dir).ok())
+        .collect();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut out = Vec::new();
+    let mut stack: Vec<(PathBuf, String, usize)> = vec![(base.to_path_buf(), String::new(), 0)];
+    while let Some((dir, prefix, depth)) = stack.pop() {
+        let canonical = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        if !seen.insert(canonical.clone()) || (depth > 0 && excluded.contains(&canonical)) {
+            continue;
+        }
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| RepoError::at(&dir, format!("cannot list: {e}")))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| RepoError::at(&dir, format!("cannot list: {e}")))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            // Follows symbolic links; dangling ones are skipped.
+            let Ok(metadata) = std::fs::metadata(&path) else {
+                continue;
+            };
+            let location = format!("{prefix}{name}");
+            if metadata.is_dir() {
+                if depth < 32 && !name.starts_with(TEMP_PREFIX) {
+                    stack.push((path, format!("{location}/"), depth + 1));
+                }
+            } else if metadata.is_file() && name.ends_with(".rpm") {
+                out.push(Candidate {
+                    path,
+                    location,
+                    file_name: name,
+                    size: metadata.len(),
+                    mtime: mtime_secs(&metadata),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        a.file_name
+            .cmp(&b.file_name)
+            .then_with(|| a.location.cmp(&b.location))
+    });
+    Ok(out)
+}
+
+fn mtime_secs(metadata: &std::fs::Metadata) -> u64 {
+    metadata
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The comps text for the group records and the name to store it under.
+fn load_group(
+    base: &Path,
+    source: &GroupSource,
+    old: Option<&OldRepodata>,
+) -> Result<Option<(String, Vec<u8>)>, RepoError> {
+    let path = match source {
+        GroupSource::None => return Ok(None),
+        GroupSource::File(path) => path.clone(),
+        GroupSource::Existing => {
+            let record = old.and_then(|o| o.record("group").or_else(|| o.record("group_gz")));
+            match record.and_then(|r| r.href.clone()) {
+                Some(href) => base.join(href),
+                None => return Ok(None),
+            }
+        }
+    };
+    let bytes = std::fs::read(&path)
+        .map_err(|e| RepoError::at(&path, format!("cannot read the comps file: {e}")))?;
+    let plain = crate::media::xml::decompress(&bytes)
+        .map_err(|e| RepoError::at(&path, format!("cannot read the comps file: {e}")))?;
+    let text = std::str::from_utf8(&plain)
+        .map_err(|_| RepoError::at(&path, "the comps file is not UTF-8"))?;
+    if let Err(error) = crate::media::comps::Comps::parse(text) {
+        let (line, column) = crate::media::xml::line_column(text, error.offset);
+        return Err(RepoError::at(
+            &path,
+            format!("malformed comps at {line}:{column}: {}", error.message),
+        ));
+    }
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "comps.xml".to_string());
+    for suffix in [".gz", ".zst", ".xz", ".bz2"] {
+        if let Some(stripped) = name.strip_suffix(suffix) {
+            name = stripped.to_string();
+        }
+    }
+    if matches!(source, GroupSource::Existing) {
+        name = strip_checksum_prefix(&name).to_string();
+    }
+    if name.is_empty() {
+        name = "comps.xml".to_string();
+    }
+    Ok(Some((name, plain)))
+}
+
+/// `abc…123-comps.xml` → `comps.xml`.
+fn strip_checksum_prefix(name: &str) -> &str {
+    match name.split_once('-') {
+        Some((head, rest)) if head.len() >= 32 && head.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            rest
+        }
+        _ => name,
+    }
+}
+
+/// One of the three metadata files being written.
+struct Output {
+    kind: Kind,
+    path: PathBuf,
+    writer: BufWriter<File>,
+    compressed: Sha256,
+    plain: Sha256,
+    size: u64,
+    open_size: u64,
+}
+
+impl Output {
+    fn create(dir: &Path, kind: Kind) -> Result<Output, RepoError> {
+        let path = dir.join(format!("{}.xml.gz", kind.name()));
+        let file = File::create(&path).map_err(|e| RepoError::at(&path, e.to_string()))?;
+        Ok(Output {
+            kind,
+            path,
+            writer: BufWriter::with_capacity(1 << 20, file),
+            compressed: Sha256::new(),
+            plain: Sha256::new(),
+            size: 0,
+            open_size: 0,
+        })
+    }
+
+    fn push(&mut self, compressed: &[u8], plain: &[u8]) -> Result<(), RepoError> {
+        self.writer
+            .write_all(compressed)
+            .map_err(|e| RepoError::at(&self.path, e.to_string()))?;
+        self.compressed.update(compressed);
+        self.plain.update(plain);
+        self.size += compressed.len() as u64;
+        self.open_size += plain.len() as u64;
+        Ok(())
+    }
+
+    /// Syncs and renames the file to `<checksum>-<name>`; its record.
+    fn finish(self) -> Result<DataRecord, RepoError> {
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| RepoError::at(&self.path, e.error().to_string()))?;
+        file.sync_all()
+            .map_err(|e| RepoError::at(&self.path, e.to_string()))?;
+        drop(file);
+        let checksum = hex(&self.compressed.finalize());
+        let name = format!("{checksum}-{}.xml.gz", self.kind.name());
+        let target = self.path.with_file_name(&name);
+        std::fs::rename(&self.path, &target).map_err(|e| RepoError::at(&target, e.to_string()))?;
+        Ok(DataRecord {
+            kind: self.kind.name().to_string(),
+            checksum,
+            open_checksum: Some(hex(&self.plain.finalize())),
+            href: format!("repodata/{name}"),
+            timestamp: file_mtime(&target),
+            size: self.size,
+            open_size: Some(self.open_size),
+        })
+    }
+}
+
+fn file_mtime(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or_else(|_| now(), |m| mtime_secs(&m))
+}
+
+/// What a worker made of one run of packages.
+enum RunOut {
+    /// Member `index` of each old file, copied.
+    Copied(usize),
+    Built {
+        compressed: [Vec<u8>; 3],
+        plain: [String; 3],
+        read: usize,
+    },
+}
+
+/// Cuts the sorted packages into runs: after a package whose location
+/// hashes to 0 modulo [`RUN_AVERAGE`], and after [`RUN_MAX`] packages. The
+/// cuts depend only on the locations, so an update finds the same runs.
+fn runs(candidates: &[Candidate]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, candidate) in candidates.iter().enumerate() {
+        if fnv1a(candidate.location.as_bytes()) % RUN_AVERAGE == 0 || i + 1 - start >= RUN_MAX {
+            out.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    if start < candidates.len() {
+        out.push(start..candidates.len());
+    }
+    out
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x100000001b3);
+    }
+    hash
+}
+
+/// Builds one run: copied from the old files when every package in it is
+/// unchanged and the old files hold exactly this run, else from the old
+/// `<package>` elements and the RPMs that changed.
+fn build_run(
+    candidates: &[Candidate],
+    reuse: &[Option<Reuse>],
+    old: Option<&OldRepodata>,
+    changelog_limit: Option<usize>,
+) -> Result<RunOut, RepoError> {
+    if let Some(old) = old {
+        let entries: Option<Vec<usize>> = reuse.iter().map(|r| r.map(|r| r.entries[0])).collect();
+        if let Some(member) = entries.and_then(|e| old.member_of(&e)) {
+            return Ok(RunOut::Copied(member));
+        }
+    }
+    let mut plain = [String::new(), String::new(), String::new()];
+    let mut read = 0;
+    for (candidate, reuse) in candidates.iter().zip(reuse) {
+        match (reuse, old) {
+            (Some(reuse), Some(old)) => {
+                for kind in Kind::ALL {
+                    if let Some(file) = old.file(kind) {
+                        let out = &mut plain[kind.index()];
+                        out.push_str(file.package_text(reuse.entries[kind.index()]));
+                        out.push('\n');
+                    }
+                }
+            }
+            _ => {
+                let record = read_rpm(&candidate.path, &candidate.location, changelog_limit)
+                    .map_err(|message| RepoError::at(&candidate.path, message))?;
+                read += 1;
+                for kind in Kind::ALL {
+                    kind.render(&record, &mut plain[kind.index()]);
+                }
+            }
+        }
+    }
+    let compressed = [
+        gz::compress(plain[0].as_bytes()),
+        gz::compress(plain[1].as_bytes()),
+        gz::compress(plain[2].as_bytes()),
+    ];
+    Ok(RunOut::Built {
+        compressed,
+        plain,
+        read,
+    })
+}
+
+fn worker_count(requested: usize) -> usize {
+    if requested > 0 {
+        return requested;
+    }
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
+
+/// Writes primary, filelists, other and the group files into `dir`;
+/// returns their records.
+fn write_all(
+    dir: &Path,
+    candidates: &[Candidate],
+    old: Option<&OldRepodata>,
+    group: Option<(String, Vec<u8>)>,
+    options: &RepoOptions,
+    summary: &mut RepoSummary,
+) -> Result<Vec<DataRecord>, RepoError> {
+    let reuse: Vec<Option<Reuse>> = candidates
+        .iter()
+        .map(|c| old.and_then(|o| o.reusable(&c.location, c.size, c.mtime)))
+        .collect();
+    summary.reused = reuse.iter().filter(|r| r.is_some()).count();
+    let runs = runs(candidates);
+    summary.runs = runs.len();
+    let mut outputs = Vec::new();
+    for kind in Kind::ALL {
+        let mut output = Output::create(dir, kind)?;
+        let head = kind.head(candidates.len());
+        output.push(&gz::compress(head.as_bytes()), head.as_bytes())?;
+        outputs.push(output);
+    }
+
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let workers = worker_count(options.workers).min(runs.len().max(1));
+    let mut first_error: Option<(usize, RepoError)> = None;
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::channel::<(usize, Result<RunOut, RepoError>)>();
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (next, failed, runs, reuse) = (&next, &failed, &runs, &reuse);
+            scope.spawn(move || loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= runs.len() || failed.load(Ordering::Relaxed) {
+                    break;
+                }
+                let range = runs[index].clone();
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    build_run(
+                        &candidates[range.clone()],
+                        &reuse[range.clone()],
+                        old,
+                        options.changelog_limit,
+                    )
+                }))
+                .unwrap_or_else(|_| {
+                    Err(RepoError::at(
+                        &candidates[range.start].path,
+                        "internal error while describing this run of packages",
+                    ))
+                });
+                if result.is_err() {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                if sender.send((index, result)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        let mut pending: BTreeMap<usize, RunOut> = BTreeMap::new();
+        let mut written = 0;
+        for (index, result) in receiver {
+            match result {
+                Ok(out) => {
+                    pending.insert(index, out);
+                }
+                Err(error) => {
+                    if first_error.as_ref().is_none_or(|(i, _)| index < *i) {
+                        first_error = Some((index, error));
+                    }
+                    continue;
+                }
+            }
+            if first_error.is_some() {
+                continue;
+            }
+            while let Some(out) = pending.remove(&written) {
+                if let Err(error) = emit(out, &mut outputs, old, summary) {
+                    failed.store(true, Ordering::Relaxed);
+                    first_error = Some((0, error));
+                    break;
+                }
+                written += 1;
+            }
+            if first_error.is_some() {
+                // Dropping the receiver stops the workers.
+                break;
+            }
+        }
+    });
+    if let Some((_, error)) = first_error {
+        return Err(error);
+    }
+    summary.reused = candidates.len() - summary.read;
+
+    let mut records = Vec::new();
+    for mut output in outputs {
+        let tail = output.kind.tail();
+        output.push(&gz::compress(tail.as_bytes()), tail.as_bytes())?;
+        records.push(output.finish()?);
+    }
+    if let Some((name, plain)) = group {
+        records.extend(write_group(dir, &name, &plain)?);
+        summary.group = Some(name);
+    }
+    Ok(records)
+}
+
+/// Appends one run to the three files.
+fn emit(
+    out: RunOut,
+    outputs: &mut [Output],
+    old: Option<&OldRepodata>,
+    summary: &mut RepoSummary,
+) -> Result<(), RepoError> {
+    match out {
+        RunOut::Copied(member) => {
+            let Some(old) = old else {
+                return Err(RepoError::new(
+                    "internal error: a copied run without old metadata",
+                ));
+            };
+            for output in outputs.iter_mut() {
+                let Some(file) = old.file(output.kind) else {
+                    return Err(RepoError::new("internal error: old metadata file missing"));
+                };
+                let member = &file.members[member];
+                output.push(
+                    &file.bytes[member.compressed.clone()],
+                    file.text[member.text.clone()].as_bytes(),
+                )?;
+            }
+            summary.copied_runs += 1;
+        }
+        RunOut::Built {
+            compressed,
+            plain,
+            read,
+        } => {
+            for (i, output) in outputs.iter_mut().enumerate() {
+                output.push(&compressed[i], plain[i].as_bytes())?;
+            }
+            summary.read += read;
+        }
+    }
+    Ok(())
+}
+
+/// `<checksum>-<name>` and its gzip, with their records.
+fn write_group(dir: &Path, name: &str, plain: &[u8]) -> Result<[DataRecord; 2], RepoError> {
+    let plain_sum = hex(&Sha256::digest(plain));
+    let plain_name = format!("{plain_sum}-{name}");
+    let plain_path = dir.join(&plain_name);
+    write_synced(&plain_path, plain)?;
+    let compressed = gz::compress(plain);
+    let gz_sum = hex(&Sha256::digest(&compressed));
+    let gz_name = format!("{gz_sum}-{name}.gz");
+    let gz_path = dir.join(&gz_name);
+    write_synced(&gz_path, &compressed)?;
+    Ok([
+        DataRecord {
+            kind: "group".to_string(),
+            checksum: plain_sum.clone(),
+            open_checksum: None,
+            href: format!("repodata/{plain_name}"),
+            timestamp: file_mtime(&plain_path),
+            size: plain.len() as u64,
+            open_size: None,
+        },
+        DataRecord {
+            kind: "group_gz".to_string(),
+            checksum: gz_sum,
+            open_checksum: Some(plain_sum),
+            href: format!("repodata/{gz_name}"),
+            timestamp: file_mtime(&gz_path),
+            size: compressed.len() as u64,
+            open_size: Some(plain.len() as u64),
+        },
+    ])
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), RepoError> {
+    let mut file = File::create(path).map_err(|e| RepoError::at(path, e.to_string()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| RepoError::at(path, e.to_string()))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), RepoError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| RepoError::at(dir, format!("cannot sync: {e}")))
+}
+
+/// Record types we write (or that createrepo writes from the same data
+/// and that would be stale after us).
+fn owned_kind(kind: &str) -> bool {
+    let stem = kind
+        .strip_suffix("_db")
+        .or_else(|| kind.strip_suffix("_zck"))
+        .unwrap_or(kind);
+    matches!(stem, "primary" | "filelists" | "other") || kind.starts_with("group")
+}
+
+/// Names createrepo gives the metadata we own.
+fn owned_name(name: &str) -> bool {
+    let bare = strip_checksum_prefix(name);
+    let prefixed = bare.len() != name.len();
+    let stem = ["primary", "filelists", "other"]
+        .iter()
+        .find_map(|stem| bare.strip_prefix(stem));
+    if let Some(rest) = stem {
+        let rest = rest
+            .strip_prefix(".xml")
+            .or_else(|| rest.strip_prefix(".sqlite"));
+        return rest.is_some_and(|r| matches!(r, "" | ".gz" | ".bz2" | ".xz" | ".zst" | ".zck"));
+    }
+    prefixed && bare.contains("comps") && (bare.contains(".xml"))
+}
+
+/// Records of the old repomd.xml that are not ours: kept as they were.
+fn kept_records(old: Option<&OldRepodata>) -> Vec<old::RawRecord> {
+    let Some(old) = old else {
+        return Vec::new();
+    };
+    old.records
+        .iter()
+        .filter(|r| match r.element.as_str() {
+            "revision" => false,
+            "data" => !owned_kind(&r.kind),
+            _ => true,
+        })
+        .cloned()
+        .collect()
+}
+
+/// The temporary directory of this run; removed on drop unless installed.
+struct TempDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl TempDir {
+    fn create(base: &Path) -> Result<TempDir, RepoError> {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = base.join(format!("{TEMP_PREFIX}{}-{nanos:09}", std::process::id()));
+        std::fs::create_dir(&path)
+            .map_err(|e| RepoError::at(&path, format!("cannot create: {e}")))?;
+        Ok(TempDir { path, keep: false })
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// Removes temporary directories of runs that died; refuses to run beside
+/// a live one.
+fn clear_abandoned_temps(base: &Path) -> Result<(), RepoError> {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(TEMP_PREFIX) else {
+            continue;
+        };
+        let pid: Option<u32> = rest.split('-').next().and_then(|p| p.parse().ok());
+        let alive = pid.is_some_and(|pid| {
+            pid != std::process::id() && Path::new("/proc").join(pid.to_string()).exists()
+        });
+        if alive {
+            return Err(RepoError::at(
+                &entry.path(),
+                format!(
+                    "another kslint repo (process {}) is writing this repository's metadata",
+                    pid.unwrap_or(0)
+                ),
+            ));
+        }
+        let _ = std::fs::remove_dir_all(entry.path());
+    }
+    Ok(())
+}
+
+/// Puts the new metadata in place (see the module documentation).
+fn install(mut temp: TempDir, repodata: &Path) -> Result<(), RepoError> {
+    let base = repodata.parent().unwrap_or(Path::new("."));
+    if !repodata.exists() {
+        std::fs::rename(&temp.path, repodata).map_err(|e| {
+            RepoError::at(repodata, format!("cannot move the new metadata in: {e}"))
+        })?;
+        temp.keep = true;
+        return sync_dir(base);
+    }
+    let entries = std::fs::read_dir(&temp.path)
+        .map_err(|e| RepoError::at(&temp.path, e.to_string()))?
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|name| name != "repomd.xml")
+        .collect::<Vec<_>>();
+    for name in entries {
+        let from = temp.path.join(&name);
+        let to = repodata.join(&name);
+        std::fs::rename(&from, &to)
+            .map_err(|e| RepoError::at(&to, format!("cannot move the new metadata in: {e}")))?;
+    }
+    sync_dir(repodata)?;
+    let target = repodata.join("repomd.xml");
+    std::fs::rename(temp.path.join("repomd.xml"), &target)
+        .map_err(|e| RepoError::at(&target, format!("cannot replace: {e}")))?;
+    sync_dir(repodata)?;
+    drop(temp);
+    Ok(())
+}
+
+/// Removes the files of the old metadata that the new repomd.xml does not
+/// name; returns their names.
+fn remove_stale(
+    repodata: &Path,
+    old: Option<&OldRepodata>,
+    new_names: &HashSet<String>,
+    kept: &[old::RawRecord],
+    notes: &mut Vec<String>,
+) -> Vec<String> {
+    let file_name = |href: &str| href.rsplit('/').next().unwrap_or(href).to_string();
+    let kept_names: HashSet<String> = kept
+        .iter()
+        .filter_map(|r| r.href.as_deref().map(file_name))
+        .collect();
+    let old_owned: HashSet<String> = old
+        .map(|o| {
+            o.records
+                .iter()
+                .filter(|r| r.element == "data" && owned_kind(&r.kind))
+                .filter_map(|r| r.href.as_deref().map(file_name))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(repodata) else {
+        return removed;
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        if name == "repomd.xml" || new_names.contains(&name) || kept_names.contains(&name) {
+            continue;
+        }
+        // A signature of the old repomd.xml no longer signs anything.
+        let stale = old_owned.contains(&name)
+            || owned_name(&name)
+            || (old.is_some() && name == "repomd.xml.asc");
+        if !stale {
+            continue;
+        }
+        match std::fs::remove_file(repodata.join(&name)) {
+            Ok(()) => removed.push(name),
+            Err(error) => notes.push(format!("cannot remove the old {name}: {error}")),
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ownership() {
+        for kind in ["primary", "filelists_db", "other_zck", "group", "group_gz"] {
+            assert!(owned_kind(kind), "{kind}");
+        }
+        for kind in ["modules", "updateinfo", "productid", "prestodelta"] {
+            assert!(!owned_kind(kind), "{kind}");
+        }
+        let sum = "0".repeat(64);
+        assert!(owned_name(&format!("{sum}-primary.xml.gz")));
+        assert!(owned_name(&format!("{sum}-other.sqlite.bz2")));
+        assert!(owned_name("filelists.xml.gz"));
+        assert!(owned_name(&format!("{sum}-c7-x86_64-comps.xml")));
+        assert!(!owned_name("comps.xml"));
+        assert!(!owned_name(&format!("{sum}-modules.yaml.gz")));
+        assert!(!owned_name("productid"));
+    }
+
+    #[test]
+    fn runs_are_cut_by_location() {
+        let candidates: Vec<Candidate> = (0..500)
+            .map(|i| Candidate {
+                path: PathBuf::new(),
+                location: format!("Packages/p{i}.rpm"),
+                file_name: format!("p{i}.rpm"),
+                size: 0,
+                mtime: 0,
+            })
+            .collect();
+        let all = runs(&candidates);
+        assert_eq!(all.first().map(|r| r.start), Some(0));
+        assert_eq!(all.last().map(|r| r.end), Some(500));
+        assert!(all.windows(2).all(|w| w[0].end == w[1].start));
+        // Dropping one package changes only the run that held it.
+        let mut fewer = candidates.clone();
+        fewer.remove(250);
+        let names = |c: &[Candidate], r: &[Range<usize>]| -> Vec<Vec<String>> {
+            r.iter()
+                .map(|r| c[r.clone()].iter().map(|c| c.location.clone()).collect())
+                .collect()
+        };
+        let before = names(&candidates, &all);
+        let after = names(&fewer, &runs(&fewer));
+        let same = after.iter().filter(|run| before.contains(run)).count();
+        assert!(same + 1 >= after.len(), "{same} of {}", after.len());
+    }
+}

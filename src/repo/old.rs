@@ -1,0 +1,476 @@
+//! The repodata already in place, read for an update: which package
+//! entries can be kept as they are (same location, size and modification
+//! time, like `createrepo --update`), the raw `<package>` elements to copy,
+//! the gzip members whose compressed bytes can be copied, and the records
+//! of `repomd.xml` that belong to other tools.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use super::gz;
+use super::render::Kind;
+use crate::media::repodata::Repomd;
+use crate::media::xml::decompress;
+
+/// One `<package>` element of an old metadata file.
+#[derive(Clone, Debug, Default)]
+pub struct OldPackage {
+    /// Byte range of the element in [`OldFile::text`].
+    pub range: Range<usize>,
+    pub pkgid: String,
+    /// primary.xml only: `location href`, `size package`, `time file` and
+    /// the checksum type.
+    pub location: String,
+    pub size: u64,
+    pub mtime: u64,
+    pub checksum_type: String,
+}
+
+/// One gzip member of an old metadata file.
+#[derive(Clone, Debug)]
+pub struct OldMember {
+    pub compressed: Range<usize>,
+    pub text: Range<usize>,
+    /// Indexes into [`OldFile::packages`] of the elements it holds whole.
+    pub packages: Range<usize>,
+    /// Whether it holds anything but whole `<package>` elements (and the
+    /// white space between them).
+    pub pure: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct OldFile {
+    pub bytes: Vec<u8>,
+    pub text: String,
+    pub packages: Vec<OldPackage>,
+    /// Empty unless the file is gzip.
+    pub members: Vec<OldMember>,
+}
+
+impl OldFile {
+    pub fn package_text(&self, index: usize) -> &str {
+        &self.text[self.packages[index].range.clone()]
+    }
+}
+
+/// A `repomd.xml` record as it was written.
+#[derive(Clone, Debug)]
+pub struct RawRecord {
+    /// `data` or `tags` (or another element name).
+    pub element: String,
+    /// The `type` of a `<data>` record.
+    pub kind: String,
+    /// Its `location href`.
+    pub href: Option<String>,
+    pub raw: String,
+}
+
+#[derive(Debug, Default)]
+pub struct OldRepodata {
+    pub repomd: Repomd,
+    pub records: Vec<RawRecord>,
+    /// primary, filelists, other (when all three could be read).
+    pub files: Option<[OldFile; 3]>,
+    /// Why the package entries cannot be reused, when they cannot.
+    pub unusable: Option<String>,
+    by_location: HashMap<String, usize>,
+    filelists_by_pkgid: HashMap<String, usize>,
+    other_by_pkgid: HashMap<String, usize>,
+    /// The three files were written by us from the same runs of packages:
+    /// member `i` of each holds the same packages.
+    pub aligned: bool,
+    /// First primary package of each member holding packages → member.
+    member_by_first: HashMap<usize, usize>,
+}
+
+/// Where the reusable entry of one package is in the old files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reuse {
+    /// Index into the primary, filelists and other packages.
+    pub entries: [usize; 3],
+}
+
+impl OldRepodata {
+    /// Reads `repodata/repomd.xml` under `base` and, when `packages` is
+    /// set, the package metadata it names. `Ok(None)` when there is no
+    /// repomd.xml; an error when repomd.xml is unreadable. Unreadable
+    /// package metadata only disables reuse.
+    pub fn load(base: &Path, packages: bool) -> Result<Option<OldRepodata>, String> {
+        let path = base.join("repodata").join("repomd.xml");
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
+        };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let mut old = OldRepodata {
+            repomd: Repomd::parse(&text).unwrap_or_default(),
+            records: raw_records(&text).unwrap_or_default(),
+            ..OldRepodata::default()
+        };
+        if !packages {
+            return Ok(Some(old));
+        }
+        match load_files(base, &old.repomd) {
+            Ok(files) => old.index(files),
+            Err(why) => old.unusable = Some(why),
+        }
+        Ok(Some(old))
+    }
+
+    fn index(&mut self, files: [OldFile; 3]) {
+        for (i, package) in files[0].packages.iter().enumerate() {
+            self.by_location
+                .entry(package.location.clone())
+                .or_insert(i);
+        }
+        for (i, package) in files[1].packages.iter().enumerate() {
+            self.filelists_by_pkgid
+                .entry(package.pkgid.clone())
+                .or_insert(i);
+        }
+        for (i, package) in files[2].packages.iter().enumerate() {
+            self.other_by_pkgid
+                .entry(package.pkgid.clone())
+                .or_insert(i);
+        }
+        self.aligned = aligned(&files);
+        self.member_by_first = files[0]
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !m.packages.is_empty())
+            .map(|(i, m)| (m.packages.start, i))
+            .collect();
+        self.files = Some(files);
+    }
+
+    /// The old entries of the package at `location` if the file is
+    /// unchanged (same size and modification time, sha256 ids).
+    pub fn reusable(&self, location: &str, size: u64, mtime: u64) -> Option<Reuse> {
+        let files = self.files.as_ref()?;
+        let index = *self.by_location.get(location)?;
+        let package = &files[0].packages[index];
+        if package.size != size || package.mtime != mtime || package.checksum_type != "sha256" {
+            return None;
+        }
+        let filelists = *self.filelists_by_pkgid.get(&package.pkgid)?;
+        let other = *self.other_by_pkgid.get(&package.pkgid)?;
+        Some(Reuse {
+            entries: [index, filelists, other],
+        })
+    }
+
+    pub fn file(&self, kind: Kind) -> Option<&OldFile> {
+        self.files.as_ref().map(|files| &files[kind.index()])
+    }
+
+    /// The member of each file holding exactly the primary entries
+    /// `entries` (in order), when the files are aligned.
+    pub fn member_of(&self, entries: &[usize]) -> Option<usize> {
+        if !self.aligned || entries.is_empty() {
+            return None;
+        }
+        let primary = &self.files.as_ref()?[0];
+        let member = *self.member_by_first.get(&entries[0])?;
+        let found = &primary.members[member];
+        let consecutive = entries.windows(2).all(|w| w[1] == w[0] + 1);
+        (found.pure && consecutive && found.packages.len() == entries.len()).then_some(member)
+    }
+
+    /// The `<data>` record of `kind`.
+    pub fn record(&self, kind: &str) -> Option<&RawRecord> {
+        self.records.iter().find(|r| r.kind == kind)
+    }
+}
+
+/// Whether member `i` of the three files holds the same packages in the
+/// same order, for every `i`.
+fn aligned(files: &[OldFile; 3]) -> bool {
+    let count = files[0].members.len();
+    if count == 0 || files.iter().any(|f| f.members.len() != count) {
+        return false;
+    }
+    (0..count).all(|i| {
+        fn ids(f: &OldFile, i: usize) -> Vec<&str> {
+            f.packages[f.members[i].packages.clone()]
+                .iter()
+                .map(|p| p.pkgid.as_str())
+                .collect()
+        }
+        let first = ids(&files[0], i);
+        files[0].members[i].pure == files[1].members[i].pure
+            && files[0].members[i].pure == files[2].members[i].pure
+            && ids(&files[1], i) == first
+            && ids(&files[2], i) == first
+    })
+}
+
+fn load_files(base: &Path, repomd: &Repomd) -> Result<[OldFile; 3], String> {
+    let paths: Vec<PathBuf> = Kind::ALL
+        .iter()
+        .map(|kind| {
+            repomd
+                .record(kind.name())
+                .map(|record| base.join(&record.href))
+                .ok_or_else(|| format!("repomd.xml has no {} record", kind.name()))
+        })
+        .collect::<Result<_, _>>()?;
+    // primary on this thread, the (larger) other two beside it.
+    let (primary, rest) = std::thread::scope(|scope| {
+        let helper = scope.spawn(|| {
+            [Kind::Filelists, Kind::Other].map(|kind| load_file(&paths[kind.index()], kind))
+        });
+        let primary = load_file(&paths[0], Kind::Primary);
+        let rest = helper.join().unwrap_or_else(|_| {
+            [
+                Err("cannot read filelists".to_string()),
+                Err("cannot read other".to_string()),
+            ]
+        });
+        (primary, rest)
+    });
+    let [filelists, other] = rest;
+    Ok([primary?, filelists?, other?])
+}
+
+fn load_file(path: &Path, kind: Kind) -> Result<OldFile, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut members = Vec::new();
+    let plain = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let parts = gz::members(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut plain = Vec::with_capacity(parts.iter().map(|p| p.plain.len()).sum());
+        for part in parts {
+            let start = plain.len();
+            plain.extend_from_slice(&part.plain);
+            members.push(OldMember {
+                compressed: part.compressed,
+                text: start..plain.len(),
+                packages: 0..0,
+                pure: false,
+            });
+        }
+        plain
+    } else {
+        decompress(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
+    };
+    let text = String::from_utf8(plain).map_err(|_| format!("{}: not UTF-8", path.display()))?;
+    let packages = scan_packages(&text, kind).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut file = OldFile {
+        bytes,
+        text,
+        packages,
+        members,
+    };
+    assign_members(&mut file);
+    Ok(file)
+}
+
+/// Fills in which packages each member holds.
+fn assign_members(file: &mut OldFile) {
+    let mut next = 0;
+    for member in &mut file.members {
+        let first = next;
+        while next < file.packages.len() && file.packages[next].range.end <= member.text.end {
+            next += 1;
+        }
+        member.packages = first..next;
+        let whole = file.packages[first..next]
+            .iter()
+            .all(|p| p.range.start >= member.text.start);
+        // Nothing but white space outside the packages.
+        let mut at = member.text.start;
+        let mut only_space = true;
+        for package in &file.packages[first..next] {
+            only_space &= file.text[at..package.range.start.max(at)].trim().is_empty();
+            at = package.range.end;
+        }
+        only_space &= file.text[at.min(member.text.end)..member.text.end]
+            .trim()
+            .is_empty();
+        member.pure = first < next && whole && only_space;
+    }
+}
+
+fn attribute(start: &BytesStart, name: &[u8]) -> Option<String> {
+    start
+        .attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name)
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
+}
+
+/// The `<package>` elements (children of the root) of a metadata file.
+fn scan_packages(text: &str, kind: Kind) -> Result<Vec<OldPackage>, String> {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut packages = Vec::new();
+    let mut depth = 0usize;
+    let mut current: Option<OldPackage> = None;
+    let mut in_checksum = false;
+    loop {
+        let before = reader.buffer_position() as usize;
+        let event = reader
+            .read_event()
+            .map_err(|error| format!("{error} at byte {}", reader.error_position()))?;
+        match event {
+            Event::Start(ref start) | Event::Empty(ref start) => {
+                let empty = matches!(event, Event::Empty(_));
+                let local = start.local_name();
+                let name = local.as_ref();
+                if depth == 1 && name == b"package" {
+                    let mut package = OldPackage {
+                        range: before..before,
+                        ..OldPackage::default()
+                    };
+                    if kind != Kind::Primary {
+                        package.pkgid = attribute(start, b"pkgid").unwrap_or_default();
+                    }
+                    if empty {
+                        package.range.end = reader.buffer_position() as usize;
+                        packages.push(package);
+                    } else {
+                        current = Some(package);
+                    }
+                } else if depth == 2 && kind == Kind::Primary {
+                    if let Some(package) = current.as_mut() {
+                        match name {
+                            b"location" => {
+                                package.location = attribute(start, b"href").unwrap_or_default()
+                            }
+                            b"size" => {
+                                package.size = attribute(start, b"package")
+                                    .and_then(|v| v.parse().ok())
+                                    .unwrap_or(u64::MAX)
+                            }
+                            b"time" => {
+                                package.mtime = attribute(start, b"file")
+                                    .and_then(|v| v.parse().ok())
+                                    .unwrap_or(u64::MAX)
+                            }
+                            b"checksum" => {
+                                package.checksum_type =
+                                    attribute(start, b"type").unwrap_or_default();
+                                in_checksum = !empty;
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                if !empty {
+                    depth += 1;
+                }
+            }
+            Event::Text(piece) if in_checksum => {
+                if let Some(package) = current.as_mut() {
+                    let decoded = piece.decode().unwrap_or_default();
+                    package.pkgid.push_str(decoded.trim());
+                }
+            }
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                in_checksum = false;
+                if depth == 1 {
+                    if let Some(mut package) = current.take() {
+                        package.range.end = reader.buffer_position() as usize;
+                        packages.push(package);
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(packages)
+}
+
+/// The children of the root of `repomd.xml`, as written.
+fn raw_records(text: &str) -> Result<Vec<RawRecord>, String> {
+    let mut reader = Reader::from_str(text);
+    let mut records = Vec::new();
+    let mut depth = 0usize;
+    let mut current: Option<(RawRecord, usize)> = None;
+    loop {
+        let before = reader.buffer_position() as usize;
+        let event = reader.read_event().map_err(|error| error.to_string())?;
+        match event {
+            Event::Start(ref start) | Event::Empty(ref start) => {
+                let empty = matches!(event, Event::Empty(_));
+                let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+                if depth == 1 {
+                    let record = RawRecord {
+                        element: name.clone(),
+                        kind: attribute(start, b"type").unwrap_or_default(),
+                        href: None,
+                        raw: String::new(),
+                    };
+                    if empty {
+                        let end = reader.buffer_position() as usize;
+                        records.push(RawRecord {
+                            raw: text[before..end].to_string(),
+                            ..record
+                        });
+                    } else {
+                        current = Some((record, before));
+                    }
+                } else if depth == 2 && name == "location" {
+                    if let Some((record, _)) = current.as_mut() {
+                        record.href = attribute(start, b"href");
+                    }
+                }
+                if !empty {
+                    depth += 1;
+                }
+            }
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                if depth == 1 {
+                    if let Some((mut record, start)) = current.take() {
+                        record.raw = text[start..reader.buffer_position() as usize].to_string();
+                        records.push(record);
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_packages_and_records() {
+        let primary = "<?xml version=\"1.0\"?>\n<metadata packages=\"2\">\n<package type=\"rpm\">\n  <name>a</name>\n  <checksum type=\"sha256\" pkgid=\"YES\">ab</checksum>\n  <time file=\"5\" build=\"1\"/>\n  <size package=\"7\" installed=\"1\" archive=\"1\"/>\n  <location href=\"Packages/a&amp;b.rpm\"/>\n  <format><rpm:entry name=\"x\"/></format>\n</package>\n<package type=\"rpm\"><name>b</name></package>\n</metadata>\n";
+        let packages = scan_packages(primary, Kind::Primary).unwrap();
+        assert_eq!(packages.len(), 2);
+        assert_eq!(packages[0].location, "Packages/a&b.rpm");
+        assert_eq!((packages[0].size, packages[0].mtime), (7, 5));
+        assert_eq!(packages[0].pkgid, "ab");
+        assert_eq!(packages[0].checksum_type, "sha256");
+        assert!(primary[packages[0].range.clone()].starts_with("<package type"));
+        assert!(primary[packages[0].range.clone()].ends_with("</package>"));
+        assert_eq!(
+            &primary[packages[1].range.clone()],
+            "<package type=\"rpm\"><name>b</name></package>"
+        );
+
+        let repomd = "<repomd xmlns=\"x\">\n  <revision>1</revision>\n  <data type=\"modules\">\n    <location href=\"repodata/m.yaml.gz\"/>\n  </data>\n</repomd>";
+        let records = raw_records(repomd).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1].kind, "modules");
+        assert_eq!(records[1].href.as_deref(), Some("repodata/m.yaml.gz"));
+        assert!(records[1].raw.starts_with("<data") && records[1].raw.ends_with("</data>"));
+    }
+}

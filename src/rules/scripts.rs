@@ -1,0 +1,2240 @@
+//! KS3xxx: what `%pre` and `%post` scripts do, read from their shell syntax
+//! tree ([`crate::scripts`]). A chrooted `%post` runs inside the installed
+//! system, every other script in the installer's RAM disk, and most of these
+//! rules are about a script looking in the wrong one of the two.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use tree_sitter::Node;
+
+use super::{declare_rule, Context};
+use crate::analysis::media_root;
+use crate::catalog;
+use crate::diagnostic::{fix, Applicability, Diagnostic, Severity};
+use crate::scripts::installer::{self, Availability, Installer, Place};
+use crate::scripts::shell::{basename, path_is_under};
+use crate::scripts::{self, Script, ShellCommand, ShellScript, Value, SYSIMAGE, SYSROOT};
+use crate::source::TextRange;
+use crate::syntax::model::{Arg, ScriptKind};
+
+declare_rule!(
+    SHELL_SYNTAX_ERROR,
+    "KS3001",
+    "shell-syntax-error",
+    Error,
+    "A shell script section does not parse as shell"
+);
+declare_rule!(
+    INTERPRETER_MISSING,
+    "KS3002",
+    "interpreter-missing",
+    Error,
+    "`--interpreter` names a program that does not exist where the script runs"
+);
+declare_rule!(
+    SERVICE_START_IN_CHROOT,
+    "KS3003",
+    "service-start-in-chroot",
+    Error,
+    "A chrooted `%post` starts, stops or queries a service"
+);
+declare_rule!(
+    DAEMON_LEFT_RUNNING,
+    "KS3004",
+    "daemon-left-running",
+    Error,
+    "A background process keeps the script's output open and hangs the installer"
+);
+declare_rule!(
+    INTERACTIVE_COMMAND,
+    "KS3005",
+    "interactive-command",
+    Warning,
+    "A script waits for input from the console"
+);
+declare_rule!(
+    REBOOT_IN_SCRIPT,
+    "KS3006",
+    "reboot-in-script",
+    Warning,
+    "A script reboots or powers off the machine"
+);
+declare_rule!(
+    MEDIA_IN_CHROOT,
+    "KS3007",
+    "media-in-chroot",
+    Error,
+    "A chrooted `%post` reads the install media, which it cannot see"
+);
+declare_rule!(
+    MEDIA_PATH_FOR_RELEASE,
+    "KS3008",
+    "media-path-for-release",
+    Error,
+    "An install media mount point that the target release's installer does not have"
+);
+declare_rule!(
+    MEDIA_PATH_TYPO,
+    "KS3009",
+    "media-path-typo",
+    Error,
+    "A path with stray text glued in front of an installer mount point"
+);
+declare_rule!(
+    MEDIA_FILE_MISSING,
+    "KS3010",
+    "media-file-missing",
+    Error,
+    "A script reads a file from the install media that the media does not have"
+);
+declare_rule!(
+    SYSIMAGE_IN_CHROOT,
+    "KS3011",
+    "sysimage-in-chroot",
+    Error,
+    "A chrooted `%post` uses `/mnt/sysimage`, which does not exist inside the chroot"
+);
+declare_rule!(
+    NOCHROOT_WRITES_INSTALLER,
+    "KS3012",
+    "nochroot-writes-installer",
+    Error,
+    "A `%post --nochroot` script writes to the installer's RAM disk instead of the installed system"
+);
+declare_rule!(
+    SYSIMAGE_ON_OSTREE,
+    "KS3013",
+    "sysimage-on-ostree",
+    Warning,
+    "An rpm-ostree or bootc install uses `/mnt/sysimage` where the system is `/mnt/sysroot`"
+);
+declare_rule!(
+    LOG_PATH_NAMESPACE,
+    "KS3014",
+    "log-path-namespace",
+    Warning,
+    "A script log path is read in the wrong root for the kind of script"
+);
+declare_rule!(
+    LOG_NOT_KEPT,
+    "KS3015",
+    "log-not-kept",
+    Info,
+    "A script logs to the installer's RAM disk, which is gone after the reboot"
+);
+declare_rule!(
+    SCRIPT_WITHOUT_LOG,
+    "KS3016",
+    "script-without-log",
+    Info,
+    "A `%post` script's output is not kept on a release that does not save it"
+);
+declare_rule!(
+    NETWORK_ON_OFFLINE_MEDIA,
+    "KS3017",
+    "network-on-offline-media",
+    Warning,
+    "A script downloads while the kickstart installs from local media with no network"
+);
+declare_rule!(
+    CRITICAL_WITHOUT_ERRORONFAIL,
+    "KS3018",
+    "critical-without-erroronfail",
+    Info,
+    "A `%post` that installs software has no `--erroronfail`, so its failures go unnoticed"
+);
+declare_rule!(
+    PRE_OUTPUT_NOT_INCLUDED,
+    "KS3019",
+    "pre-output-not-included",
+    Hint,
+    "`%pre` writes kickstart commands to a file that no `%include` reads"
+);
+
+/// Paths kickstart scripts use to reach the installed system.
+const TARGET_ROOTS: &[&str] = &[SYSIMAGE, SYSROOT];
+
+/// Programs whose arguments are text, not files they open.
+const DATA_COMMANDS: &[&str] = &["echo", "printf", "logger", ":", "true", "false", "wall"];
+
+/// Programs whose first operand is a pattern or a program text.
+const PATTERN_COMMANDS: &[&str] = &["grep", "egrep", "fgrep", "sed", "awk", "gawk"];
+
+/// Top-level directories of an installed system: a `--nochroot` script
+/// that writes below one of them without `/mnt/sysimage` changes the
+/// installer's copy instead.
+const SYSTEM_DIRS: &[&str] = &[
+    "/etc", "/root", "/home", "/usr", "/opt", "/boot", "/srv", "/bin", "/sbin", "/lib", "/lib64",
+    "/var",
+];
+
+/// Directories below [`SYSTEM_DIRS`] that are scratch space in the installer too.
+const INSTALLER_SCRATCH: &[&str] = &["/var/tmp", "/var/run", "/var/lock"];
+
+pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let scripts = scripts::scripts(cx.text(), cx.document);
+    if scripts.is_empty() {
+        return;
+    }
+    let views: Vec<View> = scripts.iter().map(View::new).collect();
+    let facts = Facts::new(cx, &views);
+    for (index, view) in views.iter().enumerate() {
+        let script = view.script;
+        interpreter_missing(cx, &facts, script, out);
+        log_path_namespace(cx, view, out);
+        log_not_kept(cx, view, &views[index + 1..], out);
+        script_without_log(cx, view, out);
+        let Some(shell) = &script.shell else { continue };
+        shell_syntax_errors(cx, shell, out);
+        critical_without_erroronfail(cx, view, out);
+        for command in &view.commands {
+            service_start_in_chroot(cx, view, command, out);
+            interactive_command(cx, view, command, out);
+            reboot_in_script(cx, view, command, out);
+            network_on_offline_media(cx, &facts, view, command, out);
+        }
+        daemon_left_running(cx, view, out);
+        console_input(cx, view, out);
+        let probes_media = view.uses.iter().any(|u| {
+            u.is_probe() && installer::media_mount(&u.value.text, u.value.complete).is_some()
+        });
+        for path in &view.uses {
+            media_in_chroot(cx, view, path, out);
+            if !probes_media {
+                media_path_for_release(cx, &facts, view, path, out);
+            }
+            media_path_typo(cx, view, path, out);
+            media_file_missing(cx, &facts, view, path, out);
+            sysimage_in_chroot(cx, view, path, out);
+            nochroot_writes_installer(cx, &facts, view, path, out);
+            sysimage_on_ostree(cx, &facts, view, path, out);
+        }
+    }
+    pre_output_not_included(cx, &views, out);
+}
+
+/// What the rest of the kickstart says that scripts depend on.
+struct Facts {
+    installer: Installer,
+    /// `ostreesetup`, `ostreecontainer` or `bootc`.
+    ostree: bool,
+    /// The `cdrom`/`harddrive` command when nothing activates a network.
+    offline_source: Option<TextRange>,
+    /// Names in `%packages`; `None` when this file has no `%packages`.
+    packages: Option<Vec<String>>,
+    /// The kickstart builds live media with livecd-creator or
+    /// livemedia-creator (its scripts use `$LIVE_ROOT`/`$INSTALL_ROOT`):
+    /// there `--nochroot` scripts work on the build host on purpose.
+    live_media: bool,
+}
+
+impl Facts {
+    fn new(cx: &Context, views: &[View]) -> Self {
+        let live_media = views.iter().any(|view| view.live_media);
+        let mut ostree = false;
+        let mut source = None;
+        let mut network = false;
+        for command in cx.document.commands() {
+            match command.name.value.as_str() {
+                "ostreesetup" | "ostreecontainer" | "bootc" => ostree = true,
+                "cdrom" | "harddrive" => source = Some(command.range),
+                "url" | "nfs" | "liveimg" => network = true,
+                "network"
+                    if command.args.iter().any(
+                        |arg| matches!(arg, Arg::Option(option) if option.name == "--activate"),
+                    ) =>
+                {
+                    network = true;
+                }
+                _ => {}
+            }
+        }
+        let mut packages: Option<Vec<String>> = None;
+        for section in cx.document.sections() {
+            if section.kind == crate::syntax::model::SectionKind::Packages {
+                packages
+                    .get_or_insert_with(Vec::new)
+                    .extend(section.packages().iter().map(|p| p.name.clone()));
+            }
+        }
+        Facts {
+            installer: Installer::of(cx.version),
+            ostree,
+            offline_source: source.filter(|_| !network),
+            packages,
+            live_media,
+        }
+    }
+}
+
+/// How a word is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UseKind {
+    /// The program a command runs, when given as a path.
+    Program,
+    /// An operand of a command.
+    Argument,
+    /// An operand the command writes to (`cp … DEST`, `tee FILE`, `sed -i`).
+    Written,
+    /// A redirection target; `write` when the file is opened for writing.
+    Redirect { write: bool },
+    /// Text a command prints or matches (`echo`, `grep PATTERN`).
+    Data,
+    /// A `test`/`[ ]` operand or a `case` subject.
+    Test,
+    /// An item of a `for … in` list.
+    LoopItem,
+    /// The value of `NAME=value`.
+    Assignment,
+}
+
+/// A word of a script with its static value.
+struct PathUse<'t> {
+    node: Node<'t>,
+    range: TextRange,
+    value: Value,
+    kind: UseKind,
+    /// The index of the command among [`View::commands`], for operands.
+    command: Option<usize>,
+    /// The word names a file of the installed system: the script is
+    /// chrooted, or the command runs under `chroot /mnt/sysimage`.
+    in_target: bool,
+}
+
+impl PathUse<'_> {
+    fn is_probe(&self) -> bool {
+        matches!(self.kind, UseKind::Test | UseKind::LoopItem)
+    }
+
+    /// A file the script opens, runs or lists (not text, tests or assignments).
+    fn is_access(&self) -> bool {
+        matches!(
+            self.kind,
+            UseKind::Program
+                | UseKind::Argument
+                | UseKind::Written
+                | UseKind::Redirect { .. }
+                | UseKind::LoopItem
+        )
+    }
+
+    fn is_write(&self) -> bool {
+        matches!(
+            self.kind,
+            UseKind::Written | UseKind::Redirect { write: true }
+        )
+    }
+}
+
+/// A script with its commands and the words that may be paths, gathered in
+/// one pass over its syntax tree.
+struct View<'s> {
+    script: &'s Script<'s>,
+    commands: Vec<ShellCommand<'s>>,
+    uses: Vec<PathUse<'s>>,
+    /// Every redirection (`file_redirect`, `herestring_redirect`).
+    redirects: Vec<Node<'s>>,
+    /// Statements run in the background (`job &`).
+    jobs: Vec<Node<'s>>,
+    /// The script uses livecd-creator's `$LIVE_ROOT` or `$INSTALL_ROOT`.
+    live_media: bool,
+    /// Byte offset from which a top-level `exec` has sent standard output
+    /// (and standard error) elsewhere.
+    exec_stdout: Option<(usize, TextRange, Value)>,
+    exec_stderr: Option<usize>,
+}
+
+/// Nodes whose children are statements, where `&` ends a background job
+/// (elsewhere it is the bitwise and of `$(( a & b ))`).
+const STATEMENT_LISTS: &[&str] = &[
+    "program",
+    "compound_statement",
+    "do_group",
+    "subshell",
+    "if_statement",
+    "elif_clause",
+    "else_clause",
+    "case_item",
+    "while_statement",
+    "function_definition",
+    "command_substitution",
+    "list",
+];
+
+impl<'s> View<'s> {
+    fn new(script: &'s Script<'s>) -> Self {
+        let mut view = View {
+            script,
+            commands: Vec::new(),
+            uses: Vec::new(),
+            redirects: Vec::new(),
+            jobs: Vec::new(),
+            live_media: false,
+            exec_stdout: None,
+            exec_stderr: None,
+        };
+        let Some(shell) = &script.shell else {
+            return view;
+        };
+        // (redirection, id of the command node it applies to)
+        let mut redirects: Vec<(Node, Option<usize>)> = Vec::new();
+        let mut index_of: HashMap<usize, usize> = HashMap::new();
+        for node in shell.nodes() {
+            let kind = node.kind();
+            if kind == "command" || kind == "redirected_statement" {
+                let target = if kind == "command" {
+                    index_of.insert(node.id(), view.commands.len());
+                    view.commands.push(shell.command(node));
+                    Some(node.id())
+                } else {
+                    node.child_by_field_name("body")
+                        .filter(|body| body.kind() == "command")
+                        .map(|body| body.id())
+                };
+                let mut cursor = node.walk();
+                for child in node.children(&mut cursor) {
+                    if matches!(child.kind(), "file_redirect" | "herestring_redirect") {
+                        redirects.push((child, target));
+                    }
+                }
+            }
+            if STATEMENT_LISTS.contains(&kind) {
+                let mut previous = None;
+                let mut cursor = node.walk();
+                for child in node.children(&mut cursor) {
+                    match child.kind() {
+                        "&" if !child.is_named() => view.jobs.extend(previous),
+                        "comment" => continue,
+                        _ => {}
+                    }
+                    previous = Some(child);
+                }
+            }
+            match kind {
+                "for_statement" => {
+                    let mut cursor = node.walk();
+                    for value in node.children_by_field_name("value", &mut cursor) {
+                        view.uses.push(PathUse::new(
+                            shell,
+                            value,
+                            UseKind::LoopItem,
+                            None,
+                            script.in_chroot,
+                        ));
+                    }
+                }
+                "test_command" => {
+                    for word in word_nodes(node) {
+                        view.uses.push(PathUse::new(
+                            shell,
+                            word,
+                            UseKind::Test,
+                            None,
+                            script.in_chroot,
+                        ));
+                    }
+                }
+                "variable_assignment" => {
+                    if let Some(value) = node.child_by_field_name("value") {
+                        view.uses.push(PathUse::new(
+                            shell,
+                            value,
+                            UseKind::Assignment,
+                            None,
+                            script.in_chroot,
+                        ));
+                    }
+                }
+                "variable_name" => {
+                    if matches!(shell.text_of(node), "LIVE_ROOT" | "INSTALL_ROOT") {
+                        view.live_media = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (redirect_node, target) in redirects {
+            view.redirects.push(redirect_node);
+            let Some(redirect) = shell.redirects_of(redirect_node) else {
+                continue;
+            };
+            let Some(file) = redirect.target.filter(|t| t.kind() != "number") else {
+                continue;
+            };
+            let command = target.and_then(|id| index_of.get(&id).copied());
+            let kind = UseKind::Redirect {
+                write: redirect.writes_file(),
+            };
+            view.uses
+                .push(PathUse::new(shell, file, kind, command, script.in_chroot));
+        }
+        for (index, command) in view.commands.iter().enumerate() {
+            let in_target = script.in_chroot || chroots_into_target(shell, command);
+            let written = written_operands(shell, command);
+            let data = data_operands(shell, command);
+            let test = matches!(command.name.as_str(), "test" | "[" | "[[");
+            if let Some(name) = command.name_node {
+                if shell.text_of(name).contains('/') {
+                    view.uses.push(PathUse::new(
+                        shell,
+                        name,
+                        UseKind::Program,
+                        Some(index),
+                        in_target,
+                    ));
+                }
+            }
+            for &arg in &command.args {
+                let kind = if test || shell.is_probe(arg) {
+                    UseKind::Test
+                } else if data.contains(&arg.id()) {
+                    UseKind::Data
+                } else if written.contains(&arg.id()) {
+                    UseKind::Written
+                } else {
+                    UseKind::Argument
+                };
+                view.uses
+                    .push(PathUse::new(shell, arg, kind, Some(index), in_target));
+            }
+            if let Some(root) = command.chroot {
+                view.uses.push(PathUse::new(
+                    shell,
+                    root,
+                    UseKind::Argument,
+                    Some(index),
+                    script.in_chroot,
+                ));
+            }
+            // A bare `exec` with redirections changes where the rest of the
+            // script's output goes: the script's own log.
+            if command.name == "exec" && command.args.is_empty() && is_top_level(command.node) {
+                for redirect in shell.redirects(command.node) {
+                    if redirect.covers_stdout() && view.exec_stdout.is_none() {
+                        if let Some(target) = redirect.target {
+                            view.exec_stdout = Some((
+                                command.node.start_byte(),
+                                node_range(target),
+                                shell.value(target),
+                            ));
+                        }
+                    }
+                    if redirect.covers_stderr() && view.exec_stderr.is_none() {
+                        view.exec_stderr = Some(command.node.start_byte());
+                    }
+                }
+            }
+        }
+        view.uses.sort_by_key(|u| u.range.start);
+        view
+    }
+
+    fn shell(&self) -> &ShellScript<'s> {
+        self.script
+            .shell
+            .as_ref()
+            .expect("views with commands have a shell")
+    }
+
+    fn command_range(&self, command: &ShellCommand) -> TextRange {
+        let start = command
+            .name_node
+            .map_or(command.node.start_byte(), |n| n.start_byte());
+        let end = command
+            .args
+            .last()
+            .or(command.name_node.as_ref())
+            .map_or(command.node.end_byte(), |n| n.end_byte());
+        TextRange::new(start, end)
+    }
+
+    fn command_text(&self, command: &ShellCommand) -> String {
+        let text = self.shell().text_of_range(self.command_range(command));
+        shorten(text)
+    }
+}
+
+impl<'t> PathUse<'t> {
+    fn new(
+        shell: &ShellScript,
+        node: Node<'t>,
+        kind: UseKind,
+        command: Option<usize>,
+        in_target: bool,
+    ) -> Self {
+        PathUse {
+            node,
+            range: node_range(node),
+            value: shell.value(node),
+            kind,
+            command,
+            in_target,
+        }
+    }
+}
+
+fn node_range(node: Node) -> TextRange {
+    TextRange::new(node.start_byte(), node.end_byte())
+}
+
+/// The word-like nodes inside `node` that are not part of a larger word.
+fn word_nodes(node: Node) -> Vec<Node> {
+    const WORDS: &[&str] = &[
+        "word",
+        "string",
+        "raw_string",
+        "concatenation",
+        "simple_expansion",
+        "expansion",
+    ];
+    let mut found = Vec::new();
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        if WORDS.contains(&node.kind()) && node.kind() != "test_command" {
+            found.push(node);
+            continue;
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    found
+}
+
+fn is_top_level(node: Node) -> bool {
+    let mut current = node.parent();
+    while let Some(parent) = current {
+        match parent.kind() {
+            "program" => return true,
+            "redirected_statement" => current = parent.parent(),
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether the command runs under `chroot` into the installed system.
+fn chroots_into_target(shell: &ShellScript, command: &ShellCommand) -> bool {
+    command
+        .chroot
+        .is_some_and(|root| TARGET_ROOTS.iter().any(|t| shell.value(root).is_under(t)))
+}
+
+/// Non-option operands of a command, in order, skipping the values of
+/// options listed in `with_value`.
+fn operands<'t>(
+    shell: &ShellScript,
+    command: &ShellCommand<'t>,
+    with_value: &[&str],
+) -> Vec<Node<'t>> {
+    let mut found = Vec::new();
+    let mut args = command.args.iter();
+    let mut options_done = false;
+    while let Some(&arg) = args.next() {
+        let text = shell.value(arg).text;
+        if !options_done && text == "--" {
+            options_done = true;
+        } else if !options_done && text.starts_with('-') && text.len() > 1 {
+            if with_value.contains(&text.as_str()) {
+                args.next();
+            }
+        } else {
+            found.push(arg);
+        }
+    }
+    found
+}
+
+/// The operands a command writes to (node ids).
+fn written_operands(shell: &ShellScript, command: &ShellCommand) -> HashSet<usize> {
+    let option_value = |names: &[&str]| -> Vec<Node> {
+        let mut found = Vec::new();
+        let mut args = command.args.iter().peekable();
+        while let Some(&arg) = args.next() {
+            let text = shell.value(arg).text;
+            for name in names {
+                if text == *name {
+                    if let Some(&&next) = args.peek() {
+                        found.push(next);
+                    }
+                } else if text.starts_with(&format!("{name}=")) {
+                    found.push(arg);
+                }
+            }
+        }
+        found
+    };
+    let nodes: Vec<Node> = match command.name.as_str() {
+        "cp" | "mv" | "rsync" | "scp" | "ln" => {
+            let targets = option_value(&["-t", "--target-directory"]);
+            if targets.is_empty() {
+                let ops = operands(shell, command, &["-e", "-S", "--suffix"]);
+                if ops.len() >= 2 {
+                    ops.last().copied().into_iter().collect()
+                } else {
+                    Vec::new()
+                }
+            } else {
+                targets
+            }
+        }
+        "install" => {
+            let ops = operands(
+                shell,
+                command,
+                &["-m", "-o", "-g", "-S", "--mode", "--owner", "--group"],
+            );
+            let directories = command
+                .args
+                .iter()
+                .any(|a| matches!(shell.value(*a).text.as_str(), "-d" | "--directory"));
+            if directories {
+                ops
+            } else {
+                let targets = option_value(&["-t", "--target-directory"]);
+                if !targets.is_empty() {
+                    targets
+                } else if ops.len() >= 2 {
+                    ops.last().copied().into_iter().collect()
+                } else {
+                    Vec::new()
+                }
+            }
+        }
+        "mkdir" | "touch" | "rm" | "rmdir" | "tee" | "truncate" | "unlink" => operands(
+            shell,
+            command,
+            &["-m", "--mode", "-s", "--size", "-d", "-r"],
+        ),
+        "chmod" | "chown" | "chgrp" | "setfacl" | "chcon" => {
+            let ops = operands(shell, command, &[]);
+            ops.into_iter().skip(1).collect()
+        }
+        "sed" => {
+            let in_place = command.args.iter().any(|a| {
+                let t = shell.value(*a).text;
+                t.starts_with("-i")
+                    || t.starts_with("--in-place")
+                    || (t.starts_with('-') && !t.starts_with("--") && t.contains('i'))
+            });
+            if !in_place {
+                Vec::new()
+            } else {
+                let has_script_option = command.args.iter().any(|a| {
+                    matches!(
+                        shell.value(*a).text.as_str(),
+                        "-e" | "-f" | "--expression" | "--file"
+                    )
+                });
+                let ops = operands(shell, command, &["-e", "-f", "--expression", "--file"]);
+                ops.into_iter()
+                    .skip(usize::from(!has_script_option))
+                    .collect()
+            }
+        }
+        "curl" => option_value(&["-o", "--output"]),
+        "wget" => option_value(&["-O", "--output-document", "-P", "--directory-prefix"]),
+        "unzip" => option_value(&["-d"]),
+        "tar" => option_value(&["-C", "--directory"]),
+        _ => Vec::new(),
+    };
+    let mut ids: HashSet<usize> = nodes.iter().map(|n| n.id()).collect();
+    if command.name == "dd" {
+        for arg in &command.args {
+            if shell.value(*arg).text.starts_with("of=") {
+                ids.insert(arg.id());
+            }
+        }
+    }
+    ids
+}
+
+/// The operands that are text rather than files (node ids).
+fn data_operands(shell: &ShellScript, command: &ShellCommand) -> HashSet<usize> {
+    if DATA_COMMANDS.contains(&command.name.as_str()) {
+        return command.args.iter().map(|a| a.id()).collect();
+    }
+    if PATTERN_COMMANDS.contains(&command.name.as_str()) {
+        let explicit = command.args.iter().any(|a| {
+            matches!(
+                shell.value(*a).text.as_str(),
+                "-e" | "-f" | "--regexp" | "--expression" | "--file"
+            )
+        });
+        if !explicit {
+            return operands(shell, command, &["-m", "-A", "-B", "-C", "-F", "-v"])
+                .first()
+                .map(|n| n.id())
+                .into_iter()
+                .collect();
+        }
+    }
+    HashSet::new()
+}
+
+fn shorten(text: &str) -> String {
+    let first_line = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('\\')
+        .trim_end();
+    if first_line.chars().count() > 60 {
+        let cut: String = first_line.chars().take(57).collect();
+        format!("{cut}…")
+    } else {
+        first_line.to_string()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// KS3001
+// ---------------------------------------------------------------------------
+
+fn shell_syntax_errors(cx: &Context, shell: &ShellScript, out: &mut Vec<Diagnostic>) {
+    let index = &cx.file.line_index;
+    let text = cx.text();
+    let mut lines = HashSet::new();
+    for error in shell.errors() {
+        let (range, message) = match (error.missing, error.opener) {
+            (Some(token), Some(opener)) => (
+                opener,
+                format!(
+                    "`{}` is never closed: bash expects `{token}` and stops with a syntax error",
+                    cx.file.slice(opener)
+                ),
+            ),
+            (Some(token), None) => (
+                error.range,
+                format!("shell syntax error: bash expects `{token}` here"),
+            ),
+            (None, _) => {
+                // From the start of the word the parser choked on to the end
+                // of its line.
+                let line = index.line_of(error.range.start);
+                let line_range = index.line_range(text, line);
+                let before = &text[line_range.start..error.range.start];
+                let start = error.range.start
+                    - (before.len() - before.trim_end_matches(|c: char| !c.is_whitespace()).len());
+                let end = error.range.end.min(line_range.end).max(error.range.start);
+                let range = TextRange::new(start, end);
+                let shown = cx.file.slice(range).trim();
+                (
+                    range,
+                    if shown.is_empty() {
+                        "shell syntax error here".to_string()
+                    } else {
+                        format!("shell syntax error at `{}`", shorten(shown))
+                    },
+                )
+            }
+        };
+        if !lines.insert(index.line_of(range.start)) {
+            continue;
+        }
+        out.push(Diagnostic::new(
+            &SHELL_SYNTAX_ERROR,
+            cx.file_id,
+            range,
+            format!("{message}; the script stops at this point"),
+        ));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// KS3002
+// ---------------------------------------------------------------------------
+
+fn interpreter_missing(cx: &Context, facts: &Facts, script: &Script, out: &mut Vec<Diagnostic>) {
+    let Some(interpreter) = &script.interpreter else {
+        return;
+    };
+    let (place, where_) = if script.in_chroot {
+        (Place::Target, "in the installed system")
+    } else {
+        (Place::Installer, "in the installer environment")
+    };
+    let message = match installer::interpreter(&interpreter.value, cx.version, place) {
+        Availability::Present | Availability::Unknown => return,
+        Availability::Missing(reason) => format!(
+            "`{}` does not exist {where_} of {}, where this `{}` runs: {reason}",
+            interpreter.value,
+            cx.version,
+            script.title()
+        ),
+        Availability::WithPackage { accepts, packages } => {
+            let Some(installed) = &facts.packages else {
+                return;
+            };
+            if installed.iter().any(|name| accepts(name)) {
+                return;
+            }
+            format!(
+                "`{}` does not exist {where_} of {} unless `%packages` installs {packages}",
+                interpreter.value, cx.version
+            )
+        }
+    };
+    out.push(Diagnostic::new(
+        &INTERPRETER_MISSING,
+        cx.file_id,
+        interpreter.range,
+        format!("{message}; the script fails before its first line"),
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// KS3003
+// ---------------------------------------------------------------------------
+
+/// `systemctl` verbs that need a running systemd.
+const RUNTIME_VERBS: &[&str] = &[
+    "start",
+    "restart",
+    "reload",
+    "try-restart",
+    "reload-or-restart",
+    "try-reload-or-restart",
+    "condrestart",
+    "force-reload",
+    "stop",
+    "kill",
+    "isolate",
+    "status",
+    "is-active",
+    "is-failed",
+];
+
+/// Programs that talk to a daemon and fail when it is not running.
+const DAEMON_CLIENTS: &[&str] = &[
+    "mysql",
+    "mysqladmin",
+    "mysql_secure_installation",
+    "mariadb",
+    "mariadb-admin",
+    "psql",
+    "createdb",
+    "createuser",
+    "redis-cli",
+    "mongo",
+    "mongosh",
+    "ldapadd",
+    "ldapmodify",
+    "rabbitmqctl",
+    "firewall-cmd",
+    "nmcli",
+    "docker",
+    "podman",
+];
+
+fn service_start_in_chroot(
+    cx: &Context,
+    view: &View,
+    command: &ShellCommand,
+    out: &mut Vec<Diagnostic>,
+) {
+    let shell = view.shell();
+    if !(view.script.in_chroot || chroots_into_target(shell, command)) {
+        return;
+    }
+    let value = |node: Node| shell.value(node).text;
+    let systemd = installer::has_usr_merge(cx.version);
+    let mut severity = None;
+    let (verb_node, unit, replacement) = match command.name.as_str() {
+        "systemctl" => {
+            let ops = operands(
+                shell,
+                command,
+                &[
+                    "-t",
+                    "--type",
+                    "-p",
+                    "--property",
+                    "-s",
+                    "--signal",
+                    "--root",
+                    "-H",
+                    "--host",
+                    "-M",
+                    "--machine",
+                ],
+            );
+            let Some(&verb) = ops.first() else { return };
+            let verb_text = value(verb);
+            if !RUNTIME_VERBS.contains(&verb_text.as_str()) {
+                now_option(cx, view, command, &verb_text, out);
+                return;
+            }
+            let unit = ops.get(1).map(|n| value(*n)).unwrap_or_default();
+            let replacement = match verb_text.as_str() {
+                "stop" | "kill" => Some("disable"),
+                "status" | "is-active" | "is-failed" | "isolate" => None,
+                _ => Some("enable"),
+            }
+            .map(|r| (verb, r.to_string()));
+            (verb, unit, replacement)
+        }
+        "service" => {
+            let ops = operands(shell, command, &[]);
+            let (Some(&name), Some(&action)) = (ops.first(), ops.get(1)) else {
+                return;
+            };
+            if !RUNTIME_VERBS.contains(&value(action).as_str()) {
+                return;
+            }
+            let unit = value(name);
+            let replacement = command
+                .name_node
+                .filter(|_| command.wrappers.is_empty())
+                .and_then(|n| {
+                    let enable = if systemd {
+                        format!("systemctl enable {unit}")
+                    } else {
+                        format!("chkconfig {unit} on")
+                    };
+                    matches!(
+                        value(action).as_str(),
+                        "start"
+                            | "restart"
+                            | "reload"
+                            | "condrestart"
+                            | "try-restart"
+                            | "force-reload"
+                    )
+                    .then_some((n, enable))
+                });
+            (action, unit, replacement)
+        }
+        "mpathconf" => {
+            let mut args = command.args.iter();
+            let starts = loop {
+                match args.next() {
+                    None => return,
+                    Some(arg) if value(*arg) == "--with_multipathd" => {
+                        break args.next().is_some_and(|v| value(*v) == "y");
+                    }
+                    Some(_) => {}
+                }
+            };
+            if !starts {
+                return;
+            }
+            severity = Some(Severity::Warning);
+            let Some(name) = command.name_node else {
+                return;
+            };
+            (name, "multipathd".to_string(), None)
+        }
+        _ => {
+            let Some(name) = command.name_node else {
+                return;
+            };
+            let path = value(name);
+            let Some(unit) = path
+                .strip_prefix("/etc/init.d/")
+                .or_else(|| path.strip_prefix("/etc/rc.d/init.d/"))
+            else {
+                return;
+            };
+            let Some(&action) = command.args.first() else {
+                return;
+            };
+            if !RUNTIME_VERBS.contains(&value(action).as_str()) {
+                return;
+            }
+            (action, unit.to_string(), None)
+        }
+    };
+    let range = view.command_range(command);
+    let text = view.command_text(command);
+    let verb = value(verb_node);
+    let message = if command.name == "mpathconf" {
+        format!("`{text}` also starts multipathd, which cannot run in a chrooted `%post`; `mpathconf --enable` alone writes the configuration, and the enabled multipathd starts at boot")
+    } else if matches!(verb.as_str(), "status" | "is-active" | "is-failed") {
+        format!("`{text}` cannot see a running `{unit}` in a chrooted `%post`: the installed system is not booted, so the answer is always \"not running\"")
+    } else if !systemd {
+        format!("`{text}` runs the init script inside the installer's chroot: the daemon starts in the installer's environment, can keep the installation from finishing and is gone after the reboot; enable it with `chkconfig {unit} on` and let it start at boot")
+    } else {
+        format!("`{text}` does nothing in a chrooted `%post`: systemd does not run in the installed system yet (\"Running in chroot, ignoring request\"); enable the unit so that it starts at boot, and move steps that need the running service to a first-boot unit")
+    };
+    let mut diagnostic = Diagnostic::new(&SERVICE_START_IN_CHROOT, cx.file_id, range, message);
+    if let Some(severity) = severity {
+        diagnostic.severity = severity;
+    }
+    if let Some((node, replacement)) = replacement {
+        let target = if node == verb_node {
+            node_range(node)
+        } else {
+            TextRange::new(node.start_byte(), verb_node.end_byte())
+        };
+        diagnostic = diagnostic.with_fix(fix(
+            format!("Replace with `{replacement}`"),
+            Applicability::Unsafe,
+            cx.file_id,
+            target,
+            replacement,
+        ));
+    }
+    // Commands later in the script that need the daemon.
+    let position = view
+        .commands
+        .iter()
+        .position(|c| c.node == command.node)
+        .unwrap_or(0);
+    for later in view.commands[position + 1..]
+        .iter()
+        .filter(|c| DAEMON_CLIENTS.contains(&c.name.as_str()))
+        .take(3)
+    {
+        diagnostic = diagnostic.with_related(
+            cx.file_id,
+            view.command_range(later),
+            format!("`{}` needs the running service and fails here", later.name),
+        );
+    }
+    out.push(diagnostic);
+}
+
+/// `systemctl enable --now X` in a chroot: the unit is enabled, the start is ignored.
+fn now_option(
+    cx: &Context,
+    view: &View,
+    command: &ShellCommand,
+    verb: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    if !matches!(verb, "enable" | "disable" | "mask") {
+        return;
+    }
+    let shell = view.shell();
+    let Some(&now) = command
+        .args
+        .iter()
+        .find(|a| shell.value(**a).text == "--now")
+    else {
+        return;
+    };
+    let mut remove = node_range(now);
+    // Take the blank before the option with it.
+    let before = &cx.text()[..remove.start];
+    let blanks = before.len() - before.trim_end_matches([' ', '\t']).len();
+    remove.start -= blanks;
+    out.push(
+        Diagnostic::new(
+            &SERVICE_START_IN_CHROOT,
+            cx.file_id,
+            node_range(now),
+            format!("`--now` cannot {} the unit in a chrooted `%post` (systemd is not running there); `systemctl {verb}` itself works", if verb == "enable" { "start" } else { "stop" }),
+        )
+        .with_fix(fix("Remove `--now`", Applicability::Safe, cx.file_id, remove, "")),
+    );
+}
+
+// ---------------------------------------------------------------------------
+// KS3004
+// ---------------------------------------------------------------------------
+
+fn daemon_left_running(cx: &Context, view: &View, out: &mut Vec<Diagnostic>) {
+    let shell = view.shell();
+    // `job &`: the statement before each `&` runs in the background.
+    let jobs = view.jobs.iter().copied();
+    // `setsid -f cmd` forks and returns at once, like `cmd &`.
+    let forked = view
+        .commands
+        .iter()
+        .filter(|command| setsid_forks(shell, command))
+        .map(|command| command.node);
+    for job in jobs.chain(forked) {
+        let start = job.start_byte();
+        if view
+            .exec_stdout
+            .as_ref()
+            .is_some_and(|(at, ..)| *at < start)
+            && view.exec_stderr.is_some_and(|at| at < start)
+        {
+            continue;
+        }
+        let redirects = shell.enclosing_redirects(job);
+        let stdout = redirects.iter().any(|r| r.covers_stdout());
+        let stderr = redirects.iter().any(|r| r.covers_stderr());
+        if stdout && stderr {
+            continue;
+        }
+        // The script waits for it, or stops it.
+        let waited = view.commands.iter().any(|c| {
+            c.node.start_byte() >= job.end_byte()
+                && matches!(c.name.as_str(), "wait" | "kill" | "pkill" | "killall")
+        });
+        if waited {
+            continue;
+        }
+        let open = match (stdout, stderr) {
+            (false, false) => "standard output and error",
+            (true, false) => "standard error",
+            _ => "standard output",
+        };
+        let line_end = cx
+            .file
+            .line_index
+            .line_range(cx.text(), cx.file.line_index.line_of(start))
+            .end;
+        let range = TextRange::new(start, job.end_byte().min(line_end));
+        out.push(
+            Diagnostic::new(
+                &DAEMON_LEFT_RUNNING,
+                cx.file_id,
+                range,
+                format!("`{}` keeps running in the background with the script's {open} open; anaconda reads a script's output until it is closed, so the installation hangs here", shorten(shell.text_of(job))),
+            )
+            .with_fix(fix(
+                "Redirect its output to /dev/null",
+                Applicability::Unsafe,
+                cx.file_id,
+                TextRange::empty(job.end_byte()),
+                " >/dev/null 2>&1",
+            )),
+        );
+    }
+}
+
+fn setsid_forks(shell: &ShellScript, command: &ShellCommand) -> bool {
+    if !command.is_wrapped_by("setsid") {
+        return false;
+    }
+    let words = shell.words(command.node);
+    command
+        .wrappers
+        .iter()
+        .filter(|(name, _)| name == "setsid")
+        .any(|(_, node)| {
+            let at = words
+                .iter()
+                .position(|w| w.id() == node.id())
+                .unwrap_or(words.len());
+            words[at..]
+                .iter()
+                .skip(1)
+                .map(|w| shell.value(*w).text)
+                .take_while(|text| text.starts_with('-'))
+                .any(|text| text == "-f" || text == "--fork")
+        })
+}
+
+// ---------------------------------------------------------------------------
+// KS3005
+// ---------------------------------------------------------------------------
+
+/// Programs that need a person at the keyboard.
+const INTERACTIVE_PROGRAMS: &[&str] = &[
+    "vi",
+    "vim",
+    "nano",
+    "emacs",
+    "less",
+    "more",
+    "top",
+    "mysql_secure_installation",
+    "chvt",
+];
+
+fn interactive_command(
+    cx: &Context,
+    view: &View,
+    command: &ShellCommand,
+    out: &mut Vec<Diagnostic>,
+) {
+    let name = command.name.as_str();
+    if name != "read" && name != "passwd" && !INTERACTIVE_PROGRAMS.contains(&name) {
+        return;
+    }
+    let shell = view.shell();
+    let args: Vec<String> = command.args.iter().map(|a| shell.value(*a).text).collect();
+    let message = match command.name.as_str() {
+        "read" => {
+            if args
+                .iter()
+                .any(|a| a.starts_with("-t") || a.starts_with("-u"))
+                || stdin_supplied(view, command.node)
+            {
+                return;
+            }
+            "`read` waits for a line typed at the console; an unattended installation has nobody to type it and stops here".to_string()
+        }
+        "passwd" => {
+            const NON_INTERACTIVE: &[&str] = &[
+                "--stdin",
+                "-l",
+                "-u",
+                "-d",
+                "-e",
+                "-S",
+                "-n",
+                "-x",
+                "-w",
+                "-i",
+                "-k",
+                "--lock",
+                "--unlock",
+                "--delete",
+                "--expire",
+                "--status",
+                "--keep-tokens",
+            ];
+            if args.iter().any(|a| {
+                NON_INTERACTIVE.contains(&a.as_str()) || a.starts_with("--") && a.contains('=')
+            }) {
+                return;
+            }
+            "`passwd` asks for the new password at the console; use `passwd --stdin`, `chpasswd`, or the `rootpw`/`user` kickstart commands".to_string()
+        }
+        name if INTERACTIVE_PROGRAMS.contains(&name) => {
+            if name == "chvt" {
+                "`chvt` switches the console to wait for a person; an unattended installation has nobody there".to_string()
+            } else {
+                format!("`{name}` is interactive and waits for a person at the console")
+            }
+        }
+        _ => return,
+    };
+    out.push(Diagnostic::new(
+        &INTERACTIVE_COMMAND,
+        cx.file_id,
+        view.command_range(command),
+        message,
+    ));
+}
+
+/// Whether standard input of `node` is a file, heredoc or pipe rather than
+/// the console.
+fn stdin_supplied(view: &View, node: Node) -> bool {
+    let shell = view.shell();
+    if shell
+        .enclosing_redirects(node)
+        .iter()
+        .any(|r| r.feeds_stdin())
+    {
+        return true;
+    }
+    // Not the first command of a pipeline: it reads the pipe.
+    let mut child = node;
+    while let Some(parent) = child.parent() {
+        if parent.kind() == "pipeline" && parent.named_child(0) != Some(child) {
+            return true;
+        }
+        child = parent;
+    }
+    false
+}
+
+/// `exec < /dev/tty6`, `read x < /dev/console`: reading from a console.
+fn console_input(cx: &Context, view: &View, out: &mut Vec<Diagnostic>) {
+    let shell = view.shell();
+    for &node in &view.redirects {
+        let Some(redirect) = shell.redirects_of(node) else {
+            continue;
+        };
+        if !redirect.feeds_stdin() {
+            continue;
+        }
+        let Some(target) = redirect.target else {
+            continue;
+        };
+        let path = shell.value(target).text;
+        let console = path == "/dev/console"
+            || path
+                .strip_prefix("/dev/tty")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if console {
+            out.push(Diagnostic::new(
+                &INTERACTIVE_COMMAND,
+                cx.file_id,
+                node_range(node),
+                format!("reading from `{path}` waits for a person at that console; an unattended installation has nobody there"),
+            ));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// KS3006
+// ---------------------------------------------------------------------------
+
+fn reboot_in_script(cx: &Context, view: &View, command: &ShellCommand, out: &mut Vec<Diagnostic>) {
+    if !matches!(
+        command.name.as_str(),
+        "reboot" | "poweroff" | "halt" | "shutdown" | "init" | "telinit" | "systemctl"
+    ) {
+        return;
+    }
+    let shell = view.shell();
+    let first = command
+        .args
+        .first()
+        .map(|a| shell.value(*a).text)
+        .unwrap_or_default();
+    let reboots = match command.name.as_str() {
+        "reboot" | "poweroff" | "halt" => true,
+        "shutdown" => first != "-c",
+        "init" | "telinit" => first == "0" || first == "6",
+        "systemctl" => {
+            let ops = operands(shell, command, &[]);
+            ops.first().is_some_and(|v| {
+                matches!(
+                    shell.value(*v).text.as_str(),
+                    "reboot" | "poweroff" | "halt" | "kexec"
+                )
+            })
+        }
+        _ => false,
+    };
+    if !reboots {
+        return;
+    }
+    let text = view.command_text(command);
+    let message = if view.script.in_chroot && installer::has_usr_merge(cx.version) {
+        format!("`{text}` is ignored in a chrooted `%post` (\"Running in chroot, ignoring request\"); use the `reboot` or `poweroff` kickstart command to end the installation")
+    } else {
+        format!("`{text}` stops the installer in the middle of the installation: later scripts do not run and the installer's logs are not saved; use the `reboot` or `poweroff` kickstart command instead")
+    };
+    out.push(Diagnostic::new(
+        &REBOOT_IN_SCRIPT,
+        cx.file_id,
+        view.command_range(command),
+        message,
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// KS3007–KS3010: the install media
+// ---------------------------------------------------------------------------
+
+fn media_in_chroot(cx: &Context, view: &View, path: &PathUse, out: &mut Vec<Diagnostic>) {
+    if !path.in_target || !path.is_access() {
+        return;
+    }
+    let Some(mount) = installer::media_mount(&path.value.text, path.value.complete) else {
+        return;
+    };
+    let how = if view.script.in_chroot {
+        "a chrooted `%post` runs inside the installed system"
+    } else {
+        "this command runs chrooted into the installed system"
+    };
+    out.push(
+        Diagnostic::new(
+            &MEDIA_IN_CHROOT,
+            cx.file_id,
+            path.range,
+            format!(
+                "`{}` is on the install media, but {how}, where `{}` is not mounted; copy the files in a `%post --nochroot` (`cp -r {}/… /mnt/sysimage/root/`) and use the copy here",
+                shorten(&path.value.text),
+                mount.path,
+                mount.path,
+            ),
+        )
+        .with_related(
+            cx.file_id,
+            view.script.section.header.name_range,
+            format!("`{}` without `--nochroot` runs chrooted", view.script.section.header.name),
+        ),
+    );
+}
+
+fn media_path_for_release(
+    cx: &Context,
+    facts: &Facts,
+    view: &View,
+    path: &PathUse,
+    out: &mut Vec<Diagnostic>,
+) {
+    if path.in_target
+        || !matches!(
+            path.kind,
+            UseKind::Program | UseKind::Argument | UseKind::Written | UseKind::Redirect { .. }
+        )
+    {
+        return;
+    }
+    let Some(mount) = installer::media_mount(&path.value.text, path.value.complete) else {
+        return;
+    };
+    if mount.exists_on(facts.installer) {
+        return;
+    }
+    let canonical = facts.installer.boot_media_path();
+    let mut diagnostic = Diagnostic::new(
+        &MEDIA_PATH_FOR_RELEASE,
+        cx.file_id,
+        path.range,
+        format!(
+            "the installer of {} (the release this file is checked for) has no `{}`; it mounts the boot media on `{canonical}`",
+            cx.version, mount.path
+        ),
+    );
+    let shell = view.shell();
+    if let Some(start) = shell.literal_path_start(path.node) {
+        if cx.text()[start..].starts_with(mount.path) {
+            let sources = mount.path.ends_with("/sources");
+            diagnostic = diagnostic.with_fix(fix(
+                format!("Replace with `{canonical}`"),
+                if sources {
+                    Applicability::Unsafe
+                } else {
+                    Applicability::Safe
+                },
+                cx.file_id,
+                TextRange::new(start, start + mount.path.len()),
+                canonical,
+            ));
+        }
+    }
+    out.push(diagnostic);
+}
+
+/// Mount points whose misspelling is worth a diagnostic.
+const KNOWN_MOUNTS: &[&str] = &[
+    "/run/install/repo",
+    "/run/install/sources",
+    "/mnt/install/repo",
+    "/mnt/install/source",
+    "/mnt/source",
+    SYSIMAGE,
+    SYSROOT,
+];
+
+fn media_path_typo(cx: &Context, view: &View, path: &PathUse, out: &mut Vec<Diagnostic>) {
+    if path.kind == UseKind::Data {
+        return;
+    }
+    let text = &path.value.text;
+    for mount in KNOWN_MOUNTS {
+        let Some(at) = text.find(mount) else { continue };
+        if at == 0 {
+            continue;
+        }
+        let prefix = &text[..at];
+        let glued = prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && !prefix.starts_with('-');
+        if !glued {
+            continue;
+        }
+        let mut diagnostic = Diagnostic::new(
+            &MEDIA_PATH_TYPO,
+            cx.file_id,
+            path.range,
+            format!(
+                "`{}` has `{prefix}` in front of `{mount}`: as written it is a relative path that does not exist",
+                shorten(text)
+            ),
+        );
+        let written = view.shell().text_of(path.node);
+        if written.starts_with(prefix) {
+            diagnostic = diagnostic.with_fix(fix(
+                format!("Remove `{prefix}`"),
+                Applicability::Unsafe,
+                cx.file_id,
+                TextRange::new(path.range.start, path.range.start + prefix.len()),
+                "",
+            ));
+        }
+        out.push(diagnostic);
+        return;
+    }
+}
+
+fn media_file_missing(
+    cx: &Context,
+    facts: &Facts,
+    view: &View,
+    path: &PathUse,
+    out: &mut Vec<Diagnostic>,
+) {
+    if path.in_target
+        || path.is_write()
+        || !matches!(
+            path.kind,
+            UseKind::Program | UseKind::Argument | UseKind::Redirect { .. }
+        )
+    {
+        return;
+    }
+    let Some(mount) = installer::media_mount(&path.value.text, path.value.complete) else {
+        return;
+    };
+    if !mount.exists_on(facts.installer)
+        || mount.path.ends_with("/sources")
+        || mount.path.ends_with("/isodir")
+    {
+        return;
+    }
+    let Some(root) = media_root(cx.options) else {
+        return;
+    };
+    let probed = view
+        .uses
+        .iter()
+        .any(|u| u.kind == UseKind::Test && u.value.text == path.value.text);
+    if probed {
+        return;
+    }
+    let rest = path.value.text[mount.path.len()..].trim_start_matches('/');
+    // Up to the first glob, brace or unknown part: that much must exist.
+    let (known, whole) = match rest.find(['*', '?', '[', '{']) {
+        Some(at) => (&rest[..rest[..at].rfind('/').unwrap_or(0)], false),
+        None if path.value.complete => (rest, true),
+        None => (&rest[..rest.rfind('/').unwrap_or(0)], false),
+    };
+    let known = known.trim_end_matches('/');
+    if known.is_empty() || known.split('/').any(|part| part == "..") {
+        return;
+    }
+    let on_disk = root.join(known);
+    if on_disk.exists() {
+        return;
+    }
+    out.push(Diagnostic::new(
+        &MEDIA_FILE_MISSING,
+        cx.file_id,
+        path.range,
+        format!(
+            "`{}{}` is not on the install media: `{}` does not exist{}",
+            mount.path,
+            if whole {
+                format!("/{known}")
+            } else {
+                format!("/{known}/…")
+            },
+            display(&on_disk),
+            if whole {
+                ""
+            } else {
+                " (the part before the wildcard or variable)"
+            }
+        ),
+    ));
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+// ---------------------------------------------------------------------------
+// KS3011–KS3013: the root of the installed system
+// ---------------------------------------------------------------------------
+
+fn sysimage_in_chroot(cx: &Context, view: &View, path: &PathUse, out: &mut Vec<Diagnostic>) {
+    if !view.script.in_chroot || !path.is_access() {
+        return;
+    }
+    let Some(root) = TARGET_ROOTS.iter().find(|root| path.value.is_under(root)) else {
+        return;
+    };
+    let mut diagnostic = Diagnostic::new(
+        &SYSIMAGE_IN_CHROOT,
+        cx.file_id,
+        path.range,
+        format!(
+            "a chrooted `%post` already runs inside the installed system, where `{root}` does not exist; drop the prefix (`{}`)",
+            strip_root(&path.value.text, root)
+        ),
+    )
+    .with_related(
+        cx.file_id,
+        view.script.section.header.name_range,
+        "this script runs chrooted into the installed system (no `--nochroot`)",
+    );
+    if let Some(start) = view.shell().literal_path_start(path.node) {
+        if cx.text()[start..].starts_with(root) {
+            let end = start + root.len();
+            let replacement = if cx.text()[end..].starts_with('/') {
+                ""
+            } else {
+                "/"
+            };
+            diagnostic = diagnostic.with_fix(fix(
+                format!("Remove `{root}`"),
+                Applicability::Unsafe,
+                cx.file_id,
+                TextRange::new(start, end),
+                replacement,
+            ));
+        }
+    }
+    out.push(diagnostic);
+}
+
+fn strip_root(path: &str, root: &str) -> String {
+    let rest = &path[root.len()..];
+    if rest.is_empty() {
+        "/".to_string()
+    } else {
+        shorten(rest)
+    }
+}
+
+fn nochroot_writes_installer(
+    cx: &Context,
+    facts: &Facts,
+    view: &View,
+    path: &PathUse,
+    out: &mut Vec<Diagnostic>,
+) {
+    if view.script.kind != ScriptKind::Post
+        || view.script.in_chroot
+        || path.in_target
+        || !path.is_write()
+    {
+        return;
+    }
+    if let Some(index) = path.command {
+        if view.commands[index].chroot.is_some() && !matches!(path.kind, UseKind::Redirect { .. }) {
+            return;
+        }
+    }
+    let text = &path.value.text;
+    let system = SYSTEM_DIRS
+        .iter()
+        .any(|dir| path_is_under(text, dir, path.value.complete));
+    if !system
+        || facts.live_media
+        || INSTALLER_SCRATCH
+            .iter()
+            .any(|dir| path_is_under(text, dir, path.value.complete))
+    {
+        return;
+    }
+    let root = if facts.ostree { SYSROOT } else { SYSIMAGE };
+    let mut diagnostic = Diagnostic::new(
+        &NOCHROOT_WRITES_INSTALLER,
+        cx.file_id,
+        path.range,
+        format!(
+            "`%post --nochroot` runs in the installer's RAM disk: this writes `{}` there, and it is gone after the reboot; the installed system is under `{root}` (`{root}{}`)",
+            shorten(text),
+            shorten(text)
+        ),
+    );
+    if let Some(start) = view.shell().literal_path_start(path.node) {
+        diagnostic = diagnostic.with_fix(fix(
+            format!("Prefix with `{root}`"),
+            Applicability::Unsafe,
+            cx.file_id,
+            TextRange::empty(start),
+            root,
+        ));
+    }
+    out.push(diagnostic);
+}
+
+fn sysimage_on_ostree(
+    cx: &Context,
+    facts: &Facts,
+    view: &View,
+    path: &PathUse,
+    out: &mut Vec<Diagnostic>,
+) {
+    if !facts.ostree || view.script.in_chroot || !path.is_access() || !path.value.is_under(SYSIMAGE)
+    {
+        return;
+    }
+    let mut diagnostic = Diagnostic::new(
+        &SYSIMAGE_ON_OSTREE,
+        cx.file_id,
+        path.range,
+        format!("on an rpm-ostree or bootc install `{SYSIMAGE}` is the physical root, not the deployed system; its `/etc` and `/var` are under `{SYSROOT}`"),
+    );
+    if let Some(start) = view.shell().literal_path_start(path.node) {
+        if cx.text()[start..].starts_with(SYSIMAGE) {
+            diagnostic = diagnostic.with_fix(fix(
+                format!("Replace with `{SYSROOT}`"),
+                Applicability::Unsafe,
+                cx.file_id,
+                TextRange::new(start, start + SYSIMAGE.len()),
+                SYSROOT,
+            ));
+        }
+    }
+    out.push(diagnostic);
+}
+
+// ---------------------------------------------------------------------------
+// KS3014–KS3016: logs
+// ---------------------------------------------------------------------------
+
+fn log_path_namespace(cx: &Context, view: &View, out: &mut Vec<Diagnostic>) {
+    let script = view.script;
+    if let Some(log) = &script.log {
+        if script.in_chroot {
+            if let Some(root) = TARGET_ROOTS
+                .iter()
+                .find(|r| path_is_under(&log.value, r, true))
+            {
+                let inner = strip_root(&log.value, root);
+                out.push(
+                    Diagnostic::new(
+                        &LOG_PATH_NAMESPACE,
+                        cx.file_id,
+                        log.range,
+                        format!("anaconda opens the `--log` of a chrooted `%post` inside the installed system, so this log ends up at `{root}{}` on it; write `--log={inner}`", log.value),
+                    )
+                    .with_fix(fix(
+                        format!("Use `{inner}`"),
+                        Applicability::Safe,
+                        cx.file_id,
+                        log.range,
+                        inner.clone(),
+                    )),
+                );
+            }
+        }
+    }
+    if script.kind != ScriptKind::Pre {
+        return;
+    }
+    let exec = view
+        .exec_stdout
+        .as_ref()
+        .map(|(_, range, value)| (*range, value.text.clone(), value.complete));
+    let log = script
+        .log
+        .as_ref()
+        .map(|l| (l.range, l.value.clone(), true));
+    for (range, path, complete) in log.into_iter().chain(exec) {
+        if TARGET_ROOTS
+            .iter()
+            .any(|r| path_is_under(&path, r, complete))
+        {
+            out.push(Diagnostic::new(
+                &LOG_PATH_NAMESPACE,
+                cx.file_id,
+                range,
+                format!("`%pre` runs before the installed system's file systems are mounted: `{}` is written in the RAM disk and hidden when they are mounted on `{SYSIMAGE}`; log to /tmp and copy the file in a `%post --nochroot`", shorten(&path)),
+            ));
+        }
+    }
+}
+
+fn log_not_kept(cx: &Context, view: &View, later: &[View], out: &mut Vec<Diagnostic>) {
+    let script = view.script;
+    if script.in_chroot || matches!(script.kind, ScriptKind::OnError | ScriptKind::Traceback) {
+        return;
+    }
+    // A `%post --nochroot` that sends its output to `/root/…` is already
+    // reported by KS3012.
+    let exec = view
+        .exec_stdout
+        .as_ref()
+        .filter(|(_, _, value)| value.complete)
+        .filter(|(_, _, value)| {
+            script.kind != ScriptKind::Post || !SYSTEM_DIRS.iter().any(|dir| value.is_under(dir))
+        })
+        .map(|(_, range, value)| (*range, value.text.clone()));
+    let log = script.log.as_ref().map(|l| (l.range, l.value.clone()));
+    for (range, path) in log.into_iter().chain(exec) {
+        if !path.starts_with('/')
+            || TARGET_ROOTS.iter().any(|r| path_is_under(&path, r, true))
+            || ["/dev", "/proc", "/sys"]
+                .iter()
+                .any(|d| path_is_under(&path, d, true))
+        {
+            continue;
+        }
+        let copied = later.iter().any(|v| {
+            !v.script.in_chroot
+                && v.uses
+                    .iter()
+                    .any(|u| u.kind == UseKind::Argument && glob_prefix_matches(&u.value, &path))
+        });
+        if copied {
+            continue;
+        }
+        let advice = if script.kind == ScriptKind::Pre {
+            format!("copy it in a `%post --nochroot` (`cp {path} {SYSIMAGE}/root/`)")
+        } else {
+            format!("write it under `{SYSIMAGE}` instead")
+        };
+        out.push(Diagnostic::new(
+            &LOG_NOT_KEPT,
+            cx.file_id,
+            range,
+            format!(
+                "the log `{}` stays in the installer's RAM disk and is gone after the reboot; {advice}",
+                shorten(&path)
+            ),
+        ));
+    }
+}
+
+/// Whether an argument (`/tmp/*.log`, `/tmp/ks-pre.log`, `$LOG` unknown) names `path`.
+fn glob_prefix_matches(argument: &Value, path: &str) -> bool {
+    let text = &argument.text;
+    match text.find(['*', '?', '[']) {
+        Some(at) => path.starts_with(&text[..at]),
+        None if argument.complete => text == path || path_is_under(path, text, true),
+        None => false,
+    }
+}
+
+fn script_without_log(cx: &Context, view: &View, out: &mut Vec<Diagnostic>) {
+    let script = view.script;
+    if script.kind != ScriptKind::Post
+        || installer::keeps_script_output(cx.version)
+        || script.log.is_some()
+        || view.exec_stdout.is_some()
+        || view.commands.is_empty()
+    {
+        return;
+    }
+    let log = if script.in_chroot {
+        "/root/ks-post.log".to_string()
+    } else {
+        format!("{SYSIMAGE}/root/ks-post-nochroot.log")
+    };
+    let header = &script.section.header;
+    let end = header
+        .args
+        .last()
+        .map_or(header.name_range.end, |a| a.range().end);
+    out.push(
+        Diagnostic::new(
+            &SCRIPT_WITHOUT_LOG,
+            cx.file_id,
+            header.name_range,
+            format!("the installer of {} does not keep the output of scripts without `--log`; when this one fails, nothing tells why", cx.version),
+        )
+        .with_fix(fix(
+            format!("Add `--log={log}`"),
+            Applicability::Safe,
+            cx.file_id,
+            TextRange::empty(end),
+            format!(" --log={log}"),
+        )),
+    );
+}
+
+// ---------------------------------------------------------------------------
+// KS3017
+// ---------------------------------------------------------------------------
+
+fn network_on_offline_media(
+    cx: &Context,
+    facts: &Facts,
+    view: &View,
+    command: &ShellCommand,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(source) = facts.offline_source else {
+        return;
+    };
+    const NETWORK_PROGRAMS: &[&str] = &[
+        "curl",
+        "wget",
+        "git",
+        "pip",
+        "pip2",
+        "pip3",
+        "yum",
+        "dnf",
+        "microdnf",
+        "rpm",
+        "subscription-manager",
+        "ntpdate",
+    ];
+    if view.script.kind != ScriptKind::Post || !NETWORK_PROGRAMS.contains(&command.name.as_str()) {
+        return;
+    }
+    let shell = view.shell();
+    let args: Vec<String> = command.args.iter().map(|a| shell.value(*a).text).collect();
+    let urls = || args.iter().filter(|a| a.contains("://"));
+    let local_url = |url: &&String| {
+        url.starts_with("file://")
+            || url.contains("://localhost")
+            || url.contains("://127.0.0.1")
+            || url.contains("://[::1]")
+    };
+    let ops: Vec<String> = operands(shell, command, &[])
+        .iter()
+        .map(|a| shell.value(*a).text)
+        .collect();
+    let what = match command.name.as_str() {
+        "curl" | "wget" => {
+            if urls().count() > 0 && urls().all(|u| local_url(&u)) {
+                return;
+            }
+            format!("`{}` downloads", command.name)
+        }
+        "git" => {
+            if !matches!(
+                ops.first().map(String::as_str),
+                Some("clone" | "fetch" | "pull")
+            ) {
+                return;
+            }
+            if urls().count() == 0 && ops.get(1).is_some_and(|r| r.starts_with('/')) {
+                return;
+            }
+            format!("`git {}` downloads", ops[0])
+        }
+        "pip" | "pip2" | "pip3" => {
+            if ops.first().map(String::as_str) != Some("install")
+                || args.iter().any(|a| a == "--no-index")
+                || ops[1..]
+                    .iter()
+                    .all(|p| p.starts_with('/') || p.starts_with('.'))
+            {
+                return;
+            }
+            format!("`{} install` downloads from PyPI", command.name)
+        }
+        "yum" | "dnf" | "microdnf" => {
+            const NETWORK: &[&str] = &[
+                "install",
+                "update",
+                "upgrade",
+                "groupinstall",
+                "groupupdate",
+                "makecache",
+                "reinstall",
+                "distro-sync",
+                "update-minimal",
+                "upgrade-minimal",
+                "check-update",
+            ];
+            let Some(sub) = ops.first() else { return };
+            if !NETWORK.contains(&sub.as_str())
+                || args.iter().any(|a| a == "-C" || a == "--cacheonly")
+            {
+                return;
+            }
+            let packages = &ops[1..];
+            if !packages.is_empty()
+                && packages.iter().all(|p| {
+                    p.starts_with('/')
+                        || p.starts_with('.')
+                        || p.ends_with(".rpm") && !p.contains("://")
+                })
+            {
+                return;
+            }
+            format!("`{} {sub}` needs the network repositories", command.name)
+        }
+        "rpm" => {
+            if urls().filter(|u| !local_url(u)).count() == 0 {
+                return;
+            }
+            "`rpm` with a URL downloads".to_string()
+        }
+        "subscription-manager" => {
+            if !matches!(
+                ops.first().map(String::as_str),
+                Some("register" | "attach" | "refresh" | "repos")
+            ) {
+                return;
+            }
+            "`subscription-manager` needs the Red Hat servers".to_string()
+        }
+        "ntpdate" => "`ntpdate` needs a time server".to_string(),
+        _ => return,
+    };
+    let source_name = cx
+        .file
+        .slice(source)
+        .split_whitespace()
+        .next()
+        .unwrap_or("cdrom")
+        .to_string();
+    out.push(
+        Diagnostic::new(
+            &NETWORK_ON_OFFLINE_MEDIA,
+            cx.file_id,
+            view.command_range(command),
+            format!("{what}, but this kickstart installs from `{source_name}` and activates no network (`network --activate`): the command fails, unnoticed unless the script has `--erroronfail`"),
+        )
+        .with_related(cx.file_id, source, "the installation source is local media"),
+    );
+}
+
+// ---------------------------------------------------------------------------
+// KS3018
+// ---------------------------------------------------------------------------
+
+fn critical_without_erroronfail(cx: &Context, view: &View, out: &mut Vec<Diagnostic>) {
+    let script = view.script;
+    if script.kind != ScriptKind::Post || script.has_option("--erroronfail") {
+        return;
+    }
+    let shell = view.shell();
+    let critical: Vec<&ShellCommand> = view
+        .commands
+        .iter()
+        .filter(|command| is_critical(shell, command))
+        .collect();
+    let Some(first) = critical.first() else {
+        return;
+    };
+    let header = &script.section.header;
+    let end = header
+        .args
+        .last()
+        .map_or(header.name_range.end, |a| a.range().end);
+    let mut diagnostic = Diagnostic::new(
+        &CRITICAL_WITHOUT_ERRORONFAIL,
+        cx.file_id,
+        header.name_range,
+        format!(
+            "this `{}` installs software (`{}`{}) but has no `--erroronfail`: when that fails, the installation still reports success",
+            script.title(),
+            view.command_text(first),
+            if critical.len() > 1 {
+                format!(" and {} more", critical.len() - 1)
+            } else {
+                String::new()
+            }
+        ),
+    )
+    .with_fix(fix(
+        "Add `--erroronfail`",
+        Applicability::Unsafe,
+        cx.file_id,
+        TextRange::empty(end),
+        " --erroronfail",
+    ));
+    for command in critical.iter().take(3) {
+        diagnostic =
+            diagnostic.with_related(cx.file_id, view.command_range(command), "installs software");
+    }
+    out.push(diagnostic);
+}
+
+fn is_critical(shell: &ShellScript, command: &ShellCommand) -> bool {
+    let name = command.name.as_str();
+    if !matches!(
+        name,
+        "rpm" | "yum" | "dnf" | "pip" | "pip2" | "pip3" | "make"
+    ) && !name.starts_with("python")
+    {
+        return false;
+    }
+    let args: Vec<String> = command.args.iter().map(|a| shell.value(*a).text).collect();
+    let ops: Vec<String> = operands(shell, command, &[])
+        .iter()
+        .map(|a| shell.value(*a).text)
+        .collect();
+    match command.name.as_str() {
+        "rpm" => args.iter().any(|a| {
+            a == "--install"
+                || a == "--upgrade"
+                || a == "--freshen"
+                || (a.starts_with('-')
+                    && !a.starts_with("--")
+                    && a[1..].starts_with(['i', 'U', 'F']))
+        }),
+        "yum" | "dnf" => {
+            matches!(
+                ops.first().map(String::as_str),
+                Some("install" | "localinstall" | "groupinstall" | "reinstall")
+            ) || (ops.first().map(String::as_str) == Some("group")
+                && ops.get(1).map(String::as_str) == Some("install"))
+        }
+        "pip" | "pip2" | "pip3" => ops.first().map(String::as_str) == Some("install"),
+        "make" => ops.iter().any(|o| o == "install"),
+        name if name.starts_with("python") => {
+            ops.first().is_some_and(|o| basename(o) == "setup.py")
+                && ops.iter().any(|o| o == "install")
+        }
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// KS3019
+// ---------------------------------------------------------------------------
+
+fn pre_output_not_included(cx: &Context, views: &[View], out: &mut Vec<Diagnostic>) {
+    let facts_includes: Vec<String> = cx
+        .document
+        .includes()
+        .filter_map(|i| i.path.as_ref().map(|p| p.value.clone()))
+        .collect();
+    let mut reported = HashSet::new();
+    for view in views.iter().filter(|v| v.script.kind == ScriptKind::Pre) {
+        let Some(shell) = &view.script.shell else {
+            continue;
+        };
+        for path in &view.uses {
+            let UseKind::Redirect { write: true } = path.kind else {
+                continue;
+            };
+            if !path.value.complete || !path_is_under(&path.value.text, "/tmp", true) {
+                continue;
+            }
+            let file = &path.value.text;
+            if facts_includes.iter().any(|i| i == file) || reported.contains(file) {
+                continue;
+            }
+            // Read by a later command of any script (cat, cp, sed …).
+            let used = views.iter().any(|v| {
+                v.uses.iter().any(|u| {
+                    !u.is_write()
+                        && u.kind != UseKind::Data
+                        && u.kind != UseKind::Assignment
+                        && glob_prefix_matches(&u.value, file)
+                })
+            });
+            if used {
+                continue;
+            }
+            let Some(index) = path.command else { continue };
+            if !writes_kickstart(cx, shell, &view.commands[index]) {
+                continue;
+            }
+            reported.insert(file.clone());
+            out.push(
+                Diagnostic::new(
+                    &PRE_OUTPUT_NOT_INCLUDED,
+                    cx.file_id,
+                    path.range,
+                    format!("`%pre` writes kickstart commands to `{file}`, but no `%include {file}` reads them"),
+                )
+                .with_fix(fix(
+                    format!("Add `%include {file}` at the end"),
+                    Applicability::Unsafe,
+                    cx.file_id,
+                    TextRange::empty(cx.text().len()),
+                    format!("{}%include {file}\n", if cx.text().ends_with('\n') { "" } else { "\n" }),
+                )),
+            );
+        }
+    }
+}
+
+/// Whether a command prints text that starts with a kickstart command
+/// (`echo "part / --size=1"`, `cat <<EOF` with `network …`).
+fn writes_kickstart(cx: &Context, shell: &ShellScript, command: &ShellCommand) -> bool {
+    let text = match command.name.as_str() {
+        "echo" | "printf" => command
+            .args
+            .iter()
+            .map(|a| shell.value(*a).text)
+            .find(|t| !t.starts_with('-'))
+            .unwrap_or_default(),
+        "cat" => shell
+            .redirects(command.node)
+            .iter()
+            .find_map(|r| shell.heredoc_body(r.node))
+            .map(|body| shell.text_of(body).to_string())
+            .unwrap_or_default(),
+        _ => return false,
+    };
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or("");
+    !first.is_empty()
+        && (first.starts_with('%') || catalog::command_names(cx.version).any(|name| name == first))
+}

@@ -1,0 +1,123 @@
+//! Script sections (`%pre`, `%pre-install`, `%post`, `%onerror`,
+//! `%traceback`): where each one runs, what interpreter and log it asks for,
+//! and, for shell bodies, the body parsed with tree-sitter-bash
+//! ([`ShellScript`]) so that checks look at commands, arguments,
+//! redirections and heredocs rather than at lines of text.
+//!
+//! Bodies run by another interpreter (`--interpreter=/usr/bin/python3`) get
+//! no syntax tree; checks that need one skip them.
+
+pub mod installer;
+pub mod shell;
+
+use crate::source::TextRange;
+use crate::syntax::model::{Arg, Document, ScriptKind, Section, SectionKind};
+
+pub use shell::{Redirect, ShellCommand, ShellScript, SyntaxError, Value};
+
+/// The root of the installed system as the installer mounts it.
+pub const SYSIMAGE: &str = "/mnt/sysimage";
+/// The root of the deployed system on rpm-ostree and bootc installs.
+pub const SYSROOT: &str = "/mnt/sysroot";
+
+/// A header option's value as written, `--log=/root/x.log` or `--log /root/x.log`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeaderValue {
+    pub value: String,
+    pub range: TextRange,
+}
+
+/// One script section of a kickstart file.
+pub struct Script<'a> {
+    pub section: &'a Section,
+    pub kind: ScriptKind,
+    /// The script runs chrooted into the installed system (`%post` without
+    /// `--nochroot`); every other script runs in the installer's RAM disk.
+    pub in_chroot: bool,
+    /// `--interpreter`, when given.
+    pub interpreter: Option<HeaderValue>,
+    /// `--log` (or `--logfile`), when given.
+    pub log: Option<HeaderValue>,
+    /// The body, parsed when the interpreter is a shell.
+    pub shell: Option<ShellScript<'a>>,
+}
+
+impl Script<'_> {
+    /// The interpreter path the installer runs (`/bin/sh` unless told).
+    pub fn interpreter_path(&self) -> &str {
+        self.interpreter
+            .as_ref()
+            .map_or("/bin/sh", |interpreter| interpreter.value.as_str())
+    }
+
+    /// The keyword and options as written, e.g. `%post --nochroot`, for messages.
+    pub fn title(&self) -> String {
+        let mut title = self.section.header.name.clone();
+        if !self.in_chroot && self.kind == ScriptKind::Post {
+            title.push_str(" --nochroot");
+        }
+        title
+    }
+
+    pub fn has_option(&self, name: &str) -> bool {
+        self.section.header_option(name).is_some()
+    }
+}
+
+/// Whether an interpreter path names a shell tree-sitter-bash can read.
+pub fn is_shell(interpreter: &str) -> bool {
+    matches!(shell::basename(interpreter), "sh" | "bash" | "dash" | "ash")
+}
+
+/// Every script section of `document`, in file order; `text` is the file's text.
+pub fn scripts<'a>(text: &'a str, document: &'a Document) -> Vec<Script<'a>> {
+    document
+        .sections()
+        .filter_map(|section| {
+            let SectionKind::Script(kind) = section.kind else {
+                return None;
+            };
+            let interpreter = header_value(section, &["--interpreter"]);
+            let log = header_value(section, &["--log", "--logfile"]);
+            let in_chroot =
+                kind == ScriptKind::Post && section.header_option("--nochroot").is_none();
+            let shell_interpreter = interpreter.as_ref().is_none_or(|i| is_shell(&i.value));
+            let shell = match section.body_range() {
+                Some(body) if shell_interpreter && !body.is_empty() => {
+                    Some(ShellScript::parse(text, body))
+                }
+                _ => None,
+            };
+            Some(Script {
+                section,
+                kind,
+                in_chroot,
+                interpreter,
+                log,
+                shell,
+            })
+        })
+        .collect()
+}
+
+/// The value of the first of `names` among the header options, in either
+/// the `--name=value` or the `--name value` form.
+pub fn header_value(section: &Section, names: &[&str]) -> Option<HeaderValue> {
+    let args = &section.header.args;
+    args.iter().enumerate().find_map(|(at, arg)| match arg {
+        Arg::Option(option) if names.contains(&option.name.as_str()) => match &option.value {
+            Some(value) => Some(HeaderValue {
+                value: value.value.clone(),
+                range: value.range,
+            }),
+            None => match args.get(at + 1) {
+                Some(Arg::Word(word)) => Some(HeaderValue {
+                    value: word.value.clone(),
+                    range: word.range,
+                }),
+                _ => None,
+            },
+        },
+        _ => None,
+    })
+}

@@ -1,0 +1,933 @@
+//! A script body parsed as shell with tree-sitter-bash.
+//!
+//! The parser is given the whole kickstart text with the body as its only
+//! included range, so every node's byte range is already a range of the
+//! kickstart file: nothing needs shifting, and a diagnostic on a node points
+//! at the right line and column of the file, also in included files.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use tree_sitter::{Node, Parser, Point, Range, Tree};
+
+use crate::source::TextRange;
+
+thread_local! {
+    static PARSER: RefCell<Parser> = RefCell::new({
+        let mut parser = Parser::new();
+        parser
+            .set_language(&tree_sitter_bash::LANGUAGE.into())
+            .expect("tree-sitter-bash is ABI compatible with the tree-sitter crate");
+        parser
+    });
+}
+
+/// Commands that run the command given in their arguments.
+const WRAPPERS: &[&str] = &[
+    "sudo", "nohup", "setsid", "nice", "ionice", "env", "time", "command", "builtin", "exec",
+    "stdbuf", "timeout", "chroot",
+];
+
+/// Options of wrappers that take a value in the next argument.
+fn wrapper_option_takes_value(wrapper: &str, option: &str) -> bool {
+    matches!(
+        (wrapper, option),
+        (
+            "sudo",
+            "-u" | "-g" | "-C" | "-D" | "-h" | "-p" | "-r" | "-t" | "-U"
+        ) | ("nice", "-n")
+            | ("ionice", "-c" | "-n" | "-p")
+            | ("env", "-u" | "-C" | "-S")
+            | ("timeout", "-s" | "-k" | "--signal" | "--kill-after")
+            | ("chroot", "--userspec" | "--groups")
+            | ("stdbuf", "-i" | "-o" | "-e")
+    )
+}
+
+/// The statically known text of a word.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Value {
+    /// The text up to the first part that is only known at run time
+    /// (a command substitution, an unknown variable).
+    pub text: String,
+    /// Whether `text` is the whole word.
+    pub complete: bool,
+}
+
+impl Value {
+    /// Whether the word names `prefix` or a path below it, judged on the
+    /// known text (`/mnt/sysimage` matches `/mnt/sysimage/etc` and
+    /// `/mnt/sysimage`, not `/mnt/sysimage2`).
+    pub fn is_under(&self, prefix: &str) -> bool {
+        path_is_under(&self.text, prefix, self.complete)
+    }
+}
+
+/// Whether `path` is `prefix` or below it. When the text is only a known
+/// beginning (`/mnt/sysimage$x`), it must reach past the prefix by a `/`.
+pub fn path_is_under(path: &str, prefix: &str, complete: bool) -> bool {
+    let prefix = prefix.trim_end_matches('/');
+    match path.strip_prefix(prefix) {
+        Some("") => complete,
+        Some(rest) => rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// One redirection: `2>&1`, `> /root/log`, `<<EOF`.
+#[derive(Clone, Copy, Debug)]
+pub struct Redirect<'t> {
+    pub node: Node<'t>,
+    /// The operator as written: `>`, `>>`, `&>`, `>&`, `<`, `<<`, `<<<` ….
+    pub op: &'t str,
+    /// The explicit file descriptor (`2` in `2>x`).
+    pub fd: Option<u32>,
+    /// The file or descriptor the redirection names (none for heredocs).
+    pub target: Option<Node<'t>>,
+}
+
+impl Redirect<'_> {
+    /// Whether the redirection opens a file for writing.
+    pub fn writes_file(&self) -> bool {
+        matches!(self.op, ">" | ">>" | "&>" | "&>>" | ">|" | "<>")
+            || (self.op == ">&" && self.target.is_some_and(|t| t.kind() != "number"))
+    }
+
+    /// Whether the redirection feeds standard input (`<`, heredoc, here-string).
+    pub fn feeds_stdin(&self) -> bool {
+        matches!(self.op, "<" | "<<" | "<<-" | "<<<") && self.fd.is_none_or(|fd| fd == 0)
+    }
+
+    /// Whether standard output goes somewhere else than the inherited one.
+    pub fn covers_stdout(&self) -> bool {
+        match self.op {
+            "&>" | "&>>" => true,
+            ">" | ">>" | ">|" | ">&" => self.fd.is_none_or(|fd| fd == 1),
+            _ => false,
+        }
+    }
+
+    /// Whether standard error goes somewhere else than the inherited one
+    /// (`2>&1` counts: it follows standard output, which a check of
+    /// [`covers_stdout`](Self::covers_stdout) decides).
+    pub fn covers_stderr(&self) -> bool {
+        match self.op {
+            "&>" | "&>>" => true,
+            ">" | ">>" | ">|" | ">&" => self.fd == Some(2),
+            _ => false,
+        }
+    }
+}
+
+/// A simple command after unwrapping `sudo`, `nohup`, `chroot DIR` and the like.
+#[derive(Clone, Debug)]
+pub struct ShellCommand<'t> {
+    /// The `command` node.
+    pub node: Node<'t>,
+    /// The word naming the program that runs (after wrappers), if any.
+    pub name_node: Option<Node<'t>>,
+    /// The program's base name (`systemctl` for `/usr/bin/systemctl`);
+    /// empty when it is only known at run time.
+    pub name: String,
+    /// The program's arguments.
+    pub args: Vec<Node<'t>>,
+    /// The wrappers in front of the program, outermost first (`nohup`, `chroot`).
+    pub wrappers: Vec<(String, Node<'t>)>,
+    /// The new root of a `chroot DIR` wrapper.
+    pub chroot: Option<Node<'t>>,
+}
+
+impl<'t> ShellCommand<'t> {
+    pub fn is_wrapped_by(&self, wrapper: &str) -> bool {
+        self.wrappers.iter().any(|(name, _)| name == wrapper)
+    }
+}
+
+/// A shell script body and its syntax tree.
+pub struct ShellScript<'a> {
+    text: &'a str,
+    range: TextRange,
+    tree: Tree,
+    vars: Variables,
+    /// Ranges where words are probes (see [`is_probe`](Self::is_probe)),
+    /// sorted by start.
+    probes: Vec<TextRange>,
+    longest_probe: usize,
+}
+
+/// Variables with the one static value the script gives them (`None` when
+/// it is only known at run time or assigned different values).
+type Variables = HashMap<String, Option<String>>;
+
+/// Records an assignment: a second, different value makes the variable
+/// unknown.
+fn assign(vars: &mut Variables, name: &str, value: Option<String>) {
+    match vars.get(name) {
+        Some(previous) if *previous != value => {
+            vars.insert(name.to_string(), None);
+        }
+        _ => {
+            vars.insert(name.to_string(), value);
+        }
+    }
+}
+
+fn lookup<'v>(vars: &'v Variables, name: &str) -> Option<&'v str> {
+    match vars.get(name) {
+        Some(value) => value.as_deref(),
+        // Anaconda exports the target root to every script.
+        None if name == "ANA_INSTALL_PATH" => Some("/mnt/sysimage"),
+        None => None,
+    }
+}
+
+impl<'a> ShellScript<'a> {
+    /// Parses the byte range `body` of `text` (a whole kickstart file).
+    pub fn parse(text: &'a str, body: TextRange) -> Self {
+        let range = Range {
+            start_byte: body.start,
+            end_byte: body.end,
+            start_point: point_at(text, body.start),
+            end_point: point_at(text, body.end),
+        };
+        let tree = PARSER.with(|parser| {
+            let mut parser = parser.borrow_mut();
+            parser
+                .set_included_ranges(&[range])
+                .expect("a single range is always ordered");
+            let tree = parser
+                .parse(text, None)
+                .expect("no timeout or cancellation flag is set, so parsing completes");
+            parser
+                .set_included_ranges(&[])
+                .expect("an empty range list is valid");
+            tree
+        });
+        let mut script = Self {
+            text,
+            range: body,
+            tree,
+            vars: HashMap::new(),
+            probes: Vec::new(),
+            longest_probe: 0,
+        };
+        let (vars, probes) = script.collect_variables_and_probes();
+        script.vars = vars;
+        script.probes = probes;
+        script.longest_probe = script.probes.iter().map(|p| p.len()).max().unwrap_or(0);
+        script
+    }
+
+    pub fn root(&self) -> Node<'_> {
+        self.tree.root_node()
+    }
+
+    /// The body's range in the kickstart file.
+    pub fn range(&self) -> TextRange {
+        self.range
+    }
+
+    pub fn text_of(&self, node: Node) -> &'a str {
+        self.text.get(node.byte_range()).unwrap_or("")
+    }
+
+    pub fn text_of_range(&self, range: TextRange) -> &'a str {
+        self.text.get(range.start..range.end).unwrap_or("")
+    }
+
+    /// Every node of the tree in document order.
+    pub fn nodes(&self) -> impl Iterator<Item = Node<'_>> {
+        Preorder::new(self.root())
+    }
+
+    /// Every simple command in document order, wrappers unwrapped. Text in
+    /// heredoc bodies and comments is not a command; commands inside `$( )`
+    /// are.
+    pub fn commands(&self) -> Vec<ShellCommand<'_>> {
+        self.nodes()
+            .filter(|node| node.kind() == "command")
+            .map(|node| self.command(node))
+            .collect()
+    }
+
+    /// The words of a `command` node as written: its name, then its
+    /// arguments (wrappers such as `nohup` included).
+    pub fn words<'t>(&'t self, node: Node<'t>) -> Vec<Node<'t>> {
+        let mut words = Vec::new();
+        if let Some(name) = node.child_by_field_name("name") {
+            words.push(name.named_child(0).unwrap_or(name));
+        }
+        let mut cursor = node.walk();
+        words.extend(node.children_by_field_name("argument", &mut cursor));
+        words
+    }
+
+    /// The simple command a `command` node runs, wrappers unwrapped.
+    pub fn command<'t>(&'t self, node: Node<'t>) -> ShellCommand<'t> {
+        let words = self.words(node);
+        let mut wrappers = Vec::new();
+        let mut chroot = None;
+        let mut at = 0;
+        while at < words.len() {
+            let name = basename(&self.value(words[at]).text).to_string();
+            // `exec` alone only redirects the shell's own descriptors.
+            if !WRAPPERS.contains(&name.as_str()) || at + 1 >= words.len() {
+                break;
+            }
+            wrappers.push((name.clone(), words[at]));
+            at += 1;
+            while at < words.len() {
+                let word = self.value(words[at]).text;
+                if name == "env" && word.contains('=') && !word.starts_with('-') {
+                    at += 1;
+                } else if word.starts_with('-') && word.len() > 1 {
+                    at += 1;
+                    if wrapper_option_takes_value(&name, &word) {
+                        at += 1;
+                    }
+                } else {
+                    break;
+                }
+            }
+            match name.as_str() {
+                "timeout" => at += 1,
+                "chroot" => {
+                    chroot = words.get(at).copied();
+                    at += 1;
+                }
+                _ => {}
+            }
+        }
+        let name_node = words.get(at).copied();
+        ShellCommand {
+            node,
+            name: name_node
+                .map(|n| self.value(n))
+                .filter(|v| v.complete)
+                .map(|v| basename(&v.text).to_string())
+                .unwrap_or_default(),
+            name_node,
+            args: words.get(at + 1..).unwrap_or_default().to_vec(),
+            wrappers,
+            chroot,
+        }
+    }
+
+    /// The redirections that apply to a command or statement node: its own
+    /// and those of the `redirected_statement` around it.
+    pub fn redirects<'t>(&'t self, node: Node<'t>) -> Vec<Redirect<'t>> {
+        let mut found = Vec::new();
+        self.own_redirects(node, &mut found);
+        if let Some(parent) = node.parent() {
+            if parent.kind() == "redirected_statement"
+                && parent.child_by_field_name("body") == Some(node)
+            {
+                self.own_redirects(parent, &mut found);
+            }
+        }
+        found
+    }
+
+    /// Redirections of `node` and of every statement that encloses it
+    /// (a `while … done < file` loop, a `{ …; } > log` group).
+    pub fn enclosing_redirects<'t>(&'t self, node: Node<'t>) -> Vec<Redirect<'t>> {
+        let mut found = Vec::new();
+        let mut current = Some(node);
+        while let Some(node) = current {
+            if node.kind() == "redirected_statement" || node.kind() == "command" {
+                self.own_redirects(node, &mut found);
+            }
+            current = node.parent();
+        }
+        found
+    }
+
+    fn own_redirects<'t>(&'t self, node: Node<'t>, found: &mut Vec<Redirect<'t>>) {
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            if child.kind().ends_with("_redirect") {
+                found.push(self.redirect(child));
+            }
+        }
+    }
+
+    /// The redirection a `file_redirect`, `heredoc_redirect` or
+    /// `herestring_redirect` node stands for.
+    pub fn redirects_of<'t>(&'t self, node: Node<'t>) -> Option<Redirect<'t>> {
+        node.kind()
+            .ends_with("_redirect")
+            .then(|| self.redirect(node))
+    }
+
+    fn redirect<'t>(&'t self, node: Node<'t>) -> Redirect<'t> {
+        let mut op = "";
+        let mut fd = None;
+        let mut target = None;
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            match child.kind() {
+                "file_descriptor" => fd = self.text_of(child).parse().ok(),
+                "heredoc_start" | "heredoc_body" | "heredoc_end" | "comment" => {}
+                _ if !child.is_named() => {
+                    if op.is_empty() {
+                        op = self.text_of(child);
+                    }
+                }
+                _ => {
+                    if target.is_none() {
+                        target = Some(child);
+                    }
+                }
+            }
+        }
+        if node.kind() == "heredoc_redirect" {
+            target = None;
+        }
+        Redirect {
+            node,
+            op,
+            fd,
+            target,
+        }
+    }
+
+    /// The text a heredoc feeds, with its range (the body between the
+    /// start line and the delimiter).
+    pub fn heredoc_body<'t>(&'t self, redirect: Node<'t>) -> Option<Node<'t>> {
+        let mut cursor = redirect.walk();
+        let body = redirect
+            .children(&mut cursor)
+            .find(|child| child.kind() == "heredoc_body");
+        body
+    }
+
+    /// Whether `node` runs in the background: it, or a statement around it
+    /// (a list, a pipeline, a `{ …; }` group, a loop), is followed by `&`.
+    pub fn is_backgrounded(&self, node: Node) -> bool {
+        let mut current = Some(node);
+        while let Some(statement) = current {
+            let mut sibling = statement.next_sibling();
+            while let Some(next) = sibling.filter(|n| n.kind() == "comment") {
+                sibling = next.next_sibling();
+            }
+            if sibling.is_some_and(|next| next.kind() == "&") {
+                return true;
+            }
+            current = statement.parent();
+        }
+        false
+    }
+
+    /// Whether `node` is inside a test (`[ … ]`, `[[ … ]]`, `test …`), a
+    /// `for` word list or a `case` subject: places where scripts probe for
+    /// paths.
+    pub fn is_probe(&self, node: Node) -> bool {
+        let (start, end) = (node.start_byte(), node.end_byte());
+        let candidates = self.probes.partition_point(|probe| probe.start <= start);
+        self.probes[..candidates]
+            .iter()
+            .rev()
+            .take_while(|probe| probe.start + self.longest_probe >= end)
+            .any(|probe| end <= probe.end)
+    }
+
+    /// The statically known text of a word, string or expansion.
+    pub fn value(&self, node: Node) -> Value {
+        self.evaluate(node, &self.vars)
+    }
+
+    fn evaluate(&self, node: Node, vars: &Variables) -> Value {
+        let mut value = Value {
+            text: String::new(),
+            complete: true,
+        };
+        self.append_value(node, vars, &mut value);
+        value
+    }
+
+    fn append_value(&self, node: Node, vars: &Variables, value: &mut Value) {
+        if !value.complete {
+            return;
+        }
+        match node.kind() {
+            "word" | "number" | "command_name" | "extglob_pattern" => {
+                let raw = self.text_of(node);
+                let mut chars = raw.chars();
+                while let Some(c) = chars.next() {
+                    if c == '\\' {
+                        if let Some(next) = chars.next() {
+                            if next != '\n' {
+                                value.text.push(next);
+                            }
+                        }
+                    } else {
+                        value.text.push(c);
+                    }
+                }
+            }
+            "raw_string" => {
+                let raw = self.text_of(node);
+                value
+                    .text
+                    .push_str(raw.strip_prefix('\'').unwrap_or(raw).trim_end_matches('\''));
+            }
+            "ansi_c_string" => {
+                let raw = self.text_of(node);
+                let inner = raw.strip_prefix("$'").unwrap_or(raw);
+                value
+                    .text
+                    .push_str(inner.strip_suffix('\'').unwrap_or(inner));
+            }
+            "string" | "translated_string" => {
+                let raw_start = node.start_byte();
+                let open = if node.kind() == "string" { 1 } else { 2 };
+                let mut at = raw_start + open;
+                let end = node.end_byte().saturating_sub(1).max(at);
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    if child.start_byte() > at {
+                        value
+                            .text
+                            .push_str(self.text.get(at..child.start_byte()).unwrap_or(""));
+                    }
+                    if child.kind() == "string_content" {
+                        value.text.push_str(self.text_of(child));
+                    } else {
+                        self.append_value(child, vars, value);
+                        if !value.complete {
+                            return;
+                        }
+                    }
+                    at = child.end_byte();
+                }
+                if end > at {
+                    value.text.push_str(self.text.get(at..end).unwrap_or(""));
+                }
+            }
+            "concatenation" => {
+                let mut cursor = node.walk();
+                for child in node.children(&mut cursor) {
+                    self.append_value(child, vars, value);
+                }
+            }
+            "simple_expansion" | "expansion" => match self.plain_variable(node) {
+                Some(name) => match lookup(vars, name) {
+                    Some(text) => value.text.push_str(text),
+                    None => value.complete = false,
+                },
+                None => value.complete = false,
+            },
+            _ => value.complete = false,
+        }
+    }
+
+    /// `$NAME` or `${NAME}` without operators: the variable's name.
+    fn plain_variable<'t>(&'t self, node: Node<'t>) -> Option<&'t str> {
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.children(&mut cursor).collect();
+        let names: Vec<&Node> = children
+            .iter()
+            .filter(|c| c.kind() == "variable_name")
+            .collect();
+        let operators = children
+            .iter()
+            .filter(|c| !matches!(c.kind(), "variable_name" | "$" | "${" | "}"))
+            .count();
+        match (names.as_slice(), operators) {
+            ([name], 0) => Some(self.text_of(**name)),
+            _ => None,
+        }
+    }
+
+    /// The value of a variable assigned once with static text in the script
+    /// (or set by anaconda for every script).
+    pub fn variable(&self, name: &str) -> Option<&str> {
+        lookup(&self.vars, name)
+    }
+
+    /// Static variables (see [`variable`](Self::variable)) and the ranges
+    /// [`is_probe`](Self::is_probe) looks at, in one pass over the tree:
+    /// tree-sitter finds a node's parent by walking down from the root, so
+    /// the checks avoid climbing from every word.
+    fn collect_variables_and_probes(&self) -> (Variables, Vec<TextRange>) {
+        let mut vars = Variables::new();
+        let mut probes = Vec::new();
+        for node in self.nodes() {
+            match node.kind() {
+                "variable_assignment" => {
+                    let Some(name) = node.child_by_field_name("name") else {
+                        continue;
+                    };
+                    // Values may refer to variables assigned before them.
+                    let value = match node.child_by_field_name("value") {
+                        None => Some(String::new()),
+                        Some(value) => {
+                            let value = self.evaluate(value, &vars);
+                            value.complete.then_some(value.text)
+                        }
+                    };
+                    assign(&mut vars, self.text_of(name), value);
+                }
+                "for_statement" => {
+                    if let Some(name) = node.child_by_field_name("variable") {
+                        assign(&mut vars, self.text_of(name), None);
+                    }
+                    let mut cursor = node.walk();
+                    let values: Vec<Node> =
+                        node.children_by_field_name("value", &mut cursor).collect();
+                    if let (Some(first), Some(last)) = (values.first(), values.last()) {
+                        probes.push(TextRange::new(first.start_byte(), last.end_byte()));
+                    }
+                }
+                "test_command" => probes.push(range_of(node)),
+                "case_statement" => {
+                    if let Some(value) = node.child_by_field_name("value") {
+                        probes.push(range_of(value));
+                    }
+                }
+                "command" => {
+                    let name = node
+                        .child_by_field_name("name")
+                        .map_or("", |name| basename(self.text_of(name)));
+                    if matches!(name, "test" | "[" | "[[") {
+                        probes.push(range_of(node));
+                    }
+                }
+                _ => {}
+            }
+        }
+        probes.sort_by_key(|probe| probe.start);
+        (vars, probes)
+    }
+
+    /// Where the literal path in `node` starts in the file, when the word
+    /// spells it out (`/etc/x`, `"/etc/x"`, `'/etc/x'`); `None` when the path
+    /// comes from a variable.
+    pub fn literal_path_start(&self, node: Node) -> Option<usize> {
+        let text = self.text_of(node);
+        if text.starts_with('/') {
+            Some(node.start_byte())
+        } else if text.starts_with("\"/") || text.starts_with("'/") {
+            Some(node.start_byte() + 1)
+        } else if node.kind() == "concatenation" {
+            node.child(0)
+                .and_then(|first| self.literal_path_start(first))
+        } else {
+            None
+        }
+    }
+
+    /// Syntax errors: where the parser found text it could not place (at
+    /// the first piece of an ERROR node that is not a whole statement), and
+    /// tokens it had to assume (MISSING), as ranges with the missing token.
+    ///
+    /// Heredoc bodies are expanded only when the command runs, so bash does
+    /// not reject them when it reads the script; tree-sitter-bash parses
+    /// them, and a lone backtick in ASCII art derails it. Errors that go
+    /// away with the heredoc bodies blanked out are not reported.
+    pub fn errors(&self) -> Vec<SyntaxError> {
+        let mut found = Vec::new();
+        collect_errors(self.root(), &mut found);
+        if found.is_empty() {
+            return found;
+        }
+        let bodies: Vec<Node> = self
+            .nodes()
+            .filter(|node| node.kind() == "heredoc_body")
+            .collect();
+        if bodies.is_empty() {
+            return found;
+        }
+        let mut blanked = self.text.as_bytes().to_vec();
+        for body in bodies {
+            for byte in &mut blanked[body.byte_range()] {
+                if *byte != b'\n' {
+                    *byte = b' ';
+                }
+            }
+        }
+        let blanked = String::from_utf8(blanked).expect("ASCII spaces keep the text UTF-8");
+        let reparsed = ShellScript::parse(&blanked, self.range);
+        let mut remaining = Vec::new();
+        collect_errors(reparsed.root(), &mut remaining);
+        remaining
+    }
+}
+
+/// A place where the body is not valid shell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// The text the parser could not place, or where a missing token belongs.
+    pub range: TextRange,
+    /// The token the parser had to assume (`fi`, `done`, `"`), if any.
+    pub missing: Option<&'static str>,
+    /// For a missing closing token: the token that opened the construct
+    /// (`if`, `for`, `$(`).
+    pub opener: Option<TextRange>,
+}
+
+/// Kinds of nodes that are whole statements the parser understood.
+const STATEMENTS: &[&str] = &[
+    "command",
+    "redirected_statement",
+    "variable_assignment",
+    "variable_assignments",
+    "declaration_command",
+    "unset_command",
+    "comment",
+    "pipeline",
+    "list",
+    "if_statement",
+    "for_statement",
+    "c_style_for_statement",
+    "while_statement",
+    "case_statement",
+    "function_definition",
+    "compound_statement",
+    "subshell",
+    "test_command",
+    "negated_command",
+];
+
+fn collect_errors(node: Node, found: &mut Vec<SyntaxError>) {
+    if node.is_error() {
+        let mut cursor = node.walk();
+        let culprit = node
+            .children(&mut cursor)
+            .find(|child| !STATEMENTS.contains(&child.kind()) || child.has_error())
+            .map_or(node.start_byte(), |child| {
+                if child.is_error() || child.is_missing() || child.child_count() == 0 {
+                    child.start_byte()
+                } else {
+                    first_error_leaf(child).unwrap_or(child.start_byte())
+                }
+            });
+        found.push(SyntaxError {
+            range: TextRange::new(culprit, node.end_byte()),
+            missing: None,
+            opener: None,
+        });
+        return;
+    }
+    if node.is_missing() {
+        let opener = node
+            .parent()
+            .and_then(|parent| parent.child(0))
+            .filter(|first| !first.is_named() && first.id() != node.id())
+            .map(|first| TextRange::new(first.start_byte(), first.end_byte()));
+        found.push(SyntaxError {
+            range: TextRange::new(node.start_byte(), node.end_byte()),
+            missing: Some(node.kind()),
+            opener,
+        });
+        return;
+    }
+    if !node.has_error() {
+        return;
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        collect_errors(child, found);
+    }
+}
+
+/// The start of the first ERROR or MISSING node below `node`.
+fn first_error_leaf(node: Node) -> Option<usize> {
+    if node.is_error() || node.is_missing() {
+        return Some(node.start_byte());
+    }
+    if !node.has_error() {
+        return None;
+    }
+    let mut cursor = node.walk();
+    let children: Vec<Node> = node.children(&mut cursor).collect();
+    children.into_iter().find_map(first_error_leaf)
+}
+
+fn range_of(node: Node) -> TextRange {
+    TextRange::new(node.start_byte(), node.end_byte())
+}
+
+/// The last path component (`systemctl` for `/usr/bin/systemctl`).
+pub fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn point_at(text: &str, offset: usize) -> Point {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let row = before.iter().filter(|&&b| b == b'\n').count();
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |at| at + 1);
+    Point::new(row, offset - line_start)
+}
+
+/// Pre-order traversal over a node and its descendants.
+struct Preorder<'t> {
+    cursor: tree_sitter::TreeCursor<'t>,
+    done: bool,
+}
+
+impl<'t> Preorder<'t> {
+    fn new(root: Node<'t>) -> Self {
+        Self {
+            cursor: root.walk(),
+            done: false,
+        }
+    }
+}
+
+impl<'t> Iterator for Preorder<'t> {
+    type Item = Node<'t>;
+
+    fn next(&mut self) -> Option<Node<'t>> {
+        if self.done {
+            return None;
+        }
+        let node = self.cursor.node();
+        if self.cursor.goto_first_child() {
+            return Some(node);
+        }
+        loop {
+            if self.cursor.goto_next_sibling() {
+                return Some(node);
+            }
+            if !self.cursor.goto_parent() {
+                self.done = true;
+                return Some(node);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `body` as the body of a script placed after a header line, so
+    /// that ranges are offsets into the whole text.
+    fn with_script<T>(body: &str, check: impl FnOnce(&ShellScript, &str) -> T) -> T {
+        let text = format!("%post\n{body}%end\n");
+        let range = TextRange::new(6, 6 + body.len());
+        let script = ShellScript::parse(&text, range);
+        check(&script, &text)
+    }
+
+    #[test]
+    fn ranges_are_offsets_into_the_kickstart() {
+        with_script("echo hi\nsystemctl start x\n", |script, text| {
+            let commands = script.commands();
+            assert_eq!(commands.len(), 2);
+            let name = commands[1].name_node.unwrap();
+            assert_eq!(&text[name.byte_range()], "systemctl");
+            assert_eq!(name.start_position().row, 2, "line of the kickstart file");
+            assert_eq!(commands[1].name, "systemctl");
+        });
+    }
+
+    #[test]
+    fn comments_and_heredoc_bodies_are_not_commands() {
+        let body = "# systemctl start a\ncat > /root/x <<'EOF'\nsystemctl start b\nEOF\n";
+        with_script(body, |script, _| {
+            let names: Vec<String> = script.commands().into_iter().map(|c| c.name).collect();
+            assert_eq!(names, ["cat"]);
+            let redirect = script
+                .redirects(script.commands()[0].node)
+                .into_iter()
+                .find(|r| r.op == "<<")
+                .unwrap();
+            let body = script.heredoc_body(redirect.node).unwrap();
+            assert_eq!(script.text_of(body), "systemctl start b\n");
+        });
+    }
+
+    #[test]
+    fn wrappers_are_unwrapped() {
+        let body = "nohup nice -n 5 /usr/bin/systemctl start a &\nchroot /mnt/sysimage rpm -q x\nenv A=1 timeout 5 curl -s u\n";
+        with_script(body, |script, _| {
+            let commands = script.commands();
+            assert_eq!(commands[0].name, "systemctl");
+            assert!(commands[0].is_wrapped_by("nohup"));
+            assert_eq!(script.value(commands[0].args[0]).text, "start");
+            assert_eq!(commands[1].name, "rpm");
+            assert_eq!(
+                script.value(commands[1].chroot.unwrap()).text,
+                "/mnt/sysimage"
+            );
+            assert_eq!(commands[2].name, "curl");
+            assert!(script.is_backgrounded(commands[0].node));
+            assert!(!script.is_backgrounded(commands[1].node));
+        });
+    }
+
+    #[test]
+    fn values_follow_quotes_and_static_variables() {
+        let body = "R=/mnt/sysimage\nD=\"$R/etc\"\ncp \"$D/x\" ${R}/y '$R' x\"y z\"w $UNKNOWN/z\nfor i in 1; do R=other; done\n";
+        with_script(body, |script, _| {
+            let cp = &script.commands()[0];
+            let values: Vec<Value> = cp.args.iter().map(|a| script.value(*a)).collect();
+            assert_eq!(values[0].text, "/mnt/sysimage/etc/x");
+            assert!(values[0].complete);
+            // R is assigned twice with different values: no longer static.
+            assert!(!values[1].complete);
+            assert_eq!(values[2].text, "$R");
+            assert_eq!(values[3].text, "xy zw");
+            assert_eq!(
+                values[4],
+                Value {
+                    text: String::new(),
+                    complete: false
+                }
+            );
+            assert_eq!(script.variable("ANA_INSTALL_PATH"), Some("/mnt/sysimage"));
+        });
+    }
+
+    #[test]
+    fn redirections_and_probes() {
+        let body = "exec >/root/log 2>&1\nwhile read l; do :; done < /tmp/list\n[ -d /mnt/source ] && echo y\nfor d in /a /b; do ls $d; done\n";
+        with_script(body, |script, _| {
+            let commands = script.commands();
+            let exec = script.redirects(commands[0].node);
+            assert!(exec[0].covers_stdout() && exec[0].writes_file());
+            assert!(exec[1].covers_stderr() && !exec[1].writes_file());
+            let read = commands.iter().find(|c| c.name == "read").unwrap();
+            assert!(script
+                .enclosing_redirects(read.node)
+                .iter()
+                .any(Redirect::feeds_stdin));
+            let probes: Vec<String> = script
+                .nodes()
+                .filter(|n| n.kind() == "word" && script.is_probe(*n))
+                .map(|n| script.text_of(n).to_string())
+                .collect();
+            assert_eq!(probes, ["/mnt/source", "/a", "/b"]);
+        });
+    }
+
+    #[test]
+    fn syntax_errors_point_at_the_construct() {
+        with_script("if true; then\n  echo x\n", |script, text| {
+            let errors = script.errors();
+            assert_eq!(errors.len(), 1);
+            assert_eq!(errors[0].missing, Some("fi"));
+            let opener = errors[0].opener.unwrap();
+            assert_eq!(&text[opener.start..opener.end], "if");
+        });
+        // A lone backtick in a heredoc is text to bash until the heredoc runs.
+        with_script("cat <<ART\n '_ ` _ \\\nART\necho ok\n", |script, _| {
+            assert!(script.errors().is_empty());
+        });
+        with_script("echo ok\n", |script, _| assert!(script.errors().is_empty()));
+    }
+
+    #[test]
+    fn paths_under_a_prefix() {
+        assert!(path_is_under("/mnt/sysimage/etc", "/mnt/sysimage", true));
+        assert!(path_is_under("/mnt/sysimage", "/mnt/sysimage", true));
+        assert!(!path_is_under("/mnt/sysimage", "/mnt/sysimage", false));
+        assert!(!path_is_under("/mnt/sysimage2", "/mnt/sysimage", true));
+        assert_eq!(basename("/usr/bin/systemctl"), "systemctl");
+    }
+}

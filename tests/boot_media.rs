@@ -1,0 +1,420 @@
+//! Boot configurations checked against media trees written under
+//! `tests/fixtures/boot/`: a stock-shaped CentOS 7 tree that must stay
+//! clean, a tree with one of each mistake, and a seed-shaped overlay. The
+//! `images/efiboot.img` of each tree is made here, with `mkfs.fat` and
+//! `mcopy` when they are installed (an independent FAT writer) and with the
+//! `fatfs` crate's formatter otherwise.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kslint::analysis::{Analysis, CheckOptions};
+use kslint::config::Config;
+use kslint::diagnostic::{Applicability, Severity};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/boot")
+        .join(name)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A copy of a fixture tree in a temporary directory.
+fn tree(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture(name), dir.path());
+    dir
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--help")
+        .output()
+        .is_ok_and(|output| output.status.code().is_some())
+}
+
+/// Writes `images/efiboot.img` holding `EFI/BOOT/grub.cfg` = `grub_cfg`.
+fn make_efiboot(root: &Path, grub_cfg: &str) {
+    let images = root.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let image = images.join("efiboot.img");
+    let _ = std::fs::remove_file(&image);
+    let mkfs = ["mkfs.fat", "/usr/sbin/mkfs.fat", "/sbin/mkfs.fat"]
+        .into_iter()
+        .find(|tool| have(tool));
+    if let (Some(mkfs), true) = (mkfs, have("mcopy")) {
+        let config = root.join("grub.cfg.for-image");
+        std::fs::write(&config, grub_cfg).unwrap();
+        let run = |program: &str, args: &[&str]| {
+            let status = Command::new(program).args(args).status().unwrap();
+            assert!(status.success(), "{program} {args:?} failed");
+        };
+        let image = image.to_str().unwrap();
+        run(mkfs, &["-C", image, "2048"]);
+        run("mmd", &["-i", image, "::/EFI", "::/EFI/BOOT"]);
+        run(
+            "mcopy",
+            &[
+                "-i",
+                image,
+                config.to_str().unwrap(),
+                "::/EFI/BOOT/grub.cfg",
+            ],
+        );
+        std::fs::remove_file(config).unwrap();
+        return;
+    }
+    let mut disk = std::io::Cursor::new(vec![0u8; 2 << 20]);
+    fatfs::format_volume(&mut disk, fatfs::FormatVolumeOptions::new()).unwrap();
+    {
+        let fs = fatfs::FileSystem::new(&mut disk, fatfs::FsOptions::new()).unwrap();
+        let root_dir = fs.root_dir();
+        root_dir.create_dir("EFI").unwrap();
+        root_dir.create_dir("EFI/BOOT").unwrap();
+        let mut file = root_dir.create_file("EFI/BOOT/grub.cfg").unwrap();
+        file.write_all(grub_cfg.as_bytes()).unwrap();
+    }
+    std::fs::write(image, disk.into_inner()).unwrap();
+}
+
+fn options_for(path: &Path) -> CheckOptions {
+    CheckOptions {
+        config: Config::discover(path).unwrap().unwrap_or_default(),
+        ..CheckOptions::default()
+    }
+}
+
+fn check(path: &Path) -> Analysis {
+    kslint::boot::analyze_path(path, &options_for(path)).unwrap()
+}
+
+/// `(code, text at the range)` of every diagnostic in the main file.
+fn findings(analysis: &Analysis) -> Vec<(&'static str, String)> {
+    analysis
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let file = analysis.sources.get(d.location.file);
+            (d.rule.code, file.slice(d.location.range).to_string())
+        })
+        .collect()
+}
+
+fn codes(analysis: &Analysis) -> Vec<&'static str> {
+    let mut codes: Vec<_> = analysis.diagnostics.iter().map(|d| d.rule.code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+fn kslint(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kslint"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_stock_tree_has_no_errors_or_warnings() {
+    let dir = tree("stock");
+    let grub = std::fs::read_to_string(dir.path().join("EFI/BOOT/grub.cfg")).unwrap();
+    make_efiboot(dir.path(), &grub);
+    let isolinux = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(isolinux.diagnostics.is_empty(), "{:?}", findings(&isolinux));
+    let efi = check(&dir.path().join("EFI/BOOT/grub.cfg"));
+    // Only the note that upstream GRUB would eat the `\x20` backslashes.
+    assert_eq!(codes(&efi), ["KS4006"], "{:?}", findings(&efi));
+    assert!(efi.diagnostics.iter().all(|d| d.severity == Severity::Info));
+    let image = kslint::boot::analyze_efi_image(dir.path(), &CheckOptions::default()).unwrap();
+    assert_eq!(codes(&image), ["KS4006"], "{:?}", findings(&image));
+    let path = image.sources.get(image.main).path.clone();
+    assert!(
+        path.ends_with("images/efiboot.img/EFI/BOOT/grub.cfg"),
+        "{path:?}"
+    );
+
+    // The whole tree through the CLI: exit 0, three files.
+    let output = kslint(&["check", "--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let files: Vec<String> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert!(files
+        .iter()
+        .any(|f| f.ends_with("efiboot.img/EFI/BOOT/grub.cfg")));
+    assert!(
+        report["files"][0]["syntax"] == "RHEL7",
+        "{}",
+        report["files"][0]
+    );
+}
+
+#[test]
+fn the_stock_volume_id_comes_from_treeinfo() {
+    let dir = tree("stock");
+    let volume = kslint::boot::media_volume_id(dir.path(), &Config::default()).unwrap();
+    assert_eq!(volume.value, "CentOS 7 x86_64");
+    assert!(matches!(
+        volume.source,
+        kslint::boot::VolumeIdSource::Media(_)
+    ));
+    // Relabelled everywhere: the configs win over the stock label.
+    for cfg in ["isolinux/isolinux.cfg", "EFI/BOOT/grub.cfg"] {
+        let path = dir.path().join(cfg);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text
+            .replace("CentOS\\x207\\x20x86_64", "MY-DVD")
+            .replace("'CentOS 7 x86_64'", "'MY-DVD'");
+        std::fs::write(&path, text).unwrap();
+    }
+    let volume = kslint::boot::media_volume_id(dir.path(), &Config::default()).unwrap();
+    assert_eq!(volume.value, "MY-DVD");
+    assert!(volume.is_assumed());
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert_eq!(codes(&analysis), ["KS4003"], "{:?}", findings(&analysis));
+}
+
+#[test]
+fn every_mistake_is_found_at_its_word() {
+    let dir = tree("broken");
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    let found = findings(&analysis);
+    let has = |code: &str, text: &str| found.iter().any(|(c, t)| *c == code && t == text);
+    // The FAQ typo, with a fix to `hd`.
+    assert!(has("KS4001", "ha"), "{found:?}");
+    let typo = analysis
+        .diagnostics
+        .iter()
+        .find(|d| d.rule.code == "KS4001")
+        .unwrap();
+    assert_eq!(typo.fix.as_ref().unwrap().edits[0].replacement, "hd");
+    // The stock label on a relabelled ISO: error with a safe fix (the volume
+    // id is set in kslint.toml), escaped for the kernel command line.
+    assert!(has("KS4002", "CentOS\\x207\\x20x86_64"), "{found:?}");
+    let label = analysis
+        .diagnostics
+        .iter()
+        .find(|d| d.rule.code == "KS4002")
+        .unwrap();
+    assert!(
+        label.message.contains("dracut-initqueue timeout"),
+        "{}",
+        label.message
+    );
+    let fix = label.fix.as_ref().unwrap();
+    assert_eq!(fix.applicability, Applicability::Safe);
+    assert_eq!(fix.edits[0].replacement, "APPLIANCE\\x201.0");
+    // A literal space ends the argument.
+    assert!(has("KS4005", "APPLIANCE 1.0"), "{found:?}");
+    // The cdrom kickstart that waits forever.
+    assert!(has("KS4008", "cdrom:/dev/cdrom"), "{found:?}");
+    // `/isolinux/ks.cfg` is not on the media; `/ks/ks.cfg` is, and is proposed.
+    assert!(has("KS4009", "/isolinux/ks.cfg"), "{found:?}");
+    let missing = analysis
+        .diagnostics
+        .iter()
+        .find(|d| d.rule.code == "KS4009")
+        .unwrap();
+    assert_eq!(
+        missing.fix.as_ref().unwrap().edits[0].replacement,
+        "/ks/ks.cfg"
+    );
+    assert!(has("KS4011", "vmlinuz-missing"), "{found:?}");
+    // `ks=` on RHEL 8 (from kslint.toml): a warning with a safe fix.
+    assert!(has("KS4012", "ks"), "{found:?}");
+    assert!(has("KS4018", "# typo from the FAQ"), "{found:?}");
+    assert!(has("KS4019", "install"), "{found:?}");
+    assert!(has("KS4020", "instal"), "{found:?}");
+    assert!(has("KS4021", "0"), "{found:?}");
+    assert!(
+        has("KS4022", "inst.ks=hd:LABEL=APPLIANCE\\x201.0:/ks/ks.cfg"),
+        "{found:?}"
+    );
+    assert!(has("KS4023", "@LABEL@"), "{found:?}");
+    // Every range lies on the offending word only.
+    for diagnostic in &analysis.diagnostics {
+        let file = analysis.sources.get(diagnostic.location.file);
+        let text = file.slice(diagnostic.location.range);
+        assert!(!text.contains('\n'), "{}: {text:?}", diagnostic.rule.code);
+    }
+
+    let efi = check(&dir.path().join("EFI/BOOT/grub.cfg"));
+    let found = findings(&efi);
+    let has = |code: &str, text: &str| found.iter().any(|(c, t)| *c == code && t == text);
+    assert!(has("KS4015", "'CentOS 7 x86_64'"), "{found:?}");
+    assert!(has("KS4020", "5"), "{found:?}");
+    let sync = efi
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.code == "KS4014")
+        .collect::<Vec<_>>();
+    assert!(!sync.is_empty(), "{found:?}");
+    assert!(sync.iter().any(|d| d.message.contains("/ks/ks.cfg")));
+    // The fix appends the kickstart to the entry's linux line.
+    let append = sync.iter().find_map(|d| d.fix.as_ref()).unwrap();
+    assert!(
+        append.edits[0].replacement.starts_with(" inst.ks="),
+        "{append:?}"
+    );
+}
+
+#[test]
+fn the_grub_cfg_inside_efiboot_img_is_checked_and_compared() {
+    let dir = tree("broken");
+    let tree_cfg = std::fs::read_to_string(dir.path().join("EFI/BOOT/grub.cfg")).unwrap();
+    let stale = tree_cfg
+        .replace("'CentOS 7 x86_64'", "'APPLIANCE 1.0'")
+        .replace(" quiet", " rd.live.check quiet");
+    make_efiboot(dir.path(), &stale);
+    let image =
+        kslint::boot::analyze_efi_image(dir.path(), &options_for(&dir.path().join("isolinux")))
+            .unwrap();
+    let found = findings(&image);
+    assert!(found.iter().any(|(c, _)| *c == "KS4016"), "{found:?}");
+    let stale: Vec<_> = image
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.code == "KS4016")
+        .collect();
+    assert_eq!(stale.len(), 2, "{found:?}");
+    assert!(stale[0].message.contains("searches for `APPLIANCE 1.0`"));
+    assert!(
+        stale[1].message.contains("rd.live.check"),
+        "{}",
+        stale[1].message
+    );
+    assert!(stale[1].message.contains("mcopy -o -i images/efiboot.img"));
+    // The image's own search label is right; the tree's is not.
+    assert!(!found.iter().any(|(c, _)| *c == "KS4015"), "{found:?}");
+
+    // A damaged image is a diagnostic, not a failure.
+    std::fs::write(dir.path().join("images/efiboot.img"), vec![0xffu8; 8192]).unwrap();
+    let image = kslint::boot::analyze_efi_image(dir.path(), &CheckOptions::default()).unwrap();
+    assert_eq!(codes(&image), ["KS4017"]);
+    let output = kslint(&[
+        "check",
+        dir.path().join("isolinux/isolinux.cfg").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("KS4017"), "{stdout}");
+}
+
+#[test]
+fn a_seed_shaped_overlay_gets_exactly_its_real_problems() {
+    let dir = tree("seed");
+    let analysis = check(&dir.path().join("build_iso/isolinux/isolinux.cfg"));
+    let found = findings(&analysis);
+    let codes: Vec<_> = found.iter().map(|(code, _)| *code).collect();
+    assert_eq!(codes, ["KS4007", "KS4008", "KS4003"], "{found:?}");
+    assert_eq!(found[0].1, "/dev/sr0");
+    assert_eq!(found[1].1, "cdrom:/dev/cdrom");
+    assert_eq!(found[2].1, "CentOS\\x207\\x20x86_64");
+    // The fixes use the assumed label, so they are for review only.
+    let device = &analysis.diagnostics[0];
+    let fix = device.fix.as_ref().unwrap();
+    assert_eq!(fix.applicability, Applicability::Unsafe);
+    assert_eq!(fix.edits[0].replacement, "LABEL=CentOS\\x207\\x20x86_64");
+    let cdrom = &analysis.diagnostics[1];
+    assert_eq!(
+        cdrom.fix.as_ref().unwrap().edits[0].replacement,
+        "hd:LABEL=CentOS\\x207\\x20x86_64:/ks/ks.cfg"
+    );
+    // Setting the volume id removes the assumption and makes the fixes safe.
+    std::fs::write(
+        dir.path().join("build_iso/kslint.toml"),
+        "[iso]\nvolume_id = \"CentOS 7 x86_64\"\n",
+    )
+    .unwrap();
+    let analysis = check(&dir.path().join("build_iso/isolinux/isolinux.cfg"));
+    let codes: Vec<_> = analysis.diagnostics.iter().map(|d| d.rule.code).collect();
+    assert_eq!(codes, ["KS4007", "KS4008"]);
+    assert_eq!(
+        analysis.diagnostics[0].fix.as_ref().unwrap().applicability,
+        Applicability::Safe
+    );
+}
+
+#[test]
+fn the_example_media_stays_clean() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/centos7-media");
+    let output = kslint(&["check", "--format", "json", example.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let boot: Vec<_> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"].as_str().unwrap().starts_with("KS4"))
+        .collect();
+    assert!(boot.is_empty(), "{boot:?}");
+    assert!(report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["path"].as_str().unwrap().ends_with("isolinux.cfg")));
+}
+
+#[test]
+fn a_boot_config_given_by_another_name_is_recognised() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("menu-for-usb.cfg");
+    std::fs::write(
+        &path,
+        "default linux\nlabel linux\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL=X ks=hd:LABEL=X:/ks.cfg\n",
+    )
+    .unwrap();
+    let output = kslint(&["check", "--format", "json", path.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    // Checked as SYSLINUX (no kickstart rule fires): the label is assumed,
+    // and `ks=` is the legacy spelling.
+    assert_eq!(codes, ["KS4003", "KS4012"], "{report}");
+}
+
+#[test]
+fn a_kickstart_knows_the_boot_entries_that_load_it() {
+    let dir = tree("broken");
+    let ks = dir.path().join("ks/ks.cfg");
+    let uses = kslint::boot::entries_loading(&ks, &options_for(&ks));
+    let entries: Vec<(&str, usize)> = uses.iter().map(|u| (u.entry.as_str(), u.line)).collect();
+    // The second `install` (cdrom:/dev/cdrom:/ks/ks.cfg) and `nostage2`;
+    // `spaced` names another label and `install` another path.
+    assert_eq!(entries, [("install", 20), ("nostage2", 30)], "{uses:?}");
+    assert!(uses[0].config.ends_with("isolinux/isolinux.cfg"));
+
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/centos7-media/build_iso/isolinux/ks/ks.cfg");
+    let uses = kslint::boot::entries_loading(&example, &options_for(&example));
+    assert_eq!(uses.len(), 1, "{uses:?}");
+    assert_eq!(uses[0].entry, "linux");
+}

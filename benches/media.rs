@@ -71,7 +71,7 @@ fn main() {
     let cache = tempfile::tempdir().expect("cache dir");
     let kslint = Path::new(env!("CARGO_BIN_EXE_kslint"));
     let run = || {
-        let output = Command::new(&kslint)
+        let output = Command::new(kslint)
             .args(["check", "--format", "json"])
             .arg(&ks)
             .env("KSLINT_CACHE_DIR", cache.path())

@@ -108,14 +108,12 @@ pub fn discover(config_path: &Path, options: &CheckOptions) -> Media {
     let mut media = discover_absolute(config_path, options);
     if config_path.is_relative() && media.root.is_absolute() {
         let cwd = std::env::current_dir().and_then(std::fs::canonicalize);
-        if let Ok(relative) = cwd.as_ref().map(|cwd| media.root.strip_prefix(cwd)) {
-            if let Ok(relative) = relative {
-                media.root = if relative.as_os_str().is_empty() {
-                    PathBuf::from(".")
-                } else {
-                    relative.to_path_buf()
-                };
-            }
+        if let Ok(Ok(relative)) = cwd.as_ref().map(|cwd| media.root.strip_prefix(cwd)) {
+            media.root = if relative.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                relative.to_path_buf()
+            };
         }
     }
     media

@@ -8,14 +8,13 @@
 //! processes only ever see a whole file; a file that does not decode is
 //! ignored and rebuilt.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use sha2::{Digest, Sha256};
 
-use super::index::{Dep, Package};
+use super::index::{Dep, FastMap, Package};
 
 const MAGIC: &[u8; 8] = b"KSLMC\0\0\x03";
 
@@ -51,11 +50,11 @@ impl Stamp {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cache {
     /// RPM path → header (or why it could not be read).
-    pub rpms: HashMap<String, (Stamp, Result<Package, String>)>,
+    pub rpms: FastMap<String, (Stamp, Result<Package, String>)>,
     /// Repodata file path → (algorithm, hex digest) of its content.
-    pub digests: HashMap<String, (Stamp, String, String)>,
+    pub digests: FastMap<String, (Stamp, String, String)>,
     /// primary path → packages read from it (+ filelists when stamped).
-    pub primaries: HashMap<String, (Stamp, Option<Stamp>, Vec<Package>)>,
+    pub primaries: FastMap<String, (Stamp, Option<Stamp>, Vec<Package>)>,
 }
 
 /// `$XDG_CACHE_HOME/kslint`, else `~/.cache/kslint`.

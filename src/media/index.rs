@@ -5,6 +5,66 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet, VecDeque};
 
+/// A fast non-cryptographic hasher (the multiply-rotate scheme of rustc's
+/// FxHash) for the index's string-keyed tables: SipHash dominated the time
+/// of a warm load.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    /// Mixes the high bits into the low ones (murmur3's finaliser): the
+    /// table picks buckets by the low bits, which the multiplication alone
+    /// leaves equal for strings with a common prefix.
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// The [`FastHasher`] hash of a string, the key of the index's tables.
+fn key(text: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = FastHasher::default();
+    hasher.write(text.as_bytes());
+    hasher.finish()
+}
+
+/// A `HashMap` with [`FastHasher`].
+pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
+
 /// `RPMSENSE_*` comparison bits as stored in headers and primary.xml.
 pub mod sense {
     pub const LESS: u32 = 1 << 1;
@@ -272,12 +332,14 @@ pub type PkgId = usize;
 #[derive(Debug, Default)]
 pub struct PackageIndex {
     pub packages: Vec<Package>,
-    by_name: HashMap<String, Vec<PkgId>>,
+    /// Tables keyed by the [`key`] hash of a string; entries are checked
+    /// against the package data on lookup, so nothing is copied.
+    by_name: FastMap<u64, Vec<PkgId>>,
     /// Capability name → (package, index into its `provides`).
-    provides: HashMap<String, Vec<(PkgId, u32)>>,
-    files: HashMap<String, Vec<PkgId>>,
+    provides: FastMap<u64, Vec<(PkgId, u32)>>,
+    files: FastMap<u64, Vec<(PkgId, u32)>>,
     /// Obsoleted name → (package, index into its `obsoletes`).
-    obsoletes: HashMap<String, Vec<(PkgId, u32)>>,
+    obsoletes: FastMap<u64, Vec<(PkgId, u32)>>,
     /// The architecture most packages are built for (`x86_64`), the one a
     /// plain name in `%packages` installs.
     pub primary_arch: String,
@@ -309,25 +371,20 @@ impl PackageIndex {
             }
             index
                 .by_name
-                .entry(package.name.clone())
+                .entry(key(&package.name))
                 .or_default()
                 .push(id);
             for (n, provide) in package.provides.iter().enumerate() {
-                index
-                    .provides
-                    .entry(provide.name.clone())
-                    .or_default()
-                    .push((id, n as u32));
+                let list = index.provides.entry(key(&provide.name)).or_default();
+                list.push((id, n as u32));
             }
-            for file in &package.files {
-                index.files.entry(file.clone()).or_default().push(id);
+            for (n, file) in package.files.iter().enumerate() {
+                let list = index.files.entry(key(file)).or_default();
+                list.push((id, n as u32));
             }
             for (n, obsolete) in package.obsoletes.iter().enumerate() {
-                index
-                    .obsoletes
-                    .entry(obsolete.name.clone())
-                    .or_default()
-                    .push((id, n as u32));
+                let list = index.obsoletes.entry(key(&obsolete.name)).or_default();
+                list.push((id, n as u32));
             }
         }
         index.packages = packages;
@@ -348,21 +405,39 @@ impl PackageIndex {
 
     /// Package names, each once (for globs and did-you-mean).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.by_name.keys().map(String::as_str)
+        let mut seen = std::collections::HashSet::new();
+        self.by_name
+            .values()
+            .flatten()
+            .map(|&id| self.packages[id].name.as_str())
+            .filter(move |name| seen.insert(*name))
     }
 
-    pub fn by_name(&self, name: &str) -> &[PkgId] {
-        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    /// The (binary) packages named `name`.
+    pub fn by_name(&self, name: &str) -> Vec<PkgId> {
+        self.by_name
+            .get(&key(name))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&id| self.packages[id].name == name)
+            .collect()
+    }
+
+    fn has_name(&self, name: &str) -> bool {
+        self.by_name
+            .get(&key(name))
+            .is_some_and(|ids| ids.iter().any(|&id| self.packages[id].name == name))
     }
 
     /// What a plain `name` (or `name.arch`) line installs: the newest
     /// package of that name for the primary architecture (or noarch), or any
     /// architecture when only others exist.
     pub fn best_by_name(&self, spec: &str) -> Vec<PkgId> {
-        let (name, arch) = match self.by_name.get(spec) {
-            Some(_) => (spec, None),
-            None => match spec.rsplit_once('.') {
-                Some((name, arch)) if self.by_name.contains_key(name) => (name, Some(arch)),
+        let (name, arch) = match self.has_name(spec) {
+            true => (spec, None),
+            false => match spec.rsplit_once('.') {
+                Some((name, arch)) if self.has_name(name) => (name, Some(arch)),
                 _ => return Vec::new(),
             },
         };
@@ -413,16 +488,17 @@ impl PackageIndex {
     /// file), each once. Rich dependencies are not handled here.
     pub fn providers(&self, dep: &Dep) -> Vec<PkgId> {
         let mut found = Vec::new();
-        if let Some(list) = self.provides.get(&dep.name) {
+        if let Some(list) = self.provides.get(&key(&dep.name)) {
             for &(id, n) in list {
-                if ranges_overlap(&self.packages[id].provides[n as usize], dep) {
+                let provide = &self.packages[id].provides[n as usize];
+                if provide.name == dep.name && ranges_overlap(provide, dep) {
                     found.push(id);
                 }
             }
         }
         // Every package provides itself at its own EVR, even when the header
         // (e.g. a primary.xml subset) does not list it.
-        for &id in self.by_name(&dep.name) {
+        for id in self.by_name(&dep.name) {
             let package = &self.packages[id];
             let own = Dep::new(package.name.clone(), sense::EQUAL, package.evr());
             if ranges_overlap(&own, dep) {
@@ -430,8 +506,12 @@ impl PackageIndex {
             }
         }
         if dep.name.starts_with('/') {
-            if let Some(list) = self.files.get(&dep.name) {
-                found.extend(list);
+            if let Some(list) = self.files.get(&key(&dep.name)) {
+                found.extend(
+                    list.iter()
+                        .filter(|&&(id, n)| self.packages[id].files[n as usize] == dep.name)
+                        .map(|&(id, _)| id),
+                );
             }
         }
         found.sort_unstable();
@@ -444,10 +524,13 @@ impl PackageIndex {
         let target = Dep::new(name, 0, "");
         let mut found: Vec<PkgId> = self
             .obsoletes
-            .get(name)
+            .get(&key(name))
             .into_iter()
             .flatten()
-            .filter(|&&(id, n)| ranges_overlap(&self.packages[id].obsoletes[n as usize], &target))
+            .filter(|&&(id, n)| {
+                let obsolete = &self.packages[id].obsoletes[n as usize];
+                obsolete.name == name && ranges_overlap(obsolete, &target)
+            })
             .map(|&(id, _)| id)
             .collect();
         found.sort_unstable();

@@ -98,6 +98,7 @@ impl MediaIndex {
         let mut loader = Loader {
             old,
             new: Cache::default(),
+            rpms: Vec::new(),
             dirty: false,
             problems: Vec::new(),
             stats: LoadStats::default(),
@@ -110,10 +111,11 @@ impl MediaIndex {
         let mut group_file = None;
         let mut repodata_count = 0;
         for repo in &layout.repos {
+            let base = packages.len();
             let headers = repo
                 .packages
                 .as_deref()
-                .map(|dir| loader.headers(&layout.root, dir));
+                .map(|dir| loader.headers(&layout.root, dir, base));
             let repomd = repo.repomd.as_deref().and_then(|path| loader.repomd(path));
             if repomd.is_some() {
                 repodata_count += 1;
@@ -168,7 +170,12 @@ impl MediaIndex {
         let comps = load_comps(&layout, group_file.as_deref(), &mut loader.problems);
         if let Some(path) = cache_path {
             if loader.dirty || loader.forgot_entries() {
-                loader.new.store(path);
+                let mut cache = std::mem::take(&mut loader.new);
+                for (key, stamp, entry) in std::mem::take(&mut loader.rpms) {
+                    let entry = entry.map(|position| packages[position].clone());
+                    cache.rpms.insert(key, (stamp, entry));
+                }
+                cache.store(path);
             }
         }
         let source = if repo_packages_from_headers {
@@ -265,7 +272,11 @@ pub fn relative(root: &Path, path: &Path) -> String {
 
 struct Loader {
     old: Cache,
+    /// The repodata part of the next cache; its RPM part is `rpms`.
     new: Cache,
+    /// RPM path, stamp, and the package's position in the loaded list (or
+    /// why it could not be read), in load order.
+    rpms: Vec<(String, Stamp, Result<usize, String>)>,
     /// Something was read that the cache did not have.
     dirty: bool,
     problems: Vec<Problem>,
@@ -275,7 +286,8 @@ struct Loader {
 impl Loader {
     /// Whether the old cache has entries for files that are gone.
     fn forgot_entries(&self) -> bool {
-        self.old.rpms.keys().any(|k| !self.new.rpms.contains_key(k))
+        // Entries still in `old.rpms` were not taken: their files are gone.
+        !self.old.rpms.is_empty()
             || self
                 .old
                 .digests
@@ -289,24 +301,25 @@ impl Loader {
     }
 
     /// Headers of every `*.rpm` below `dir`, from the cache when unchanged.
-    fn headers(&mut self, root: &Path, dir: &Path) -> Vec<Package> {
+    /// `base` is the number of packages loaded before these.
+    fn headers(&mut self, root: &Path, dir: &Path, base: usize) -> Vec<Package> {
         let mut files = Vec::new();
         list_rpms(dir, &mut files, 0);
-        files.sort_by(|a, b| a.0.cmp(&b.0));
+        files.sort_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
         self.stats.rpm_files += files.len();
         let mut todo = Vec::new();
         let mut results: Vec<Option<Result<Package, String>>> = Vec::with_capacity(files.len());
-        let mut stamps = Vec::with_capacity(files.len());
+        let mut keys = Vec::with_capacity(files.len());
         for (i, (path, stamp)) in files.iter().enumerate() {
             let key = path.to_string_lossy().into_owned();
-            stamps.push(*stamp);
-            match self.old.rpms.get(&key) {
-                Some((cached, entry)) if cached == stamp => results.push(Some(entry.clone())),
+            match self.old.rpms.remove(&key) {
+                Some((cached, entry)) if cached == *stamp => results.push(Some(entry)),
                 _ => {
                     results.push(None);
                     todo.push(i);
                 }
             }
+            keys.push(key);
         }
         self.stats.headers_read += todo.len();
         self.dirty |= !todo.is_empty();
@@ -315,19 +328,23 @@ impl Loader {
             results[i] = Some(entry);
         }
         let mut packages = Vec::with_capacity(files.len());
-        for (((path, _), stamp), entry) in files.iter().zip(stamps).zip(results) {
+        for (((path, stamp), key), entry) in files.into_iter().zip(keys).zip(results) {
             let Some(entry) = entry else { continue };
-            let key = path.to_string_lossy().into_owned();
-            match &entry {
-                Ok(package) => packages.push(package.clone()),
-                Err(message) => self.problems.push(Problem {
-                    path: path.clone(),
-                    message: message.clone(),
-                    text: None,
-                    offset: None,
-                }),
+            match entry {
+                Ok(package) => {
+                    self.rpms.push((key, stamp, Ok(base + packages.len())));
+                    packages.push(package);
+                }
+                Err(message) => {
+                    self.rpms.push((key, stamp, Err(message.clone())));
+                    self.problems.push(Problem {
+                        path,
+                        message,
+                        text: None,
+                        offset: None,
+                    });
+                }
             }
-            self.new.rpms.insert(key, (stamp, entry));
         }
         packages
     }
@@ -577,7 +594,13 @@ fn list_rpms(dir: &Path, out: &mut Vec<(PathBuf, Stamp)>, depth: usize) {
                 list_rpms(&path, out, depth + 1);
             }
         } else if path.extension().is_some_and(|e| e == "rpm") {
-            if let Ok(metadata) = std::fs::metadata(&path) {
+            // Relative to the open directory: no path walk per file.
+            let metadata = if file_type.is_symlink() {
+                std::fs::metadata(&path)
+            } else {
+                entry.metadata()
+            };
+            if let Ok(metadata) = metadata {
                 out.push((path, Stamp::of(&metadata)));
             }
         }

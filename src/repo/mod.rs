@@ -207,8 +207,8 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         .unwrap_or_else(|| now().to_string());
     let raw_kept: Vec<String> = kept.iter().map(|r| r.raw.clone()).collect();
     let repomd = render::repomd(&revision, &records, &raw_kept);
-    write_synced(&temp.path.join("repomd.xml"), repomd.as_bytes())?;
-    sync_dir(&temp.path)?;
+    write_file(&temp.path.join("repomd.xml"), repomd.as_bytes())?;
+    sync_files(&temp.path)?;
 
     let new_names: HashSet<String> = records
         .iter()
@@ -386,14 +386,12 @@ impl Output {
         Ok(())
     }
 
-    /// Syncs and renames the file to `<checksum>-<name>`; its record.
+    /// Renames the file to `<checksum>-<name>`; its record.
     fn finish(self) -> Result<DataRecord, RepoError> {
         let file = self
             .writer
             .into_inner()
             .map_err(|e| RepoError::at(&self.path, e.error().to_string()))?;
-        file.sync_all()
-            .map_err(|e| RepoError::at(&self.path, e.to_string()))?;
         drop(file);
         let checksum = hex(&self.compressed.finalize());
         let name = format!("{checksum}-{}.xml.gz", self.kind.name());
@@ -669,12 +667,12 @@ fn write_group(dir: &Path, name: &str, plain: &[u8]) -> Result<[DataRecord; 2], 
     let plain_sum = hex(&Sha256::digest(plain));
     let plain_name = format!("{plain_sum}-{name}");
     let plain_path = dir.join(&plain_name);
-    write_synced(&plain_path, plain)?;
+    write_file(&plain_path, plain)?;
     let compressed = gz::compress(plain);
     let gz_sum = hex(&Sha256::digest(&compressed));
     let gz_name = format!("{gz_sum}-{name}.gz");
     let gz_path = dir.join(&gz_name);
-    write_synced(&gz_path, &compressed)?;
+    write_file(&gz_path, &compressed)?;
     Ok([
         DataRecord {
             kind: "group".to_string(),
@@ -697,11 +695,38 @@ fn write_group(dir: &Path, name: &str, plain: &[u8]) -> Result<[DataRecord; 2], 
     ])
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), RepoError> {
-    let mut file = File::create(path).map_err(|e| RepoError::at(path, e.to_string()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| RepoError::at(path, e.to_string()))
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), RepoError> {
+    std::fs::write(path, bytes).map_err(|e| RepoError::at(path, e.to_string()))
+}
+
+/// Flushes every file in `dir` to disk, all at once (the file system
+/// commits them together).
+fn sync_files(dir: &Path) -> Result<(), RepoError> {
+    let paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| RepoError::at(dir, e.to_string()))?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .iter()
+            .map(|path| {
+                scope.spawn(move || {
+                    File::open(path)
+                        .and_then(|f| f.sync_all())
+                        .map_err(|e| RepoError::at(path, format!("cannot sync: {e}")))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(RepoError::new("cannot sync")))
+            })
+            .collect::<Result<Vec<()>, RepoError>>()
+    })?;
+    Ok(())
 }
 
 fn sync_dir(dir: &Path) -> Result<(), RepoError> {

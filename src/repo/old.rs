@@ -17,7 +17,7 @@ use crate::media::repodata::Repomd;
 use crate::media::xml::decompress;
 
 /// One `<package>` element of an old metadata file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OldPackage {
     /// Byte range of the element in [`OldFile::text`].
     pub range: Range<usize>,
@@ -239,6 +239,12 @@ fn load_files(base: &Path, repomd: &Repomd) -> Result<[OldFile; 3], String> {
 }
 
 fn load_file(path: &Path, kind: Kind) -> Result<OldFile, String> {
+    let t0 = std::time::Instant::now();
+    let tr = |w: &str| {
+        if std::env::var_os("KSLINT_REPO_TRACE").is_some() {
+            eprintln!("  {:?} {w} {:.1}", kind, t0.elapsed().as_secs_f64() * 1e3)
+        }
+    };
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut members = Vec::new();
     let plain = if bytes.starts_with(&[0x1f, 0x8b]) {
@@ -258,8 +264,10 @@ fn load_file(path: &Path, kind: Kind) -> Result<OldFile, String> {
     } else {
         decompress(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
     };
+    tr("inflate");
     let text = String::from_utf8(plain).map_err(|_| format!("{}: not UTF-8", path.display()))?;
     let packages = scan_packages(&text, kind).map_err(|e| format!("{}: {e}", path.display()))?;
+    tr("scan");
     let mut file = OldFile {
         bytes,
         text,
@@ -267,6 +275,7 @@ fn load_file(path: &Path, kind: Kind) -> Result<OldFile, String> {
         members,
     };
     assign_members(&mut file);
+    tr("assign");
     Ok(file)
 }
 
@@ -308,8 +317,169 @@ fn attribute(start: &BytesStart, name: &[u8]) -> Option<String> {
         })
 }
 
-/// The `<package>` elements (children of the root) of a metadata file.
+/// The `<package>` elements (children of the root) of a metadata file:
+/// found by searching for the tags when the file is laid out as createrepo
+/// and kslint write it (much faster than parsing all of it), else by
+/// parsing.
 fn scan_packages(text: &str, kind: Kind) -> Result<Vec<OldPackage>, String> {
+    match scan_packages_fast(text, kind) {
+        Some(packages) => Ok(packages),
+        None => scan_packages_xml(text, kind),
+    }
+}
+
+/// `None` when the text holds anything that could hide or fake a tag from
+/// a plain search (comments, CDATA, a DTD, other elements at the top).
+fn scan_packages_fast(text: &str, kind: Kind) -> Option<Vec<OldPackage>> {
+    if text.contains("<!") {
+        return None;
+    }
+    // Past the XML declaration and the root start tag.
+    let mut at = 0;
+    loop {
+        at += text[at..].find('<')?;
+        if text[at..].starts_with("<?") {
+            at += text[at..].find("?>")? + 2;
+            continue;
+        }
+        at += text[at..].find('>')? + 1;
+        break;
+    }
+    let mut packages = Vec::new();
+    loop {
+        let rest = &text[at..];
+        let skipped = rest.len() - rest.trim_start().len();
+        at += skipped;
+        let rest = &text[at..];
+        if rest.starts_with("</") {
+            // The root end tag, then nothing.
+            let end = rest.find('>')?;
+            return rest[end + 1..].trim().is_empty().then_some(packages);
+        }
+        let after = rest.strip_prefix("<package")?;
+        if !after.starts_with([' ', '\t', '\n', '\r', '>', '/']) {
+            return None;
+        }
+        let tag_end = rest.find('>')?;
+        let start_tag = &rest[..=tag_end];
+        let end = if start_tag.ends_with("/>") {
+            tag_end + 1
+        } else {
+            rest.find("</package>")? + "</package>".len()
+        };
+        let mut package = OldPackage {
+            range: at..at + end,
+            size: u64::MAX,
+            mtime: u64::MAX,
+            ..OldPackage::default()
+        };
+        if kind == Kind::Primary {
+            primary_fields(&rest[..end], &mut package)?;
+        } else {
+            package.pkgid = attribute_in_tag(start_tag, "pkgid")?;
+        }
+        packages.push(package);
+        at += end;
+    }
+}
+
+/// A plain (entity-free) attribute value of one start tag.
+fn attribute_in_tag(tag: &str, name: &str) -> Option<String> {
+    let mut from = 0;
+    while let Some(found) = tag[from..].find(name) {
+        let start = from + found;
+        from = start + name.len();
+        let preceded = tag[..start].ends_with([' ', '\t', '\n', '\r']);
+        let rest = tag[from..].trim_start();
+        let Some(rest) = rest.strip_prefix('=') else {
+            continue;
+        };
+        if !preceded {
+            continue;
+        }
+        let rest = rest.trim_start();
+        let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let value = &rest[1..];
+        let value = &value[..value.find(quote)?];
+        return (!value.contains('&')).then(|| value.to_string());
+    }
+    None
+}
+
+/// Location, size, time and checksum of a primary `<package>` element,
+/// read from the elements before `<format>` (where createrepo puts them),
+/// or from the whole element when they are not all there.
+fn primary_fields(element: &str, package: &mut OldPackage) -> Option<()> {
+    let head = element.find("<format").map_or(element, |at| &element[..at]);
+    if !read_primary_fields(head, package) {
+        read_primary_fields(element, package);
+    }
+    Some(())
+}
+
+fn read_primary_fields(fragment: &str, package: &mut OldPackage) -> bool {
+    let mut reader = Reader::from_str(fragment);
+    let mut depth = 0usize;
+    let mut in_checksum = false;
+    let (mut location, mut size, mut time, mut checksum) = (false, false, false, false);
+    package.pkgid.clear();
+    (package.size, package.mtime) = (u64::MAX, u64::MAX);
+    loop {
+        let event = match reader.read_event() {
+            Ok(event) => event,
+            Err(_) => return false,
+        };
+        match event {
+            Event::Start(ref start) | Event::Empty(ref start) => {
+                let empty = matches!(event, Event::Empty(_));
+                if depth == 1 {
+                    match start.local_name().as_ref() {
+                        b"location" => {
+                            package.location = attribute(start, b"href").unwrap_or_default();
+                            location = true;
+                        }
+                        b"size" => {
+                            package.size = attribute(start, b"package")
+                                .and_then(|v| v.parse().ok())
+                                .unwrap_or(u64::MAX);
+                            size = true;
+                        }
+                        b"time" => {
+                            package.mtime = attribute(start, b"file")
+                                .and_then(|v| v.parse().ok())
+                                .unwrap_or(u64::MAX);
+                            time = true;
+                        }
+                        b"checksum" => {
+                            package.checksum_type = attribute(start, b"type").unwrap_or_default();
+                            in_checksum = !empty;
+                            checksum = true;
+                        }
+                        _ => {}
+                    }
+                }
+                if !empty {
+                    depth += 1;
+                }
+            }
+            Event::Text(piece) if in_checksum => {
+                package
+                    .pkgid
+                    .push_str(piece.decode().unwrap_or_default().trim());
+            }
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                in_checksum = false;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    location && size && time && checksum
+}
+
+/// [`scan_packages`] by parsing the whole document.
+fn scan_packages_xml(text: &str, kind: Kind) -> Result<Vec<OldPackage>, String> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
     let mut packages = Vec::new();
@@ -327,8 +497,11 @@ fn scan_packages(text: &str, kind: Kind) -> Result<Vec<OldPackage>, String> {
                 let local = start.local_name();
                 let name = local.as_ref();
                 if depth == 1 && name == b"package" {
+                    // An element without size or time is never reused.
                     let mut package = OldPackage {
                         range: before..before,
+                        size: u64::MAX,
+                        mtime: u64::MAX,
                         ..OldPackage::default()
                     };
                     if kind != Kind::Primary {
@@ -453,7 +626,11 @@ mod tests {
     #[test]
     fn finds_packages_and_records() {
         let primary = "<?xml version=\"1.0\"?>\n<metadata packages=\"2\">\n<package type=\"rpm\">\n  <name>a</name>\n  <checksum type=\"sha256\" pkgid=\"YES\">ab</checksum>\n  <time file=\"5\" build=\"1\"/>\n  <size package=\"7\" installed=\"1\" archive=\"1\"/>\n  <location href=\"Packages/a&amp;b.rpm\"/>\n  <format><rpm:entry name=\"x\"/></format>\n</package>\n<package type=\"rpm\"><name>b</name></package>\n</metadata>\n";
-        let packages = scan_packages(primary, Kind::Primary).unwrap();
+        let packages = scan_packages_xml(primary, Kind::Primary).unwrap();
+        assert_eq!(
+            scan_packages_fast(primary, Kind::Primary).unwrap(),
+            packages
+        );
         assert_eq!(packages.len(), 2);
         assert_eq!(packages[0].location, "Packages/a&b.rpm");
         assert_eq!((packages[0].size, packages[0].mtime), (7, 5));
@@ -466,11 +643,58 @@ mod tests {
             "<package type=\"rpm\"><name>b</name></package>"
         );
 
+        assert_eq!(packages[1].size, u64::MAX);
+
         let repomd = "<repomd xmlns=\"x\">\n  <revision>1</revision>\n  <data type=\"modules\">\n    <location href=\"repodata/m.yaml.gz\"/>\n  </data>\n</repomd>";
         let records = raw_records(repomd).unwrap();
         assert_eq!(records.len(), 2);
         assert_eq!(records[1].kind, "modules");
         assert_eq!(records[1].href.as_deref(), Some("repodata/m.yaml.gz"));
         assert!(records[1].raw.starts_with("<data") && records[1].raw.ends_with("</data>"));
+    }
+
+    #[test]
+    fn fast_scan_agrees_with_parsing() {
+        use crate::repo::header::{Changelog, FileEntry, FileKind, PackageRecord};
+        let records: Vec<PackageRecord> = (0..3)
+            .map(|i| PackageRecord {
+                name: format!("p{i}"),
+                arch: "x86_64".into(),
+                epoch: "0".into(),
+                version: "1".into(),
+                release: "1".into(),
+                pkgid: format!("{i:064x}"),
+                description: "a <b> & c".into(),
+                location: format!("Packages/p{i} & q.rpm"),
+                size_package: 100 + i,
+                time_file: 5000 + i,
+                files: vec![FileEntry {
+                    path: "/usr/bin/p".into(),
+                    kind: FileKind::File,
+                }],
+                changelogs: vec![Changelog {
+                    author: "A <a@b>".into(),
+                    date: 1,
+                    text: "- </package> is text here".into(),
+                }],
+                ..PackageRecord::default()
+            })
+            .collect();
+        for kind in Kind::ALL {
+            let mut text = kind.head(records.len());
+            for record in &records {
+                kind.render(record, &mut text);
+            }
+            text.push_str(kind.tail());
+            let slow = scan_packages_xml(&text, kind).unwrap();
+            assert_eq!(slow.len(), 3, "{kind:?}");
+            assert_eq!(scan_packages_fast(&text, kind), Some(slow), "{kind:?}");
+        }
+        // Comments and the like are left to the parser.
+        assert_eq!(
+            scan_packages_fast("<a><!-- <package> --></a>", Kind::Other),
+            None
+        );
+        assert_eq!(scan_packages_fast("<a><other/></a>", Kind::Other), None);
     }
 }

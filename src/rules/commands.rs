@@ -17,6 +17,7 @@ use crate::catalog::{
 use crate::diagnostic::{fix, Applicability, Diagnostic, Tag};
 use crate::source::TextRange;
 use crate::syntax::model::{Arg, Command, Item};
+use crate::syntax::words::unclosed_quote_in_line;
 
 use args::{Class, Parsed, Problem, Token};
 
@@ -209,14 +210,7 @@ fn check_command<'a>(
         }
         CommandStatus::Active => {}
     }
-    let quoted = command.args.iter().any(|arg| match arg {
-        Arg::Word(word) => word.unclosed_quote.is_some(),
-        Arg::Option(option) => option
-            .value
-            .as_ref()
-            .is_some_and(|value| value.unclosed_quote.is_some()),
-    });
-    if quoted {
+    if has_unclosed_quote(cx, command.range, &command.args) {
         // KS0003 reports it; pykickstart cannot split the line at all.
         return;
     }
@@ -397,16 +391,24 @@ fn invalid_value_message(spec: &OptionSpec, value: &str) -> String {
     use crate::catalog::ValueKind;
     match spec.value {
         ValueKind::Int => format!(
-            "`{}` takes a whole number (MiB for sizes), not `{value}`",
-            spec.name()
+            "`{}` takes a whole number{}, not {}",
+            spec.name(),
+            if spec.name().contains("size") {
+                " of MiB"
+            } else {
+                ""
+            },
+            shown(value)
         ),
         ValueKind::Bool => format!(
-            "`{}` takes yes/no, on/off, true/false or 1/0, not `{value}`",
-            spec.name()
+            "`{}` takes yes/no, on/off, true/false or 1/0, not {}",
+            spec.name(),
+            shown(value)
         ),
         ValueKind::Choice(choices) | ValueKind::ChoiceIgnoreCase(choices) => {
             let mut message = format!(
-                "`{value}` is not a valid value for `{}`; choose {}",
+                "{} is not a valid value for `{}`; choose {}",
+                shown(value),
                 spec.name(),
                 list_or(choices.iter().copied())
             );
@@ -415,7 +417,20 @@ fn invalid_value_message(spec: &OptionSpec, value: &str) -> String {
             }
             message
         }
-        _ => format!("`{value}` is not a valid value for `{}`", spec.name()),
+        _ => format!(
+            "{} is not a valid value for `{}`",
+            shown(value),
+            spec.name()
+        ),
+    }
+}
+
+/// A value quoted for a message; an empty one is named as such.
+fn shown(value: &str) -> String {
+    if value.is_empty() {
+        "an empty value".to_string()
+    } else {
+        format!("`{value}`")
     }
 }
 
@@ -431,6 +446,8 @@ pub(super) fn report_extra(
     match class {
         Class::Removed => removed_option(cx, owner, token, out),
         Class::Unknown => unknown_option(cx, owner, token, out),
+        // A lone backslash at the end of the line: KS0010 explains it.
+        _ if cx.file.slice(token.range) == "\\" => {}
         _ => out.push(Diagnostic::new(
             &WRONG_ARGUMENT_COUNT,
             cx.file_id,
@@ -630,6 +647,18 @@ fn unknown_command(cx: &Context, command: &Command, out: &mut Vec<Diagnostic>) {
         if let Some(instead) = command_replacement(name, cx.version) {
             message.push_str(&format!("; {instead}"));
         }
+        out.push(Diagnostic::new(
+            &UNKNOWN_COMMAND,
+            cx.file_id,
+            range,
+            message,
+        ));
+        return;
+    }
+    if follows_backslash_line(cx, range.start) {
+        let message = format!(
+            "unknown command `{name}`: the line before ends with `\\`, but kickstart has no line continuation, so this line is read as a command of its own"
+        );
         out.push(Diagnostic::new(
             &UNKNOWN_COMMAND,
             cx.file_id,
@@ -838,6 +867,32 @@ pub(super) fn data_entry(
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
+
+/// Whether the line starting at `range` has a quote that is never closed
+/// (the grammar then drops the rest of the line from the arguments).
+pub(super) fn has_unclosed_quote(cx: &Context, range: TextRange, args: &[Arg]) -> bool {
+    let in_args = args.iter().any(|arg| match arg {
+        Arg::Word(word) => word.unclosed_quote.is_some(),
+        Arg::Option(option) => option
+            .value
+            .as_ref()
+            .is_some_and(|value| value.unclosed_quote.is_some()),
+    });
+    let index = &cx.file.line_index;
+    let line = index.line_range(cx.text(), index.line_of(range.start));
+    in_args || unclosed_quote_in_line(cx.file.slice(line)).is_some()
+}
+
+/// Whether the line before `offset` ends with a backslash (which
+/// kickstart does not treat as a continuation).
+fn follows_backslash_line(cx: &Context, offset: usize) -> bool {
+    let index = &cx.file.line_index;
+    let line = index.line_of(offset);
+    line > 0 && {
+        let previous = index.line_range(cx.text(), line - 1);
+        cx.file.slice(previous).trim_end().ends_with('\\')
+    }
+}
 
 /// The releases in which `available` holds, as ranges per line with the
 /// line of `version` first: "RHEL8–RHEL11, F28–F34".

@@ -397,7 +397,7 @@ impl Builder<'_> {
         };
         let path = node
             .child_by_field_name("path")
-            .filter(|path| !path.is_missing() && path.byte_range().len() > 0)
+            .filter(|path| !path.is_missing() && !path.byte_range().is_empty())
             .map(|path| self.word(path));
         Include {
             range: self.without_comment(node),

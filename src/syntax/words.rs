@@ -82,14 +82,13 @@ pub fn unclosed_quote_in_line(line: &str) -> Option<UnclosedQuote> {
                 at_word_start = true;
                 continue;
             }
-            '\'' => {
-                if !chars.by_ref().any(|(_, inner)| inner == '\'') {
-                    return Some(UnclosedQuote {
-                        open_offset: offset,
-                        quote: '\'',
-                    });
-                }
+            '\'' if !chars.by_ref().any(|(_, inner)| inner == '\'') => {
+                return Some(UnclosedQuote {
+                    open_offset: offset,
+                    quote: '\'',
+                });
             }
+            '\'' => {}
             '"' => {
                 let mut closed = false;
                 while let Some((_, inner)) = chars.next() {

@@ -4,13 +4,13 @@
 
 use super::args::{self, Class};
 use super::{
-    deprecation_tail, report_extra, report_parse, Owner, OwnerKind, CONFLICTING_OPTIONS,
-    DEPRECATED_SECTION, MISSING_REQUIRED_OPTION,
+    deprecation_tail, has_unclosed_quote, report_extra, report_parse, Owner, OwnerKind,
+    CONFLICTING_OPTIONS, DEPRECATED_SECTION, MISSING_REQUIRED_OPTION,
 };
 use crate::catalog::{self, CommandStatus, SyntaxVersion};
 use crate::diagnostic::{fix, Applicability, Diagnostic, Severity, Tag};
 use crate::rules::Context;
-use crate::syntax::model::{Arg, Section, SectionKind};
+use crate::syntax::model::{Section, SectionKind};
 
 pub(super) fn check_header(cx: &Context, section: &Section, out: &mut Vec<Diagnostic>) {
     if section.kind == SectionKind::Unknown {
@@ -46,14 +46,7 @@ pub(super) fn check_header(cx: &Context, section: &Section, out: &mut Vec<Diagno
     if !spec.validates_header() {
         return;
     }
-    let unclosed = header.args.iter().any(|arg| match arg {
-        Arg::Word(word) => word.unclosed_quote.is_some(),
-        Arg::Option(option) => option
-            .value
-            .as_ref()
-            .is_some_and(|value| value.unclosed_quote.is_some()),
-    });
-    if unclosed {
+    if has_unclosed_quote(cx, header.range, &header.args) {
         return;
     }
     let tokens = args::tokens(&header.args, cx.text());
@@ -103,20 +96,18 @@ pub(super) fn check_header(cx: &Context, section: &Section, out: &mut Vec<Diagno
         }
     }
     match name {
-        "%certificate" => {
-            if !parsed.truthy("--dir") && !parsed.truthy("--type") {
-                let needs = if spec.options.iter().any(|o| o.name() == "--type") {
-                    "`--dir` or `--type`"
-                } else {
-                    "`--dir`"
-                };
-                out.push(Diagnostic::new(
-                    &MISSING_REQUIRED_OPTION,
-                    cx.file_id,
-                    header.name_range,
-                    format!("`%certificate` needs {needs} to say where the certificate goes"),
-                ));
-            }
+        "%certificate" if !parsed.truthy("--dir") && !parsed.truthy("--type") => {
+            let needs = if spec.options.iter().any(|o| o.name() == "--type") {
+                "`--dir` or `--type`"
+            } else {
+                "`--dir`"
+            };
+            out.push(Diagnostic::new(
+                &MISSING_REQUIRED_OPTION,
+                cx.file_id,
+                header.name_range,
+                format!("`%certificate` needs {needs} to say where the certificate goes"),
+            ));
         }
         "%packages" => {
             // F32–F39 and RHEL 9 warn about the camel-case spellings in

@@ -331,24 +331,22 @@ impl Line<'_, '_, '_> {
     fn command_checks(&mut self, leftover_words: &[&Token]) -> Option<Entry> {
         match self.spec.name {
             "autopart" => self.autopart(),
-            "bootloader" => {
-                if self.value("--boot-drive").is_some_and(|d| d.contains(',')) {
-                    let message = "`--boot-drive` takes a single disk".to_string();
-                    self.report(
-                        &INVALID_OPTION_VALUE,
-                        self.value_at("--boot-drive"),
-                        message,
-                    );
-                }
+            "bootloader" if self.value("--boot-drive").is_some_and(|d| d.contains(',')) => {
+                let message = "`--boot-drive` takes a single disk".to_string();
+                self.report(
+                    &INVALID_OPTION_VALUE,
+                    self.value_at("--boot-drive"),
+                    message,
+                );
             }
             "btrfs" => return self.btrfs(leftover_words),
-            "cmdline" | "graphical" | "text" => {
-                if self.name() == "cmdline" && self.truthy("--non-interactive") {
-                    let message =
-                        "`cmdline` does not take `--non-interactive`; only `graphical` and `text` do"
-                            .to_string();
-                    self.report(&UNKNOWN_OPTION, self.at("--non-interactive"), message);
-                }
+            "cmdline" | "graphical" | "text"
+                if self.name() == "cmdline" && self.truthy("--non-interactive") =>
+            {
+                let message =
+                    "`cmdline` does not take `--non-interactive`; only `graphical` and `text` do"
+                        .to_string();
+                self.report(&UNKNOWN_OPTION, self.at("--non-interactive"), message);
             }
             "device" => {
                 // F8 and later: the module name; before: type and module.
@@ -370,29 +368,25 @@ impl Line<'_, '_, '_> {
                 }
             }
             "driverdisk" => self.driverdisk(),
-            "eula" => {
-                if !self.truthy("--agreed") {
-                    let message = "`eula` needs `--agreed`".to_string();
-                    self.report(&MISSING_REQUIRED_OPTION, self.command.name.range, message);
-                }
+            "eula" if !self.truthy("--agreed") => {
+                let message = "`eula` needs `--agreed`".to_string();
+                self.report(&MISSING_REQUIRED_OPTION, self.command.name.range, message);
             }
             "fcoe" => return self.keyed("fcoe", "--nic", "FCoE NIC"),
             "group" => return self.keyed("group", "--name", "group"),
-            "harddrive" => {
-                if self.has_option("--biospart") {
-                    let given = ["--biospart", "--partition"]
-                        .iter()
-                        .filter(|o| self.has(o))
-                        .count();
-                    if given == 0 {
-                        let message = "`harddrive` needs `--partition` or `--biospart`".to_string();
-                        self.report(&MISSING_REQUIRED_OPTION, self.command.name.range, message);
-                    } else if given == 2 {
-                        let message =
-                            "`--biospart` and `--partition` cannot be used together in `harddrive`"
-                                .to_string();
-                        self.report(&CONFLICTING_OPTIONS, self.at("--partition"), message);
-                    }
+            "harddrive" if self.has_option("--biospart") => {
+                let given = ["--biospart", "--partition"]
+                    .iter()
+                    .filter(|o| self.has(o))
+                    .count();
+                if given == 0 {
+                    let message = "`harddrive` needs `--partition` or `--biospart`".to_string();
+                    self.report(&MISSING_REQUIRED_OPTION, self.command.name.range, message);
+                } else if given == 2 {
+                    let message =
+                        "`--biospart` and `--partition` cannot be used together in `harddrive`"
+                            .to_string();
+                    self.report(&CONFLICTING_OPTIONS, self.at("--partition"), message);
                 }
             }
             "ignoredisk" => {
@@ -445,7 +439,7 @@ impl Line<'_, '_, '_> {
             "rootpw" => {
                 let password = self.words(0).first().is_some_and(|v| !v.text.is_empty());
                 let lock_counts = self.has_option("--lock") && self.version() >= SyntaxVersion::F18;
-                if !password && !(lock_counts && self.truthy("--lock")) {
+                if !(password || (lock_counts && self.truthy("--lock"))) {
                     let message = if lock_counts {
                         "`rootpw` needs a password (or `--lock`)"
                     } else {
@@ -482,20 +476,17 @@ impl Line<'_, '_, '_> {
             }
             "timesource" => self.one_of(&["--ntp-server", "--ntp-pool", "--ntp-disable"], true),
             "timezone" => self.timezone(),
-            "updates" => {
+            "updates"
                 if self
                     .spec
                     .positionals
                     .first()
-                    .is_some_and(|p| p.nargs == Nargs::ZeroOrMore)
-                {
-                    self.too_many(0, 1, "an update image location");
-                }
+                    .is_some_and(|p| p.nargs == Nargs::ZeroOrMore) =>
+            {
+                self.too_many(0, 1, "an update image location");
             }
-            "url" => {
-                if self.version() >= SyntaxVersion::F18 {
-                    self.one_of(&["--url", "--mirrorlist", "--metalink"], true);
-                }
+            "url" if self.version() >= SyntaxVersion::F18 => {
+                self.one_of(&["--url", "--mirrorlist", "--metalink"], true);
             }
             "user" => return self.keyed("user", "--name", "user"),
             "volgroup" => return self.volgroup_like(leftover_words, "volgroup", ""),

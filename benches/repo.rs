@@ -2,9 +2,15 @@
 //! `createrepo_c -g` in the same run, and the warm update after one RPM
 //! changed.
 //!
-//! Run: `cargo bench --bench repo`. Prints medians and ratios; asserts
-//! nothing (targets: a full run ≤ 1.0× createrepo_c, a warm update ≤ 0.1×
-//! a full run).
+//! Two sets of RPMs: small ones (about 80 KB each, 160 MB in all), where
+//! the metadata is a large part of the work, and DVD-sized ones (about
+//! 1 MB each, as on CentOS/RHEL install media, 2 GB in all), where reading
+//! and hashing the files is most of it. A full run scales with the RPM
+//! bytes; an update with the size of the metadata.
+//!
+//! Run: `cargo bench --bench repo` (`KSLINT_BENCH_SETS=small` for the first
+//! set only). Prints medians and ratios; asserts nothing (targets: a full
+//! run ≤ 1.0× createrepo_c, a warm update ≤ 0.1× a full run).
 
 #[path = "../tests/repo_common/mod.rs"]
 mod repo_common;
@@ -20,6 +26,17 @@ const PACKAGES: u32 = 2_000;
 const ROUNDS: usize = 3;
 
 fn main() {
+    let sets = std::env::var("KSLINT_BENCH_SETS").unwrap_or_else(|_| "small,dvd".to_string());
+    for set in sets.split(',') {
+        match set {
+            "small" => bench("small RPMs", 1),
+            "dvd" => bench("DVD-sized RPMs", 13),
+            other => println!("unknown set {other} (small, dvd)"),
+        }
+    }
+}
+
+fn bench(label: &str, scale: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let ours = dir.path().join("ours");
     let theirs = dir.path().join("theirs");
@@ -31,7 +48,7 @@ fn main() {
         std::fs::create_dir_all(tree.join("Packages")).expect("Packages");
     }
     for i in 0..PACKAGES {
-        let (name, rpm) = bench_package(i, 0);
+        let (name, rpm) = bench_package(i, 0, scale);
         bytes += rpm.len() as u64;
         let path = ours.join("Packages").join(&name);
         std::fs::write(&path, rpm).expect("write rpm");
@@ -39,7 +56,7 @@ fn main() {
         std::fs::hard_link(&path, theirs.join("Packages").join(&name)).expect("link");
     }
     println!(
-        "generated {PACKAGES} RPMs ({:.0} MB) in {:.1} s",
+        "\n== {label}: {PACKAGES} RPMs, {:.0} MB, generated in {:.1} s",
         bytes as f64 / 1e6,
         started.elapsed().as_secs_f64()
     );
@@ -60,7 +77,10 @@ fn main() {
         assert_eq!(summary.packages, PACKAGES as usize);
         start.elapsed()
     });
-    println!("kslint repo, full run:           {:>8.1} ms", ms(full));
+    println!(
+        "kslint repo, full run:                 {:>8.1} ms",
+        ms(full)
+    );
 
     let update_options = RepoOptions {
         update: true,
@@ -69,11 +89,7 @@ fn main() {
     let mut round = 0u32;
     let update = median(|| {
         round += 1;
-        let (name, rpm) = bench_package(7 * round, round);
-        let old = ours.join("Packages").join(bench_package(7 * round, 0).0);
-        let _ = std::fs::remove_file(&old);
-        let path = ours.join("Packages").join(&name);
-        std::fs::write(&path, rpm).expect("write rpm");
+        replace_one(&ours, 7 * round, scale);
         let start = Instant::now();
         let summary = generate(&ours, &update_options).expect("kslint repo --update");
         let elapsed = start.elapsed();
@@ -81,7 +97,7 @@ fn main() {
         elapsed
     });
     println!(
-        "kslint repo, update (1 changed): {:>8.1} ms = {:.3}x the full run (target <= 0.1)",
+        "kslint repo, update (1 RPM changed):    {:>8.1} ms = {:.3}x the full run (target <= 0.1)",
         ms(update),
         update.as_secs_f64() / full.as_secs_f64()
     );
@@ -96,9 +112,12 @@ fn main() {
     }
     let comps_arg = comps.display().to_string();
     let theirs_arg = theirs.display().to_string();
-    for (label, extra) in [
-        ("createrepo_c -g (default, +sqlite)", vec![]),
-        ("createrepo_c -g --no-database    ", vec!["--no-database"]),
+    for (what, extra) in [
+        ("createrepo_c -g (default, with sqlite):", vec![]),
+        (
+            "createrepo_c -g --no-database:         ",
+            vec!["--no-database"],
+        ),
     ] {
         let time = median(|| {
             let _ = std::fs::remove_dir_all(theirs.join("repodata"));
@@ -110,7 +129,7 @@ fn main() {
             start.elapsed()
         });
         println!(
-            "{label}: {:>8.1} ms; kslint full run takes {:.3}x its time (target <= 1.0)",
+            "{what} {:>8.1} ms; kslint's full run takes {:.3}x its time (target <= 1.0)",
             ms(time),
             full.as_secs_f64() / time.as_secs_f64()
         );
@@ -118,7 +137,7 @@ fn main() {
     let mut round = 0u32;
     let their_update = median(|| {
         round += 1;
-        touch_one(&theirs, 11 * round);
+        replace_one(&theirs, 11 * round, scale);
         let start = Instant::now();
         run(Command::new("createrepo_c")
             .args(["-q", "--update", "--no-database", "-g", &comps_arg])
@@ -126,18 +145,17 @@ fn main() {
         start.elapsed()
     });
     println!(
-        "createrepo_c --update --no-database (1 changed): {:>8.1} ms; kslint update takes {:.3}x its time",
+        "createrepo_c --update --no-database:    {:>8.1} ms; kslint's update takes {:.3}x its time",
         ms(their_update),
         update.as_secs_f64() / their_update.as_secs_f64()
     );
 }
 
-/// Replaces one RPM of `tree` by a new build of it.
-fn touch_one(tree: &Path, i: u32) {
+/// Replaces RPM `i` of `tree` by a new build of it (new release).
+fn replace_one(tree: &Path, i: u32, scale: usize) {
     let packages = tree.join("Packages");
-    let old = packages.join(bench_package(i, 0).0);
-    let _ = std::fs::remove_file(old);
-    let (name, rpm) = bench_package(i, 100 + i);
+    let _ = std::fs::remove_file(packages.join(bench_package(i, 0, scale).0));
+    let (name, rpm) = bench_package(i, 100 + i, scale);
     std::fs::write(packages.join(name), rpm).expect("write rpm");
 }
 

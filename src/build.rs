@@ -110,7 +110,7 @@ pub fn plan(opts_in: &BuildOptions) -> anyhow::Result<Plan> {
     let mut opts = IsoOptions::default();
 
     let (volume_id, source) = choose_volume_id(opts_in, &root);
-    said.push(format!("volume id {volume_id:?} ({source})"));
+    said.push(source);
     opts.volume_id = volume_id;
     opts.iso_level = opts_in.iso_level;
     opts.joliet = opts_in.joliet;
@@ -258,7 +258,7 @@ fn has_isohybrid_signature(path: &Path) -> bool {
 /// search for, else `.treeinfo`, else `.discinfo`, else a default.
 fn choose_volume_id(opts: &BuildOptions, root: &Path) -> (String, String) {
     if let Some(v) = &opts.volume_id {
-        return (v.clone(), "from --volume-id".into());
+        return (v.clone(), format!("volume id {v:?} (from --volume-id)"));
     }
     // The same answer the boot rules check the configs against.
     let config = crate::config::Config::discover(root)
@@ -270,7 +270,8 @@ fn choose_volume_id(opts: &BuildOptions, root: &Path) -> (String, String) {
     }
     if let Ok(text) = std::fs::read_to_string(root.join(".treeinfo")) {
         if let Some(v) = volume_id_from_treeinfo(&text) {
-            return (v, "from .treeinfo".into());
+            let note = format!("volume id {v:?} (from .treeinfo)");
+            return (v, note);
         }
     }
     if let Ok(text) = std::fs::read_to_string(root.join(".discinfo")) {
@@ -278,11 +279,14 @@ fn choose_volume_id(opts: &BuildOptions, root: &Path) -> (String, String) {
         if lines.len() >= 3 && !lines[1].is_empty() && !lines[2].is_empty() {
             return (
                 truncate32(&format!("{} {}", lines[1], lines[2])),
-                "from .discinfo".into(),
+                "volume id from .discinfo".into(),
             );
         }
     }
-    ("CDROM".into(), "default; pass --volume-id".into())
+    (
+        "CDROM".into(),
+        "volume id \"CDROM\" (default; pass --volume-id)".into(),
+    )
 }
 
 fn truncate32(s: &str) -> String {

@@ -63,7 +63,7 @@ fn seed_layout_builds_with_defaults_and_leaves_the_tree_alone() {
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
-        err.contains("volume id \"CentOS 7 x86_64\" (the LABEL= in isolinux.cfg)"),
+        err.contains("the volume id `CentOS 7 x86_64` (assumed: 2 of 2 label references use it"),
         "{err}"
     );
     assert!(
@@ -286,7 +286,9 @@ fn volume_id_falls_back_to_treeinfo_and_source_date_epoch_is_honoured() {
             .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(
-            stderr(&o).contains("\"CentOS 7 x86_64\" (from .treeinfo)"),
+            stderr(&o)
+                .contains("the volume id `CentOS 7 x86_64` (the stock label for the release in")
+                && stderr(&o).contains(".treeinfo"),
             "{}",
             stderr(&o)
         );

@@ -8,7 +8,7 @@ fn gen() {
     let dir = std::path::PathBuf::from(dir);
     std::fs::create_dir_all(dir.join("Packages")).unwrap();
     for i in 0..2000 {
-        let (name, rpm) = repo_common::bench_package(i, 0);
+        let (name, rpm) = repo_common::bench_package(i, 0, 1);
         let p = dir.join("Packages").join(name);
         std::fs::write(&p, rpm).unwrap();
         repo_common::set_mtime(&p, 1_700_000_000);

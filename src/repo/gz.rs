@@ -27,26 +27,27 @@ pub fn compress(data: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
-/// One member of a gzip file: where it is and what it holds.
+/// One member of a gzip file: where its compressed bytes are and where
+/// its text went.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
     pub compressed: Range<usize>,
-    pub plain: Vec<u8>,
+    pub plain: Range<usize>,
 }
 
-/// Splits a gzip file into its members, decompressing each. Zero bytes
-/// after the last member (tape padding) are ignored.
-pub fn members(bytes: &[u8]) -> Result<Vec<Member>, String> {
+/// Decompresses a gzip file member by member, appending the text to
+/// `plain`. Zero bytes after the last member (tape padding) are ignored.
+pub fn members(bytes: &[u8], plain: &mut Vec<u8>) -> Result<Vec<Member>, String> {
     let mut out = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
-        if bytes[at..].iter().all(|&b| b == 0) && !out.is_empty() {
+        if !out.is_empty() && bytes[at..].iter().all(|&b| b == 0) {
             break;
         }
+        let start = plain.len();
         let mut decoder = flate2::bufread::GzDecoder::new(&bytes[at..]);
-        let mut plain = Vec::new();
         decoder
-            .read_to_end(&mut plain)
+            .read_to_end(plain)
             .map_err(|error| format!("bad gzip data at byte {at}: {error}"))?;
         let rest = decoder.into_inner().len();
         let end = bytes.len() - rest;
@@ -55,7 +56,7 @@ pub fn members(bytes: &[u8]) -> Result<Vec<Member>, String> {
         }
         out.push(Member {
             compressed: at..end,
-            plain,
+            plain: start..plain.len(),
         });
         at = end;
     }
@@ -72,16 +73,17 @@ mod tests {
         let second = file.len();
         file.extend(compress(b"world"));
         file.extend([0, 0, 0]);
-        let parts = members(&file).unwrap();
+        let mut plain = Vec::new();
+        let parts = members(&file, &mut plain).unwrap();
         assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0].plain, b"hello ");
+        assert_eq!(&plain[parts[0].plain.clone()], b"hello ");
         assert_eq!(parts[0].compressed, 0..second);
-        assert_eq!(parts[1].plain, b"world");
+        assert_eq!(&plain[parts[1].plain.clone()], b"world");
         let mut all = Vec::new();
         flate2::read::MultiGzDecoder::new(&file[..file.len() - 3])
             .read_to_end(&mut all)
             .unwrap();
         assert_eq!(all, b"hello world");
-        assert!(members(b"\x1f\x8bjunk").is_err());
+        assert!(members(b"\x1f\x8bjunk", &mut plain).is_err());
     }
 }

@@ -248,18 +248,19 @@ fn load_file(path: &Path, kind: Kind) -> Result<OldFile, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut members = Vec::new();
     let plain = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let parts = gz::members(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut plain = Vec::with_capacity(parts.iter().map(|p| p.plain.len()).sum());
-        for part in parts {
-            let start = plain.len();
-            plain.extend_from_slice(&part.plain);
-            members.push(OldMember {
+        // Repodata XML compresses about eightfold.
+        let mut plain = Vec::with_capacity(bytes.len().saturating_mul(8));
+        let parts =
+            gz::members(&bytes, &mut plain).map_err(|e| format!("{}: {e}", path.display()))?;
+        members = parts
+            .into_iter()
+            .map(|part| OldMember {
                 compressed: part.compressed,
-                text: start..plain.len(),
+                text: part.plain,
                 packages: 0..0,
                 pure: false,
-            });
-        }
+            })
+            .collect();
         plain
     } else {
         decompress(&bytes).map_err(|e| format!("{}: {e}", path.display()))?

@@ -594,9 +594,10 @@ pub fn temp_dirs(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// A package for the benchmark: a dozen files of a few kilobytes of
-/// incompressible bytes, a handful of dependencies and changelog entries.
-pub fn bench_package(i: u32, generation: u32) -> (String, Vec<u8>) {
+/// A package for the benchmark: 8 to 16 files of incompressible bytes
+/// (about 80 KB in all, times `scale`), a handful of dependencies and five
+/// changelog entries.
+pub fn bench_package(i: u32, generation: u32, scale: usize) -> (String, Vec<u8>) {
     let name = format!("bench{i:04}");
     let mut state = u64::from(i) * 0x9e37_79b9_7f4a_7c15 + u64::from(generation) + 1;
     let mut next = move || {
@@ -615,7 +616,7 @@ pub fn bench_package(i: u32, generation: u32) -> (String, Vec<u8>) {
         .source_date(1_700_000_000u32 + i);
     let files = 8 + (next() % 9) as usize;
     for f in 0..files {
-        let size = 1024 + (next() % 11_000) as usize;
+        let size = (1024 + (next() % 11_000) as usize) * scale;
         let mut content = Vec::with_capacity(size);
         while content.len() < size {
             content.extend_from_slice(&next().to_le_bytes());

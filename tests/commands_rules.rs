@@ -350,8 +350,9 @@ repo --name=updates --baseurl=http://a/
 repo --name=updates --baseurl=http://b/
 network --bootproto=dhcp
 network --hostname=h.example.com
-logvol / --vgname=vg --name=root --size=1
 logvol /srv --vgname=vg --name=root --size=1
+logvol /opt --vgname=vg --name=root --size=1
+logvol /boot --vgname=vg --name=boot --size=1
 ";
     let found = lint("RHEL9", text);
     expect(
@@ -362,7 +363,14 @@ logvol /srv --vgname=vg --name=root --size=1
             ("KS1013", "updates"),
             ("KS1013", "network"),
             ("KS1013", "root"),
+            ("KS1013", "/boot"),
         ],
+    );
+    // Mount points are compared across storage commands.
+    assert!(
+        found[5].message.contains("mount point `/boot`"),
+        "{}",
+        found[5].message
     );
     assert!(found[0].message.contains("`/boot`"));
     assert_eq!(found[0].diagnostic.related[0].message, "first defined here");

@@ -54,6 +54,11 @@ impl std::hash::Hasher for FastHasher {
     }
 }
 
+/// An empty table with room for `n` keys.
+fn table<V>(n: usize) -> FastMap<u64, V> {
+    FastMap::with_capacity_and_hasher(n, Default::default())
+}
+
 /// The [`FastHasher`] hash of a string, the key of the index's tables.
 fn key(text: &str) -> u64 {
     use std::hash::Hasher;
@@ -350,8 +355,13 @@ pub struct PackageIndex {
 
 impl PackageIndex {
     pub fn new(packages: Vec<Package>, complete_files: bool) -> Self {
+        let count = |f: fn(&Package) -> usize| packages.iter().map(f).sum::<usize>();
         let mut index = PackageIndex {
             complete_files,
+            by_name: table(packages.len()),
+            provides: table(count(|p| p.provides.len())),
+            files: table(count(|p| p.files.len())),
+            obsoletes: table(count(|p| p.obsoletes.len())),
             ..Default::default()
         };
         let mut arch_counts: HashMap<&str, usize> = HashMap::new();
@@ -499,6 +509,10 @@ impl PackageIndex {
         // Every package provides itself at its own EVR, even when the header
         // (e.g. a primary.xml subset) does not list it.
         for id in self.by_name(&dep.name) {
+            if !dep.is_versioned() {
+                found.push(id);
+                continue;
+            }
             let package = &self.packages[id];
             let own = Dep::new(package.name.clone(), sense::EQUAL, package.evr());
             if ranges_overlap(&own, dep) {

@@ -162,17 +162,9 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
     if repodata.exists() && !repodata.is_dir() {
         return Err(RepoError::at(&repodata, "exists and is not a directory"));
     }
-    let t0 = std::time::Instant::now();
-    let trace = |what: &str| {
-        if std::env::var_os("KSLINT_REPO_TRACE").is_some() {
-            eprintln!("{:>8.1} ms {what}", t0.elapsed().as_secs_f64() * 1e3);
-        }
-    };
     clear_abandoned_temps(base)?;
     let candidates = scan(base, &options.exclude)?;
-    trace("scan");
     let old = OldRepodata::load(base, options.update).map_err(RepoError::new)?;
-    trace("old");
     let mut summary = RepoSummary {
         repodata: repodata.clone(),
         packages: candidates.len(),
@@ -194,7 +186,6 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         options,
         &mut summary,
     )?;
-    trace("write_all");
     let kept = kept_records(old.as_ref());
     summary.kept = kept
         .iter()
@@ -214,10 +205,7 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         .iter()
         .filter_map(|r| r.href.strip_prefix("repodata/").map(str::to_string))
         .collect();
-    trace("repomd");
     install(temp, &repodata)?;
-    trace("install");
-    let _ = &trace;
     summary.removed = remove_stale(
         &repodata,
         old.as_ref(),
@@ -256,7 +244,11 @@ fn scan(base: &Path, exclude: &[PathBuf]) -> Result<Vec<Candidate>, RepoError> {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
             // Follows symbolic links; dangling ones are skipped.
-            let Ok(metadata) = std::fs::metadata(&path) else {
+            let metadata = match entry.file_type() {
+                Ok(kind) if !kind.is_symlink() => entry.metadata(),
+                _ => std::fs::metadata(&path),
+            };
+            let Ok(metadata) = metadata else {
                 continue;
             };
             let location = format!("{prefix}{name}");
@@ -367,7 +359,7 @@ impl Output {
         Ok(Output {
             kind,
             path,
-            writer: BufWriter::with_capacity(1 << 20, file),
+            writer: BufWriter::with_capacity(256 << 10, file),
             compressed: Sha256::new(),
             plain: Sha256::new(),
             size: 0,

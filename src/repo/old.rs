@@ -115,7 +115,7 @@ impl OldRepodata {
         if !packages {
             return Ok(Some(old));
         }
-        match load_files(base, &old.repomd) {
+        match load_files(base, &old.repomd, &old.records) {
             Ok(files) => old.index(files),
             Err(why) => old.unusable = Some(why),
         }
@@ -210,7 +210,22 @@ fn aligned(files: &[OldFile; 3]) -> bool {
     })
 }
 
-fn load_files(base: &Path, repomd: &Repomd) -> Result<[OldFile; 3], String> {
+fn load_files(base: &Path, repomd: &Repomd, records: &[RawRecord]) -> Result<[OldFile; 3], String> {
+    // The text sizes repomd.xml gives, to allocate once.
+    let sizes: Vec<usize> = Kind::ALL
+        .iter()
+        .map(|kind| {
+            records
+                .iter()
+                .find(|r| r.kind == kind.name())
+                .and_then(|r| {
+                    let start = r.raw.find("<open-size>")? + "<open-size>".len();
+                    let end = start + r.raw[start..].find('<')?;
+                    r.raw[start..end].trim().parse().ok()
+                })
+                .unwrap_or(0)
+        })
+        .collect();
     let paths: Vec<PathBuf> = Kind::ALL
         .iter()
         .map(|kind| {
@@ -223,9 +238,10 @@ fn load_files(base: &Path, repomd: &Repomd) -> Result<[OldFile; 3], String> {
     // primary on this thread, the (larger) other two beside it.
     let (primary, rest) = std::thread::scope(|scope| {
         let helper = scope.spawn(|| {
-            [Kind::Filelists, Kind::Other].map(|kind| load_file(&paths[kind.index()], kind))
+            [Kind::Filelists, Kind::Other]
+                .map(|kind| load_file(&paths[kind.index()], kind, sizes[kind.index()]))
         });
-        let primary = load_file(&paths[0], Kind::Primary);
+        let primary = load_file(&paths[0], Kind::Primary, sizes[0]);
         let rest = helper.join().unwrap_or_else(|_| {
             [
                 Err("cannot read filelists".to_string()),
@@ -238,18 +254,17 @@ fn load_files(base: &Path, repomd: &Repomd) -> Result<[OldFile; 3], String> {
     Ok([primary?, filelists?, other?])
 }
 
-fn load_file(path: &Path, kind: Kind) -> Result<OldFile, String> {
-    let t0 = std::time::Instant::now();
-    let tr = |w: &str| {
-        if std::env::var_os("KSLINT_REPO_TRACE").is_some() {
-            eprintln!("  {:?} {w} {:.1}", kind, t0.elapsed().as_secs_f64() * 1e3)
-        }
-    };
+fn load_file(path: &Path, kind: Kind, size_hint: usize) -> Result<OldFile, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut members = Vec::new();
     let plain = if bytes.starts_with(&[0x1f, 0x8b]) {
-        // Repodata XML compresses about eightfold.
-        let mut plain = Vec::with_capacity(bytes.len().saturating_mul(8));
+        // Without the size from repomd.xml: repodata XML compresses about
+        // tenfold.
+        let capacity = match size_hint {
+            0 => bytes.len().saturating_mul(10),
+            size => size.min(bytes.len().saturating_mul(1000)),
+        };
+        let mut plain = Vec::with_capacity(capacity);
         let parts =
             gz::members(&bytes, &mut plain).map_err(|e| format!("{}: {e}", path.display()))?;
         members = parts
@@ -265,10 +280,8 @@ fn load_file(path: &Path, kind: Kind) -> Result<OldFile, String> {
     } else {
         decompress(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
     };
-    tr("inflate");
     let text = String::from_utf8(plain).map_err(|_| format!("{}: not UTF-8", path.display()))?;
     let packages = scan_packages(&text, kind).map_err(|e| format!("{}: {e}", path.display()))?;
-    tr("scan");
     let mut file = OldFile {
         bytes,
         text,
@@ -276,7 +289,6 @@ fn load_file(path: &Path, kind: Kind) -> Result<OldFile, String> {
         members,
     };
     assign_members(&mut file);
-    tr("assign");
     Ok(file)
 }
 
@@ -332,8 +344,15 @@ fn scan_packages(text: &str, kind: Kind) -> Result<Vec<OldPackage>, String> {
 /// `None` when the text holds anything that could hide or fake a tag from
 /// a plain search (comments, CDATA, a DTD, other elements at the top).
 fn scan_packages_fast(text: &str, kind: Kind) -> Option<Vec<OldPackage>> {
-    if text.contains("<!") {
-        return None;
+    // `<!` (a byte search for the rare `!`, then a look back).
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = text[from..].find('!') {
+        let at = from + found;
+        if at > 0 && bytes[at - 1] == b'<' {
+            return None;
+        }
+        from = at + 1;
     }
     // Past the XML declaration and the root start tag.
     let mut at = 0;
@@ -407,14 +426,11 @@ fn attribute_in_tag(tag: &str, name: &str) -> Option<String> {
     None
 }
 
-/// Location, size, time and checksum of a primary `<package>` element,
-/// read from the elements before `<format>` (where createrepo puts them),
-/// or from the whole element when they are not all there.
+/// Location, size, time and checksum of a primary `<package>` element
+/// (read until all four are found: createrepo writes them before the
+/// long `<format>`).
 fn primary_fields(element: &str, package: &mut OldPackage) -> Option<()> {
-    let head = element.find("<format").map_or(element, |at| &element[..at]);
-    if !read_primary_fields(head, package) {
-        read_primary_fields(element, package);
-    }
+    read_primary_fields(element, package);
     Some(())
 }
 
@@ -471,6 +487,9 @@ fn read_primary_fields(fragment: &str, package: &mut OldPackage) -> bool {
             Event::End(_) => {
                 depth = depth.saturating_sub(1);
                 in_checksum = false;
+                if location && size && time && checksum {
+                    return true;
+                }
             }
             Event::Eof => break,
             _ => {}

@@ -370,6 +370,18 @@ pub(super) fn report_parse(
                 nonempty(value.range, cx),
                 invalid_value_message(spec, &value.text),
             ),
+            Problem::InvalidPositional { spec, value } => {
+                let mut message = format!(
+                    "{} is not a valid {} for `{}`",
+                    shown(&value.text),
+                    spec.metavar,
+                    owner.name
+                );
+                if let Some(choices) = spec.value.choices() {
+                    message.push_str(&format!("; choose {}", list_or(choices.iter().copied())));
+                }
+                Diagnostic::new(&INVALID_OPTION_VALUE, cx.file_id, value.range, message)
+            }
             Problem::MissingOption(spec) => Diagnostic::new(
                 &MISSING_REQUIRED_OPTION,
                 cx.file_id,

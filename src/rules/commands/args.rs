@@ -246,6 +246,11 @@ pub(crate) enum Problem<'t> {
         spec: &'static OptionSpec,
         value: Value,
     },
+    /// A positional value the argument's choices reject.
+    InvalidPositional {
+        spec: &'static PositionalSpec,
+        value: Value,
+    },
     /// A required option that is not there.
     MissingOption(&'static OptionSpec),
     /// A required positional argument that is not there.
@@ -524,6 +529,14 @@ impl<'t> Parser<'t> {
             let available = left - later_min;
             let take = spec.nargs.max().map_or(available, |max| max.min(available));
             let values: Vec<Value> = (at..at + take).map(|i| self.value_of(live, i)).collect();
+            for value in &values {
+                if !spec.value.accepts(&value.text) {
+                    self.problems.push(Problem::InvalidPositional {
+                        spec,
+                        value: value.clone(),
+                    });
+                }
+            }
             self.positional_values[self.next_positional + offset] = Some(values);
             at += take;
             left -= take;

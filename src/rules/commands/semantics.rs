@@ -96,8 +96,9 @@ pub(super) fn check<'a>(
     };
     line.exclusive_pairs();
     let entry = line.command_checks(&words);
+    let mount_point = line.mount_point_entry(&words);
     if line.errors == 0 {
-        if let Some(entry) = entry {
+        for entry in entry.into_iter().chain(mount_point) {
             data_entry(
                 cx,
                 state,
@@ -401,6 +402,7 @@ impl Line<'_, '_, '_> {
             "logvol" => return self.logvol(),
             "mount" => self.mount(),
             "network" => return self.network(),
+            "nvdimm" => return self.nvdimm(),
             "ostreesetup" => {
                 if let Some(url) = self.value("--url") {
                     if !url.starts_with("file:")
@@ -589,6 +591,9 @@ impl Line<'_, '_, '_> {
                 "`--mkfsoptions` has no effect with `--noformat` or `--useexisting`".to_string();
             self.report(&CONFLICTING_OPTIONS, self.at("--mkfsoptions"), message);
         }
+        if mountpoint.text.starts_with('/') {
+            return None;
+        }
         let key = normalize_mountpoint(&mountpoint.text);
         Entry::new("btrfs", key.clone(), mountpoint.range, move || {
             format!("a btrfs volume with mount point `{key}` is already defined")
@@ -653,7 +658,9 @@ impl Line<'_, '_, '_> {
             }
         }
         let preexist = self.preexisting();
-        if self.has_option("--percent")
+        // F20_LogVol added the size and percentage checks (RHEL 7 and later).
+        let sized = self.version() >= SyntaxVersion::F20;
+        if sized
             && !preexist
             && !["--percent", "--size", "--recommended", "--hibernation"]
                 .iter()
@@ -663,7 +670,7 @@ impl Line<'_, '_, '_> {
             self.report(&MISSING_REQUIRED_OPTION, self.command.name.range, message);
         }
         if let Some(percent) = self.parsed.int("--percent") {
-            if !(0..=100).contains(&percent) && self.has_option("--recommended") {
+            if !(0..=100).contains(&percent) && sized {
                 let message = format!("`--percent` must be between 0 and 100, not {percent}");
                 self.report(&INVALID_OPTION_VALUE, self.value_at("--percent"), message);
             }
@@ -733,6 +740,16 @@ impl Line<'_, '_, '_> {
     }
 
     fn network(&mut self) -> Option<Entry> {
+        if self.spec.class == "RHEL7_Network" {
+            if let Some(problem) = vlan_name_problem(self.value("--interfacename").unwrap_or("")) {
+                let message = format!("`--interfacename`: {problem}");
+                self.report(
+                    &INVALID_OPTION_VALUE,
+                    self.value_at("--interfacename"),
+                    message,
+                );
+            }
+        }
         if self.has_option("--bridgeopts") && self.truthy("--bridgeopts") {
             self.requires("--bridgeopts", "--bridgeslaves", "");
             let bad = self
@@ -786,6 +803,70 @@ impl Line<'_, '_, '_> {
         })
     }
 
+    /// The mount point of a storage line, compared across `part`, `logvol`,
+    /// `raid`, `btrfs`, `stratisfs` and `mount`: the installer cannot mount
+    /// two devices on one directory (pykickstart only compares `part` lines).
+    fn mount_point_entry(&self, leftover_words: &[&Token]) -> Option<Entry> {
+        let (text, range) = match self.spec.name {
+            "part" | "logvol" | "raid" | "stratisfs" => {
+                let word = self.words(0).first()?;
+                (word.text.clone(), word.range)
+            }
+            "mount" => {
+                let word = self.words(1).first()?;
+                (word.text.clone(), word.range)
+            }
+            "btrfs" => {
+                let word = leftover_words.first()?;
+                (word.text.clone(), word.range)
+            }
+            _ => return None,
+        };
+        if !text.starts_with('/') {
+            return None;
+        }
+        let key = normalize_mountpoint(&text);
+        Entry::new("mountpoint", key.clone(), range, move || {
+            format!("mount point `{key}` is already used by an earlier storage line")
+        })
+    }
+
+    fn nvdimm(&mut self) -> Option<Entry> {
+        let action = self.words(0).first()?.text.clone();
+        self.conflict("--namespace", "--blockdevs");
+        let namespace = self.truthy("--namespace");
+        if action == "reconfigure" {
+            if !namespace {
+                let message = "`nvdimm reconfigure` needs `--namespace`".to_string();
+                self.report(&MISSING_REQUIRED_OPTION, self.command.name.range, message);
+            } else if self.value("--mode").unwrap_or("sector") == "sector"
+                && !self.truthy("--sectorsize")
+            {
+                let message =
+                    "`nvdimm reconfigure` in sector mode needs `--sectorsize`".to_string();
+                self.report(&MISSING_REQUIRED_OPTION, self.command.name.range, message);
+            }
+        } else if action == "use" && !namespace && !self.truthy("--blockdevs") {
+            let message = "`nvdimm use` needs `--namespace` or `--blockdevs`".to_string();
+            self.report(&MISSING_REQUIRED_OPTION, self.command.name.range, message);
+        }
+        let devices: Vec<&str> = self
+            .value("--blockdevs")
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .collect();
+        let key = format!(
+            "{action} {} {}",
+            self.value("--namespace").unwrap_or(""),
+            devices.join(",")
+        );
+        Entry::new("nvdimm", key, self.command.name.range, move || {
+            format!("the same `nvdimm {action}` is already defined")
+        })
+    }
+
     fn part(&mut self) -> Option<Entry> {
         let mountpoint = self.words(0).first().cloned();
         if self.version() >= SyntaxVersion::F20
@@ -816,7 +897,8 @@ impl Line<'_, '_, '_> {
         }
         self.hw_passphrase();
         let point = mountpoint?;
-        if point.text == "swap" {
+        // Absolute mount points are compared across commands instead.
+        if point.text == "swap" || point.text.starts_with('/') {
             return None;
         }
         let key = if self
@@ -1026,6 +1108,31 @@ impl Line<'_, '_, '_> {
         Entry::new("zfcp", key, self.value_at("--devnum"), || {
             "this zFCP device is already defined".to_string()
         })
+    }
+}
+
+/// RHEL 7's check of `network --interfacename` against NetworkManager's VLAN
+/// naming (`prefix.ID`, `vlanID`, ID in 0–4095).
+fn vlan_name_problem(name: &str) -> Option<&'static str> {
+    let mut vlan_id = None;
+    if let Some((prefix, id)) = name.split_once('.') {
+        if prefix == "vlan" {
+            return Some("a `<prefix>.<vlan id>` name cannot use the prefix `vlan`");
+        }
+        match args::python_int(id) {
+            Some(id) => vlan_id = Some(id),
+            None => return Some("a name with `.` must end with a VLAN id"),
+        }
+    }
+    if let Some(id) = name.strip_prefix("vlan") {
+        match args::python_int(id) {
+            Some(id) => vlan_id = Some(id),
+            None => return Some("a name starting with `vlan` must continue with a VLAN id"),
+        }
+    }
+    match vlan_id {
+        Some(id) if !(0..=4095).contains(&id) => Some("the VLAN id must be between 0 and 4095"),
+        _ => None,
     }
 }
 

@@ -106,6 +106,9 @@ def main():
         for line in found:
             print("  kslint: " + line)
     total = len(results)
+    kv_count = sum(1 for r in results if r[2])
+    ks_count = sum(1 for r in results if r[4])
+    print("ksvalidator rejects %d of %d jobs, kslint %d" % (kv_count, total, ks_count))
     for version, (ok, n) in per_version.items():
         print("%-7s %3d/%3d agree (%.1f %%)" % (version, ok, n, 100.0 * ok / max(n, 1)))
     print("overall %d/%d agree (%.1f %%) over %d files x %d versions" % (

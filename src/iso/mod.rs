@@ -3,7 +3,10 @@
 //!
 //! What it writes: ISO 9660 (levels 1-3, path tables L and M, multi-extent
 //! files of 4 GiB and more), Rock Ridge (SUSP `SP`/`ER`/`CE`, `PX`, `PN`,
-//! `NM`, `SL`, `TF`), Joliet (UCS-2, names up to 103 characters),
+//! `NM`, `SL`, `TF`; directories deeper than the 8 levels of ISO 9660 moved
+//! to a relocation directory with `CL`/`PL`/`RE`, so the ISO 9660 tree stays
+//! valid and Rock Ridge readers see them in place), Joliet (UCS-2, names up
+//! to 103 characters, the real hierarchy),
 //! El Torito (BIOS no-emulation entry with boot-info-table patched into the
 //! image only, UEFI entry), isohybrid MBR + GPT, optional TRANS.TBL files,
 //! and the `implantisomd5` record checked by `checkisomd5`.

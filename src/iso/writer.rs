@@ -10,7 +10,7 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use super::eltorito;
-use super::layout::{Plan, Rec, MAX_EXTENT};
+use super::layout::{Link, Plan, Rec, MAX_EXTENT};
 use super::md5::{ImplantMd5, APPDATA_SIZE};
 use super::rockridge as rr;
 use super::time::{dir_date, volume_date, volume_date_unset};
@@ -224,6 +224,10 @@ fn record(
 
 /// Extent, data length and flags of a record.
 fn rec_extent(plan: &Plan, r: &Rec, joliet: bool) -> (u32, u32, u8) {
+    if let Link::Cl(_) = r.link {
+        // The placeholder of a relocated directory is an empty file.
+        return (0, 0, 0);
+    }
     let info = &plan.info[r.target];
     match &plan.tree.nodes[r.target].kind {
         NodeKind::Dir { .. } => {
@@ -257,6 +261,15 @@ fn dir_bytes(plan: &Plan, recs: &[Rec], size: u64, joliet: bool) -> Vec<u8> {
         }
         let (extent, data_len, flags) = rec_extent(plan, r, joliet);
         let mut su = r.inline.clone();
+        let link = match r.link {
+            Link::Cl(d) => Some(rr::cl(plan.info[d].lba)),
+            Link::Pl(d) => Some(rr::pl(plan.info[d].lba)),
+            Link::None | Link::Re => None,
+        };
+        if let Some(entry) = link {
+            debug_assert_eq!(entry.len(), rr::LINK_LEN);
+            su[..rr::LINK_LEN].copy_from_slice(&entry);
+        }
         if let Some(c) = r.ce {
             let chunk = &plan.chunks[c];
             su.extend(rr::ce(chunk.lba, chunk.offset, chunk.len() as u32));
@@ -367,9 +380,13 @@ fn path_table(plan: &Plan, joliet: bool, big_endian: bool) -> Vec<u8> {
         } else if joliet {
             &info.joliet_id
         } else {
-            &info.iso_id
+            plan.iso_ident(d)
         };
-        let parent = plan.tree.nodes[d].parent;
+        let parent = if joliet {
+            plan.tree.nodes[d].parent
+        } else {
+            plan.pparent[d]
+        };
         let (extent, pnum) = if joliet {
             (info.j_lba, plan.info[parent].jnum)
         } else {

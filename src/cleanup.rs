@@ -44,6 +44,9 @@ pub struct Registered {
 }
 
 /// Registers a temporary file or directory to remove if a signal interrupts the process.
+/// Register before creating the path, so that no signal can come between
+/// its creation and its registration (the path must be one only this
+/// process would create, e.g. with the process id in its name).
 pub fn register(path: &Path) -> Registered {
     let mut st = state();
     let id = st.next;
@@ -85,9 +88,7 @@ fn remove_all() -> MutexGuard<'static, State> {
     st.interrupted = true;
     for (_, path) in st.paths.drain(..) {
         match std::fs::symlink_metadata(&path) {
-            Ok(md) if md.is_dir() => {
-                let _ = std::fs::remove_dir_all(&path);
-            }
+            Ok(md) if md.is_dir() => remove_dir(&path),
             Ok(_) => {
                 let _ = std::fs::remove_file(&path);
             }
@@ -95,6 +96,28 @@ fn remove_all() -> MutexGuard<'static, State> {
         }
     }
     st
+}
+
+/// Removes a temporary directory that other threads may still be writing
+/// into: it is first renamed away (their next file creations there fail),
+/// then removed, a few times if a file appeared meanwhile.
+fn remove_dir(path: &Path) {
+    let mut doomed = path.as_os_str().to_owned();
+    doomed.push(".interrupted");
+    let doomed = PathBuf::from(doomed);
+    let target = if std::fs::rename(path, &doomed).is_ok() {
+        doomed
+    } else {
+        path.to_path_buf()
+    };
+    for _ in 0..10 {
+        match std::fs::remove_dir_all(&target) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                std::thread::sleep(std::time::Duration::from_millis(5))
+            }
+            _ => return,
+        }
+    }
 }
 
 /// Installs the signal handling described in the module documentation

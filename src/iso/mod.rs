@@ -306,7 +306,9 @@ fn remove_abandoned_temps(dir: &Path, name: &str) {
         else {
             continue;
         };
-        let alive = pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists();
+        // (Our own id: a killed build whose id this process got again; this
+        // process makes its temporary file only after this clean-up.)
+        let alive = pid != std::process::id() && Path::new("/proc").join(pid.to_string()).exists();
         if !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
             let _ = fs::remove_file(entry.path());
         }
@@ -438,6 +440,9 @@ impl Image {
             path: tmp.clone(),
             source: e,
         };
+        // Removed by the signal handler of `crate::cleanup::install` if a
+        // signal ends the process (registered first: see `cleanup::register`).
+        let registered = crate::cleanup::register(&tmp);
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -452,8 +457,6 @@ impl Image {
             }
         }
         let mut guard = Cleanup(Some(&tmp));
-        // Removed by the signal handler of `crate::cleanup::install` if a signal ends the process.
-        let registered = crate::cleanup::register(&tmp);
         let res =
             writer::write_image(&self.plan, writer::Target::File(&mut file), ctl).map_err(|e| {
                 match e {

@@ -783,9 +783,9 @@ impl TempDir {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let path = base.join(format!("{TEMP_PREFIX}{}-{nanos:09}", std::process::id()));
+        let registered = crate::cleanup::register(&path);
         std::fs::create_dir(&path)
             .map_err(|e| RepoError::at(&path, format!("cannot create: {e}")))?;
-        let registered = crate::cleanup::register(&path);
         Ok(TempDir {
             path,
             keep: false,

@@ -250,7 +250,7 @@ fn sigint_and_sigterm_during_build_iso_remove_the_temporary_image() {
     let src = s.join("src");
     // A bigger tree, so the build is still running when the signal comes.
     media_tree(&src, 0);
-    for i in 0..40u64 {
+    for i in 0..16u64 {
         write(
             &src.join(format!("big/blob-{i:02}.bin")),
             &bytes(500 + i, 4 << 20),

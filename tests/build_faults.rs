@@ -486,3 +486,58 @@ fn sigint_during_repo_and_a_file_size_limit_leave_the_metadata_and_no_temporary_
     repo_common::Repodata::read(&root).assert_consistent();
     assert_eq!(before, rpm_snapshot(&root), "RPMs untouched");
 }
+
+#[test]
+fn a_source_file_changing_or_vanishing_during_build_iso_is_an_error() {
+    let s = Scratch::new("faults-change-iso");
+    let src = s.join("src");
+    media_tree(&src, 0);
+    for i in 0..10u64 {
+        write(
+            &src.join(format!("big/blob-{i:02}.bin")),
+            &bytes(700 + i, 4 << 20),
+        );
+    }
+    // Its data comes last: directories are laid out in path table order.
+    let victim = src.join("zz/zz/victim.bin");
+    let out_dir = s.join("out");
+    fs::create_dir_all(&out_dir).unwrap();
+    let target = out_dir.join("image.iso");
+    type Act = fn(&Path);
+    let acts: [(Act, &str); 3] = [
+        (
+            |p| {
+                let f = fs::OpenOptions::new().append(true).open(p).unwrap();
+                std::io::Write::write_all(&mut &f, b"grown").unwrap();
+            },
+            "changed size",
+        ),
+        (
+            |p| {
+                let f = fs::OpenOptions::new().write(true).open(p).unwrap();
+                std::os::unix::fs::FileExt::write_all_at(&f, b"rewritten", 0).unwrap();
+                f.set_modified(std::time::UNIX_EPOCH + Duration::from_secs(54_321))
+                    .unwrap();
+            },
+            "was modified",
+        ),
+        (|p| fs::remove_file(p).unwrap(), "vanished"),
+    ];
+    for (act, says) in acts {
+        write(&victim, &bytes(5, 100_000));
+        fs::write(&target, b"the previous image").unwrap();
+        let args = iso_args(src.to_str().unwrap(), target.to_str().unwrap());
+        let child = start_and_wait_for_temp(&args, &out_dir);
+        act(&victim);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{says}: {:?} {err}", out.status);
+        assert!(err.contains("victim.bin") && err.contains(says), "{err}");
+        assert_eq!(fs::read(&target).unwrap(), b"the previous image", "{says}");
+        assert_eq!(
+            leftovers(&out_dir, "kslint-tmp"),
+            Vec::<String>::new(),
+            "{says}"
+        );
+    }
+}

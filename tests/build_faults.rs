@@ -541,3 +541,102 @@ fn a_source_file_changing_or_vanishing_during_build_iso_is_an_error() {
         );
     }
 }
+
+/// A small tmpfs, unmounted on drop; None (with a SKIP line) where mounting is not allowed.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(at: &Path, size: &str, test: &str) -> Option<SmallDisk> {
+        fs::create_dir_all(at).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => Some(SmallDisk(at.to_path_buf())),
+            Ok(o) => {
+                eprintln!(
+                    "SKIP {test}: cannot mount a tmpfs here ({}); the ulimit -f tests cover the same path",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("SKIP {test}: no mount command ({e})");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Fills a file system: writes a file until it gets ENOSPC.
+fn fill(dir: &Path) {
+    let mut f = fs::File::create(dir.join("filler")).unwrap();
+    let chunk = vec![0x55u8; 64 << 10];
+    loop {
+        match std::io::Write::write(&mut f, &chunk) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(28) => break,
+            Err(e) => panic!("filling: {e}"),
+        }
+    }
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_for_build_iso_and_repo() {
+    let test = "a_full_disk_is_a_clear_error";
+    let s = Scratch::new("faults-full-disk");
+    let Some(disk) = SmallDisk::mount(&s.join("disk"), "24m", test) else {
+        return;
+    };
+    // build-iso: the tree elsewhere, the image (over 40 MB) onto the small disk.
+    let src = s.join("src");
+    media_tree(&src, 0);
+    let before = snapshot_with_times(&src);
+    let target = disk.0.join("image.iso");
+    fs::write(&target, b"the previous image").unwrap();
+    for extra in [None, Some("--no-implant-md5")] {
+        let mut args = iso_args(src.to_str().unwrap(), target.to_str().unwrap());
+        args.extend(extra);
+        let out = kslint_cmd(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{:?}: {err}", out.status);
+        assert!(err.contains("No space left on device"), "{err}");
+        assert!(
+            err.contains("file system is full") && err.contains("image.iso"),
+            "{err}"
+        );
+        assert_eq!(leftovers(&disk.0, "kslint-tmp"), Vec::<String>::new());
+        assert_eq!(fs::read(&target).unwrap(), b"the previous image");
+    }
+    assert_eq!(before, snapshot_with_times(&src), "source tree untouched");
+    fs::remove_file(&target).unwrap();
+
+    // repo: RPMs and metadata on the small disk, then the disk filled up.
+    let root = disk.0.join("repo");
+    rpm_tree(&root, 100, 0);
+    let root_s = root.to_str().unwrap();
+    run_ok(&["repo", "--no-comps", "--revision", "old", root_s]);
+    let old = repomd_sha(&root);
+    rpm_tree(&root, 100, 3);
+    let rpms = rpm_snapshot(&root);
+    fill(&disk.0);
+    let out = kslint_cmd(&["repo", "--no-update", "--no-comps", root_s])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{:?}: {err}", out.status);
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(leftovers(&root, ".repodata.tmp-"), Vec::<String>::new());
+    assert_eq!(repomd_sha(&root), old, "metadata unchanged");
+    repo_common::Repodata::read(&root).assert_consistent();
+    assert_eq!(rpms, rpm_snapshot(&root), "RPMs untouched");
+}

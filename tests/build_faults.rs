@@ -107,7 +107,7 @@ fn kill_after(mut child: Child, delay: Duration) -> bool {
 /// at many points), a BIOS boot image whose boot-info-table is patched in
 /// the image only, and a marker file that tells two versions apart.
 fn media_tree(root: &Path, version: u8) {
-    for i in 0..20u64 {
+    for i in 0..12u64 {
         write(
             &root.join(format!("Packages/pkg-{i:02}.rpm")),
             &bytes(i + 1, 2 << 20),
@@ -316,7 +316,7 @@ fn a_file_size_limit_is_a_clear_error_and_leaves_no_temporary_files() {
     for extra in [None, Some("--no-implant-md5")] {
         // (with the MD5 the data passes through the process; without, copy_file_range)
         args.extend(extra);
-        let out = with_file_limit(8192, &args); // 4 MiB, the image is over 40
+        let out = with_file_limit(8192, &args); // 4 MiB, the image is over 24
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{:?}: {err}", out.status);
         assert!(err.contains("File too large"), "{err}");
@@ -593,10 +593,10 @@ fn fill(dir: &Path) {
 fn a_full_disk_is_a_clear_error_for_build_iso_and_repo() {
     let test = "a_full_disk_is_a_clear_error";
     let s = Scratch::new("faults-full-disk");
-    let Some(disk) = SmallDisk::mount(&s.join("disk"), "24m", test) else {
+    let Some(disk) = SmallDisk::mount(&s.join("disk"), "12m", test) else {
         return;
     };
-    // build-iso: the tree elsewhere, the image (over 40 MB) onto the small disk.
+    // build-iso: the tree elsewhere, the image (over 24 MB) onto the small disk.
     let src = s.join("src");
     media_tree(&src, 0);
     let before = snapshot_with_times(&src);

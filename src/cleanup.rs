@@ -131,7 +131,13 @@ pub fn install() -> io::Result<()> {
     // A registered handler (rather than the default action) makes a write
     // past RLIMIT_FSIZE return EFBIG.
     signal_hook::flag::register(SIGXFSZ, Arc::new(AtomicBool::new(false)))?;
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    // A signal ignored when the process started stays ignored (`nohup`, or
+    // SIGINT for a background job of a script): it was meant not to stop us.
+    let wanted: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
+        .into_iter()
+        .filter(|&s| !ignored_at_start(s))
+        .collect();
+    let mut signals = signal_hook::iterator::Signals::new(wanted)?;
     std::thread::Builder::new()
         .name("kslint-signals".into())
         .spawn(move || {
@@ -143,6 +149,18 @@ pub fn install() -> io::Result<()> {
         })?;
     let _ = DONE.set(());
     Ok(())
+}
+
+/// Whether `signal` is set to be ignored (queried, not changed).
+fn ignored_at_start(signal: i32) -> bool {
+    // SAFETY: an all-zero `sigaction` is a valid value of that plain C
+    // struct, and with a null new action `sigaction` only writes the current
+    // one into `old`, which lives for the whole call.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+    }
 }
 
 #[cfg(test)]
@@ -170,5 +188,12 @@ mod tests {
         drop(reg_b);
         assert!(!state().paths.iter().any(|(_, p)| p == &b));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn ignored_signals_are_recognised() {
+        // SIGTERM is not ignored in a test process; SIGPIPE is, by the Rust runtime.
+        assert!(!ignored_at_start(libc::SIGTERM));
+        assert!(ignored_at_start(libc::SIGPIPE));
     }
 }

@@ -640,3 +640,42 @@ fn a_full_disk_is_a_clear_error_for_build_iso_and_repo() {
     repo_common::Repodata::read(&root).assert_consistent();
     assert_eq!(rpms, rpm_snapshot(&root), "RPMs untouched");
 }
+
+#[test]
+fn a_signal_ignored_at_start_stays_ignored() {
+    // `nohup`, or a background job of a script (SIGINT ignored): the build goes on.
+    let s = Scratch::new("faults-ignored-signal");
+    let src = s.join("src");
+    media_tree(&src, 1);
+    for i in 0..8u64 {
+        write(
+            &src.join(format!("big/blob-{i:02}.bin")),
+            &bytes(900 + i, 4 << 20),
+        );
+    }
+    let out_dir = s.join("out");
+    fs::create_dir_all(&out_dir).unwrap();
+    let target = out_dir.join("image.iso");
+    let args = iso_args(src.to_str().unwrap(), target.to_str().unwrap());
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' INT; exec \"$0\" \"$@\"")
+        .arg(common::kslint())
+        .args(&args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while leftovers(&out_dir, "kslint-tmp").is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_image_has_tree(&target, &src);
+    assert_eq!(leftovers(&out_dir, "kslint-tmp"), Vec::<String>::new());
+}

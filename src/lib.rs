@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod boot;
 pub mod build;
 pub mod catalog;
+pub mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

@@ -6,6 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -446,6 +447,22 @@ fn a_file_changing_size_mid_build_is_an_error() {
                 ..
             }
         ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_file_rewritten_with_the_same_size_mid_build_is_an_error() {
+    let err = mid_build_failure("rewrite", |p| {
+        let f = fs::OpenOptions::new().write(true).open(p).unwrap();
+        f.write_all_at(&bytes(9, 100_000), 0).unwrap();
+        // A time no scan could have seen, whatever the clock granularity.
+        f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(12_345))
+            .unwrap();
+    });
+    assert!(matches!(err, IsoError::FileModified { .. }), "{err}");
+    assert!(
+        err.to_string().contains("z-last.bin") && err.to_string().contains("modified"),
         "{err}"
     );
 }

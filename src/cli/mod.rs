@@ -83,6 +83,17 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if matches!(
+        cli.command,
+        Command::BuildIso(_) | Command::Repo(_) | Command::Lsp { .. }
+    ) {
+        // Temporary outputs (images, also those of the server's Build ISO
+        // command, and repodata) are removed on SIGINT/SIGTERM/SIGHUP, and
+        // a file size limit becomes a write error (see `crate::cleanup`).
+        if let Err(error) = crate::cleanup::install() {
+            eprintln!("warning: cannot install signal handlers: {error}");
+        }
+    }
     let code = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::BuildIso(args) => match build_iso::run(&args) {

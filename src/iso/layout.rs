@@ -8,7 +8,7 @@
 //! directories, the Rock Ridge continuation areas, the file data, zero
 //! padding, and at the very end the backup GPT.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::Read;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use super::hybrid::{HybridLayout, CYLINDER_BYTES, GPT_BACKUP_BYTES};
 use super::md5::{Md5, APPDATA_OFFSET};
 use super::names::{cmp_iso_identifiers, joliet_identifier, joliet_units, IsoName, Limits};
 use super::rockridge::{self as rr, CE_LEN};
-use super::tree::{FileSource, Meta, NodeId, NodeKind, Tree};
+use super::tree::{FileSource, Meta, Node, NodeId, NodeKind, Tree};
 use super::{IsoError, IsoOptions, Renamed};
 
 /// Byte offset of the application-use field (the implantisomd5 record).
@@ -36,6 +36,21 @@ pub(crate) enum RecKind {
     Child,
 }
 
+/// The part a record plays in deep-directory relocation (RRIP 4.1.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Link {
+    None,
+    /// The placeholder left where a relocated directory was: a zero-length
+    /// file record whose first system use entry is a `CL` naming the directory.
+    Cl(NodeId),
+    /// The `..` of a relocated directory: its first entry is a `PL` naming
+    /// the original parent.
+    Pl(NodeId),
+    /// A relocated directory in the relocation directory, or the relocation
+    /// directory itself: marked `RE` so Rock Ridge readers skip it.
+    Re,
+}
+
 /// One directory record.
 #[derive(Debug, Clone)]
 pub(crate) struct Rec {
@@ -51,6 +66,9 @@ pub(crate) struct Rec {
     /// First continuation chunk, if any.
     pub ce: Option<usize>,
     pub len: usize,
+    /// For `Cl` and `Pl` the first [`rr::LINK_LEN`] bytes of `inline` are
+    /// the entry, written with the location once blocks are allocated.
+    pub link: Link,
 }
 
 /// A piece of a Rock Ridge continuation area.
@@ -122,9 +140,22 @@ pub(crate) struct Plan {
     pub hybrid: Option<HybridLayout>,
     pub renamed: Vec<Renamed>,
     pub notes: Vec<String>,
+    /// Parent of each directory in the ISO 9660 tree: the real parent, or the
+    /// relocation directory for a directory that would nest deeper than 8 levels.
+    pub pparent: Vec<NodeId>,
+    /// Identifiers of the relocated directories inside the relocation directory.
+    pub reloc_names: HashMap<NodeId, Vec<u8>>,
 }
 
 impl Plan {
+    /// The ISO 9660 identifier of directory `d` in its ISO 9660 parent.
+    pub(crate) fn iso_ident(&self, d: NodeId) -> &[u8] {
+        self.reloc_names
+            .get(&d)
+            .map(Vec::as_slice)
+            .unwrap_or(&self.info[d].iso_id)
+    }
+
     pub(crate) fn total_bytes(&self) -> u64 {
         self.total_blocks * BLOCK
     }
@@ -464,7 +495,14 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
         tree.nodes[t].kind = NodeKind::File(FileSource::Bytes(Arc::new(text)));
     }
 
-    // --- directory order (path tables) ---------------------------------------
+    // --- deep directories -------------------------------------------------------
+    // ECMA-119 6.8.2.1 allows 8 levels (the root is level 1). With Rock Ridge,
+    // a directory that would be on level 9 moves to a relocation directory
+    // under the root (level 2, so it lands on level 3 and its subtree gets 6
+    // more levels before the next move); a placeholder with `CL` stays in its
+    // place, its `..` gets a `PL`, and its record in the relocation directory
+    // an `RE` (RRIP 4.1.5). Rock Ridge readers see the real tree; Joliet has
+    // no such mechanism and no such limit and keeps the real tree.
     let subdirs = |tree: &Tree, d: NodeId| -> Vec<NodeId> {
         tree.children(d)
             .iter()
@@ -472,12 +510,114 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
             .filter(|&c| is_dir(tree, c))
             .collect()
     };
+    let mut pparent: Vec<NodeId> = tree.nodes.iter().map(|n| n.parent).collect();
+    let mut reloc_dir = None;
+    let mut reloc_names: HashMap<NodeId, Vec<u8>> = HashMap::new();
+    if opts.rock_ridge {
+        let mut deep: Vec<NodeId> = Vec::new();
+        let mut queue = VecDeque::from([(Tree::ROOT, 1usize)]);
+        while let Some((d, level)) = queue.pop_front() {
+            let mut subs = subdirs(&tree, d);
+            subs.sort_by(|&a, &b| cmp_iso_identifiers(&info[a].iso_id, &info[b].iso_id));
+            for c in subs {
+                if level + 1 > 8 {
+                    deep.push(c);
+                    queue.push_back((c, 3));
+                } else {
+                    queue.push_back((c, level + 1));
+                }
+            }
+        }
+        if !deep.is_empty() {
+            // Unique in the root among ISO 9660 identifiers and (lower case,
+            // for readers that ignore `RE`) among the real names.
+            let taken: HashSet<&[u8]> = tree
+                .children(Tree::ROOT)
+                .iter()
+                .flat_map(|&c| [info[c].iso_id.as_slice(), tree.nodes[c].name.as_slice()])
+                .collect();
+            let natural = IsoName::new(b"rr_moved", true, limits);
+            let mut ident = natural.identifier();
+            let mut i = 0;
+            while taken.contains(ident.as_slice())
+                || taken.contains(ident.to_ascii_lowercase().as_slice())
+            {
+                ident = natural.variant(i, limits).identifier();
+                i += 1;
+            }
+            let mut used: HashSet<Vec<u8>> = HashSet::new();
+            for &c in &deep {
+                let natural = IsoName::new(&tree.nodes[c].name, true, limits);
+                let mut id = info[c].iso_id.clone();
+                let mut i = 0;
+                while !used.insert(id.clone()) {
+                    id = natural.variant(i, limits).identifier();
+                    i += 1;
+                }
+                reloc_names.insert(c, id);
+            }
+            let rd = tree.nodes.len();
+            tree.nodes.push(Node {
+                name: ident.to_ascii_lowercase(),
+                parent: Tree::ROOT,
+                kind: NodeKind::Dir {
+                    children: deep.clone(),
+                },
+                meta: Meta {
+                    mode: 0o755,
+                    uid: 0,
+                    gid: 0,
+                    mtime: created,
+                },
+                live: true,
+            });
+            info.push(NodeInfo {
+                iso_id: ident.clone(),
+                time: created,
+                ..NodeInfo::default()
+            });
+            pparent.push(Tree::ROOT);
+            for &c in &deep {
+                pparent[c] = rd;
+            }
+            reloc_dir = Some(rd);
+            notes.push(format!(
+                "{} director{} nest deeper than the 8 levels of ISO 9660: moved to /{} in the \
+                 ISO 9660 tree (Rock Ridge and Joliet readers see them in place), e.g. {}",
+                deep.len(),
+                if deep.len() == 1 { "y" } else { "ies" },
+                String::from_utf8_lossy(&ident),
+                tree.path_of(deep[0])
+            ));
+        }
+    }
+    // Entries of a directory in the ISO 9660 tree (relocated directories are
+    // listed both at their place, as placeholders, and in the relocation directory).
+    let iso_children = |tree: &Tree, d: NodeId| -> Vec<NodeId> {
+        let mut kids = tree.children(d).to_vec();
+        if d == Tree::ROOT {
+            kids.extend(reloc_dir);
+        }
+        kids
+    };
+    let ident_in = |info: &[NodeInfo], parent: NodeId, c: NodeId| -> Vec<u8> {
+        match reloc_names.get(&c) {
+            Some(id) if Some(parent) == reloc_dir => id.clone(),
+            _ => info[c].iso_id.clone(),
+        }
+    };
+
+    // --- directory order (path tables) ---------------------------------------
     let mut pdirs = vec![Tree::ROOT];
     let mut depth = vec![1usize];
     let mut i = 0;
     while i < pdirs.len() {
-        let mut subs = subdirs(&tree, pdirs[i]);
-        subs.sort_by(|&a, &b| cmp_iso_identifiers(&info[a].iso_id, &info[b].iso_id));
+        let d = pdirs[i];
+        let mut subs: Vec<NodeId> = iso_children(&tree, d)
+            .into_iter()
+            .filter(|&c| is_dir(&tree, c) && pparent[c] == d)
+            .collect();
+        subs.sort_by(|&a, &b| cmp_iso_identifiers(&ident_in(&info, d, a), &ident_in(&info, d, b)));
         let dd = depth[i] + 1;
         depth.extend(std::iter::repeat_n(dd, subs.len()));
         pdirs.extend(subs);
@@ -490,9 +630,11 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
         )));
     }
     if depth.iter().any(|&d| d > 8) {
+        // Only without Rock Ridge: there is nothing to record a relocation in.
         notes.push(
-            "directories nest deeper than the 8 levels of ISO 9660; they are recorded in place \
-             (Linux, xorriso and isoinfo read them; strict ISO 9660 readers may not)"
+            "directories nest deeper than the 8 levels of ISO 9660 and there is no Rock Ridge \
+             to relocate them: they are recorded in place (Linux, xorriso and isoinfo read \
+             them; strict ISO 9660 readers may not)"
                 .into(),
         );
     }
@@ -549,41 +691,49 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
             (0, 0)
         }
     };
-    let entries_for = |tree: &Tree, info: &[NodeInfo], id: NodeId, kind: RecKind| -> Vec<Vec<u8>> {
-        let node = &tree.nodes[id];
-        let (uid, gid) = owner(&node.meta);
-        let perm = node.meta.mode & 0o7777;
-        let mut e = Vec::new();
-        let (mode, nlink) = match &node.kind {
-            NodeKind::Dir { children } => {
-                let subs = children.iter().filter(|&&c| is_dir(tree, c)).count() as u32;
-                (rr::S_IFDIR | perm, 2 + subs)
-            }
-            NodeKind::File(_) => (rr::S_IFREG | perm, nlinks.get(&id).copied().unwrap_or(1)),
-            NodeKind::Symlink { .. } => (rr::S_IFLNK | perm, 1),
-            NodeKind::Special(s) => (rr::special_type(s) | perm, 1),
-        };
-        if kind == RecKind::Dot && id == Tree::ROOT {
-            e.push(rr::sp());
-        }
-        e.push(rr::px(mode, nlink, uid, gid));
-        e.push(rr::tf(info[id].time));
-        if kind == RecKind::Child {
-            e.extend(rr::nm(&node.name));
-            match &node.kind {
-                NodeKind::Symlink { target } => e.extend(rr::sl(target)),
-                NodeKind::Special(super::tree::Special::CharDevice { rdev })
-                | NodeKind::Special(super::tree::Special::BlockDevice { rdev }) => {
-                    e.push(rr::pn(*rdev))
+    let entries_for =
+        |tree: &Tree, info: &[NodeInfo], id: NodeId, kind: RecKind, link: Link| -> Vec<Vec<u8>> {
+            let node = &tree.nodes[id];
+            let (uid, gid) = owner(&node.meta);
+            let perm = node.meta.mode & 0o7777;
+            let mut e = Vec::new();
+            let (mode, nlink) = match &node.kind {
+                NodeKind::Dir { children } => {
+                    let subs = children.iter().filter(|&&c| is_dir(tree, c)).count() as u32;
+                    (rr::S_IFDIR | perm, 2 + subs)
                 }
-                _ => {}
+                NodeKind::File(_) => (rr::S_IFREG | perm, nlinks.get(&id).copied().unwrap_or(1)),
+                NodeKind::Symlink { .. } => (rr::S_IFLNK | perm, 1),
+                NodeKind::Special(s) => (rr::special_type(s) | perm, 1),
+            };
+            if kind == RecKind::Dot && id == Tree::ROOT {
+                e.push(rr::sp());
             }
-        }
-        if kind == RecKind::Dot && id == Tree::ROOT {
-            e.push(rr::er());
-        }
-        e
-    };
+            // First, so that it always stays in the record (the writer fills in locations).
+            match link {
+                Link::Cl(_) => e.push(rr::cl(0)),
+                Link::Pl(_) => e.push(rr::pl(0)),
+                Link::Re => e.push(rr::re()),
+                Link::None => {}
+            }
+            e.push(rr::px(mode, nlink, uid, gid));
+            e.push(rr::tf(info[id].time));
+            if kind == RecKind::Child {
+                e.extend(rr::nm(&node.name));
+                match &node.kind {
+                    NodeKind::Symlink { target } => e.extend(rr::sl(target)),
+                    NodeKind::Special(super::tree::Special::CharDevice { rdev })
+                    | NodeKind::Special(super::tree::Special::BlockDevice { rdev }) => {
+                        e.push(rr::pn(*rdev))
+                    }
+                    _ => {}
+                }
+            }
+            if kind == RecKind::Dot && id == Tree::ROOT {
+                e.push(rr::er());
+            }
+            e
+        };
 
     let mut chunks: Vec<Chunk> = Vec::new();
     let make_rec = |tree: &Tree,
@@ -592,11 +742,20 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
                     kind: RecKind,
                     target: NodeId,
                     ident: Vec<u8>,
-                    joliet: bool|
+                    joliet: bool,
+                    link: Link|
      -> Vec<Rec> {
         let base = 33 + ident.len() + usize::from(ident.len() % 2 == 0);
         let (inline, ce) = if rr_on && !joliet {
-            let placed = rr::place(entries_for(tree, info, target, kind), 254 - base);
+            let placed = rr::place(entries_for(tree, info, target, kind, link), 254 - base);
+            debug_assert!(
+                matches!(link, Link::None | Link::Re)
+                    || placed
+                        .inline
+                        .get(..2)
+                        .is_some_and(|s| s == b"CL" || s == b"PL"),
+                "relocation link not at the start of the record"
+            );
             let mut first = None;
             let mut prev: Option<usize> = None;
             for data in placed.chunks.iter() {
@@ -619,7 +778,7 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
         };
         let su = inline.len() + if ce.is_some() { CE_LEN } else { 0 };
         let len = base + su + su % 2;
-        let parts = if kind == RecKind::Child {
+        let parts = if kind == RecKind::Child && link == Link::None {
             file_size(tree, target).div_ceil(MAX_EXTENT).max(1)
         } else {
             1
@@ -634,6 +793,7 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
                 inline: inline.clone(),
                 ce,
                 len,
+                link,
             })
             .collect()
     };
@@ -649,20 +809,36 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
             d,
             vec![0],
             false,
+            Link::None,
         ));
+        let real_parent = tree.nodes[d].parent;
         recs.extend(make_rec(
             &tree,
             &info,
             &mut chunks,
             RecKind::DotDot,
-            tree.nodes[d].parent,
+            pparent[d],
             vec![1],
             false,
+            if pparent[d] == real_parent {
+                Link::None
+            } else {
+                Link::Pl(real_parent)
+            },
         ));
-        let mut kids = tree.children(d).to_vec();
-        kids.sort_by(|&a, &b| cmp_iso_identifiers(&info[a].iso_id, &info[b].iso_id));
-        for k in kids {
-            let ident = info[k].iso_id.clone();
+        let mut kids: Vec<(Vec<u8>, NodeId)> = iso_children(&tree, d)
+            .into_iter()
+            .map(|k| (ident_in(&info, d, k), k))
+            .collect();
+        kids.sort_by(|a, b| cmp_iso_identifiers(&a.0, &b.0));
+        for (ident, k) in kids {
+            let link = if Some(d) == reloc_dir || Some(k) == reloc_dir {
+                Link::Re
+            } else if is_dir(&tree, k) && pparent[k] != d {
+                Link::Cl(k)
+            } else {
+                Link::None
+            };
             recs.extend(make_rec(
                 &tree,
                 &info,
@@ -671,6 +847,7 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
                 k,
                 ident,
                 false,
+                link,
             ));
         }
         precs.push(recs);
@@ -686,6 +863,7 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
             d,
             vec![0],
             true,
+            Link::None,
         ));
         recs.extend(make_rec(
             &tree,
@@ -695,6 +873,7 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
             tree.nodes[d].parent,
             vec![1],
             true,
+            Link::None,
         ));
         let mut kids = tree.children(d).to_vec();
         kids.sort_by(|&a, &b| info[a].joliet_id.cmp(&info[b].joliet_id));
@@ -708,6 +887,7 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
                 k,
                 ident,
                 true,
+                Link::None,
             ));
         }
         jrecs.push(recs);
@@ -729,7 +909,7 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
         if d == Tree::ROOT {
             1
         } else {
-            info[d].iso_id.len()
+            ident_in(&info, pparent[d], d).len()
         }
     }));
     let pt_l = lba as u32;
@@ -896,6 +1076,8 @@ pub(crate) fn plan(mut tree: Tree, opts: &IsoOptions) -> Result<Plan, IsoError> 
         hybrid,
         renamed,
         notes,
+        pparent,
+        reloc_names,
     })
 }
 

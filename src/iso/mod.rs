@@ -3,7 +3,10 @@
 //!
 //! What it writes: ISO 9660 (levels 1-3, path tables L and M, multi-extent
 //! files of 4 GiB and more), Rock Ridge (SUSP `SP`/`ER`/`CE`, `PX`, `PN`,
-//! `NM`, `SL`, `TF`), Joliet (UCS-2, names up to 103 characters),
+//! `NM`, `SL`, `TF`; directories deeper than the 8 levels of ISO 9660 moved
+//! to a relocation directory with `CL`/`PL`/`RE`, so the ISO 9660 tree stays
+//! valid and Rock Ridge readers see them in place), Joliet (UCS-2, names up
+//! to 103 characters, the real hierarchy),
 //! El Torito (BIOS no-emulation entry with boot-info-table patched into the
 //! image only, UEFI entry), isohybrid MBR + GPT, optional TRANS.TBL files,
 //! and the `implantisomd5` record checked by `checkisomd5`.
@@ -214,6 +217,9 @@ pub enum IsoError {
         expected: u64,
         actual: u64,
     },
+    FileModified {
+        path: PathBuf,
+    },
     Cancelled,
 }
 
@@ -230,7 +236,20 @@ impl fmt::Display for IsoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             IsoError::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            IsoError::Output { path, source } => write!(f, "writing {}: {source}", path.display()),
+            IsoError::Output { path, source } => {
+                write!(f, "writing {}: {source}", path.display())?;
+                if matches!(
+                    source.kind(),
+                    io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge | io::ErrorKind::QuotaExceeded
+                ) {
+                    write!(
+                        f,
+                        " (the file system is full, or a file size or disk quota limit such as \
+                         `ulimit -f` was reached; the partial image was removed and the target left as it was)"
+                    )?;
+                }
+                Ok(())
+            }
             IsoError::NotADirectory(p) => write!(f, "{} is not a directory", p.display()),
             IsoError::SymlinkEscapes { path, target, why } => write!(
                 f,
@@ -256,16 +275,42 @@ impl fmt::Display for IsoError {
                  {actual} now); nothing was written to the target",
                 path.display()
             ),
+            IsoError::FileModified { path } => write!(
+                f,
+                "{} was modified while the image was being written (its modification time \
+                 changed since the tree was scanned); nothing was written to the target",
+                path.display()
+            ),
             IsoError::Cancelled => write!(f, "cancelled"),
         }
     }
 }
 
-impl std::error::Error for IsoError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            IsoError::Io { source, .. } | IsoError::Output { source, .. } => Some(source),
-            _ => None,
+/// No `source()`: the messages above already include the underlying error
+/// (`{:#}` would print it twice).
+impl std::error::Error for IsoError {}
+
+/// Removes temporary images `.NAME.<pid>.kslint-tmp` in `dir` left by
+/// builds that were killed (their process is gone).
+fn remove_abandoned_temps(dir: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".kslint-tmp"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // (Our own id: a killed build whose id this process got again; this
+        // process makes its temporary file only after this clean-up.)
+        let alive = pid != std::process::id() && Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
         }
     }
 }
@@ -385,6 +430,7 @@ impl Image {
                 path.display()
             )));
         }
+        remove_abandoned_temps(&dir, &name.to_string_lossy());
         let tmp = dir.join(format!(
             ".{}.{}.kslint-tmp",
             name.to_string_lossy(),
@@ -394,6 +440,9 @@ impl Image {
             path: tmp.clone(),
             source: e,
         };
+        // Removed by the signal handler of `crate::cleanup::install` if a
+        // signal ends the process (registered first: see `cleanup::register`).
+        let registered = crate::cleanup::register(&tmp);
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -408,7 +457,16 @@ impl Image {
             }
         }
         let mut guard = Cleanup(Some(&tmp));
-        let res = writer::write_image(&self.plan, writer::Target::File(&mut file), ctl)?;
+        let res =
+            writer::write_image(&self.plan, writer::Target::File(&mut file), ctl).map_err(|e| {
+                match e {
+                    IsoError::Output { source, .. } => IsoError::Output {
+                        path: path.to_path_buf(),
+                        source,
+                    },
+                    other => other,
+                }
+            })?;
         let md5 = match res {
             Some((appdata, sum)) => {
                 file.write_all_at(&appdata, layout::APPDATA_POS)
@@ -421,10 +479,15 @@ impl Image {
             file.sync_all().map_err(oerr)?;
         }
         drop::<File>(file);
-        fs::rename(&tmp, path).map_err(|e| IsoError::Output {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        registered.commit(
+            || IsoError::Cancelled,
+            || {
+                fs::rename(&tmp, path).map_err(|e| IsoError::Output {
+                    path: path.to_path_buf(),
+                    source: e,
+                })
+            },
+        )?;
         guard.0 = None;
         Ok(WriteReport {
             size: self.size(),

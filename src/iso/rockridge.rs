@@ -150,6 +150,27 @@ pub(crate) fn sl(target: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// Length of a `CL` or `PL` entry.
+pub(crate) const LINK_LEN: usize = 12;
+
+/// `CL` (RRIP 4.1.5.1): in the placeholder left where a relocated directory
+/// was, the location of that directory's extent.
+pub(crate) fn cl(lba: u32) -> Vec<u8> {
+    entry(b"CL", 1, &both32(lba))
+}
+
+/// `PL` (RRIP 4.1.5.2): in the `..` record of a relocated directory, the
+/// location of the extent of its original parent.
+pub(crate) fn pl(lba: u32) -> Vec<u8> {
+    entry(b"PL", 1, &both32(lba))
+}
+
+/// `RE` (RRIP 4.1.5.3): this record is a relocated directory; Rock Ridge
+/// readers reach it through the `CL` of its placeholder and skip it here.
+pub(crate) fn re() -> Vec<u8> {
+    entry(b"RE", 1, &[])
+}
+
 /// The file type bits of a special file.
 pub(crate) fn special_type(s: &Special) -> u32 {
     match s {
@@ -227,6 +248,10 @@ mod tests {
         assert_eq!(ce(1, 2, 3).len(), CE_LEN);
         assert_eq!(er().len(), 8 + 10 + 84 + 135);
         assert_eq!(pn(0).len(), 20);
+        assert_eq!(cl(7).len(), LINK_LEN);
+        assert_eq!(pl(7).len(), LINK_LEN);
+        assert_eq!(&cl(0x0102_0304)[4..12], &[4, 3, 2, 1, 1, 2, 3, 4]);
+        assert_eq!(re(), b"RE\x04\x01".to_vec());
         let long = vec![b'n'; 255];
         let parts = nm(&long);
         assert_eq!(parts.len(), 2);

@@ -47,6 +47,10 @@ pub enum FileSource {
         path: PathBuf,
         size: u64,
         identity: Option<(u64, u64)>,
+        /// Modification time (seconds, nanoseconds) seen when the tree was
+        /// scanned; a different one at write time is an error (the file was
+        /// rewritten in between, perhaps with the same size).
+        modified: Option<(i64, i64)>,
     },
     /// Held in memory.
     Bytes(Arc<Vec<u8>>),
@@ -163,6 +167,7 @@ impl Tree {
                         path: path.clone(),
                         size: md.len(),
                         identity: Some((md.dev(), md.ino())),
+                        modified: Some((md.mtime(), md.mtime_nsec())),
                     })
                 } else if ft.is_symlink() {
                     let target = fs::read_link(&path).map_err(|e| IsoError::io(&path, e))?;

@@ -10,7 +10,7 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use super::eltorito;
-use super::layout::{Plan, Rec, MAX_EXTENT};
+use super::layout::{Link, Plan, Rec, MAX_EXTENT};
 use super::md5::{ImplantMd5, APPDATA_SIZE};
 use super::rockridge as rr;
 use super::time::{dir_date, volume_date, volume_date_unset};
@@ -224,6 +224,10 @@ fn record(
 
 /// Extent, data length and flags of a record.
 fn rec_extent(plan: &Plan, r: &Rec, joliet: bool) -> (u32, u32, u8) {
+    if let Link::Cl(_) = r.link {
+        // The placeholder of a relocated directory is an empty file.
+        return (0, 0, 0);
+    }
     let info = &plan.info[r.target];
     match &plan.tree.nodes[r.target].kind {
         NodeKind::Dir { .. } => {
@@ -257,6 +261,15 @@ fn dir_bytes(plan: &Plan, recs: &[Rec], size: u64, joliet: bool) -> Vec<u8> {
         }
         let (extent, data_len, flags) = rec_extent(plan, r, joliet);
         let mut su = r.inline.clone();
+        let link = match r.link {
+            Link::Cl(d) => Some(rr::cl(plan.info[d].lba)),
+            Link::Pl(d) => Some(rr::pl(plan.info[d].lba)),
+            Link::None | Link::Re => None,
+        };
+        if let Some(entry) = link {
+            debug_assert_eq!(entry.len(), rr::LINK_LEN);
+            su[..rr::LINK_LEN].copy_from_slice(&entry);
+        }
         if let Some(c) = r.ce {
             let chunk = &plan.chunks[c];
             su.extend(rr::ce(chunk.lba, chunk.offset, chunk.len() as u32));
@@ -367,9 +380,13 @@ fn path_table(plan: &Plan, joliet: bool, big_endian: bool) -> Vec<u8> {
         } else if joliet {
             &info.joliet_id
         } else {
-            &info.iso_id
+            plan.iso_ident(d)
         };
-        let parent = plan.tree.nodes[d].parent;
+        let parent = if joliet {
+            plan.tree.nodes[d].parent
+        } else {
+            plan.pparent[d]
+        };
         let (extent, pnum) = if joliet {
             (info.j_lba, plan.info[parent].jnum)
         } else {
@@ -406,7 +423,22 @@ fn ce_area(plan: &Plan) -> Vec<u8> {
     buf
 }
 
-fn open_source(path: &Path, size: u64) -> Result<File, IsoError> {
+/// Checks that an open source file still has the modification time it had when scanned.
+fn check_modified(
+    md: &std::fs::Metadata,
+    path: &Path,
+    modified: Option<(i64, i64)>,
+) -> Result<(), IsoError> {
+    use std::os::unix::fs::MetadataExt;
+    match modified {
+        Some(m) if m != (md.mtime(), md.mtime_nsec()) => Err(IsoError::FileModified {
+            path: path.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn open_source(path: &Path, size: u64, modified: Option<(i64, i64)>) -> Result<File, IsoError> {
     let f = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -431,6 +463,7 @@ fn open_source(path: &Path, size: u64) -> Result<File, IsoError> {
             actual: md.len(),
         });
     }
+    check_modified(&md, path, modified)?;
     Ok(f)
 }
 
@@ -439,10 +472,10 @@ fn copy_path(
     ctl: &mut Control<'_>,
     total: u64,
     path: &Path,
-    size: u64,
+    (size, modified): (u64, Option<(i64, i64)>),
     current: &str,
 ) -> Result<(), IsoError> {
-    let mut f = open_source(path, size)?;
+    let mut f = open_source(path, size, modified)?;
     let mut left = size;
     while left > 0 {
         check_cancel(ctl)?;
@@ -492,20 +525,21 @@ fn copy_path(
         }
         report(out, ctl, total, current, false);
     }
-    let now = f.metadata().map_err(|e| IsoError::io(path, e))?.len();
-    if now != size {
+    // Changed while it was being copied (the bytes copied may be torn)?
+    let md = f.metadata().map_err(|e| IsoError::io(path, e))?;
+    if md.len() != size {
         return Err(IsoError::FileChanged {
             path: path.to_path_buf(),
             expected: size,
-            actual: now,
+            actual: md.len(),
         });
     }
-    Ok(())
+    check_modified(&md, path, modified)
 }
 
 /// Reads a whole (small) file, checking it is still what was scanned.
-fn read_small(path: &Path, size: u64) -> Result<Vec<u8>, IsoError> {
-    let mut f = open_source(path, size)?;
+fn read_small(path: &Path, size: u64, modified: Option<(i64, i64)>) -> Result<Vec<u8>, IsoError> {
+    let mut f = open_source(path, size, modified)?;
     let mut v = Vec::with_capacity(size as usize);
     f.read_to_end(&mut v).map_err(|e| IsoError::io(path, e))?;
     if v.len() as u64 != size {
@@ -614,13 +648,18 @@ pub(crate) fn write_image(
                     out.put(b)?;
                 }
             }
-            FileSource::Path { path, size, .. } => {
+            FileSource::Path {
+                path,
+                size,
+                modified,
+                ..
+            } => {
                 if patch {
-                    let mut copy = read_small(path, *size)?;
+                    let mut copy = read_small(path, *size, *modified)?;
                     eltorito::patch_boot_info_table(&mut copy, 16, item.lba);
                     out.put(&copy)?;
                 } else {
-                    copy_path(&mut out, ctl, total, path, *size, &current)?;
+                    copy_path(&mut out, ctl, total, path, (*size, *modified), &current)?;
                 }
             }
         }

@@ -773,6 +773,8 @@ fn kept_records(old: Option<&OldRepodata>) -> Vec<old::RawRecord> {
 struct TempDir {
     path: PathBuf,
     keep: bool,
+    /// Removed by the signal handler of [`crate::cleanup::install`] on SIGINT/SIGTERM.
+    registered: crate::cleanup::Registered,
 }
 
 impl TempDir {
@@ -781,9 +783,14 @@ impl TempDir {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let path = base.join(format!("{TEMP_PREFIX}{}-{nanos:09}", std::process::id()));
+        let registered = crate::cleanup::register(&path);
         std::fs::create_dir(&path)
             .map_err(|e| RepoError::at(&path, format!("cannot create: {e}")))?;
-        Ok(TempDir { path, keep: false })
+        Ok(TempDir {
+            path,
+            keep: false,
+            registered,
+        })
     }
 }
 
@@ -824,35 +831,54 @@ fn clear_abandoned_temps(base: &Path) -> Result<(), RepoError> {
     Ok(())
 }
 
-/// Puts the new metadata in place (see the module documentation).
+/// Puts the new metadata in place (see the module documentation). A
+/// signal handled meanwhile (see [`crate::cleanup`]) waits until it is done,
+/// or, when it came first, leaves `repodata/` untouched.
 fn install(mut temp: TempDir, repodata: &Path) -> Result<(), RepoError> {
-    let base = repodata.parent().unwrap_or(Path::new("."));
+    let interrupted = || {
+        RepoError::at(
+            repodata,
+            "interrupted by a signal; the metadata was left as it was".to_string(),
+        )
+    };
+    let moved_whole = temp
+        .registered
+        .commit(interrupted, || move_into_place(&temp.path, repodata))?;
+    if moved_whole {
+        temp.keep = true;
+        return sync_dir(repodata.parent().unwrap_or(Path::new(".")));
+    }
+    drop(temp);
+    Ok(())
+}
+
+/// The renames of [`install`]; true when the temporary directory itself
+/// became `repodata/`.
+fn move_into_place(temp: &Path, repodata: &Path) -> Result<bool, RepoError> {
     if !repodata.exists() {
-        std::fs::rename(&temp.path, repodata).map_err(|e| {
+        std::fs::rename(temp, repodata).map_err(|e| {
             RepoError::at(repodata, format!("cannot move the new metadata in: {e}"))
         })?;
-        temp.keep = true;
-        return sync_dir(base);
+        return Ok(true);
     }
-    let entries = std::fs::read_dir(&temp.path)
-        .map_err(|e| RepoError::at(&temp.path, e.to_string()))?
+    let entries = std::fs::read_dir(temp)
+        .map_err(|e| RepoError::at(temp, e.to_string()))?
         .flatten()
         .map(|e| e.file_name())
         .filter(|name| name != "repomd.xml")
         .collect::<Vec<_>>();
     for name in entries {
-        let from = temp.path.join(&name);
+        let from = temp.join(&name);
         let to = repodata.join(&name);
         std::fs::rename(&from, &to)
             .map_err(|e| RepoError::at(&to, format!("cannot move the new metadata in: {e}")))?;
     }
     sync_dir(repodata)?;
     let target = repodata.join("repomd.xml");
-    std::fs::rename(temp.path.join("repomd.xml"), &target)
+    std::fs::rename(temp.join("repomd.xml"), &target)
         .map_err(|e| RepoError::at(&target, format!("cannot replace: {e}")))?;
     sync_dir(repodata)?;
-    drop(temp);
-    Ok(())
+    Ok(false)
 }
 
 /// Removes the files of the old metadata that the new repomd.xml does not

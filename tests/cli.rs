@@ -290,6 +290,7 @@ fn sarif_links_rules_and_indexes_them() {
         );
         let page = std::fs::read_to_string(format!("docs/rules/{code}.md")).unwrap();
         assert_eq!(rule["help"]["markdown"].as_str().unwrap(), page.trim_end());
+        assert_eq!(rule["help"]["text"], rule["help"]["markdown"]);
         assert!(!rule["fullDescription"]["text"].as_str().unwrap().is_empty());
     }
     assert!(results.iter().any(|result| result["fixes"].is_array()));

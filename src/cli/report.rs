@@ -279,16 +279,15 @@ fn sarif_level(severity: Severity) -> &'static str {
 
 fn sarif_rule(rule: &Rule) -> Value {
     let url = rule_url(rule.code);
-    let help_text = format!(
-        "{}\n\nRun `kslint explain {}` or see {url}",
-        rule.summary, rule.code
-    );
+    // The whole explanation (what, why, example, fix); it is Markdown that
+    // reads well as plain text too.
+    let explanation = rule.explanation.trim_end();
     json!({
         "id": rule.code,
         "name": rule.name,
         "shortDescription": { "text": rule.summary },
         "fullDescription": { "text": rule_description(rule) },
-        "help": { "text": help_text, "markdown": rule.explanation.trim_end() },
+        "help": { "text": explanation, "markdown": explanation },
         "helpUri": url,
         "defaultConfiguration": { "level": sarif_level(rule.default_severity) },
         "properties": { "tags": ["kickstart", rule_category(rule.code)] },
@@ -533,4 +532,40 @@ pub fn escape_data(text: &str) -> String {
 /// `:` and `,`, which separate properties.
 pub fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_command_escapes() {
+        assert_eq!(escape_data("100% done\r\nnext"), "100%25 done%0D%0Anext");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+        // Data keeps `:` and `,`: only properties are split on them.
+        assert_eq!(escape_data("a:b,c"), "a:b,c");
+    }
+
+    #[test]
+    fn paths_become_relative_uris_below_the_base() {
+        let base = Path::new("/work/repo");
+        assert_eq!(
+            relative_to(Path::new("/work/repo/ks/ks.cfg"), base).as_deref(),
+            Some("ks/ks.cfg")
+        );
+        assert_eq!(
+            relative_to(Path::new("./ks/../ks.cfg"), base).as_deref(),
+            Some("ks.cfg")
+        );
+        assert_eq!(relative_to(Path::new("/elsewhere/ks.cfg"), base), None);
+        assert_eq!(relative_to(Path::new("../other/ks.cfg"), base), None);
+        assert_eq!(
+            artifact_location(Path::new("/elsewhere/my ks#1.cfg"), base),
+            json!({ "uri": "file:///elsewhere/my%20ks%231.cfg" })
+        );
+        assert_eq!(
+            artifact_location(Path::new("a b.ks"), base),
+            json!({ "uri": "a%20b.ks", "uriBaseId": "%SRCROOT%" })
+        );
+    }
 }

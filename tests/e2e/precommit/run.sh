@@ -102,15 +102,42 @@ import sys
 import yaml
 
 manifest, binary = sys.argv[1], sys.argv[2]
-(hook,) = [h for h in yaml.safe_load(open(manifest)) if h["id"] == "kslint"]
-program, _, args = hook["entry"].partition(" ")
-if program != "kslint":
-    sys.exit(f"unexpected entry {hook['entry']!r}: it must start with `kslint`")
-hook["entry"] = f"{shlex.quote(binary)} {args}".strip()
-hook["language"] = "system"
-print(yaml.safe_dump({"repos": [{"repo": "local", "hooks": [hook]}]}, sort_keys=False))
+hooks = yaml.safe_load(open(manifest))
+assert {h["id"] for h in hooks} == {"kslint", "kslint-fix"}, hooks
+for hook in hooks:
+    program, _, args = hook["entry"].partition(" ")
+    if program != "kslint":
+        sys.exit(f"unexpected entry {hook['entry']!r}: it must start with `kslint`")
+    hook["entry"] = f"{shlex.quote(binary)} {args}".strip()
+    hook["language"] = "system"
+print(yaml.safe_dump({"repos": [{"repo": "local", "hooks": hooks}]}, sort_keys=False))
 PY
   scenario system "$pre_commit" run kslint --all-files --color never
+
+  # kslint-fix: CRLF line endings (a safe fix) are rewritten, pre-commit
+  # fails because the hook changed a file, and the next run passes.
+  local out=$tmp/out-fix
+  sed -i 's/$/\r/' "$sample/ks/ks.cfg"
+  git -C "$sample" add -A
+  if (cd "$sample" && "$pre_commit" run kslint-fix --all-files --color never) >"$out" 2>&1; then
+    echo "FAIL [system]: kslint-fix passed although it had CRLF line endings to fix" >&2
+    cat "$out" >&2
+    status=1
+  elif grep -q $'\r' "$sample/ks/ks.cfg" || ! grep -q 'files were modified by this hook' "$out"; then
+    echo "FAIL [system]: kslint-fix did not rewrite ks/ks.cfg" >&2
+    cat "$out" >&2
+    status=1
+  else
+    echo "ok [system] - kslint-fix rewrites ks/ks.cfg and stops the commit"
+  fi
+  git -C "$sample" add -A
+  if (cd "$sample" && "$pre_commit" run kslint-fix --all-files --color never) >"$out" 2>&1; then
+    echo "ok [system] - kslint-fix passes once the fix is staged"
+  else
+    echo "FAIL [system]: kslint-fix failed on a fixed kickstart" >&2
+    cat "$out" >&2
+    status=1
+  fi
 }
 
 run_rust() {

@@ -9,7 +9,7 @@
 #         types, require_serial), put into the sample's own
 #         .pre-commit-config.yaml as a `repo: local` hook with
 #         `language: system` and the entry pointing at an already built
-#         binary (KSLINT_BIN, default target/debug/kslint). Takes seconds;
+#         binary ($KSLINT, default target/debug/kslint). Takes seconds;
 #         CI runs it on every build.
 # rust    The manifest as users get it: `pre-commit try-repo` on a snapshot of
 #         this checkout, so pre-commit builds kslint itself with
@@ -17,7 +17,8 @@
 # all     Both.
 #
 # env: E2E_VENV (default target/e2e-venv; pre-commit is installed into it)
-#      KSLINT_BIN (system mode; built with `cargo build` when missing)
+#      KSLINT (system mode: the binary, default target/debug/kslint; built with
+#      `cargo build` when missing)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -89,9 +90,13 @@ scenario() {
 }
 
 run_system() {
-  local bin=${KSLINT_BIN:-$repo/target/debug/kslint}
-  if [ ! -x "$bin" ]; then
+  local bin=${KSLINT:-$repo/target/debug/kslint}
+  if [ ! -x "$bin" ] && [ -z "${KSLINT:-}" ]; then
     (cd "$repo" && cargo build --quiet --bin kslint)
+  fi
+  if [ ! -x "$bin" ]; then
+    echo "FAIL: no kslint binary at $bin" >&2
+    exit 1
   fi
   make_sample system
   # The manifest's hook, unchanged but for how kslint is found.

@@ -410,6 +410,8 @@ fn diff_prints_the_fixes_without_writing() {
         (output.status.code(), stdout(&output).as_str()),
         (Some(0), "")
     );
+    let alone = kslint(dir.to_str().unwrap(), &["check", "--unsafe-fixes", "a.ks"]);
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("does nothing without --fix"));
     let both = kslint(dir.to_str().unwrap(), &["check", "--diff", "--fix", "a.ks"]);
     assert_eq!(
         both.status.code(),

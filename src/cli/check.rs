@@ -87,6 +87,9 @@ pub fn run(args: &CheckArgs) -> u8 {
             return exit::FAILURE;
         }
     }
+    if args.unsafe_fixes && !(args.fix || args.diff) {
+        eprintln!("warning: --unsafe-fixes does nothing without --fix or --diff");
+    }
     let fix_mode = (args.fix || args.diff).then_some(if args.unsafe_fixes {
         FixMode::Unsafe
     } else {

@@ -13,6 +13,7 @@ pub mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
+pub mod fix;
 pub mod ide;
 pub mod includes;
 pub mod iso;

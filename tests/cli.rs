@@ -228,3 +228,227 @@ fn the_syntax_version_is_chosen_and_reported() {
         Some(2)
     );
 }
+
+/// SARIF with the run's absolute base directory and the version replaced,
+/// so that the snapshot holds on any machine and release.
+fn sarif_of(dir: &str, args: &[&str]) -> (Output, serde_json::Value) {
+    let output = kslint(dir, args);
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("check --format sarif prints JSON");
+    let run = &mut value["runs"][0];
+    let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .expect("the run names its base directory")
+        .to_string();
+    assert!(
+        base.starts_with("file:///") && base.ends_with('/'),
+        "{base}"
+    );
+    run["originalUriBaseIds"]["%SRCROOT%"]["uri"] = "file:///[cwd]/".into();
+    let driver = &mut run["tool"]["driver"];
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    driver["version"] = "[version]".into();
+    driver["semanticVersion"] = "[version]".into();
+    (output, value)
+}
+
+#[test]
+fn sarif_reports() {
+    for file in ["unclosed.ks", "quotes.ks"] {
+        let (output, value) = sarif_of(SYNTAX, &["check", "--format", "sarif", file]);
+        assert_eq!(output.status.code(), Some(1));
+        insta::assert_snapshot!(
+            format!("sarif-{file}"),
+            serde_json::to_string_pretty(&value).unwrap()
+        );
+    }
+    let (output, value) = sarif_of(SYNTAX, &["check", "--format", "sarif", "clean.ks"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(value["runs"][0]["results"], serde_json::json!([]));
+}
+
+#[test]
+fn sarif_links_rules_and_indexes_them() {
+    let (_, value) = sarif_of(".", &["check", "--format", "sarif", "tests/fixtures"]);
+    let run = &value["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    assert!(results.len() > 50 && rules.len() > 20, "{}", results.len());
+    for result in results {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(uri.starts_with("tests/fixtures/"), "{uri}");
+    }
+    for rule in rules {
+        let code = rule["id"].as_str().unwrap();
+        assert_eq!(
+            rule["helpUri"],
+            format!("https://github.com/kslint/kslint/blob/main/docs/rules/{code}.md")
+        );
+        let page = std::fs::read_to_string(format!("docs/rules/{code}.md")).unwrap();
+        assert_eq!(rule["help"]["markdown"].as_str().unwrap(), page.trim_end());
+        assert_eq!(rule["help"]["text"], rule["help"]["markdown"]);
+        assert!(!rule["fullDescription"]["text"].as_str().unwrap().is_empty());
+    }
+    assert!(results.iter().any(|result| result["fixes"].is_array()));
+    assert!(results
+        .iter()
+        .any(|result| result["relatedLocations"].is_array()));
+}
+
+/// The output of every fixture, checked against the OASIS SARIF 2.1.0
+/// schema (tests/fixtures/sarif/sarif-schema-2.1.0.json) with formats on.
+#[test]
+fn sarif_is_valid_against_the_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string("tests/fixtures/sarif/sarif-schema-2.1.0.json").unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF schema compiles");
+    let output = kslint(".", &["check", "--format", "sarif", "tests/fixtures"]);
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    // The validator is not blind: a level SARIF does not know is rejected.
+    let mut broken = document.clone();
+    broken["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn github_annotations() {
+    let output = kslint(
+        SYNTAX,
+        &["check", "--format", "github", "unclosed.ks", "quotes.ks"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!("github-unclosed-quotes", stdout(&output));
+    let dir = tempdir();
+    let name = "a,b:100%.ks";
+    std::fs::write(dir.join(name), "lang C\n%pakages\n@core\n%end\n").unwrap();
+    let output = kslint(
+        dir.to_str().unwrap(),
+        &["check", "--format", "github", name],
+    );
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("::error file=a%2Cb%3A100%25.ks,line=2,col=1,endLine=2,"),
+        "{text}"
+    );
+    assert!(text.contains(",title=KS0002 unknown-section::"), "{text}");
+    assert!(text.contains("`%25pakages`"), "{text}");
+    assert_eq!(text.lines().count(), 1, "one command per line: {text}");
+}
+
+#[test]
+fn fix_applies_safe_fixes_and_reports_the_rest() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    let ks = dir.join("ks.cfg");
+    std::fs::write(&ks, "lang C\r\nkeyboard us\r\n%pakages\r\n@core\r\n").unwrap();
+    std::fs::set_permissions(&ks, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let path = ks.to_str().unwrap();
+    let output = kslint(".", &["check", "--fix", "--format", "json", path]);
+    // KS0006 (CRLF) and KS0001 (unclosed) are safe; the %pakages typo is not.
+    assert_eq!(
+        std::fs::read_to_string(&ks).unwrap(),
+        "lang C\nkeyboard us\n%pakages\n@core\n%end\n"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("fixed 2 problems in"), "{stderr}");
+    assert!(stderr.contains("KS0001, KS0006"), "{stderr}");
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let codes: Vec<_> = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes, ["KS0002"]);
+    assert_eq!(output.status.code(), Some(1));
+    let mode = std::fs::metadata(&ks).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // The unsafe fix only on request; then the file is clean.
+    let output = kslint(".", &["check", "--fix", "--unsafe-fixes", path]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        std::fs::read_to_string(&ks).unwrap(),
+        "lang C\nkeyboard us\n%packages\n@core\n%end\n"
+    );
+    let again = kslint(".", &["check", "--fix", path]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to fix"));
+    let leftovers = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(leftovers, 1, "no temporary files are left behind");
+}
+
+#[test]
+fn diff_prints_the_fixes_without_writing() {
+    let dir = tempdir();
+    let ks = dir.join("a.ks");
+    let before = "lang C\n%packages\n@core\n";
+    std::fs::write(&ks, before).unwrap();
+    let output = kslint(dir.to_str().unwrap(), &["check", "--diff", "a.ks"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output),
+        "--- a/a.ks\n+++ b/a.ks\n@@ -1,3 +1,4 @@\n lang C\n %packages\n @core\n+%end\n"
+    );
+    assert_eq!(std::fs::read_to_string(&ks).unwrap(), before);
+    std::fs::write(&ks, "lang C\n%packages\n@core\n%end\n").unwrap();
+    let output = kslint(dir.to_str().unwrap(), &["check", "--diff", "a.ks"]);
+    assert_eq!(
+        (output.status.code(), stdout(&output).as_str()),
+        (Some(0), "")
+    );
+    let alone = kslint(dir.to_str().unwrap(), &["check", "--unsafe-fixes", "a.ks"]);
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("does nothing without --fix"));
+    let both = kslint(dir.to_str().unwrap(), &["check", "--diff", "--fix", "a.ks"]);
+    assert_eq!(
+        both.status.code(),
+        Some(2),
+        "--diff and --fix exclude each other"
+    );
+}
+
+/// Only the checked file is written: a fixable problem in a file it
+/// includes stays as it is until that file is checked itself.
+#[test]
+fn fix_never_writes_included_files() {
+    let dir = tempdir();
+    std::fs::write(dir.join("main.ks"), "lang C\n%include part.ks\n").unwrap();
+    let part = "keyboard us\r\ntimezone UTC\r\n";
+    std::fs::write(dir.join("part.ks"), part).unwrap();
+    let output = kslint(dir.to_str().unwrap(), &["check", "--fix", "main.ks"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(std::fs::read_to_string(dir.join("part.ks")).unwrap(), part);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("main.ks")).unwrap(),
+        "lang C\n%include part.ks\n"
+    );
+    assert!(stderr.contains("nothing to fix"), "{stderr}");
+    kslint(dir.to_str().unwrap(), &["check", "--fix", "part.ks"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("part.ks")).unwrap(),
+        "keyboard us\ntimezone UTC\n"
+    );
+}
+
+#[test]
+fn fix_leaves_files_that_are_not_utf8_alone() {
+    let dir = tempdir();
+    let bytes = b"lang C\r\n# caf\xe9\r\n";
+    std::fs::write(dir.join("a.ks"), bytes).unwrap();
+    let output = kslint(dir.to_str().unwrap(), &["check", "--fix", "a.ks"]);
+    assert_eq!(std::fs::read(dir.join("a.ks")).unwrap(), bytes);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not valid UTF-8"));
+}

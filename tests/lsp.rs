@@ -231,6 +231,11 @@ async fn hover_completion_and_symbols() {
         value.contains("`mbr`") && value.contains("`partition`"),
         "{value}"
     );
+    // The option's own description from the hover docs (src/ide/docs.rs).
+    assert!(
+        value.starts_with("**bootloader --location** — Where the boot record goes"),
+        "{value}"
+    );
     let hover = client
         .request(
             "textDocument/hover",

@@ -16,6 +16,8 @@ use crate::boot;
 use crate::catalog::SyntaxVersion;
 use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::Severity;
+use crate::fix::{self, FixMode};
+use crate::source::SourceFile;
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -37,12 +39,26 @@ pub struct CheckArgs {
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Apply the safe fixes to the checked files, then report what is left.
+    #[arg(long)]
+    fix: bool,
+    /// With `--fix` or `--diff`: apply the unsafe fixes too (review them).
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Print the fixes as a unified diff instead of writing them; exit 1 if
+    /// there is anything to fix.
+    #[arg(long, conflicts_with = "fix")]
+    diff: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum OutputFormat {
     Human,
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps).
+    Sarif,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -71,6 +87,15 @@ pub fn run(args: &CheckArgs) -> u8 {
             return exit::FAILURE;
         }
     }
+    if args.unsafe_fixes && !(args.fix || args.diff) {
+        eprintln!("warning: --unsafe-fixes does nothing without --fix or --diff");
+    }
+    let fix_mode = (args.fix || args.diff).then_some(if args.unsafe_fixes {
+        FixMode::Unsafe
+    } else {
+        FixMode::Safe
+    });
+    let mut fixes = FixSummary::default();
     let mut analyses = Vec::with_capacity(files.len());
     let mut configs = ConfigCache::default();
     let mut efi_images = std::collections::HashSet::new();
@@ -89,15 +114,15 @@ pub fn run(args: &CheckArgs) -> u8 {
             ..CheckOptions::default()
         };
         let boot_config = is_boot_config(path);
-        let analyzed = if boot_config {
-            boot::analyze_path(path, &options)
+        let analyzed = if let Some(mode) = fix_mode {
+            fix_file(path, boot_config, &options, mode, args.diff, &mut fixes)
         } else {
-            analysis::analyze_path(path, &options)
+            analysis_of_bytes(path, boot_config, &options)
         };
         match analyzed {
             Ok(analysis) => analyses.push(analysis),
             Err(error) => {
-                eprintln!("error: cannot read {}: {error}", path.display());
+                eprintln!("error: {error}");
                 return exit::FAILURE;
             }
         }
@@ -111,6 +136,13 @@ pub fn run(args: &CheckArgs) -> u8 {
             }
         }
     }
+    if args.diff {
+        return diff_status(&fixes);
+    }
+    if args.fix {
+        fixes.report();
+    }
+    let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let written = match args.format {
         OutputFormat::Human => {
             let color = match args.color {
@@ -122,6 +154,8 @@ pub fn run(args: &CheckArgs) -> u8 {
             report::human(&analyses, color)
         }
         OutputFormat::Json => report::json(&analyses),
+        OutputFormat::Sarif => report::sarif(&analyses, &base, &mut std::io::stdout().lock()),
+        OutputFormat::Github => report::github(&analyses, &base, &mut std::io::stdout().lock()),
     };
     if let Err(error) = written {
         if error.kind() != std::io::ErrorKind::BrokenPipe {
@@ -130,6 +164,176 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
     }
     exit_status(&analyses, args.deny_warnings)
+}
+
+/// What `--fix` / `--diff` did, for the summary on stderr.
+#[derive(Default)]
+struct FixSummary {
+    /// Per changed file: the fixes applied, by rule code.
+    files: Vec<(PathBuf, Vec<fix::Applied>)>,
+    /// Files whose fixes were not applied, and why.
+    skipped: Vec<(PathBuf, String)>,
+    /// Files still offering fixes after [`fix::MAX_PASSES`] rounds.
+    unsettled: Vec<PathBuf>,
+    /// Whether any diff was printed.
+    changed: bool,
+}
+
+impl FixSummary {
+    fn total(&self) -> usize {
+        self.files.iter().map(|(_, applied)| applied.len()).sum()
+    }
+
+    fn report(&self) {
+        for (path, applied) in &self.files {
+            let mut counts: Vec<(&str, usize)> = Vec::new();
+            for fix in applied {
+                match counts.iter_mut().find(|(code, _)| *code == fix.code) {
+                    Some((_, count)) => *count += 1,
+                    None => counts.push((fix.code, 1)),
+                }
+            }
+            counts.sort_unstable();
+            let list: Vec<String> = counts
+                .iter()
+                .map(|(code, count)| {
+                    if *count == 1 {
+                        (*code).to_string()
+                    } else {
+                        format!("{code} ×{count}")
+                    }
+                })
+                .collect();
+            eprintln!(
+                "fixed {} in {}: {}",
+                plural(applied.len(), "problem"),
+                path.display(),
+                list.join(", ")
+            );
+        }
+        for (path, reason) in &self.skipped {
+            eprintln!("not fixed: {}: {reason}", path.display());
+        }
+        for path in &self.unsettled {
+            eprintln!(
+                "warning: {}: fixes still apply after {} passes; run --fix again and review",
+                path.display(),
+                fix::MAX_PASSES
+            );
+        }
+        let total = self.total();
+        if total == 0 && self.skipped.is_empty() {
+            eprintln!("nothing to fix");
+        } else {
+            eprintln!("{} fixed", plural(total, "problem"));
+        }
+    }
+}
+
+fn plural(count: usize, word: &str) -> String {
+    format!("{count} {word}{}", if count == 1 { "" } else { "s" })
+}
+
+/// `--diff`: 1 when a diff was printed, 0 when there is nothing to fix.
+fn diff_status(fixes: &FixSummary) -> u8 {
+    for (path, reason) in &fixes.skipped {
+        eprintln!("not fixed: {}: {reason}", path.display());
+    }
+    let total = fixes.total();
+    if total > 0 {
+        eprintln!(
+            "{} would be fixed in {}",
+            plural(total, "problem"),
+            plural(fixes.files.len(), "file")
+        );
+    }
+    if fixes.changed {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    }
+}
+
+/// Analyses `path` and applies its fixes, round after round, until none is
+/// left, nothing changes or [`fix::MAX_PASSES`] is reached. The file is
+/// written (or its diff printed with `diff`) once at the end; the analysis
+/// returned is that of the fixed text. Only this file is ever written, never
+/// the files it includes or anything else in the media tree.
+fn fix_file(
+    path: &Path,
+    boot_config: bool,
+    options: &CheckOptions,
+    mode: FixMode,
+    diff: bool,
+    summary: &mut FixSummary,
+) -> std::io::Result<Analysis> {
+    let analyze = |file: SourceFile| {
+        if boot_config {
+            boot::analyze(file, options)
+        } else {
+            analysis::analyze(file, options)
+        }
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|error| annotate(error, &format!("cannot read {}", path.display())))?;
+    let Ok(original) = String::from_utf8(bytes) else {
+        summary.skipped.push((
+            path.to_path_buf(),
+            "not valid UTF-8; fix the encoding first (KS0004)".into(),
+        ));
+        return analysis_of_bytes(path, boot_config, options);
+    };
+    let mut text = original.clone();
+    let mut applied = Vec::new();
+    let mut passes = 0;
+    let analysis = loop {
+        let analysis = analyze(SourceFile::new(path, text.as_str()));
+        let pass = fix::apply_pass(&text, analysis.main, &analysis.diagnostics, mode);
+        match pass {
+            Some(pass) if passes < fix::MAX_PASSES => {
+                text = pass.text;
+                applied.extend(pass.applied);
+                passes += 1;
+            }
+            Some(_) => {
+                summary.unsettled.push(path.to_path_buf());
+                break analysis;
+            }
+            None => break analysis,
+        }
+    };
+    if text == original {
+        return Ok(analysis);
+    }
+    if diff {
+        let shown = path.display().to_string();
+        let shown = shown.strip_prefix("./").unwrap_or(&shown);
+        let patch = fix::unified_diff(shown, &original, &text);
+        print!("{patch}");
+        summary.changed = true;
+    } else {
+        fix::write_atomically(path, text.as_bytes())
+            .map_err(|error| annotate(error, &format!("cannot write {}", path.display())))?;
+    }
+    summary.files.push((path.to_path_buf(), applied));
+    Ok(analysis)
+}
+
+fn analysis_of_bytes(
+    path: &Path,
+    boot_config: bool,
+    options: &CheckOptions,
+) -> std::io::Result<Analysis> {
+    let analyzed = if boot_config {
+        boot::analyze_path(path, options)
+    } else {
+        analysis::analyze_path(path, options)
+    };
+    analyzed.map_err(|error| annotate(error, &format!("cannot read {}", path.display())))
+}
+
+fn annotate(error: std::io::Error, what: &str) -> std::io::Error {
+    std::io::Error::new(error.kind(), format!("{what}: {error}"))
 }
 
 fn exit_status(analyses: &[Analysis], deny_warnings: bool) -> u8 {

@@ -68,6 +68,8 @@ enum Command {
 enum ListFormat {
     Human,
     Json,
+    /// The index page of docs/rules (README.md).
+    Markdown,
 }
 
 pub fn main() -> ExitCode {
@@ -172,6 +174,7 @@ fn list_rules(format: ListFormat) -> u8 {
                 .collect();
             println!("{}", serde_json::json!({ "version": 1, "rules": list }));
         }
+        ListFormat::Markdown => print!("{}", rules::markdown_index()),
     }
     exit::CLEAN
 }

@@ -208,6 +208,11 @@ fn history_line(name: &str) -> String {
 
 pub(super) fn option_markdown(owner: &str, option: &OptionSpec, version: SyntaxVersion) -> String {
     let mut markdown = format!("**{owner} {}**", option.names.join(" | "));
+    // Docs are kept under the command's canonical name (`part`, not `partition`).
+    let canonical = catalog::lookup_command(version, owner).map_or(owner, |(_, spec)| spec.name);
+    if let Some(text) = docs::option(canonical, option.names) {
+        let _ = write!(markdown, " — {text}");
+    }
     let takes = match &option.value {
         ValueKind::None => "a flag (no value)".to_string(),
         ValueKind::Int => "an integer".to_string(),

@@ -4,7 +4,7 @@
 //! same diagnostics `kslint check` prints, tagged with the document version
 //! they were computed for.
 
-mod convert;
+pub(crate) mod convert;
 mod framing;
 pub mod text;
 

@@ -159,6 +159,42 @@ pub fn find(code_or_name: &str) -> Option<&'static Rule> {
         .find(|rule| rule.code.eq_ignore_ascii_case(code_or_name) || rule.name == code_or_name)
 }
 
+/// The index of the rule documentation, `docs/rules/README.md`, generated
+/// from the registry (`kslint rules --format markdown`); a test keeps the
+/// committed file equal to it.
+pub fn markdown_index() -> String {
+    let mut out = String::from(
+        "# kslint rules\n\n\
+         Generated from the rule registry by `kslint rules --format markdown`;\n\
+         do not edit. Each page is also shown by `kslint explain <CODE>`.\n",
+    );
+    let groups = [
+        ('0', "Syntax"),
+        ('1', "Commands and options"),
+        ('2', "Packages and install media"),
+        ('3', "Scripts"),
+        ('4', "Boot configuration"),
+    ];
+    for (digit, title) in groups {
+        out.push_str(&format!(
+            "\n## {title} (KS{digit}xxx)\n\n| Code | Name | Severity | Summary |\n|---|---|---|---|\n"
+        ));
+        for rule in REGISTRY
+            .iter()
+            .filter(|rule| rule.code.chars().nth(2) == Some(digit))
+        {
+            out.push_str(&format!(
+                "| [{code}]({code}.md) | `{}` | {} | {} |\n",
+                rule.name,
+                rule.default_severity.as_str(),
+                rule.summary.replace('|', "\\|"),
+                code = rule.code,
+            ));
+        }
+    }
+    out
+}
+
 /// What a check sees of one kickstart file.
 pub struct Context<'a> {
     pub file_id: FileId,

@@ -145,6 +145,8 @@ fn image_boots_bios_and_uefi_from_cd_and_disk() {
     let o = Command::new(kslint())
         .args([
             "build-iso",
+            // A boot fixture: its ks.cfg is a marker, not a kickstart.
+            "--force",
             tree.to_str().unwrap(),
             "-o",
             iso.to_str().unwrap(),

@@ -361,6 +361,17 @@ pub fn analyze_efi_image(root: &Path, options: &CheckOptions) -> Option<Analysis
     }
 }
 
+/// Checks `file`, a configuration inside `root`'s EFI image given as text
+/// (its path is the image path joined with the path inside the image): the
+/// ISO build checks the copy it patched.
+pub fn analyze_efi_config(root: &Path, file: SourceFile, options: &CheckOptions) -> Analysis {
+    let media = Media {
+        root: root.to_path_buf(),
+        confident: true,
+    };
+    analyze_placed(file, options, media, Role::EfiImage)
+}
+
 fn image_problem(image: &Path, options: &CheckOptions, message: String) -> Analysis {
     let mut sources = SourceMap::default();
     let main = sources.add(SourceFile::new(image, ""));

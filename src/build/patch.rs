@@ -8,11 +8,14 @@
 //!   so a space in the volume id is written `\x20`
 //!   ([`escape_label`]);
 //! * SYSLINUX passes an `append` line through as written;
-//! * GRUB 2 splits words like a shell and upstream GRUB removes an unquoted
-//!   backslash, so a word with a backslash (or other characters the GRUB
-//!   lexer treats specially) is written in single quotes, which every GRUB
-//!   build passes through unchanged. `search -l` gets the plain volume id,
-//!   quoted the same way.
+//! * GRUB 2 splits words like a shell. A kernel argument with `\xNN`
+//!   escapes is written unquoted, as on stock RHEL/CentOS media: Red Hat's
+//!   grub2 (the `grubx64.efi` of those media) passes the backslash through.
+//!   Upstream GRUB cannot pass a single backslash to the kernel at all (it
+//!   drops an unquoted one and doubles a quoted one when it builds the
+//!   command line), so such media need a volume id without spaces; the
+//!   checks say so (KS4006). Other characters special to GRUB are single
+//!   quoted. `search -l` gets the plain volume id, quoted when needed.
 
 use std::ops::Range;
 
@@ -90,13 +93,45 @@ fn is_rescue(entry: &Entry) -> bool {
     })
 }
 
-/// A word for the loader: as is for SYSLINUX and GRUB Legacy, quoted for
-/// GRUB 2 when its lexer would change it.
+/// A kernel argument for the loader: as is for SYSLINUX and GRUB Legacy;
+/// for GRUB 2 bare when it holds nothing but plain characters and `\xNN`
+/// escapes (see the module documentation), else quoted.
 pub fn loader_word(loader: Loader, value: &str) -> String {
     match loader {
-        Loader::Grub2 => grub_quote(value),
+        Loader::Grub2 => {
+            let without_escapes = strip_hex_escapes(value);
+            if without_escapes.contains('\\') {
+                grub_quote(value)
+            } else if grub_quote(&without_escapes) == without_escapes {
+                value.to_string()
+            } else {
+                grub_quote(value)
+            }
+        }
         _ => value.to_string(),
     }
+}
+
+/// `value` with every `\xNN` replaced by `_` (for classifying characters).
+fn strip_hex_escapes(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = String::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        if bytes[i] == b'\\'
+            && bytes.get(i + 1) == Some(&b'x')
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 3).is_some_and(u8::is_ascii_hexdigit)
+        {
+            out.push('_');
+            i += 4;
+            continue;
+        }
+        let ch = value[i..].chars().next().unwrap_or('\0');
+        out.push(ch);
+        i += ch.len_utf8().max(1);
+    }
+    out
 }
 
 /// `value` as one GRUB 2 word with the same meaning.
@@ -357,9 +392,10 @@ mod tests {
             out.text
         );
         assert!(out.text.contains(
-            "linuxefi /images/pxeboot/vmlinuz quiet 'inst.stage2=hd:LABEL=A\\x20B' 'inst.ks=hd:LABEL=A\\x20B:/ks/ks.cfg'\n"
+            "linuxefi /images/pxeboot/vmlinuz quiet inst.stage2=hd:LABEL=A\\x20B inst.ks=hd:LABEL=A\\x20B:/ks/ks.cfg\n"
         ), "{}", out.text);
-        // What GRUB passes to the kernel, read back with our own parser.
+        // What Red Hat's GRUB passes to the kernel (as on stock RHEL media),
+        // read back with our own parser.
         let parsed = parse(FileId(0), &out.text, Loader::Grub2);
         let args: Vec<String> = parsed.config.entries[0]
             .args
@@ -370,7 +406,12 @@ mod tests {
             args.contains(&"inst.ks=hd:LABEL=A\\x20B:/ks/ks.cfg".to_string()),
             "{args:?}"
         );
-        assert!(parsed.eaten_hex.is_empty());
+        // Upstream GRUB would eat those backslashes: KS4006 says so.
+        assert_eq!(parsed.eaten_hex.len(), 2);
+        // Other specials are quoted.
+        assert_eq!(loader_word(Loader::Grub2, "a=$x"), "'a=$x'");
+        assert_eq!(loader_word(Loader::Grub2, "a=b\\c"), "'a=b\\c'");
+        assert_eq!(loader_word(Loader::Grub2, "a=b\\x2fc"), "a=b\\x2fc");
     }
 
     #[test]

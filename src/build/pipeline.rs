@@ -271,11 +271,18 @@ pub fn run(
     }
     let mut check_config = config.clone();
     check_config.iso.volume_id = Some(volume_id.clone());
+    // Each configuration is checked against the others as they will be
+    // on the disc.
+    let open_files: HashMap<PathBuf, Arc<str>> = boot_files
+        .iter()
+        .filter(|f| f.patched)
+        .map(|f| (f.source.clone(), Arc::from(f.text.as_str())))
+        .collect();
     let check = CheckOptions {
         syntax: None,
         media: Some(root.clone()),
         config: check_config,
-        open_files: Arc::new(HashMap::new()),
+        open_files: Arc::new(open_files),
     };
     let mut analyses = Vec::new();
     for file in &boot_files {

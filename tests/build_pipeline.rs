@@ -554,3 +554,219 @@ fn seed_workflow_boots_with_ks_by_label_bios_and_uefi() {
     );
     assert_eq!(tree_digest(&root), before, "the source tree changed");
 }
+
+#[test]
+fn cancelled_builds_leave_no_image_and_no_staging() {
+    use kslint::build::pipeline::{run, BuildError, Event, Phase};
+    use kslint::build::BuildOptions;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let s = Scratch::new("pipeline-cancel");
+    let root = seed_media(s.path(), &BootFiles::stand_ins());
+    write(&root.join("big.bin"), &bytes(7, 8 << 20));
+    let before = tree_digest(&root);
+    for stop_at in ["repodata", "write"] {
+        let iso = s.join(&format!("{stop_at}.iso"));
+        let mut options = BuildOptions::new(&root, &iso);
+        options.ks = Some("ks/ks.cfg".into());
+        options.force = true;
+        let cancel = AtomicBool::new(false);
+        let mut phases = Vec::new();
+        let result = run(
+            &options,
+            &mut |event| match event {
+                Event::Phase(phase, _) => {
+                    phases.push(phase);
+                    if stop_at == "repodata" && phase == Phase::Repodata {
+                        cancel.store(true, Ordering::Relaxed);
+                    }
+                }
+                Event::Write(p) if stop_at == "write" && p.done > p.total / 2 => {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+                _ => {}
+            },
+            Some(&cancel),
+        );
+        assert!(
+            matches!(result, Err(BuildError::Cancelled)),
+            "{stop_at}: {result:?}"
+        );
+        assert!(!iso.exists(), "{stop_at}");
+        let left: Vec<String> = std::fs::read_dir(s.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(left.is_empty(), "{stop_at}: left {left:?}");
+        let expected: &[Phase] = if stop_at == "repodata" {
+            &[Phase::Lint, Phase::Repodata]
+        } else {
+            &[Phase::Lint, Phase::Repodata, Phase::Master]
+        };
+        assert_eq!(phases, expected, "{stop_at}");
+    }
+    assert_eq!(tree_digest(&root), before, "the source tree changed");
+}
+
+mod lsp {
+    use super::*;
+    use futures::{SinkExt, StreamExt};
+    use serde_json::{json, Value};
+    use std::time::Duration;
+    use tower::{Service, ServiceExt};
+    use tower_lsp::jsonrpc::{Request, Response};
+
+    /// Runs `kslint.buildIso` through the real service; returns the
+    /// `$/progress` values, the `publishDiagnostics` params and the
+    /// `showMessage` params seen until the build ended.
+    async fn build_in_server(args: Value) -> (Vec<Value>, Vec<Value>, Vec<Value>) {
+        let (mut service, socket) = kslint::lsp::service();
+        let (mut requests, mut responses) = socket.split();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+        // The client side: answers server requests, forwards everything.
+        let client = tokio::spawn(async move {
+            while let Some(request) = requests.next().await {
+                if let Some(id) = request.id().cloned() {
+                    let _ = responses
+                        .send(Response::from_parts(id, Ok(Value::Null)))
+                        .await;
+                }
+                if tx.send(serde_json::to_value(&request).unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        let init = Request::build("initialize")
+            .params(json!({ "capabilities": { "window": { "workDoneProgress": true } } }))
+            .id(1)
+            .finish();
+        service.ready().await.unwrap().call(init).await.unwrap();
+        let initialized = Request::build("initialized").params(json!({})).finish();
+        service
+            .ready()
+            .await
+            .unwrap()
+            .call(initialized)
+            .await
+            .unwrap();
+        let execute = Request::build("workspace/executeCommand")
+            .params(json!({ "command": "kslint.buildIso", "arguments": [args] }))
+            .id(2)
+            .finish();
+        let answer = service
+            .ready()
+            .await
+            .unwrap()
+            .call(execute)
+            .await
+            .unwrap()
+            .unwrap();
+        let answer = serde_json::to_value(&answer).unwrap();
+        assert_eq!(answer["result"]["started"], true, "{answer}");
+        let (mut progress, mut diagnostics, mut messages) = (Vec::new(), Vec::new(), Vec::new());
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(120), rx.recv())
+                .await
+                .expect("the build ends within 120 s")
+                .expect("server alive");
+            match message["method"].as_str() {
+                Some("$/progress") => progress.push(message["params"]["value"].clone()),
+                Some("textDocument/publishDiagnostics") => {
+                    diagnostics.push(message["params"].clone())
+                }
+                Some("window/showMessage") => {
+                    messages.push(message["params"].clone());
+                    break;
+                }
+                _ => {}
+            }
+        }
+        client.abort();
+        (progress, diagnostics, messages)
+    }
+
+    fn uri(path: &Path) -> String {
+        format!("file://{}", path.display())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn build_iso_command_reports_each_phase_and_the_result() {
+        let s = Scratch::new("pipeline-lsp");
+        let root = seed_media(s.path(), &BootFiles::stand_ins());
+        let before = tree_digest(&root);
+        let iso = s.join("lsp.iso");
+        let (progress, _, messages) = build_in_server(json!({
+            "uri": uri(&root.join("ks/ks.cfg")),
+            "output": iso,
+            "ks": "ks/ks.cfg",
+            "volumeId": VOL,
+        }))
+        .await;
+        let kinds: Vec<&str> = progress.iter().filter_map(|p| p["kind"].as_str()).collect();
+        assert_eq!(kinds.first(), Some(&"begin"), "{progress:?}");
+        assert_eq!(kinds.last(), Some(&"end"), "{progress:?}");
+        let reports: Vec<String> = progress
+            .iter()
+            .filter(|p| p["kind"] == "report")
+            .map(|p| p["message"].as_str().unwrap_or_default().to_string())
+            .collect();
+        for phase in ["lint: ", "repodata: ", "master: ", "implant md5: "] {
+            assert!(
+                reports.iter().any(|r| r.starts_with(phase)),
+                "no {phase} report in {reports:?}"
+            );
+        }
+        let percents: Vec<u64> = progress
+            .iter()
+            .filter_map(|p| p["percentage"].as_u64())
+            .collect();
+        assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+        let end = progress.last().unwrap()["message"].as_str().unwrap();
+        assert!(
+            end.starts_with("Built ") && end.contains("lsp.iso"),
+            "{end}"
+        );
+        assert_eq!(messages[0]["type"], 3, "{messages:?}");
+        assert!(iso.is_file());
+        let pvd = std::fs::read(&iso).unwrap();
+        assert_eq!(&pvd[32808..32808 + VOL.len()], VOL.as_bytes());
+        assert_eq!(tree_digest(&root), before, "the source tree changed");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn build_iso_command_publishes_the_errors_that_block_it() {
+        let s = Scratch::new("pipeline-lsp-blocked");
+        let root = seed_media(s.path(), &BootFiles::stand_ins());
+        let ks = root.join("ks/ks.cfg");
+        write(
+            &ks,
+            KICKSTART
+                .replace("zerombr\n", "zerombr\nclearpartt --all\n")
+                .as_bytes(),
+        );
+        let iso = s.join("blocked.iso");
+        let (progress, diagnostics, messages) = build_in_server(json!({
+            "uri": uri(&ks),
+            "output": iso,
+        }))
+        .await;
+        let end = progress.last().unwrap()["message"].as_str().unwrap();
+        assert!(end.starts_with("Build ISO failed: 1 error(s)"), "{end}");
+        assert_eq!(messages[0]["type"], 1, "{messages:?}");
+        let published = diagnostics
+            .iter()
+            .find(|d| d["uri"] == uri(&ks))
+            .expect("diagnostics of ks.cfg");
+        let errors: Vec<&Value> = published["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["severity"] == 1)
+            .collect();
+        assert_eq!(errors.len(), 1, "{published}");
+        assert_eq!(errors[0]["range"]["start"]["line"], 10, "{published}");
+        assert!(!iso.exists());
+    }
+}

@@ -53,6 +53,9 @@ pub struct BuildOptions {
     pub remove_args: Vec<String>,
     /// Build even when the checks find errors.
     pub force: bool,
+    /// More kickstarts to check besides those the boot entries load (the
+    /// editor's document).
+    pub check_files: Vec<PathBuf>,
     pub repodata: RepodataMode,
     /// Comps file for the group records (default: as `kslint repo` finds it).
     pub comps: Option<PathBuf>,
@@ -136,6 +139,7 @@ impl BuildOptions {
             add_args: Vec::new(),
             remove_args: Vec::new(),
             force: false,
+            check_files: Vec::new(),
             repodata: RepodataMode::Auto,
             comps: None,
         }

@@ -304,6 +304,15 @@ pub fn run(
             }
         }
     }
+    for path in &opts.check_files {
+        let path = path.canonicalize().unwrap_or_else(|_| path.clone());
+        if !kickstarts
+            .iter()
+            .any(|k| k.canonicalize().ok().as_ref() == Some(&path))
+        {
+            kickstarts.push(path);
+        }
+    }
     for path in &kickstarts {
         let analysis = analysis::analyze_path(path, &check)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;

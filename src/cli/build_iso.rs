@@ -160,6 +160,7 @@ impl BuildIsoArgs {
             add_args: self.add_arg.clone(),
             remove_args: self.remove_arg.clone(),
             force: self.force,
+            check_files: Vec::new(),
             repodata: self.repodata,
             comps: self.comps.clone(),
         }

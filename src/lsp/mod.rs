@@ -859,6 +859,11 @@ impl Backend {
         options.volume_id = request.volume_id.clone();
         options.add_args = request.add_args.clone();
         options.remove_args = request.remove_args.clone();
+        // The kickstart the action was invoked from is checked too, even
+        // when no boot entry loads it yet.
+        if path.is_file() && !crate::boot::is_boot_config_file(&path) {
+            options.check_files.push(path);
+        }
         Ok(options)
     }
 

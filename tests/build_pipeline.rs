@@ -770,3 +770,69 @@ mod lsp {
         assert!(!iso.exists());
     }
 }
+
+#[test]
+fn repodata_is_refreshed_only_when_stale_and_reuses_unchanged_rpms() {
+    let test = "repodata_is_refreshed_only_when_stale_and_reuses_unchanged_rpms";
+    if !have("xorriso", "xorriso", test) {
+        return;
+    }
+    let s = Scratch::new("pipeline-repodata");
+    let root = seed_media(s.path(), &BootFiles::stand_ins());
+    // The tree's own repodata, made by `kslint repo` as the seed would.
+    let o = Command::new(kslint())
+        .arg("repo")
+        .arg(&root)
+        .env("XDG_CACHE_HOME", s.join("cache"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let repomd_before = read_string(&root.join("repodata/repomd.xml"));
+
+    let fresh = s.join("fresh.iso");
+    let o = build(&root, &fresh, &["--ks", "ks/ks.cfg"]);
+    let said = text(&o);
+    assert!(o.status.success(), "{said}");
+    assert!(said.contains("repodata of . is up to date"), "{said}");
+    assert!(!said.contains("[repodata]"), "{said}");
+    let x = s.join("x");
+    extract(&fresh, &x);
+    assert_eq!(read_string(&x.join("repodata/repomd.xml")), repomd_before);
+
+    // One more RPM: the image gets new repodata, the old entries reused.
+    RpmSpec::new("tzdata", "2020a", "noarch")
+        .file("/usr/share/zoneinfo/UTC")
+        .write_to(&root.join("Packages"))
+        .unwrap();
+    let before = tree_digest(&root);
+    let stale = s.join("stale.iso");
+    let o = build(&root, &stale, &["--ks", "ks/ks.cfg"]);
+    let said = text(&o);
+    assert!(o.status.success(), "{said}");
+    assert!(said.contains("[repodata]"), "{said}");
+    assert!(said.contains("5 package(s), 1 read, 4 reused"), "{said}");
+    assert_eq!(tree_digest(&root), before, "the source tree changed");
+    assert_eq!(
+        read_string(&root.join("repodata/repomd.xml")),
+        repomd_before
+    );
+    let y = s.join("y");
+    extract(&stale, &y);
+    let repomd = read_string(&y.join("repodata/repomd.xml"));
+    assert_ne!(repomd, repomd_before);
+    // Every file the new repomd.xml names is in the image, and only those
+    // (the tree's old primary is not carried along).
+    let names: Vec<String> = std::fs::read_dir(y.join("repodata"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "repomd.xml")
+        .collect();
+    for name in &names {
+        assert!(
+            repomd.contains(&format!("repodata/{name}\"")),
+            "{name} not in {repomd}"
+        );
+    }
+    assert_eq!(repomd.matches("<location href=").count(), names.len());
+}

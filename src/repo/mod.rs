@@ -220,12 +220,21 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
     }
     let repomd = render::repomd(&revision, &records, &raw_kept);
     write_file(&temp.path.join("repomd.xml"), repomd.as_bytes())?;
-    sync_files(&temp.path)?;
-
     let new_names: HashSet<String> = records
         .iter()
         .filter_map(|r| r.href.strip_prefix("repodata/").map(str::to_string))
         .collect();
+    if options.output.is_some() && !repodata.exists() {
+        // A staging copy, read once by the ISO build and removed after it:
+        // nothing to make durable.
+        let mut temp = temp;
+        std::fs::rename(&temp.path, &repodata).map_err(|e| {
+            RepoError::at(&repodata, format!("cannot move the new metadata in: {e}"))
+        })?;
+        temp.keep = true;
+        return Ok(summary);
+    }
+    sync_files(&temp.path)?;
     install(temp, &repodata)?;
     summary.removed = remove_stale(
         &repodata,

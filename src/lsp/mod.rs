@@ -833,20 +833,45 @@ impl Backend {
     /// Picks the media root and output path of the request.
     fn build_options(&self, request: &BuildRequest) -> Result<crate::build::BuildOptions> {
         let path = uri_path(&request.uri);
-        let root = {
+        let (root, blocking) = {
             let state = self.state();
             let options = check_options(&state, &request.uri);
-            options
+            let root = options
                 .media
                 .clone()
                 .or_else(|| analysis::media_root(&options))
                 .or_else(|| {
                     crate::media::layout::MediaLayout::discover(&path).map(|layout| layout.root)
+                });
+            // The document as the editor has it (maybe unsaved): its errors
+            // refuse the build at once; the pipeline checks the files on disk.
+            let blocking = state
+                .documents
+                .get(&request.uri)
+                .and_then(|document| document.analysis.as_ref())
+                .map(|(_, analysis)| {
+                    analysis
+                        .diagnostics
+                        .iter()
+                        .filter(|d| d.severity == Severity::Error)
+                        .count()
                 })
+                .unwrap_or(0);
+            (root, blocking)
         };
         let root = root.ok_or_else(|| {
             Error::invalid_params(format!("no media tree found for {}", path.display()))
         })?;
+        if blocking > 0 && !request.force {
+            return Err(Error {
+                code: tower_lsp::jsonrpc::ErrorCode::ServerError(2),
+                message: format!(
+                    "the kickstart has {blocking} error(s); fix them or build with force"
+                )
+                .into(),
+                data: None,
+            });
+        }
         let output = request.output.clone().unwrap_or_else(|| {
             let name = root
                 .file_name()

@@ -9,115 +9,16 @@
 
 #[path = "iso/common.rs"]
 mod common;
+#[path = "iso/qemu.rs"]
+mod qemu;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
 use common::*;
+use qemu::{boot, ovmf};
 
 const LABEL: &str = "KSLINT_BOOT_TEST";
-
-fn ovmf() -> Option<(PathBuf, PathBuf)> {
-    for (code, vars) in [
-        (
-            "/usr/share/OVMF/OVMF_CODE_4M.fd",
-            "/usr/share/OVMF/OVMF_VARS_4M.fd",
-        ),
-        (
-            "/usr/share/OVMF/OVMF_CODE.fd",
-            "/usr/share/OVMF/OVMF_VARS.fd",
-        ),
-    ] {
-        if Path::new(code).is_file() && Path::new(vars).is_file() {
-            return Some((code.into(), vars.into()));
-        }
-    }
-    None
-}
-
-/// Boots and returns (success, seconds, serial log).
-fn boot(name: &str, dir: &Path, args: &[String]) -> (bool, f64, String) {
-    let timeout = std::env::var("KSLINT_BOOT_TIMEOUT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(150u64);
-    let start = Instant::now();
-    let mut child = Command::new("qemu-system-x86_64")
-        .args([
-            "-m",
-            "768",
-            "-display",
-            "none",
-            "-serial",
-            "stdio",
-            "-monitor",
-            "none",
-            "-no-reboot",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start qemu");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).split(b'\n').map_while(Result::ok) {
-            if tx
-                .send(String::from_utf8_lossy(&line).into_owned())
-                .is_err()
-            {
-                break;
-            }
-        }
-    });
-    let mut log = String::new();
-    let mut ok = false;
-    let deadline = start + Duration::from_secs(timeout);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left.min(Duration::from_millis(500))) {
-            Ok(line) => {
-                log.push_str(&line);
-                log.push('\n');
-                if line.contains("KSLINT-BOOT-OK") {
-                    ok = true;
-                    break;
-                }
-                if line.contains("KSLINT-BOOT-FAIL") {
-                    break;
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if Instant::now() >= deadline {
-                    log.push_str(&format!("[timeout after {timeout} s]\n"));
-                    break;
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    // Collect the lines printed right after the marker.
-    while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-        log.push_str(&line);
-        log.push('\n');
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    drop(rx);
-    let _ = reader.join();
-    let secs = start.elapsed().as_secs_f64();
-    eprintln!(
-        "{name}: {} in {secs:.1} s",
-        if ok { "PASS" } else { "FAIL" }
-    );
-    (ok, secs, log)
-}
 
 #[test]
 fn image_boots_bios_and_uefi_from_cd_and_disk() {
@@ -145,6 +46,8 @@ fn image_boots_bios_and_uefi_from_cd_and_disk() {
     let o = Command::new(kslint())
         .args([
             "build-iso",
+            // A boot fixture: its ks.cfg is a marker, not a kickstart.
+            "--force",
             tree.to_str().unwrap(),
             "-o",
             iso.to_str().unwrap(),

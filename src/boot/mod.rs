@@ -361,6 +361,17 @@ pub fn analyze_efi_image(root: &Path, options: &CheckOptions) -> Option<Analysis
     }
 }
 
+/// Checks `file`, a configuration inside `root`'s EFI image given as text
+/// (its path is the image path joined with the path inside the image): the
+/// ISO build checks the copy it patched.
+pub fn analyze_efi_config(root: &Path, file: SourceFile, options: &CheckOptions) -> Analysis {
+    let media = Media {
+        root: root.to_path_buf(),
+        confident: true,
+    };
+    analyze_placed(file, options, media, Role::EfiImage)
+}
+
 fn image_problem(image: &Path, options: &CheckOptions, message: String) -> Analysis {
     let mut sources = SourceMap::default();
     let main = sources.add(SourceFile::new(image, ""));
@@ -409,7 +420,21 @@ fn boot_version(options: &CheckOptions, media: Option<&Media>) -> (SyntaxVersion
 
 /// Adds the file at `path` to `sources` and parses it.
 fn load(sources: &mut SourceMap, path: &Path, loader: Loader) -> Option<Parsed> {
-    let file = SourceFile::read(path).ok()?;
+    load_open(sources, path, loader, &HashMap::new())
+}
+
+/// [`load`], with the text of `open` (editor buffers, the ISO build's
+/// patched copies) in place of the disk's when it has the path.
+fn load_open(
+    sources: &mut SourceMap,
+    path: &Path,
+    loader: Loader,
+    open: &HashMap<PathBuf, std::sync::Arc<str>>,
+) -> Option<Parsed> {
+    let file = match open.get(path).or_else(|| open.get(&canonical(path))) {
+        Some(text) => SourceFile::new(path, text.clone()),
+        None => SourceFile::read(path).ok()?,
+    };
     let id = sources.add(file);
     let text = sources.get(id).text.clone();
     Some(parse(id, &text, loader))
@@ -457,7 +482,12 @@ fn analyze_placed(file: SourceFile, options: &CheckOptions, media: Media, role: 
                 continue;
             };
             if seen.insert(canonical(&resolved)) {
-                if let Some(parsed) = load(&mut sources, &resolved, Loader::Syslinux) {
+                if let Some(parsed) = load_open(
+                    &mut sources,
+                    &resolved,
+                    Loader::Syslinux,
+                    &options.open_files,
+                ) {
                     configs.push(parsed);
                 }
             }
@@ -477,10 +507,14 @@ fn analyze_placed(file: SourceFile, options: &CheckOptions, media: Media, role: 
             if !seen.insert(canonical(&found)) {
                 continue;
             }
-            let text = std::fs::read(&found).unwrap_or_default();
+            let text = match options.open_files.get(&found) {
+                Some(open) => open.as_bytes().to_vec(),
+                None => std::fs::read(&found).unwrap_or_default(),
+            };
             let peer_loader =
                 loader_for(&found, &String::from_utf8_lossy(&text)).unwrap_or(Loader::Syslinux);
-            if let Some(parsed) = load(&mut sources, &found, peer_loader) {
+            if let Some(parsed) = load_open(&mut sources, &found, peer_loader, &options.open_files)
+            {
                 peers.push(Peer {
                     role: *place_role,
                     path: found,
@@ -492,7 +526,11 @@ fn analyze_placed(file: SourceFile, options: &CheckOptions, media: Media, role: 
             if let Some(image) = media::resolve(&media.root, media::EFI_IMAGE) {
                 if let EfiImage::Config { inner, bytes } = media::read_efi_image(&image) {
                     let inner_path = image.join(inner);
-                    let id = sources.add(SourceFile::from_bytes(&inner_path, &bytes));
+                    let file = match options.open_files.get(&inner_path) {
+                        Some(open) => SourceFile::new(&inner_path, open.clone()),
+                        None => SourceFile::from_bytes(&inner_path, &bytes),
+                    };
+                    let id = sources.add(file);
                     let text = sources.get(id).text.clone();
                     peers.push(Peer {
                         role: Role::EfiImage,

@@ -1,11 +1,15 @@
-//! `kslint build-iso`: master a bootable install image from a media tree
-//! with the embedded engine (no mkisofs, genisoimage or xorriso process).
+//! `kslint build-iso`: the whole pipeline from a media tree to a bootable
+//! install image — check, refresh the repodata, patch the boot
+//! configurations in the image, master with the embedded engine (no
+//! mkisofs, genisoimage, xorriso or createrepo process). A thin shell over
+//! [`crate::build::pipeline`].
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::build::{self, BuildOptions};
-use crate::iso::{self, Control};
+use super::report::{self, Color};
+use crate::build::pipeline::{self, BuildError, Event};
+use crate::build::{BuildOptions, RepodataMode};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct BuildIsoArgs {
@@ -18,9 +22,38 @@ pub struct BuildIsoArgs {
     pub output: PathBuf,
 
     /// Volume id (the LABEL= the boot configurations search for). Default: the LABEL=
-    /// in the tree's boot configurations, else .treeinfo/.discinfo, else "CDROM"
+    /// in the tree's boot configurations, else .treeinfo/.discinfo, else "CDROM".
+    /// Given, the labels of the boot configurations in the image follow it
     #[arg(long, value_name = "ID")]
     pub volume_id: Option<String>,
+
+    /// Kickstart in the image (e.g. ks/ks.cfg): every installer entry of isolinux.cfg,
+    /// EFI/BOOT/grub.cfg, boot/grub2/grub.cfg and images/efiboot.img gets
+    /// inst.ks=hd:LABEL=<volume id>:/<PATH> and inst.stage2=hd:LABEL=<volume id>
+    /// (in the image only; the tree is not modified)
+    #[arg(long, value_name = "PATH")]
+    pub ks: Option<String>,
+
+    /// Kernel argument for every boot entry in the image (KEY=VALUE replaces KEY=…); repeatable
+    #[arg(long = "add-arg", value_name = "ARG")]
+    pub add_arg: Vec<String>,
+
+    /// Kernel argument removed from every boot entry in the image (KEY: every KEY and
+    /// KEY=…; KEY=VALUE: that one); repeatable
+    #[arg(long = "remove-arg", value_name = "ARG")]
+    pub remove_arg: Vec<String>,
+
+    /// Build even when the checks find errors
+    #[arg(long)]
+    pub force: bool,
+
+    /// When to make the repodata again (into the image only; the tree keeps its own)
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = RepodataMode::Auto)]
+    pub repodata: RepodataMode,
+
+    /// Comps file for the repodata's group records (default: as `kslint repo` finds it)
+    #[arg(short = 'g', long, value_name = "COMPS")]
+    pub comps: Option<PathBuf>,
 
     /// BIOS boot image inside the tree (default: isolinux.bin or isolinux/isolinux.bin)
     #[arg(long, value_name = "PATH")]
@@ -123,71 +156,108 @@ impl BuildIsoArgs {
             reproducible: self.reproducible,
             publisher: self.publisher.clone(),
             fsync: self.fsync,
+            ks: self.ks.clone(),
+            add_args: self.add_arg.clone(),
+            remove_args: self.remove_arg.clone(),
+            force: self.force,
+            check_files: Vec::new(),
+            repodata: self.repodata,
+            comps: self.comps.clone(),
         }
     }
 }
 
 /// Runs `build-iso`. Returns the process exit code; refusals are errors.
 pub fn run(args: &BuildIsoArgs) -> anyhow::Result<i32> {
-    let plan = build::plan(&args.options())?;
-    let image = plan.image;
-    for warning in &plan.warnings {
-        eprintln!("warning: {warning}");
-    }
-    if !args.quiet {
-        for line in &plan.notes {
-            eprintln!("build-iso: {line}");
+    let options = args.options();
+    let quiet = args.quiet;
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let terminal = std::io::stderr().is_terminal();
+    let mut on_event = |event: Event<'_>| match event {
+        Event::Phase(phase, message) => {
+            if let Some(bar) = bar.take() {
+                bar.finish_and_clear();
+            }
+            if !quiet {
+                eprintln!("build-iso: [{}] {message}", phase.name());
+            }
         }
-        for note in image.notes() {
-            eprintln!("note: {note}");
+        Event::Note(note) => {
+            if !quiet {
+                eprintln!("build-iso: {note}");
+            }
         }
-        if !image.renamed().is_empty() {
-            eprintln!(
-                "note: {} name(s) got a numbered ISO 9660 name to stay unique (Rock Ridge and Joliet keep the real names), e.g. {} -> {}",
-                image.renamed().len(),
-                image.renamed()[0].path,
-                image.renamed()[0].iso_name
-            );
-        }
-    }
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(image.size());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let mut on_progress = |p: &iso::Progress<'_>| {
-        if let Some(bar) = &bar {
+        Event::Warning(warning) => eprintln!("warning: {warning}"),
+        Event::Write(p) => {
+            if quiet || !terminal {
+                return;
+            }
+            let bar = bar.get_or_insert_with(|| {
+                let bar = indicatif::ProgressBar::new(p.total);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            });
             bar.set_position(p.done);
             if !p.current.is_empty() {
                 bar.set_message(p.current.to_string());
             }
         }
     };
-    let mut ctl = Control {
-        progress: Some(&mut on_progress),
-        cancel: None,
-    };
-    let report = image
-        .write_file(&plan.output, &mut ctl)
-        .map_err(anyhow::Error::new)?;
-    if let Some(bar) = &bar {
+    let result = pipeline::run(&options, &mut on_event, None);
+    if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    if !args.quiet {
-        eprintln!(
-            "build-iso: wrote {} ({} bytes){}",
-            args.output.display(),
-            report.size,
-            report
-                .md5
-                .map(|m| format!(", media check MD5 {m}"))
-                .unwrap_or_default()
-        );
+    match result {
+        Ok(outcome) => {
+            let noisy: Vec<_> = outcome
+                .lint
+                .into_iter()
+                .filter(|a| !a.diagnostics.is_empty())
+                .collect();
+            if !noisy.is_empty() && !quiet {
+                report::human(&noisy, color())?;
+            }
+            if !quiet {
+                eprintln!(
+                    "build-iso: wrote {} ({} bytes, volume id {:?}) in {:.1} s{}",
+                    args.output.display(),
+                    outcome.size,
+                    outcome.volume_id,
+                    outcome.elapsed.as_secs_f64(),
+                    outcome
+                        .md5
+                        .map(|m| format!(", media check MD5 {m}"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(0)
+        }
+        Err(BuildError::Blocked(analyses)) => {
+            let count = pipeline::count_errors(&analyses);
+            let blocking: Vec<_> = analyses
+                .into_iter()
+                .filter(|a| !a.diagnostics.is_empty())
+                .collect();
+            report::human(&blocking, color())?;
+            eprintln!(
+                "error: build-iso refused: the checks found {count} error(s); fix them or pass --force"
+            );
+            Ok(1)
+        }
+        Err(BuildError::Cancelled) => anyhow::bail!("cancelled"),
+        Err(BuildError::Failed(error)) => Err(error),
     }
-    Ok(0)
+}
+
+fn color() -> Color {
+    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        Color::Always
+    } else {
+        Color::Never
+    }
 }

@@ -39,8 +39,9 @@ struct Cli {
 enum Command {
     /// Lint kickstart files (directories: every kickstart below them).
     Check(check::CheckArgs),
-    /// Master a bootable ISO image (BIOS + UEFI, hybrid for USB) from a media tree.
-    BuildIso(build_iso::BuildIsoArgs),
+    /// Build a bootable ISO image (BIOS + UEFI, hybrid for USB) from a media tree:
+    /// check, refresh the repodata, patch the boot configurations in the image, master.
+    BuildIso(Box<build_iso::BuildIsoArgs>),
     /// Print the explanation of a rule.
     Explain {
         /// Rule code (KS0001) or name (unclosed-section).

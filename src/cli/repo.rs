@@ -129,6 +129,7 @@ fn plan(args: &RepoArgs) -> Result<Vec<(PathBuf, RepoOptions)>, String> {
         revision: args.revision.clone(),
         workers: args.workers,
         exclude: Vec::new(),
+        output: None,
     };
     Ok(bases
         .iter()

@@ -806,18 +806,31 @@ impl LanguageServer for Backend {
 
 /// Arguments of `kslint.buildIso`.
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct BuildRequest {
     /// The kickstart (or any file) of the media tree to build.
     uri: Url,
     /// Image path; default: `<root's parent>/<root's name>.iso`.
     output: Option<PathBuf>,
-    /// Build even when the kickstart has errors.
+    /// Build even when the checks find errors.
     #[serde(default)]
     force: bool,
+    /// Kickstart in the image every installer entry loads (`ks/ks.cfg`).
+    ks: Option<String>,
+    volume_id: Option<String>,
+    #[serde(default)]
+    add_args: Vec<String>,
+    #[serde(default)]
+    remove_args: Vec<String>,
+}
+
+/// What the build worker tells the notification loop.
+enum BuildMessage {
+    Report(u32, String),
 }
 
 impl Backend {
-    /// Checks the request and picks the media root and output path.
+    /// Picks the media root and output path of the request.
     fn build_options(&self, request: &BuildRequest) -> Result<crate::build::BuildOptions> {
         let path = uri_path(&request.uri);
         let (root, blocking) = {
@@ -830,6 +843,8 @@ impl Backend {
                 .or_else(|| {
                     crate::media::layout::MediaLayout::discover(&path).map(|layout| layout.root)
                 });
+            // The document as the editor has it (maybe unsaved): its errors
+            // refuse the build at once; the pipeline checks the files on disk.
             let blocking = state
                 .documents
                 .get(&request.uri)
@@ -863,10 +878,24 @@ impl Backend {
                 .map_or_else(|| "media".into(), |n| n.to_string_lossy().into_owned());
             root.parent().unwrap_or(&root).join(format!("{name}.iso"))
         });
-        Ok(crate::build::BuildOptions::new(root, output))
+        let mut options = crate::build::BuildOptions::new(root, output);
+        options.force = request.force;
+        options.ks = request.ks.clone();
+        options.volume_id = request.volume_id.clone();
+        options.add_args = request.add_args.clone();
+        options.remove_args = request.remove_args.clone();
+        // The kickstart the action was invoked from is checked too, even
+        // when no boot entry loads it yet.
+        if path.is_file() && !crate::boot::is_boot_config_file(&path) {
+            options.check_files.push(path);
+        }
+        Ok(options)
     }
 
+    /// Runs the build pipeline with `$/progress` per phase; blocking errors
+    /// are published as diagnostics of their files.
     async fn run_build(&self, options: crate::build::BuildOptions) {
+        use crate::build::pipeline::{self, BuildError, Event, Phase};
         let token = NumberOrString::String(format!("kslint-build-iso-{}", std::process::id()));
         let progress = self.state().supports_progress
             && self
@@ -890,37 +919,44 @@ impl Backend {
             )
             .await;
         }
-        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(u32, String)>();
-        let started = std::time::Instant::now();
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<BuildMessage>();
         let flag = cancel.clone();
-        let worker =
-            tokio::task::spawn_blocking(move || -> std::result::Result<(PathBuf, u64), String> {
-                let plan = crate::build::plan(&options).map_err(|error| format!("{error:#}"))?;
-                let mut last = u32::MAX;
-                let mut on_progress = |p: &crate::iso::Progress<'_>| {
-                    let percent = p.percent() as u32;
-                    if percent != last {
+        let worker = tokio::task::spawn_blocking(move || {
+            let mut last = u32::MAX;
+            let mut on_event = |event: Event<'_>| {
+                let message = match event {
+                    Event::Phase(phase, message) => {
+                        let percent = match phase {
+                            Phase::Lint => 0,
+                            Phase::Repodata => 5,
+                            Phase::Master => 10,
+                            Phase::ImplantMd5 => 99,
+                        };
                         last = percent;
-                        let _ = sender.send((percent, p.current.to_string()));
+                        BuildMessage::Report(percent, format!("{}: {message}", phase.name()))
                     }
+                    Event::Write(p) => {
+                        // The write is 10 % to 99 % of the whole.
+                        let percent = 10 + (p.percent() * 0.89) as u32;
+                        if percent == last {
+                            return;
+                        }
+                        last = percent;
+                        BuildMessage::Report(percent, format!("master: {}", p.current))
+                    }
+                    Event::Note(_) | Event::Warning(_) => return,
                 };
-                let mut control = crate::iso::Control {
-                    progress: Some(&mut on_progress),
-                    cancel: Some(&flag),
-                };
-                let report = plan
-                    .image
-                    .write_file(&plan.output, &mut control)
-                    .map_err(|error| error.to_string())?;
-                Ok((plan.output, report.size))
-            });
-        while let Some((percent, current)) = receiver.recv().await {
+                let _ = sender.send(message);
+            };
+            pipeline::run(&options, &mut on_event, Some(&flag))
+        });
+        while let Some(BuildMessage::Report(percent, message)) = receiver.recv().await {
             if progress {
                 self.progress(
                     &token,
                     WorkDoneProgress::Report(WorkDoneProgressReport {
                         cancellable: Some(true),
-                        message: Some(current),
+                        message: Some(message),
                         percentage: Some(percent.min(100)),
                     }),
                 )
@@ -929,17 +965,20 @@ impl Backend {
         }
         let outcome = worker
             .await
-            .unwrap_or_else(|_| Err("the build crashed".to_string()));
+            .unwrap_or_else(|_| Err(BuildError::Failed(anyhow::anyhow!("the build crashed"))));
         self.state().builds.remove(&token);
         let message = match &outcome {
-            Ok((path, size)) => format!(
+            Ok(done) => format!(
                 "Built {} ({:.1} MiB) in {:.1} s",
-                path.display(),
-                *size as f64 / 1048576.0,
-                started.elapsed().as_secs_f64()
+                done.output.display(),
+                done.size as f64 / 1048576.0,
+                done.elapsed.as_secs_f64()
             ),
             Err(error) => format!("Build ISO failed: {error}"),
         };
+        if let Err(BuildError::Blocked(analyses)) = &outcome {
+            self.publish_blocking(analyses).await;
+        }
         if progress {
             self.progress(
                 &token,
@@ -955,6 +994,44 @@ impl Backend {
             MessageType::ERROR
         };
         self.client.show_message(kind, message).await;
+    }
+
+    /// Publishes the diagnostics of the checks that stopped a build, file by
+    /// file.
+    async fn publish_blocking(&self, analyses: &[Analysis]) {
+        let (unit, docs) = {
+            let state = self.state();
+            let docs = state
+                .settings
+                .docs_url
+                .clone()
+                .unwrap_or_else(|| convert::DEFAULT_DOCS_URL.to_string());
+            (state.unit(), docs)
+        };
+        for analysis in analyses {
+            let Ok(main_uri) = Url::from_file_path(&analysis.sources.get(analysis.main).path)
+            else {
+                continue;
+            };
+            let mut by_uri: HashMap<Url, Vec<Diagnostic>> = HashMap::new();
+            for diagnostic in &analysis.diagnostics {
+                let Some(uri) = convert::uri_of(analysis, &main_uri, diagnostic.location.file)
+                else {
+                    continue;
+                };
+                by_uri
+                    .entry(uri.clone())
+                    .or_default()
+                    .push(convert::diagnostic(
+                        analysis, &main_uri, diagnostic, unit, &docs,
+                    ));
+            }
+            for (uri, diagnostics) in by_uri {
+                self.client
+                    .publish_diagnostics(uri, diagnostics, None)
+                    .await;
+            }
+        }
     }
 
     async fn progress(&self, token: &NumberOrString, value: WorkDoneProgress) {

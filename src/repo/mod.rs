@@ -72,6 +72,11 @@ pub struct RepoOptions {
     /// Directories below the base not to look for RPMs in (the
     /// sub-repositories of a tree whose root is a repository too).
     pub exclude: Vec<PathBuf>,
+    /// Write `repodata/` into this directory instead of the base, leaving
+    /// the base untouched (the ISO build's staging area). The old
+    /// repodata is still read from the base for reuse, and the files of
+    /// other tools' records it keeps are copied along.
+    pub output: Option<PathBuf>,
 }
 
 impl Default for RepoOptions {
@@ -83,6 +88,7 @@ impl Default for RepoOptions {
             revision: None,
             workers: 0,
             exclude: Vec::new(),
+            output: None,
         }
     }
 }
@@ -158,11 +164,16 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
     if !base.is_dir() {
         return Err(RepoError::at(base, "not a directory"));
     }
-    let repodata = base.join("repodata");
+    let target = options.output.as_deref().unwrap_or(base);
+    if options.output.is_some() {
+        std::fs::create_dir_all(target)
+            .map_err(|e| RepoError::at(target, format!("cannot create: {e}")))?;
+    }
+    let repodata = target.join("repodata");
     if repodata.exists() && !repodata.is_dir() {
         return Err(RepoError::at(&repodata, "exists and is not a directory"));
     }
-    clear_abandoned_temps(base)?;
+    clear_abandoned_temps(target)?;
     let candidates = scan(base, &options.exclude)?;
     let old = OldRepodata::load(base, options.update).map_err(RepoError::new)?;
     let mut summary = RepoSummary {
@@ -177,7 +188,7 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
     }
     let group = load_group(base, &options.group, old.as_ref())?;
 
-    let temp = TempDir::create(base)?;
+    let temp = TempDir::create(target)?;
     let records = write_all(
         &temp.path,
         &candidates,
@@ -197,14 +208,33 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         .clone()
         .unwrap_or_else(|| now().to_string());
     let raw_kept: Vec<String> = kept.iter().map(|r| r.raw.clone()).collect();
+    if options.output.is_some() {
+        // The staged repodata must be complete on its own.
+        for href in kept.iter().filter_map(|r| r.href.as_deref()) {
+            let name = href.rsplit('/').next().unwrap_or(href);
+            let from = base.join(href);
+            let to = temp.path.join(name);
+            std::fs::copy(&from, &to)
+                .map_err(|e| RepoError::at(&from, format!("cannot copy: {e}")))?;
+        }
+    }
     let repomd = render::repomd(&revision, &records, &raw_kept);
     write_file(&temp.path.join("repomd.xml"), repomd.as_bytes())?;
-    sync_files(&temp.path)?;
-
     let new_names: HashSet<String> = records
         .iter()
         .filter_map(|r| r.href.strip_prefix("repodata/").map(str::to_string))
         .collect();
+    if options.output.is_some() && !repodata.exists() {
+        // A staging copy, read once by the ISO build and removed after it:
+        // nothing to make durable.
+        let mut temp = temp;
+        std::fs::rename(&temp.path, &repodata).map_err(|e| {
+            RepoError::at(&repodata, format!("cannot move the new metadata in: {e}"))
+        })?;
+        temp.keep = true;
+        return Ok(summary);
+    }
+    sync_files(&temp.path)?;
     install(temp, &repodata)?;
     summary.removed = remove_stale(
         &repodata,

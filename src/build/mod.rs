@@ -1,13 +1,19 @@
 //! The mastering pipeline shared by `kslint build-iso` and the language
-//! server's Build ISO command: decide the image's layout from the media tree
-//! (boot images, volume id, hybrid boot code), then write it with the
-//! embedded engine.
+//! server's Build ISO command: [`pipeline::run`] checks, refreshes the
+//! repodata, patches the boot configurations for the image and masters it;
+//! [`plan_with`] decides the image's layout from the media tree (boot
+//! images, volume id, hybrid boot code) with the build's files laid over it.
+
+pub mod efiboot;
+pub mod patch;
+pub mod pipeline;
+pub mod treeinfo;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use crate::iso::{self, BootOptions, HybridOptions, Image, IsoOptions, Tree};
+use crate::iso::{self, BootOptions, FileSource, HybridOptions, Image, IsoOptions, Meta, Tree};
 
 /// Where isolinux's hybrid MBR boot code usually lives (Debian, Fedora/RHEL, others).
 const ISOHDPFX_PATHS: &[&str] = &[
@@ -40,6 +46,69 @@ pub struct BuildOptions {
     pub reproducible: bool,
     pub publisher: Option<String>,
     pub fsync: bool,
+    /// Kickstart in the image (`ks/ks.cfg`) every installer entry loads.
+    pub ks: Option<String>,
+    /// Kernel arguments added to / removed from every entry (in the image).
+    pub add_args: Vec<String>,
+    pub remove_args: Vec<String>,
+    /// Build even when the checks find errors.
+    pub force: bool,
+    /// More kickstarts to check besides those the boot entries load (the
+    /// editor's document).
+    pub check_files: Vec<PathBuf>,
+    pub repodata: RepodataMode,
+    /// Comps file for the group records (default: as `kslint repo` finds it).
+    pub comps: Option<PathBuf>,
+}
+
+/// When the build makes the repodata again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RepodataMode {
+    /// When missing or stale.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Files of the image that do not come from the tree as it is.
+#[derive(Clone, Debug, Default)]
+pub struct Overlay {
+    /// Image path, content, attributes (default: those of the file replaced).
+    pub files: Vec<(String, FileSource, Option<Meta>)>,
+    /// Image paths removed first (a directory with everything below it).
+    pub remove: Vec<String>,
+}
+
+impl Overlay {
+    pub fn add_bytes(&mut self, path: String, bytes: Vec<u8>) {
+        self.files.retain(|(p, _, _)| *p != path);
+        self.files
+            .push((path, FileSource::Bytes(std::sync::Arc::new(bytes)), None));
+    }
+
+    fn apply(&self, tree: &mut Tree) -> anyhow::Result<()> {
+        for path in &self.remove {
+            if let Some(id) = tree.lookup(path) {
+                tree.remove(id);
+            }
+        }
+        for (path, source, meta) in &self.files {
+            let meta = match (meta, tree.lookup(path)) {
+                (Some(meta), _) => *meta,
+                (None, Some(id)) => tree.node(id).meta,
+                (None, None) => Meta {
+                    mode: 0o644,
+                    uid: 0,
+                    gid: 0,
+                    mtime: tree.newest_mtime(),
+                },
+            };
+            tree.insert_file(path, source.clone(), meta)
+                .map_err(anyhow::Error::new)?;
+        }
+        Ok(())
+    }
 }
 
 impl BuildOptions {
@@ -66,6 +135,13 @@ impl BuildOptions {
             reproducible: false,
             publisher: None,
             fsync: false,
+            ks: None,
+            add_args: Vec::new(),
+            remove_args: Vec::new(),
+            force: false,
+            check_files: Vec::new(),
+            repodata: RepodataMode::Auto,
+            comps: None,
         }
     }
 }
@@ -81,9 +157,14 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// Lays out the image for `opts`; refuses outputs inside the tree, escaping
-/// symlinks and colliding names.
+/// Lays out the image for `opts` from the tree as it is; refuses outputs
+/// inside the tree, escaping symlinks and colliding names.
 pub fn plan(opts_in: &BuildOptions) -> anyhow::Result<Plan> {
+    plan_with(opts_in, &Overlay::default())
+}
+
+/// [`plan`] with `overlay`'s files in place of the tree's.
+pub fn plan_with(opts_in: &BuildOptions, overlay: &Overlay) -> anyhow::Result<Plan> {
     let root = opts_in
         .root
         .canonicalize()
@@ -104,7 +185,8 @@ pub fn plan(opts_in: &BuildOptions) -> anyhow::Result<Plan> {
         bail!("the output {} is a directory", opts_in.output.display());
     }
 
-    let tree = Tree::from_dir(&root).map_err(anyhow::Error::new)?;
+    let mut tree = Tree::from_dir(&root).map_err(anyhow::Error::new)?;
+    overlay.apply(&mut tree)?;
     let mut said: Vec<String> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
     let mut opts = IsoOptions::default();
@@ -225,7 +307,7 @@ pub fn plan(opts_in: &BuildOptions) -> anyhow::Result<Plan> {
     })
 }
 
-fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
     let p = if p.is_absolute() {
         p.to_path_buf()
     } else {
@@ -256,7 +338,7 @@ fn has_isohybrid_signature(path: &Path) -> bool {
 
 /// Picks the volume id: the option, else the label the boot configurations
 /// search for, else `.treeinfo`, else `.discinfo`, else a default.
-fn choose_volume_id(opts: &BuildOptions, root: &Path) -> (String, String) {
+pub(crate) fn choose_volume_id(opts: &BuildOptions, root: &Path) -> (String, String) {
     if let Some(v) = &opts.volume_id {
         return (v.clone(), format!("volume id {v:?} (from --volume-id)"));
     }

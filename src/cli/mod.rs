@@ -2,6 +2,8 @@
 
 pub mod build_iso;
 mod check;
+pub mod collect;
+pub mod init;
 pub mod media;
 pub mod repo;
 mod report;
@@ -41,6 +43,10 @@ enum Command {
     Check(check::CheckArgs),
     /// Master a bootable ISO image (BIOS + UEFI, hybrid for USB) from a media tree.
     BuildIso(build_iso::BuildIsoArgs),
+    /// Lay out a media tree (seed layout) from a stock install image, without mounting it.
+    Init(init::InitArgs),
+    /// Copy the RPMs the kickstart's %packages needs (with dependencies) into Packages/.
+    Collect(collect::CollectArgs),
     /// Print the explanation of a rule.
     Explain {
         /// Rule code (KS0001) or name (unclosed-section).
@@ -92,6 +98,8 @@ pub fn main() -> ExitCode {
                 exit::FAILURE
             }
         },
+        Command::Init(args) => init::run(&args),
+        Command::Collect(args) => collect::run(&args),
         Command::Explain { rule } => explain(&rule),
         Command::Rules { format } => list_rules(format),
         Command::Media(command) => media::run(&command),

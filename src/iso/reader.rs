@@ -795,6 +795,91 @@ mod tests {
         assert_eq!(short_date(&[0, 0, 0, 0, 0, 0, 0]), None);
     }
 
+    /// A directory record (no system use area).
+    fn record(name: &[u8], lba: u32, len: u32, flags: u8) -> Vec<u8> {
+        let mut r = vec![0u8; 33 + name.len() + (name.len() + 1) % 2];
+        r[0] = r.len() as u8;
+        r[2..6].copy_from_slice(&lba.to_le_bytes());
+        r[6..10].copy_from_slice(&lba.to_be_bytes());
+        r[10..14].copy_from_slice(&len.to_le_bytes());
+        r[14..18].copy_from_slice(&len.to_be_bytes());
+        r[18..25].copy_from_slice(&[123, 11, 14, 22, 13, 20, 0]);
+        r[25] = flags;
+        r[32] = name.len() as u8;
+        r[33..33 + name.len()].copy_from_slice(name);
+        r
+    }
+
+    /// A hand-made image: one file in two extents (flag 0x80 on the first
+    /// record), as ISO level 3 writes files of 4 GiB and more.
+    fn multi_extent_image() -> Vec<u8> {
+        let mut image = vec![0u8; 22 * 2048];
+        let pvd = 16 * 2048;
+        image[pvd] = 1;
+        image[pvd + 1..pvd + 6].copy_from_slice(b"CD001");
+        image[pvd + 6] = 1;
+        image[pvd + 40..pvd + 72].copy_from_slice(&[b' '; 32]);
+        image[pvd + 40..pvd + 44].copy_from_slice(b"TEST");
+        image[pvd + 128..pvd + 130].copy_from_slice(&2048u16.to_le_bytes());
+        let root = record(&[0], 18, 2048, 2);
+        image[pvd + 156..pvd + 156 + 34].copy_from_slice(&root);
+        let term = 17 * 2048;
+        image[term] = 255;
+        image[term + 1..term + 6].copy_from_slice(b"CD001");
+        let mut dir = Vec::new();
+        dir.extend(record(&[0], 18, 2048, 2));
+        dir.extend(record(&[1], 18, 2048, 2));
+        dir.extend(record(b"BIG.BIN;1", 19, 2 * 2048, 0x80));
+        dir.extend(record(b"BIG.BIN;1", 21, 100, 0));
+        dir.extend(record(b"SMALL.TXT;1", 21, 5, 0));
+        image[18 * 2048..18 * 2048 + dir.len()].copy_from_slice(&dir);
+        for (i, b) in image[19 * 2048..21 * 2048].iter_mut().enumerate() {
+            *b = (i % 251) as u8;
+        }
+        image[21 * 2048..21 * 2048 + 100].fill(7);
+        image
+    }
+
+    #[test]
+    fn multi_extent_files_are_joined() {
+        let dir = std::env::temp_dir().join(format!("kslint-reader-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("multi.iso");
+        std::fs::write(&path, multi_extent_image()).unwrap();
+        let reader = IsoReader::open(&path).unwrap();
+        assert_eq!(reader.names(), Names::Iso9660);
+        assert_eq!(reader.volume_id(), "TEST");
+        let entries = reader.read_dir(reader.root()).unwrap();
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["BIG.BIN", "SMALL.TXT"]);
+        let big = &entries[0];
+        assert_eq!(big.extents, [(19, 4096), (21, 100)]);
+        assert_eq!(big.size, 4196);
+        assert_eq!(big.mtime, Some(1_700_000_000));
+        let data = reader.read(big).unwrap();
+        assert_eq!(data.len(), 4196);
+        assert!(data[..4096]
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == (i % 251) as u8));
+        assert!(data[4096..].iter().all(|&b| b == 7));
+        let out_path = dir.join("big.out");
+        let mut out = File::create(&out_path).unwrap();
+        let mut seen = 0;
+        reader.copy_to(big, &mut out, &mut |n| seen += n).unwrap();
+        assert_eq!(seen, 4196);
+        assert_eq!(std::fs::read(&out_path).unwrap(), data);
+        // The same image cut inside the second extent.
+        let cut = dir.join("cut.iso");
+        std::fs::write(&cut, &multi_extent_image()[..21 * 2048 + 50]).unwrap();
+        let err = IsoReader::open(&cut)
+            .unwrap()
+            .read_dir(&IsoReader::open(&cut).unwrap().root)
+            .unwrap_err();
+        assert!(err.to_string().contains("truncated"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn names() {
         assert_eq!(iso_name(b"ISOLINUX.BIN;1"), "ISOLINUX.BIN");

@@ -546,9 +546,36 @@ fn an_extracted_directory_is_a_source_too() {
         config.contains("volume_id = \"CentOS 7 x86_64\""),
         "{config}"
     );
-    fs::write(root.join("ks/ks.cfg"), KICKSTART).unwrap();
+    // The starter kickstart: @core, and it passes the checks.
     let report = collect::run(&collect_opts(&project)).unwrap();
     assert!(report.unresolved.is_empty(), "{:?}", report.unresolved);
+    assert_eq!(
+        rpm_names(&root.join("Packages")),
+        files_of(&[
+            "basesystem",
+            "bash",
+            "chrony",
+            "filesystem",
+            "glibc",
+            "setup"
+        ])
+    );
+    let cache = s.join("cache");
+    let o = kslint(&["repo", "-q", root.to_str().unwrap()], &cache);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = kslint(&["check", root.join("ks/ks.cfg").to_str().unwrap()], &cache);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    fs::write(root.join("ks/ks.cfg"), KICKSTART).unwrap();
+    let report = collect::run(&CollectOptions {
+        prune: true,
+        ..collect_opts(&project)
+    })
+    .unwrap();
+    assert!(report.unresolved.is_empty(), "{:?}", report.unresolved);
+    assert_eq!(
+        report.not_needed,
+        files_of(&["chrony"]).into_iter().collect::<Vec<_>>()
+    );
     assert_eq!(rpm_names(&root.join("Packages")), files_of(WEB_CLOSURE));
 }
 

@@ -829,18 +829,14 @@ fn explain(
     closure: &crate::media::index::Closure,
     excluded: &HashSet<PkgId>,
 ) -> String {
-    let ids = index.by_name(name);
-    if ids.is_empty() {
-        let ids = index.best_by_name(name);
-        if ids.is_empty() {
-            return format!("{name}: no such package on the media");
-        }
+    let mut candidates = index.by_name(name);
+    if candidates.is_empty() {
+        // `name.arch`
+        candidates = index.best_by_name(name);
     }
-    let candidates = if ids.is_empty() {
-        index.best_by_name(name)
-    } else {
-        ids
-    };
+    if candidates.is_empty() {
+        return format!("{name}: no such package on the media");
+    }
     let Some(&id) = candidates.iter().find(|id| closure.parent.contains_key(id)) else {
         let excluded_note = if candidates.iter().any(|id| excluded.contains(id)) {
             " (it is excluded in %packages)"

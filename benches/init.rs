@@ -1,0 +1,236 @@
+//! `kslint init` from a large install image (read in place) against
+//! `xorriso -osirrox on -extract` of the same files, one run each.
+//!
+//! The image (default about 1.5 GB, like a small DVD) is made by our engine
+//! from random files laid out like install media: half of it is what init
+//! copies (`isolinux/`, `EFI/`, `images/`, `LiveOS/`, top-level files), the
+//! other half `Packages/`, which init leaves to `collect`. xorriso extracts
+//! exactly the files init copies. The image is read once beforehand so that
+//! both start from a warm page cache.
+//!
+//! Run: `cargo bench --bench init` (`KSLINT_BENCH_IMAGE_MB=200` for a quick
+//! run). Prints both times and the ratio (target ≤ 1.0×); asserts that both
+//! produced the same files.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use kslint::assemble::init::{run, InitOptions};
+use kslint::iso::{self, Control, IsoOptions, Tree};
+
+/// Pseudo-random bytes (xorshift64*), fast enough not to dominate the setup.
+fn random_file(path: &Path, len: u64, seed: u64) {
+    fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let mut out =
+        std::io::BufWriter::with_capacity(1 << 20, fs::File::create(path).expect("create"));
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut left = len;
+    while left > 0 {
+        for chunk in buf.chunks_exact_mut(8) {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            chunk.copy_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
+        }
+        let n = left.min(buf.len() as u64) as usize;
+        out.write_all(&buf[..n]).expect("write");
+        left -= n as u64;
+    }
+    out.flush().expect("flush");
+}
+
+fn tree_bytes(dir: &Path) -> (usize, u64) {
+    let mut files = 0;
+    let mut bytes = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).expect("list") {
+            let entry = entry.expect("entry");
+            let meta = fs::symlink_metadata(entry.path()).expect("stat");
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else if entry.file_name() != "kslint.toml" {
+                files += 1;
+                bytes += meta.len();
+            }
+        }
+    }
+    (files, bytes)
+}
+
+fn main() {
+    let total_mb: u64 = std::env::var("KSLINT_BENCH_IMAGE_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1536);
+    let mb = 1u64 << 20;
+    let work = tempfile::tempdir().expect("temp dir");
+    let src = work.path().join("dvd");
+    let started = Instant::now();
+    // What init copies: about half the image.
+    let half = total_mb * mb / 2;
+    random_file(&src.join("LiveOS/squashfs.img"), half * 60 / 100, 1);
+    random_file(&src.join("images/install.img"), half * 20 / 100, 2);
+    random_file(&src.join("images/pxeboot/initrd.img"), half * 8 / 100, 3);
+    random_file(&src.join("images/pxeboot/vmlinuz"), half / 100, 4);
+    random_file(&src.join("images/efiboot.img"), half * 2 / 100, 5);
+    random_file(&src.join("isolinux/initrd.img"), half * 8 / 100, 3);
+    random_file(&src.join("isolinux/vmlinuz"), half / 100, 4);
+    for (i, name) in [
+        "isolinux.bin",
+        "vesamenu.c32",
+        "ldlinux.c32",
+        "libcom32.c32",
+        "memtest",
+        "splash.png",
+    ]
+    .iter()
+    .enumerate()
+    {
+        random_file(
+            &src.join("isolinux").join(name),
+            40_000 + i as u64 * 10_000,
+            10 + i as u64,
+        );
+    }
+    fs::write(src.join("isolinux/isolinux.cfg"), "default vesamenu.c32\n").expect("cfg");
+    for (i, name) in [
+        "BOOTX64.EFI",
+        "grubx64.efi",
+        "mmx64.efi",
+        "fonts/unicode.pf2",
+    ]
+    .iter()
+    .enumerate()
+    {
+        random_file(
+            &src.join("EFI/BOOT").join(name),
+            1_000_000 + i as u64 * 200_000,
+            20 + i as u64,
+        );
+    }
+    fs::write(src.join("EFI/BOOT/grub.cfg"), "search -l 'BENCH'\n").expect("grub");
+    fs::write(src.join(".discinfo"), "1.0\nCentOS 7\nx86_64\n").expect("discinfo");
+    fs::write(
+        src.join(".treeinfo"),
+        "[general]\nfamily = CentOS\nversion = 7\narch = x86_64\n",
+    )
+    .expect("treeinfo");
+    // Packages/: the other half, in RPM-sized files (init does not copy them).
+    let rpm_size = mb;
+    let count = (total_mb * mb - half) / rpm_size;
+    for i in 0..count {
+        random_file(
+            &src.join("Packages")
+                .join(format!("package-{i:05}-1.0-1.el7.x86_64.rpm")),
+            rpm_size - (i % 7) * 4096,
+            100 + i,
+        );
+    }
+    let image = work.path().join("bench.iso");
+    let opts = IsoOptions {
+        volume_id: "BENCH".into(),
+        timestamp: Some(1_700_000_000),
+        ..IsoOptions::default()
+    };
+    iso::build(
+        Tree::from_dir(&src).expect("tree"),
+        &opts,
+        &image,
+        &mut Control::default(),
+    )
+    .expect("build image");
+    fs::remove_dir_all(&src).expect("remove source tree");
+    let size = fs::metadata(&image).expect("image").len();
+    println!(
+        "\n== init from a {:.2} GB image ({count} RPMs not copied), prepared in {:.1} s",
+        size as f64 / 1e9,
+        started.elapsed().as_secs_f64()
+    );
+    // Warm the page cache.
+    let _ = fs::read(&image);
+
+    let theirs = work.path().join("xorriso");
+    fs::create_dir_all(&theirs).expect("mkdir");
+    let mut args: Vec<String> = vec![
+        "-osirrox".into(),
+        "on".into(),
+        "-indev".into(),
+        image.display().to_string(),
+    ];
+    for path in [
+        "isolinux",
+        "EFI",
+        "images",
+        "LiveOS",
+        ".discinfo",
+        ".treeinfo",
+    ] {
+        args.extend([
+            "-extract".into(),
+            format!("/{path}"),
+            theirs.join(path).display().to_string(),
+        ]);
+    }
+    let start = Instant::now();
+    let output = Command::new("xorriso").args(&args).output();
+    let xorriso = start.elapsed();
+    let xorriso_ok = matches!(&output, Ok(o) if o.status.success());
+    if !xorriso_ok {
+        println!("xorriso not available or failed: {output:?}");
+    }
+    sync();
+
+    let ours = work.path().join("ours");
+    let start = Instant::now();
+    let report = run(&InitOptions {
+        from: image.clone(),
+        dir: ours.clone(),
+        quiet: true,
+        ..InitOptions::default()
+    })
+    .expect("kslint init");
+    let elapsed = start.elapsed();
+    sync();
+    let (our_files, our_bytes) = tree_bytes(&ours.join("isolinux"));
+    println!(
+        "kslint init:      {:>7.2} s  ({} files, {:.0} MB copied, {:.0} MB/s)",
+        elapsed.as_secs_f64(),
+        report.files,
+        report.bytes as f64 / 1e6,
+        report.bytes as f64 / 1e6 / elapsed.as_secs_f64()
+    );
+    if xorriso_ok {
+        let (files, bytes) = tree_bytes(&theirs);
+        println!(
+            "xorriso -extract: {:>7.2} s  ({files} files, {:.0} MB)",
+            xorriso.as_secs_f64(),
+            bytes as f64 / 1e6
+        );
+        // The starter kickstart is the one file init adds.
+        assert_eq!(
+            (
+                our_files,
+                our_bytes - file_len(&ours.join("isolinux/ks/ks.cfg"))
+            ),
+            (files + 1, bytes)
+        );
+        println!(
+            "ratio kslint/xorriso: {:.2}x (target <= 1.0x)",
+            elapsed.as_secs_f64() / xorriso.as_secs_f64()
+        );
+    }
+}
+
+fn file_len(path: &Path) -> u64 {
+    fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// Flushes dirty pages so that one run's writeback does not slow the next.
+fn sync() {
+    let _ = Command::new("sync").status();
+}

@@ -384,6 +384,25 @@ fn prune_why_add_and_from_list() {
     fs::write(root.join("ks/ks.cfg"), KICKSTART).unwrap();
     collect::run(&collect_opts(&project)).unwrap();
 
+    // An interrupted run: a temporary file, and a half-written RPM under its
+    // final name (as `cp` leaves it): the first is removed, the second replaced.
+    let httpd = files_of(&["httpd"]).pop_first().unwrap();
+    let whole = fs::read(packages.join(&httpd)).unwrap();
+    fs::write(packages.join(&httpd), &whole[..whole.len() / 2]).unwrap();
+    fs::write(packages.join(".apr.rpm.999.kslint-tmp"), b"partial").unwrap();
+    // A dry run reports and changes nothing.
+    let report = collect::run(&CollectOptions {
+        dry_run: true,
+        ..collect_opts(&project)
+    })
+    .unwrap();
+    assert_eq!(report.copied, vec![httpd.clone()]);
+    assert!(packages.join(".apr.rpm.999.kslint-tmp").exists());
+    let report = collect::run(&collect_opts(&project)).unwrap();
+    assert_eq!(report.copied, vec![httpd.clone()]);
+    assert!(fs::read(packages.join(&httpd)).unwrap() == whole);
+    assert_eq!(rpm_names(&packages), files_of(WEB_CLOSURE));
+
     // --why: the entry, and the dependency chain.
     let report = collect::run(&CollectOptions {
         why: vec![

@@ -172,6 +172,13 @@ pub fn run(options: &CollectOptions) -> Result<CollectReport, AssembleError> {
     }
     let comps = load_comps(&config, &source, &source_path)?;
     let mut report = CollectReport::default();
+    if catalog.has_modules {
+        report.notes.push(
+            "the source has module metadata (EL8+): `kslint repo` makes repodata without it, \
+             so module streams of the copied packages are not available to the installer"
+                .into(),
+        );
+    }
     let media = MediaIndex {
         layout: MediaLayout {
             root: source_path.clone(),
@@ -278,7 +285,9 @@ pub fn run(options: &CollectOptions) -> Result<CollectReport, AssembleError> {
     if !options.dry_run {
         fs::create_dir_all(&packages_dir).map_err(|e| AssembleError::io(&packages_dir, e))?;
     }
-    let mut existing: HashMap<String, u64> = HashMap::new();
+    // name -> (size, modification time): copies get the source's time, so
+    // a file of the right size and time is the one copied before.
+    let mut existing: HashMap<String, (u64, i64)> = HashMap::new();
     if let Ok(entries) = fs::read_dir(&packages_dir) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -291,20 +300,28 @@ pub fn run(options: &CollectOptions) -> Result<CollectReport, AssembleError> {
                 continue;
             }
             if meta.is_file() && name.ends_with(".rpm") {
-                existing.insert(name, meta.len());
+                use std::os::unix::fs::MetadataExt;
+                existing.insert(name, (meta.len(), meta.mtime()));
             }
         }
     }
     let mut listing = Listing::default();
     let mut to_copy: Vec<(String, PkgId, u64)> = Vec::new();
     for (name, &id) in &wanted {
-        let size = match &catalog.origins[id] {
-            Origin::Source(path) => listing.get(&source, path)?.map_or(0, |item| item.size),
-            Origin::Local(path) => fs::metadata(path)
-                .map(|m| m.len())
-                .map_err(|e| AssembleError::io(path, e))?,
+        let (size, mtime) = match &catalog.origins[id] {
+            Origin::Source(path) => listing
+                .get(&source, path)?
+                .map_or((0, None), |item| (item.size, item.mtime)),
+            Origin::Local(path) => {
+                use std::os::unix::fs::MetadataExt;
+                let meta = fs::metadata(path).map_err(|e| AssembleError::io(path, e))?;
+                (meta.len(), Some(meta.mtime()))
+            }
         };
-        if existing.get(name) == Some(&size) {
+        let same = existing.get(name).is_some_and(|&(have_size, have_time)| {
+            have_size == size && mtime.is_none_or(|t| t == have_time)
+        });
+        if same {
             report.present += 1;
         } else {
             to_copy.push((name.clone(), id, size));

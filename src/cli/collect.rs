@@ -31,8 +31,11 @@ pub struct CollectArgs {
     /// Report what would be copied and removed; change nothing
     #[arg(short = 'n', long)]
     dry_run: bool,
-    /// No progress bar and no summary (problems are still printed)
+    /// List every RPM copied (by default only when there are at most 30)
     #[arg(short, long)]
+    verbose: bool,
+    /// No progress bar and no summary (problems are still printed)
+    #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
 }
 
@@ -69,8 +72,10 @@ pub fn run(args: &CollectArgs) -> u8 {
             report.copied_bytes,
             report.present
         );
-        for name in &report.copied {
-            eprintln!("  + {name}");
+        if args.verbose || report.copied.len() <= 30 {
+            for name in &report.copied {
+                eprintln!("  + {name}");
+            }
         }
     }
     if !report.not_needed.is_empty() {

@@ -761,3 +761,73 @@ fn reader_reads_back_rock_ridge_joliet_and_plain_trees() {
         }
     }
 }
+
+/// Damaged images (bytes changed in the descriptors, directories and
+/// Rock Ridge areas) give errors or wrong data, never a panic or a hang.
+#[test]
+fn corrupted_images_never_panic() {
+    let s = Scratch::new("reader-corrupt");
+    let src = s.join("src");
+    varied_tree(&src);
+    let path = s.join("v.iso");
+    let opts = IsoOptions {
+        volume_id: "V".into(),
+        timestamp: Some(1),
+        ..IsoOptions::default()
+    };
+    iso::build(
+        Tree::from_dir(&src).unwrap(),
+        &opts,
+        &path,
+        &mut Control::default(),
+    )
+    .unwrap();
+    let whole = fs::read(&path).unwrap();
+    // The metadata area: everything before the first file's data.
+    let reader = IsoReader::open(&path).unwrap();
+    let first_data = reader
+        .walk(reader.root())
+        .unwrap()
+        .iter()
+        .filter(|(_, e)| e.kind == EntryKind::File && e.size > 0)
+        .map(|(_, e)| e.extents[0].0 as usize * 2048)
+        .min()
+        .unwrap();
+    drop(reader);
+    let damaged = s.join("damaged.iso");
+    let mut state = 0x1234_5678_9abc_def0u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut opened, mut failed) = (0, 0);
+    for _ in 0..400 {
+        let mut image = whole.clone();
+        for _ in 0..1 + next() % 4 {
+            let at = 16 * 2048 + (next() as usize) % (first_data - 16 * 2048);
+            image[at] = next() as u8;
+        }
+        fs::write(&damaged, &image).unwrap();
+        match IsoReader::open(&damaged) {
+            Ok(reader) => {
+                opened += 1;
+                if let Ok(entries) = reader.walk(reader.root()) {
+                    for (_, entry) in entries.iter().take(50) {
+                        if entry.kind == EntryKind::File {
+                            let _ = reader.read(entry);
+                        }
+                    }
+                } else {
+                    failed += 1;
+                }
+            }
+            Err(error) => {
+                failed += 1;
+                assert!(error.to_string().contains("damaged.iso"), "{error}");
+            }
+        }
+    }
+    assert!(opened > 0 && failed > 0, "{opened} opened, {failed} failed");
+}

@@ -657,7 +657,8 @@ impl IsoReader {
     /// Every entry below `dir`, depth first, with its path relative to `dir`.
     pub fn walk(&self, dir: &Entry) -> Result<Vec<(String, Entry)>, IsoReadError> {
         let mut out = Vec::new();
-        self.walk_into(dir, "", 0, &mut out)?;
+        let mut seen = std::collections::HashSet::new();
+        self.walk_into(dir, "", 0, &mut seen, &mut out)?;
         Ok(out)
     }
 
@@ -666,8 +667,19 @@ impl IsoReader {
         dir: &Entry,
         prefix: &str,
         depth: usize,
+        seen: &mut std::collections::HashSet<u32>,
         out: &mut Vec<(String, Entry)>,
     ) -> Result<(), IsoReadError> {
+        // Two directories never share an extent; in a corrupt image that
+        // would make the walk loop (or grow exponentially).
+        if let Some(&(lba, _)) = dir.extents.first() {
+            if !seen.insert(lba) {
+                return Err(self.error(
+                    Some(u64::from(lba) * SECTOR),
+                    format!("corrupt directory tree: the directory {prefix:?} is listed twice"),
+                ));
+            }
+        }
         if depth > MAX_DEPTH {
             return Err(self.error(
                 dir.extents.first().map(|e| u64::from(e.0) * SECTOR),
@@ -686,7 +698,7 @@ impl IsoReader {
             out.push((path.clone(), entry));
             if is_dir {
                 let dir = out.last().map(|(_, e)| e.clone()).expect("just pushed");
-                self.walk_into(&dir, &path, depth + 1, out)?;
+                self.walk_into(&dir, &path, depth + 1, seen, out)?;
             }
         }
         Ok(())
@@ -694,6 +706,15 @@ impl IsoReader {
 
     /// The whole content of a file (for small files: metadata, configs).
     pub fn read(&self, entry: &Entry) -> Result<Vec<u8>, IsoReadError> {
+        if entry.size > self.size {
+            return Err(self.error(
+                entry.extents.first().map(|e| u64::from(e.0) * SECTOR),
+                format!(
+                    "corrupt: {} claims {} bytes, more than the whole image",
+                    entry.name, entry.size
+                ),
+            ));
+        }
         let mut data = vec![0u8; entry.size as usize];
         let mut at = 0usize;
         for &(lba, len) in &entry.extents {

@@ -396,10 +396,10 @@ fn prune_why_add_and_from_list() {
         ..collect_opts(&project)
     })
     .unwrap();
-    assert_eq!(report.copied, vec![httpd.clone()]);
+    assert_eq!(report.copied, vec![format!("Packages/{httpd}")]);
     assert!(packages.join(".apr.rpm.999.kslint-tmp").exists());
     let report = collect::run(&collect_opts(&project)).unwrap();
-    assert_eq!(report.copied, vec![httpd.clone()]);
+    assert_eq!(report.copied, vec![format!("Packages/{httpd}")]);
     assert!(fs::read(packages.join(&httpd)).unwrap() == whole);
     assert_eq!(rpm_names(&packages), files_of(WEB_CLOSURE));
 
@@ -436,7 +436,7 @@ fn prune_why_add_and_from_list() {
     let report = collect::run(&collect_opts(&project)).unwrap();
     assert_eq!(
         report.not_needed.iter().cloned().collect::<BTreeSet<_>>(),
-        gone
+        gone.iter().map(|n| format!("Packages/{n}")).collect()
     );
     assert!(!report.pruned);
     assert_eq!(rpm_names(&packages), files_of(WEB_CLOSURE));
@@ -593,7 +593,10 @@ fn an_extracted_directory_is_a_source_too() {
     assert!(report.unresolved.is_empty(), "{:?}", report.unresolved);
     assert_eq!(
         report.not_needed,
-        files_of(&["chrony"]).into_iter().collect::<Vec<_>>()
+        vec![format!(
+            "Packages/{}",
+            files_of(&["chrony"]).pop_first().unwrap()
+        )]
     );
     assert_eq!(rpm_names(&root.join("Packages")), files_of(WEB_CLOSURE));
 }
@@ -830,4 +833,130 @@ fn corrupted_images_never_panic() {
         }
     }
     assert!(opened > 0 && failed > 0, "{opened} opened, {failed} failed");
+}
+
+/// EL8+ media: `BaseOS/` and `AppStream/`, each with its own repodata. The
+/// RPMs go back to the repository they come from; added ones to AppStream.
+#[test]
+fn split_media_keep_their_repositories() {
+    let s = Scratch::new("init-split");
+    let dvd = s.join("dvd");
+    stock_tree(&dvd);
+    let appstream: &[&str] = &[
+        "httpd",
+        "httpd-tools",
+        "apr",
+        "mailcap",
+        "mod_ssl",
+        "vim-common",
+        "vim-enhanced",
+        "emacs",
+    ];
+    for base in ["BaseOS", "AppStream"] {
+        fs::create_dir_all(dvd.join(base).join("Packages")).unwrap();
+    }
+    for spec in specs() {
+        let base = if appstream.contains(&spec.name.as_str()) {
+            "AppStream"
+        } else {
+            "BaseOS"
+        };
+        fs::rename(
+            dvd.join("Packages").join(spec.file_name()),
+            dvd.join(base).join("Packages").join(spec.file_name()),
+        )
+        .unwrap();
+    }
+    fs::remove_dir_all(dvd.join("Packages")).unwrap();
+    fs::remove_dir_all(dvd.join("repodata")).unwrap();
+    write(
+        &dvd.join(".treeinfo"),
+        b"[general]\nfamily = Rocky Linux\nversion = 8.9\narch = x86_64\n\n[variant-BaseOS]\nrepository = BaseOS\n\n[variant-AppStream]\nrepository = AppStream\n",
+    );
+    write(
+        &dvd.join(".discinfo"),
+        b"1700000000.0\nRocky Linux 8.9\nx86_64\n",
+    );
+    for base in ["BaseOS", "AppStream"] {
+        let options = RepoOptions {
+            group: GroupSource::File(s.join("stock-comps.xml")),
+            revision: Some("1".into()),
+            workers: 1,
+            ..RepoOptions::default()
+        };
+        repo::generate(&dvd.join(base), &options).unwrap();
+    }
+    let image = s.join("Rocky-8.9-x86_64-dvd.iso");
+    let opts = IsoOptions {
+        volume_id: "Rocky-8-9-x86_64-dvd".into(),
+        timestamp: Some(1_600_000_000),
+        ..IsoOptions::default()
+    };
+    iso::build(
+        Tree::from_dir(&dvd).unwrap(),
+        &opts,
+        &image,
+        &mut Control::default(),
+    )
+    .unwrap();
+    let project = s.join("proj");
+    kslint::assemble::init::run(&kslint::assemble::init::InitOptions {
+        from: image.clone(),
+        dir: project.clone(),
+        quiet: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let config = fs::read_to_string(project.join("kslint.toml")).unwrap();
+    assert!(config.contains("syntax = \"RHEL8\""), "{config}");
+    assert!(
+        config.contains("volume_id = \"Rocky-8-9-x86_64-dvd\""),
+        "{config}"
+    );
+    assert_eq!(
+        fs::read_to_string(project.join("comps.xml")).unwrap(),
+        comps()
+    );
+    let root = project.join("isolinux");
+    fs::write(
+        root.join("ks/ks.cfg"),
+        KICKSTART.replace("#version=RHEL7", "#version=RHEL8"),
+    )
+    .unwrap();
+    let product = s.join("product");
+    RpmSpec::new("myapp", "1.0", "x86_64")
+        .requires("zsh")
+        .write_to(&product)
+        .unwrap();
+    let report = collect::run(&CollectOptions {
+        add: vec![product],
+        ..collect_opts(&project)
+    })
+    .unwrap();
+    assert!(report.unresolved.is_empty(), "{:?}", report.unresolved);
+    let (from_appstream, from_baseos): (Vec<&str>, Vec<&str>) = WEB_CLOSURE
+        .iter()
+        .copied()
+        .chain(["zsh"])
+        .partition(|name| appstream.contains(name));
+    let mut app = files_of(&from_appstream);
+    app.insert("myapp-1.0-1.el7.x86_64.rpm".into());
+    assert_eq!(rpm_names(&root.join("AppStream/Packages")), app);
+    assert_eq!(
+        rpm_names(&root.join("BaseOS/Packages")),
+        files_of(&from_baseos)
+    );
+    assert!(!root.join("Packages").exists());
+    let again = collect::run(&collect_opts(&project)).unwrap();
+    assert!(again.copied.is_empty());
+    assert_eq!(
+        again.not_needed,
+        vec![
+            "AppStream/Packages/myapp-1.0-1.el7.x86_64.rpm".to_string(),
+            format!(
+                "BaseOS/Packages/{}",
+                files_of(&["zsh"]).pop_first().unwrap()
+            )
+        ]
+    );
 }

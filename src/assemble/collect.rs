@@ -3,7 +3,8 @@
 //! globs, exclusions, `--nocore`, `--nodefaults`) plus their dependency
 //! closure, taken from the source image's repodata (or the `Packages/` of a
 //! source directory), with extra local RPMs (`--add`) and an `rpm -qa` list
-//! (`--from-list`). A second run copies nothing; RPMs no longer needed are
+//! (`--from-list`). Each RPM goes to the `Packages/` of the repository it
+//! comes from (`BaseOS/`, `AppStream/` on EL8+ media). A second run copies nothing; RPMs no longer needed are
 //! reported and, with `--prune`, removed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -91,12 +92,13 @@ impl std::fmt::Display for Reason {
 /// What `collect` found and did.
 #[derive(Clone, Debug, Default)]
 pub struct CollectReport {
-    /// RPM file names of the set, sorted.
+    /// RPMs of the set (paths relative to the ISO root, e.g.
+    /// `Packages/bash-4.2.46-34.el7.x86_64.rpm`), sorted.
     pub needed: Vec<String>,
     /// Packages selected directly (entries, lists, --add) and pulled in by dependencies.
     pub direct: usize,
     pub dependencies: usize,
-    /// Copied now (file names) and their bytes.
+    /// Copied now (paths relative to the ISO root) and their bytes.
     pub copied: Vec<String>,
     pub copied_bytes: u64,
     /// Already in `Packages/` with the right size.
@@ -268,27 +270,38 @@ pub fn run(options: &CollectOptions) -> Result<CollectReport, AssembleError> {
             .push(explain(name, index, &reasons, &closure, &excluded));
     }
 
-    // Copy.
-    let packages_dir = root.join("Packages");
+    // Copy. Each RPM goes to the `Packages/` of the repository it comes
+    // from (the root, or `BaseOS/` / `AppStream/` of EL8+ media); added
+    // RPMs to the root's, or AppStream's on media split in two.
+    let split = catalog
+        .origins
+        .iter()
+        .any(|o| matches!(o, Origin::Source(p) if sub_repo(p).is_some()));
+    let destination = |id: PkgId| -> String {
+        let name = file_name(&index.get(id).location);
+        let base = match &catalog.origins[id] {
+            Origin::Source(path) => sub_repo(path),
+            Origin::Local(_) if split => Some("AppStream"),
+            Origin::Local(_) => None,
+        };
+        repo_path(base.unwrap_or(""), &format!("Packages/{name}"))
+    };
     let mut wanted: BTreeMap<String, PkgId> = BTreeMap::new();
-    for &id in &members {
-        let package = index.get(id);
-        let name = file_name(&package.location);
-        match wanted.get(&name) {
-            Some(&other) if other < id => {}
-            _ => {
-                wanted.insert(name, id);
-            }
-        }
+    let mut ids: Vec<PkgId> = members.iter().copied().collect();
+    ids.sort_unstable();
+    for id in ids {
+        // The same file name twice (two repositories): the first wins.
+        wanted.entry(destination(id)).or_insert(id);
     }
     report.needed = wanted.keys().cloned().collect();
-    if !options.dry_run {
-        fs::create_dir_all(&packages_dir).map_err(|e| AssembleError::io(&packages_dir, e))?;
-    }
-    // name -> (size, modification time): copies get the source's time, so
-    // a file of the right size and time is the one copied before.
+    // relative path -> (size, modification time): copies get the source's
+    // time, so a file of the right size and time is the one copied before.
     let mut existing: HashMap<String, (u64, i64)> = HashMap::new();
-    if let Ok(entries) = fs::read_dir(&packages_dir) {
+    for base in REPO_BASES {
+        let rel_dir = repo_path(base, "Packages");
+        let Ok(entries) = fs::read_dir(root.join(&rel_dir)) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let Ok(meta) = entry.metadata() else { continue };
@@ -301,13 +314,13 @@ pub fn run(options: &CollectOptions) -> Result<CollectReport, AssembleError> {
             }
             if meta.is_file() && name.ends_with(".rpm") {
                 use std::os::unix::fs::MetadataExt;
-                existing.insert(name, (meta.len(), meta.mtime()));
+                existing.insert(format!("{rel_dir}/{name}"), (meta.len(), meta.mtime()));
             }
         }
     }
     let mut listing = Listing::default();
     let mut to_copy: Vec<(String, PkgId, u64)> = Vec::new();
-    for (name, &id) in &wanted {
+    for (rel, &id) in &wanted {
         let (size, mtime) = match &catalog.origins[id] {
             Origin::Source(path) => listing
                 .get(&source, path)?
@@ -318,32 +331,35 @@ pub fn run(options: &CollectOptions) -> Result<CollectReport, AssembleError> {
                 (meta.len(), Some(meta.mtime()))
             }
         };
-        let same = existing.get(name).is_some_and(|&(have_size, have_time)| {
+        let same = existing.get(rel).is_some_and(|&(have_size, have_time)| {
             have_size == size && mtime.is_none_or(|t| t == have_time)
         });
         if same {
             report.present += 1;
         } else {
-            to_copy.push((name.clone(), id, size));
+            to_copy.push((rel.clone(), id, size));
         }
     }
     let mut not_needed: Vec<String> = existing
         .keys()
-        .filter(|name| !wanted.contains_key(*name))
+        .filter(|rel| !wanted.contains_key(*rel))
         .cloned()
         .collect();
     not_needed.sort();
     report.not_needed = not_needed;
     if options.dry_run {
-        report.copied = to_copy.iter().map(|(name, ..)| name.clone()).collect();
+        report.copied = to_copy.iter().map(|(rel, ..)| rel.clone()).collect();
         report.copied_bytes = to_copy.iter().map(|(_, _, size)| size).sum();
         return Ok(report);
     }
     let total: u64 = to_copy.iter().map(|(_, _, size)| size).sum();
     let bar = progress_bar(total, options.quiet);
-    for (name, id, size) in to_copy {
-        bar.set_message(name.clone());
-        let dest = packages_dir.join(&name);
+    for (rel, id, size) in to_copy {
+        bar.set_message(rel.clone());
+        let dest = root.join(&rel);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(|e| AssembleError::io(parent, e))?;
+        }
         match &catalog.origins[id] {
             Origin::Source(path) => {
                 let item = listing.get(&source, path)?.ok_or_else(|| {
@@ -357,23 +373,32 @@ pub fn run(options: &CollectOptions) -> Result<CollectReport, AssembleError> {
             Origin::Local(path) => {
                 let local = Source::Dir(path.parent().unwrap_or(Path::new("/")).to_path_buf());
                 let item = local
-                    .get(&name)?
+                    .get(&file_name(&path.to_string_lossy()))?
                     .ok_or_else(|| AssembleError::new(format!("{}: vanished", path.display())))?;
                 local.copy(&item, &dest, &mut |n| bar.inc(n))?;
             }
         }
-        report.copied.push(name);
+        report.copied.push(rel);
         report.copied_bytes += size;
     }
     bar.finish_and_clear();
     if options.prune {
-        for name in &report.not_needed {
-            let path = packages_dir.join(name);
+        for rel in &report.not_needed {
+            let path = root.join(rel);
             fs::remove_file(&path).map_err(|e| AssembleError::io(&path, e))?;
         }
         report.pruned = true;
     }
     Ok(report)
+}
+
+/// `BaseOS` / `AppStream` for a path inside one of those sub-repositories.
+fn sub_repo(path: &str) -> Option<&'static str> {
+    REPO_BASES
+        .iter()
+        .copied()
+        .filter(|base| !base.is_empty())
+        .find(|base| path.starts_with(&format!("{base}/")))
 }
 
 fn file_name(location: &str) -> String {

@@ -86,7 +86,7 @@ pub fn run(args: &CollectArgs) -> u8 {
             );
         } else {
             eprintln!(
-                "collect: {} RPM(s) in Packages/ no longer needed (remove them with --prune):",
+                "collect: {} RPM(s) no longer needed (remove them with --prune):",
                 report.not_needed.len()
             );
         }

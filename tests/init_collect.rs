@@ -960,3 +960,45 @@ fn split_media_keep_their_repositories() {
         ]
     );
 }
+
+/// An image without repodata: the RPM headers are read from the image.
+#[test]
+fn an_image_without_repodata_is_read_from_its_headers() {
+    let s = Scratch::new("init-norepo");
+    let dvd = s.join("dvd");
+    stock_tree(&dvd);
+    fs::remove_dir_all(dvd.join("repodata")).unwrap();
+    let image = s.join("norepo.iso");
+    let opts = IsoOptions {
+        volume_id: VOLUME.into(),
+        timestamp: Some(1_600_000_000),
+        ..IsoOptions::default()
+    };
+    iso::build(
+        Tree::from_dir(&dvd).unwrap(),
+        &opts,
+        &image,
+        &mut Control::default(),
+    )
+    .unwrap();
+    let project = s.join("proj");
+    let ks = s.join("ks.cfg");
+    fs::write(&ks, KICKSTART).unwrap();
+    kslint::assemble::init::run(&kslint::assemble::init::InitOptions {
+        from: image.clone(),
+        dir: project.clone(),
+        ks: Some(ks),
+        quiet: true,
+        ..Default::default()
+    })
+    .unwrap();
+    // No repodata, so no comps: the groups come from a comps.xml put beside.
+    assert!(!project.join("comps.xml").exists());
+    fs::write(project.join("comps.xml"), comps()).unwrap();
+    let report = collect::run(&collect_opts(&project)).unwrap();
+    assert!(report.unresolved.is_empty(), "{:?}", report.unresolved);
+    assert_eq!(
+        rpm_names(&project.join("isolinux/Packages")),
+        files_of(WEB_CLOSURE)
+    );
+}

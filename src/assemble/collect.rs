@@ -1,8 +1,8 @@
 //! `kslint collect [DIR]`: copies into `Packages/` exactly the RPMs the
 //! kickstart's `%packages` installs (groups and environments through comps,
 //! globs, exclusions, `--nocore`, `--nodefaults`) plus their dependency
-//! closure, taken from the source image's repodata (or the `Packages/` of a
-//! source directory), with extra local RPMs (`--add`) and an `rpm -qa` list
+//! closure, taken from the source image's repodata (or, without repodata,
+//! the RPM headers of its `Packages/`), with extra local RPMs (`--add`) and an `rpm -qa` list
 //! (`--from-list`). Each RPM goes to the `Packages/` of the repository it
 //! comes from (`BaseOS/`, `AppStream/` on EL8+ media). A second run copies nothing; RPMs no longer needed are
 //! reported and, with `--prune`, removed.
@@ -536,10 +536,31 @@ fn load_source(source: &Source) -> Result<Catalog, AssembleError> {
         }
     }
     if !found_repo {
-        return Err(AssembleError::new(format!(
-            "{}: no repodata/repomd.xml (nor BaseOS/ or AppStream/ repodata) in the image",
-            source.describe()
-        )));
+        // No repodata: the RPM headers of the image's Packages/ directories.
+        for base in REPO_BASES {
+            let dir = repo_path(base, "Packages");
+            let Some(item) = source.get(&dir)? else {
+                continue;
+            };
+            for child in source.walk(&item)? {
+                if child.kind != ItemKind::File
+                    || !child.path.ends_with(".rpm")
+                    || child.path.ends_with(".src.rpm")
+                {
+                    continue;
+                }
+                let location = child.path[base.len() + usize::from(!base.is_empty())..].to_string();
+                let package = source.rpm_header(&child, &location)?;
+                catalog.origins.push(Origin::Source(child.path.clone()));
+                catalog.packages.push(package);
+            }
+        }
+        if catalog.packages.is_empty() {
+            return Err(AssembleError::new(format!(
+                "{}: no repodata/repomd.xml and no RPMs in Packages/ (nor in BaseOS/ or AppStream/)",
+                source.describe()
+            )));
+        }
     }
     Ok(catalog)
 }

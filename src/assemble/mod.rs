@@ -184,6 +184,24 @@ impl Source {
         }
     }
 
+    /// Reads the RPM header of file `item` (only the header is read).
+    pub fn rpm_header(
+        &self,
+        item: &Item,
+        location: &str,
+    ) -> Result<crate::media::Package, AssembleError> {
+        let result = match (&item.handle, self) {
+            (Handle::Iso(entry), Source::Iso(reader)) => crate::media::rpmhdr::read_package_from(
+                &mut reader.open_file(entry),
+                item.size,
+                location,
+            ),
+            (Handle::Dir(path), _) => crate::media::rpmhdr::read_package(path, location),
+            _ => Err("internal: item of another source".into()),
+        };
+        result.map_err(|e| AssembleError::new(format!("{}: {}: {e}", self.describe(), item.path)))
+    }
+
     /// Copies file `item` to `dest` through a temporary file beside it
     /// (renamed into place only when complete). `progress` gets byte counts.
     pub fn copy(

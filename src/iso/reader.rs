@@ -724,6 +724,16 @@ impl IsoReader {
         Ok(data)
     }
 
+    /// A reader over a file's data (reads only what is asked for).
+    pub fn open_file<'r>(&'r self, entry: &Entry) -> FileReader<'r> {
+        FileReader {
+            image: self,
+            extents: entry.extents.clone(),
+            extent: 0,
+            offset: 0,
+        }
+    }
+
     /// Copies a file's data into `out`, with in-kernel copies where the
     /// filesystems allow (`copy_file_range`). `progress` gets byte counts.
     pub fn copy_to(
@@ -764,6 +774,34 @@ impl IsoReader {
         }
         out.flush()?;
         Ok(total)
+    }
+}
+
+/// Sequential reads of one file of an image ([`IsoReader::open_file`]).
+pub struct FileReader<'r> {
+    image: &'r IsoReader,
+    extents: Vec<(u32, u64)>,
+    extent: usize,
+    offset: u64,
+}
+
+impl Read for FileReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while let Some(&(lba, len)) = self.extents.get(self.extent) {
+            if self.offset >= len {
+                self.extent += 1;
+                self.offset = 0;
+                continue;
+            }
+            let n = (len - self.offset).min(buf.len() as u64) as usize;
+            let at = u64::from(lba) * SECTOR + self.offset;
+            self.image
+                .read_at(&mut buf[..n], at)
+                .map_err(|e| io::Error::new(io::ErrorKind::UnexpectedEof, e.to_string()))?;
+            self.offset += n as u64;
+            return Ok(n);
+        }
+        Ok(0)
     }
 }
 

@@ -188,6 +188,9 @@ fn main() {
     let ours = work.path().join("ours");
     let mut xorriso_times = Vec::new();
     let mut our_times = Vec::new();
+    // CPU seconds (user + system) of each side: less sensitive than wall
+    // time to other work on a shared machine.
+    let (mut xorriso_cpu, mut our_cpu) = (0.0, 0.0);
     let mut xorriso_ok = true;
     let mut copied = (0, 0);
     for round in 0..rounds {
@@ -197,9 +200,11 @@ fn main() {
                 let _ = fs::remove_dir_all(&theirs);
                 fs::create_dir_all(&theirs).expect("mkdir");
                 sync();
+                let cpu_before = cpu_seconds().1;
                 let start = Instant::now();
                 let output = Command::new("xorriso").args(&args).output();
                 let elapsed = start.elapsed();
+                xorriso_cpu += cpu_seconds().1 - cpu_before;
                 xorriso_ok = matches!(&output, Ok(o) if o.status.success());
                 if xorriso_ok {
                     xorriso_times.push(elapsed.as_secs_f64());
@@ -209,6 +214,7 @@ fn main() {
             } else if !xorriso_turn {
                 let _ = fs::remove_dir_all(&ours);
                 sync();
+                let cpu_before = cpu_seconds().0;
                 let start = Instant::now();
                 let report = run(&InitOptions {
                     from: image.clone(),
@@ -218,6 +224,7 @@ fn main() {
                 })
                 .expect("kslint init");
                 our_times.push(start.elapsed().as_secs_f64());
+                our_cpu += cpu_seconds().0 - cpu_before;
                 copied = (report.files, report.bytes);
             }
         }
@@ -254,10 +261,31 @@ fn main() {
             (files + 1, bytes)
         );
         println!(
-            "ratio kslint/xorriso: {:.2}x (target <= 1.0x)",
-            ours_median / xorriso_median
+            "ratio kslint/xorriso: {:.2}x wall (target <= 1.0x), {:.2}x CPU ({:.2} s / {:.2} s in {rounds} round(s))",
+            ours_median / xorriso_median,
+            our_cpu / xorriso_cpu.max(1e-9),
+            our_cpu,
+            xorriso_cpu
         );
     }
+}
+
+/// (this process, its waited-for children) user + system CPU seconds,
+/// from `/proc/self/stat` (0 where it cannot be read).
+fn cpu_seconds() -> (f64, f64) {
+    let Ok(stat) = fs::read_to_string("/proc/self/stat") else {
+        return (0.0, 0.0);
+    };
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<f64> = rest
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    // utime, stime, cutime, cstime are fields 14-17 (11-14 after the name).
+    let at = |i: usize| fields.get(i).copied().unwrap_or(0.0);
+    let ticks = 100.0; // USER_HZ on Linux
+    ((at(11) + at(12)) / ticks, (at(13) + at(14)) / ticks)
 }
 
 fn file_len(path: &Path) -> u64 {

@@ -14,6 +14,9 @@
 //!
 //! [iso]
 //! volume_id = "CentOS 7 x86_64"
+//!
+//! [source]
+//! image = "/srv/iso/CentOS-7-x86_64-DVD-2009.iso"  # for `kslint collect`
 //! ```
 
 use std::collections::BTreeMap;
@@ -40,6 +43,8 @@ pub struct Config {
     pub media: MediaConfig,
     #[serde(default)]
     pub iso: IsoConfig,
+    #[serde(default)]
+    pub source: SourceConfig,
     /// Directory of the `kslint.toml` the settings came from; relative paths
     /// in it are resolved against this.
     #[serde(skip)]
@@ -59,6 +64,15 @@ pub struct MediaConfig {
 #[serde(deny_unknown_fields)]
 pub struct IsoConfig {
     pub volume_id: Option<String>,
+}
+
+/// `[source]`: the stock image `kslint init` laid the tree out from, where
+/// `kslint collect` copies RPMs from.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// An ISO image or an extracted directory (relative to this file).
+    pub image: Option<PathBuf>,
 }
 
 /// A `kslint.toml` that cannot be used, with where the problem is.

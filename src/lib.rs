@@ -6,6 +6,7 @@
 //! language server. Nothing below the CLI knows about terminals or LSP types.
 
 pub mod analysis;
+pub mod assemble;
 pub mod boot;
 pub mod build;
 pub mod catalog;

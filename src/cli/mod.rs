@@ -2,6 +2,8 @@
 
 pub mod build_iso;
 mod check;
+pub mod collect;
+pub mod init;
 pub mod media;
 pub mod repo;
 mod report;
@@ -42,6 +44,10 @@ enum Command {
     /// Build a bootable ISO image (BIOS + UEFI, hybrid for USB) from a media tree:
     /// check, refresh the repodata, patch the boot configurations in the image, master.
     BuildIso(Box<build_iso::BuildIsoArgs>),
+    /// Lay out a media tree (seed layout) from a stock install image, without mounting it.
+    Init(init::InitArgs),
+    /// Copy the RPMs the kickstart's %packages needs (with dependencies) into Packages/.
+    Collect(collect::CollectArgs),
     /// Print the explanation of a rule.
     Explain {
         /// Rule code (KS0001) or name (unclosed-section).
@@ -106,6 +112,8 @@ pub fn main() -> ExitCode {
                 exit::FAILURE
             }
         },
+        Command::Init(args) => init::run(&args),
+        Command::Collect(args) => collect::run(&args),
         Command::Explain { rule } => explain(&rule),
         Command::Rules { format } => list_rules(format),
         Command::Media(command) => media::run(&command),

@@ -31,6 +31,7 @@ mod hybrid;
 mod layout;
 mod md5;
 mod names;
+pub mod reader;
 mod rockridge;
 mod time;
 mod tree;

@@ -261,15 +261,6 @@ struct Line<'a> {
     entry: &'a PackageEntry,
 }
 
-impl Line<'_> {
-    fn has_option(&self, name: &str) -> bool {
-        self.entry
-            .options
-            .iter()
-            .any(|arg| matches!(arg, Arg::Option(o) if o.name == name))
-    }
-}
-
 struct Checker<'s, 'a> {
     scope: &'s PackageScope<'a>,
     version: SyntaxVersion,
@@ -771,121 +762,41 @@ impl<'s, 'a> Checker<'s, 'a> {
     fn selection(&mut self, media: &'a MediaIndex) {
         let index = &media.packages;
         let ignore_missing = self.header_flag("--ignoremissing");
-        let nocore = self.header_flag("--nocore");
-        // Exclusions remove packages from the media for this install.
-        let exclusion_lines: Vec<Line> = self
-            .lines_of(PackageKind::ExcludedPackage)
-            .copied()
-            .collect();
-        let mut excluded_ids: HashSet<PkgId> = HashSet::new();
-        let mut exclusion_matchers = Vec::new();
-        for line in &exclusion_lines {
-            for id in matches_spec(media, &line.entry.name) {
-                excluded_ids.insert(id);
-            }
-            exclusion_matchers.push(matcher(&line.entry.name));
-        }
-        let is_excluded_name = |name: &str| exclusion_matchers.iter().any(|m| m(name));
-        let mut roots: Vec<(PkgId, Origin)> = Vec::new();
-        // Which groups are selected, and by which line (None: core).
-        let mut groups: Vec<(&Group, Option<Line>, bool, bool)> = Vec::new();
-        let excluded_groups: HashSet<&str> = self
-            .lines_of(PackageKind::ExcludedGroup)
-            .map(|l| l.entry.name.as_str())
-            .collect();
-        if let Some(comps) = media.comps() {
-            let mut add_group = |group: &'a Group, line: Option<Line<'a>>, nodefaults, optional| {
-                if excluded_groups.contains(group.id.as_str()) {
-                    return;
-                }
-                if !groups.iter().any(|(g, ..)| g.id == group.id) {
-                    groups.push((group, line, nodefaults, optional));
-                }
-            };
-            for line in &self.lines {
-                let entry = line.entry;
-                let nodefaults = line.has_option("--nodefaults");
-                let optional = line.has_option("--optional");
-                match entry.kind {
-                    PackageKind::Group => match comps.find_group(&entry.name) {
-                        Some(Found::Group(group)) => {
-                            add_group(group, Some(*line), nodefaults, optional)
-                        }
-                        Some(Found::Category(category)) => {
-                            for id in &category.groups {
-                                if let Some(group) = comps.group(id) {
-                                    add_group(group, Some(*line), nodefaults, optional);
-                                }
-                            }
-                        }
-                        _ => {}
-                    },
-                    PackageKind::Environment => {
-                        if let Some(env) = comps.find_environment(&entry.name) {
-                            for id in &env.groups {
-                                if let Some(group) = comps.group(id) {
-                                    add_group(group, Some(*line), nodefaults, optional);
-                                }
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if !nocore {
-                if let Some(core) = comps.group("core") {
-                    add_group(core, None, false, false);
-                }
-            }
-            // RHEL 6 and older also install `@base` unless `--nobase`.
-            let old_release = self.version.is_rhel() && self.version.major() <= 6;
-            if old_release && !self.header_flag("--nobase") {
-                if let Some(base) = comps.group("base") {
-                    add_group(base, None, false, false);
-                }
-            }
-        }
+        let entries: Vec<&PackageEntry> = self.lines.iter().map(|line| line.entry).collect();
+        let selection = select(
+            media,
+            &entries,
+            SelectOptions {
+                nocore: self.header_flag("--nocore"),
+                nobase: self.header_flag("--nobase"),
+                version: self.version,
+            },
+        );
+        let excluded_ids = &selection.excluded;
         let first_header = self
             .scope
             .sections
             .first()
             .map(|&(file, s)| (file, s.header.name_range));
-        for (group, line, nodefaults, optional) in &groups {
-            let mut missing: HashMap<ReqType, Vec<&str>> = HashMap::new();
-            for req in &group.packages {
-                let wanted = match req.kind {
-                    ReqType::Mandatory => true,
-                    ReqType::Default => !nodefaults,
-                    ReqType::Optional => *optional,
-                    ReqType::Conditional => false,
-                };
-                if !wanted || is_excluded_name(&req.name) {
-                    continue;
-                }
-                let ids: Vec<PkgId> = index
-                    .best_by_name(&req.name)
-                    .into_iter()
-                    .filter(|id| !excluded_ids.contains(id))
-                    .collect();
-                if ids.is_empty() {
-                    if !on_media(media, &req.name) {
-                        missing.entry(req.kind).or_default().push(&req.name);
-                    }
-                    continue;
-                }
-                let origin = match line {
-                    Some(line) => Some(Origin {
-                        file: line.file,
-                        range: line.entry.name_range,
-                    }),
-                    None => first_header.map(|(file, range)| Origin { file, range }),
-                };
-                if let Some(origin) = origin {
-                    for id in ids {
-                        roots.push((id, origin));
-                    }
-                }
-            }
+        let origin_of = |by: By| match by {
+            By::Line(n) => Some(Origin {
+                file: self.lines[n].file,
+                range: self.lines[n].entry.name_range,
+            }),
+            By::Core | By::Base => first_header.map(|(file, range)| Origin { file, range }),
+        };
+        let roots: Vec<(PkgId, Origin)> = selection
+            .roots
+            .iter()
+            .filter_map(|&(id, by)| origin_of(by).map(|origin| (id, origin)))
+            .collect();
+        for picked in &selection.groups {
+            let group = picked.group;
+            let line = match picked.by {
+                By::Line(n) => Some(self.lines[n]),
+                _ => None,
+            };
+            let missing = &picked.missing;
             for (kind, rule) in [
                 (ReqType::Mandatory, &GROUP_MANDATORY_MISSING),
                 (ReqType::Default, &GROUP_DEFAULT_MISSING),
@@ -960,51 +871,6 @@ impl<'s, 'a> Checker<'s, 'a> {
                 self.out.push(diagnostic);
             }
         }
-        // Explicit package lines.
-        for line in self
-            .lines_of(PackageKind::Package)
-            .copied()
-            .collect::<Vec<_>>()
-        {
-            let mut ids: Vec<PkgId> = if line.entry.is_glob() {
-                let matched: HashSet<&str> = matches_spec(media, &line.entry.name)
-                    .into_iter()
-                    .map(|id| index.get(id).name.as_str())
-                    .collect();
-                let mut names: Vec<&str> = matched.into_iter().collect();
-                names.sort_unstable();
-                names
-                    .into_iter()
-                    .flat_map(|name| index.best_by_name(name))
-                    .collect()
-            } else {
-                let direct = index.best_by_name(&line.entry.name);
-                if direct.is_empty() {
-                    let dep = Dep::new(line.entry.name.clone(), 0, "");
-                    index.providers(&dep).into_iter().take(1).collect()
-                } else {
-                    direct
-                }
-            };
-            if ids.is_empty() {
-                ids = index
-                    .obsoleters(&line.entry.name)
-                    .into_iter()
-                    .take(1)
-                    .collect();
-            }
-            for id in ids {
-                if !excluded_ids.contains(&id) {
-                    roots.push((
-                        id,
-                        Origin {
-                            file: line.file,
-                            range: line.entry.name_range,
-                        },
-                    ));
-                }
-            }
-        }
         // KS2006: the dependency closure.
         let mut root_line: HashMap<PkgId, Origin> = HashMap::new();
         for (id, line) in &roots {
@@ -1058,6 +924,202 @@ impl<'s, 'a> Checker<'s, 'a> {
                 message,
             ));
         }
+    }
+}
+
+/// Why a package is in a [`Selection`]: the `%packages` entry (index into
+/// the entries given to [`select`]), or the implicit `@core` / `@base`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum By {
+    Line(usize),
+    Core,
+    Base,
+}
+
+/// A comps group a selection installs, and its packages not on the media.
+pub struct PickedGroup<'m> {
+    pub group: &'m Group,
+    pub by: By,
+    pub missing: HashMap<ReqType, Vec<&'m str>>,
+}
+
+/// What `%packages` selects on the media, before dependencies.
+pub struct Selection<'m> {
+    /// Packages selected directly (by a line, a group or core), with the
+    /// first reason; a package may appear more than once.
+    pub roots: Vec<(PkgId, By)>,
+    pub groups: Vec<PickedGroup<'m>>,
+    /// Packages removed by `-name` / `-glob` lines.
+    pub excluded: HashSet<PkgId>,
+    /// Package lines (indices) that matched nothing on the media.
+    pub unmatched: Vec<usize>,
+}
+
+/// Header flags of `%packages` that change the selection.
+#[derive(Clone, Copy, Debug)]
+pub struct SelectOptions {
+    pub nocore: bool,
+    pub nobase: bool,
+    pub version: SyntaxVersion,
+}
+
+/// Resolves `%packages` entries against the media the way the installer
+/// does: groups and environments through comps (`--nodefaults`,
+/// `--optional`, `-@group`), the implicit `@core` (unless `--nocore`) and
+/// on RHEL 6 `@base`, names, `name.arch`, globs, provides and obsoletes,
+/// and `-package` exclusions. The dependency closure is left to the caller
+/// ([`crate::media::index::PackageIndex::closure_among`] with the
+/// exclusions as the filter).
+pub fn select<'m>(
+    media: &'m MediaIndex,
+    entries: &[&PackageEntry],
+    options: SelectOptions,
+) -> Selection<'m> {
+    let index = &media.packages;
+    let mut excluded: HashSet<PkgId> = HashSet::new();
+    let mut exclusion_matchers = Vec::new();
+    for entry in entries {
+        if entry.kind == PackageKind::ExcludedPackage {
+            excluded.extend(matches_spec(media, &entry.name));
+            exclusion_matchers.push(matcher(&entry.name));
+        }
+    }
+    let is_excluded_name = |name: &str| exclusion_matchers.iter().any(|m| m(name));
+    let has_option = |entry: &PackageEntry, name: &str| {
+        entry
+            .options
+            .iter()
+            .any(|arg| matches!(arg, Arg::Option(o) if o.name == name))
+    };
+    let excluded_groups: HashSet<&str> = entries
+        .iter()
+        .filter(|e| e.kind == PackageKind::ExcludedGroup)
+        .map(|e| e.name.as_str())
+        .collect();
+    // (group, reason, nodefaults, optional)
+    let mut groups: Vec<(&'m Group, By, bool, bool)> = Vec::new();
+    if let Some(comps) = media.comps() {
+        let mut add_group = |group: &'m Group, by: By, nodefaults, optional| {
+            if excluded_groups.contains(group.id.as_str()) {
+                return;
+            }
+            if !groups.iter().any(|(g, ..)| g.id == group.id) {
+                groups.push((group, by, nodefaults, optional));
+            }
+        };
+        for (n, entry) in entries.iter().enumerate() {
+            let nodefaults = has_option(entry, "--nodefaults");
+            let optional = has_option(entry, "--optional");
+            match entry.kind {
+                PackageKind::Group => match comps.find_group(&entry.name) {
+                    Some(Found::Group(group)) => {
+                        add_group(group, By::Line(n), nodefaults, optional)
+                    }
+                    Some(Found::Category(category)) => {
+                        for id in &category.groups {
+                            if let Some(group) = comps.group(id) {
+                                add_group(group, By::Line(n), nodefaults, optional);
+                            }
+                        }
+                    }
+                    _ => {}
+                },
+                PackageKind::Environment => {
+                    if let Some(env) = comps.find_environment(&entry.name) {
+                        for id in &env.groups {
+                            if let Some(group) = comps.group(id) {
+                                add_group(group, By::Line(n), nodefaults, optional);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !options.nocore {
+            if let Some(core) = comps.group("core") {
+                add_group(core, By::Core, false, false);
+            }
+        }
+        // RHEL 6 and older also install `@base` unless `--nobase`.
+        let old_release = options.version.is_rhel() && options.version.major() <= 6;
+        if old_release && !options.nobase {
+            if let Some(base) = comps.group("base") {
+                add_group(base, By::Base, false, false);
+            }
+        }
+    }
+    let mut roots = Vec::new();
+    let mut picked = Vec::new();
+    for (group, by, nodefaults, optional) in groups {
+        let mut missing: HashMap<ReqType, Vec<&'m str>> = HashMap::new();
+        for req in &group.packages {
+            let wanted = match req.kind {
+                ReqType::Mandatory => true,
+                ReqType::Default => !nodefaults,
+                ReqType::Optional => optional,
+                ReqType::Conditional => false,
+            };
+            if !wanted || is_excluded_name(&req.name) {
+                continue;
+            }
+            let ids: Vec<PkgId> = index
+                .best_by_name(&req.name)
+                .into_iter()
+                .filter(|id| !excluded.contains(id))
+                .collect();
+            if ids.is_empty() {
+                if !on_media(media, &req.name) {
+                    missing.entry(req.kind).or_default().push(&req.name);
+                }
+                continue;
+            }
+            roots.extend(ids.into_iter().map(|id| (id, by)));
+        }
+        picked.push(PickedGroup { group, by, missing });
+    }
+    let mut unmatched = Vec::new();
+    for (n, entry) in entries.iter().enumerate() {
+        if entry.kind != PackageKind::Package {
+            continue;
+        }
+        let mut ids: Vec<PkgId> = if entry.is_glob() {
+            let matched: HashSet<&str> = matches_spec(media, &entry.name)
+                .into_iter()
+                .map(|id| index.get(id).name.as_str())
+                .collect();
+            let mut names: Vec<&str> = matched.into_iter().collect();
+            names.sort_unstable();
+            names
+                .into_iter()
+                .flat_map(|name| index.best_by_name(name))
+                .collect()
+        } else {
+            let direct = index.best_by_name(&entry.name);
+            if direct.is_empty() {
+                let dep = Dep::new(entry.name.clone(), 0, "");
+                index.providers(&dep).into_iter().take(1).collect()
+            } else {
+                direct
+            }
+        };
+        if ids.is_empty() {
+            ids = index.obsoleters(&entry.name).into_iter().take(1).collect();
+        }
+        if ids.is_empty() {
+            unmatched.push(n);
+        }
+        roots.extend(
+            ids.into_iter()
+                .filter(|id| !excluded.contains(id))
+                .map(|id| (id, By::Line(n))),
+        );
+    }
+    Selection {
+        roots,
+        groups: picked,
+        excluded,
+        unmatched,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod grub;
 pub mod media;
 pub mod model;
 pub mod syslinux;
+pub mod view;
 pub mod volume;
 
 use std::collections::{HashMap, HashSet};
@@ -31,6 +32,7 @@ use cmdline::{decode_label, source_option, DeviceKind, SourceSpec, Word};
 use media::{EfiImage, Media, Role};
 use model::{BootConfig, FileKind, Loader};
 
+pub use view::{spec_on_media, BootView, FileLink};
 pub use volume::{volume_id, VolumeId, VolumeIdSource};
 
 /// File names loaders read their configuration from.
@@ -382,6 +384,7 @@ fn image_problem(image: &Path, options: &CheckOptions, message: String) -> Analy
         version,
         version_source,
         media: None,
+        boot: None,
     }
 }
 
@@ -542,6 +545,13 @@ fn analyze_placed(file: SourceFile, options: &CheckOptions, media: Media, role: 
     }
     apply_rule_settings(options, &mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let view = BootView {
+        config: configs[0].config.clone(),
+        role,
+        media: media.clone(),
+        config_dir: config_dir.clone(),
+        volume: volume.clone(),
+    };
     Analysis {
         document: empty_document(main),
         sources,
@@ -552,6 +562,7 @@ fn analyze_placed(file: SourceFile, options: &CheckOptions, media: Media, role: 
         version,
         version_source,
         media: None,
+        boot: Some(std::sync::Arc::new(view)),
     }
 }
 

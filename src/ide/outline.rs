@@ -281,6 +281,9 @@ pub struct Link {
 }
 
 pub fn document_links(analysis: &Analysis) -> Vec<Link> {
+    if let Some(view) = &analysis.boot {
+        return super::boot::links(view);
+    }
     analysis
         .links
         .iter()
@@ -296,6 +299,9 @@ pub fn document_links(analysis: &Analysis) -> Vec<Link> {
 /// Where the thing at `offset` is defined: the file an include names, or a
 /// group's element in comps.
 pub fn definition(analysis: &Analysis, offset: usize) -> Option<Link> {
+    if let Some(view) = &analysis.boot {
+        return super::boot::definition(view, offset);
+    }
     document_links(analysis)
         .into_iter()
         .find(|link| link.range.start <= offset && offset <= link.range.end)

@@ -271,17 +271,7 @@ fn grub_quote(text: &str) -> String {
 /// Whether a source argument refers to the media being checked (so its path
 /// must be on it): the volume id's label, an optical drive, a device name.
 fn targets_media(cx: &BootCheck, arg: &SourceArg) -> bool {
-    match &arg.spec.device {
-        None => arg.spec.scheme == Scheme::Cdrom,
-        Some(device) => match device.kind {
-            DeviceKind::Label | DeviceKind::CdLabel | DeviceKind::ByLabelPath => {
-                let label = decode_label(&arg.word.value[device.name.clone()]);
-                cx.volume.is_none_or(|volume| volume.value == label)
-            }
-            DeviceKind::KernelName => true,
-            _ => false,
-        },
-    }
+    crate::boot::spec_on_media(arg.word, &arg.spec, cx.volume)
 }
 
 // ---------------------------------------------------------------------------

@@ -418,3 +418,123 @@ fn a_kickstart_knows_the_boot_entries_that_load_it() {
     assert_eq!(uses.len(), 1, "{uses:?}");
     assert_eq!(uses[0].entry, "linux");
 }
+
+/// A media tree written here: `isolinux/` with the loader's files and
+/// `text` as isolinux.cfg, `ks.cfg` at the root, and `kslint.toml`.
+fn written_tree(toml: &str, isolinux_cfg: &str, ks: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("isolinux")).unwrap();
+    std::fs::create_dir_all(root.join("images")).unwrap();
+    std::fs::write(root.join("images/install.img"), "image\n").unwrap();
+    for name in ["vmlinuz", "initrd.img", "vesamenu.c32"] {
+        std::fs::write(root.join("isolinux").join(name), "boot file\n").unwrap();
+    }
+    std::fs::write(root.join("isolinux/isolinux.cfg"), isolinux_cfg).unwrap();
+    std::fs::write(root.join("ks.cfg"), ks).unwrap();
+    std::fs::write(root.join("kslint.toml"), toml).unwrap();
+    std::fs::write(root.join(".discinfo"), "1\nRHEL 9.4\nx86_64\n").unwrap();
+    dir
+}
+
+const USB_MENU: &str = "default vesamenu.c32\ntimeout 50\nlabel ks\n  menu default\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL=KSMEDIA inst.ks=hd:LABEL=KSMEDIA:/ks.cfg quiet\n";
+
+#[test]
+fn stage2_only_kickstart_entries_on_el8_and_later_get_the_usb_note() {
+    let toml = "syntax = \"RHEL9\"\n[iso]\nvolume_id = \"KSMEDIA\"\n";
+    // The kickstart installs from `cdrom`: a warning with a fix to inst.repo.
+    let dir = written_tree(toml, USB_MENU, "text\ncdrom\nlang C\n");
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    let found = findings(&analysis);
+    assert_eq!(found, [("KS4026", "inst.stage2".to_string())], "{found:?}");
+    let diagnostic = &analysis.diagnostics[0];
+    assert_eq!(diagnostic.severity, Severity::Warning);
+    assert!(
+        diagnostic.message.contains("`cdrom`"),
+        "{}",
+        diagnostic.message
+    );
+    let fix = diagnostic.fix.as_ref().unwrap();
+    assert_eq!(fix.applicability, Applicability::Unsafe);
+    assert_eq!(fix.edits[0].replacement, "inst.repo");
+
+    // No install method: a note only.
+    std::fs::write(
+        dir.path().join("ks.cfg"),
+        "text\nlang C\n%post\ncdrom\n%end\n",
+    )
+    .unwrap();
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert_eq!(codes(&analysis), ["KS4026"]);
+    assert_eq!(analysis.diagnostics[0].severity, Severity::Info);
+
+    // The kickstart names its source: nothing to say.
+    std::fs::write(
+        dir.path().join("ks.cfg"),
+        "url --url=http://mirror/rhel9/BaseOS\nlang C\n",
+    )
+    .unwrap();
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+
+    // `inst.repo` names the media: nothing either.
+    std::fs::write(dir.path().join("ks.cfg"), "cdrom\n").unwrap();
+    std::fs::write(
+        dir.path().join("isolinux/isolinux.cfg"),
+        USB_MENU.replace("inst.stage2=", "inst.repo="),
+    )
+    .unwrap();
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+
+    // RHEL 7 is not affected.
+    let dir = written_tree(
+        "syntax = \"RHEL7\"\n[iso]\nvolume_id = \"KSMEDIA\"\n",
+        USB_MENU,
+        "cdrom\n",
+    );
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+}
+
+#[test]
+fn a_kickstart_naming_a_label_fat_writers_change_gets_a_note() {
+    let menu = USB_MENU
+        .replace("LABEL=KSMEDIA", "LABEL=Appliance\\x201.0")
+        .replace("inst.stage2=", "inst.repo=");
+    let ks = "harddrive --partition=/dev/disk/by-label/Appliance\\x201.0 --dir=/\nlang C\n";
+    let toml = "syntax = \"RHEL9\"\n[iso]\nvolume_id = \"Appliance 1.0\"\n";
+    let dir = written_tree(toml, &menu, ks);
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    let found = findings(&analysis);
+    assert_eq!(found, [("KS4027", "/ks.cfg".to_string())], "{found:?}");
+    let message = &analysis.diagnostics[0].message;
+    assert_eq!(analysis.diagnostics[0].severity, Severity::Info);
+    for part in [
+        "(line 1)",
+        "longer than 11",
+        "lower-case",
+        "spaces",
+        "dd mode",
+        "`APPLIANCE10`",
+    ] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    // A kickstart that does not name the label: the writers' rewrite of the
+    // menus is enough.
+    std::fs::write(
+        dir.path().join("ks.cfg"),
+        "cdrom\n# by-label/Appliance\\x201.0\n",
+    )
+    .unwrap();
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+    // A short upper-case label survives the writers.
+    let dir = written_tree(
+        "syntax = \"RHEL9\"\n[iso]\nvolume_id = \"KSMEDIA\"\n",
+        &USB_MENU.replace("inst.stage2=", "inst.repo="),
+        "harddrive --partition=LABEL=KSMEDIA --dir=/\n",
+    );
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+}

@@ -197,6 +197,21 @@ declare_rule!(
     "A GRUB script with an unclosed quote or block"
 );
 
+declare_rule!(
+    USB_INSTALL_SOURCE,
+    "KS4026",
+    "usb-install-source",
+    Warning,
+    "On EL 8 and later, a kickstart entry with only `inst.stage2` may find no package source when booted from USB"
+);
+declare_rule!(
+    VOLUME_ID_USB_RELABEL,
+    "KS4027",
+    "volume-id-usb-relabel",
+    Info,
+    "A kickstart on the media names a volume id that FAT-based USB writers change"
+);
+
 type Check = fn(&BootCheck, &mut Vec<Diagnostic>);
 
 const CHECKS: &[Check] = &[
@@ -215,6 +230,7 @@ const CHECKS: &[Check] = &[
     defaults,
     unattended,
     kickstart_without_stage2,
+    usb_install_source,
     placeholders,
     grub_syntax,
 ];
@@ -575,6 +591,9 @@ fn volume_id_checks(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
             ),
         ));
     }
+    if problems.is_empty() {
+        usb_relabel(cx, volume, out);
+    }
     let oemdrv = refs
         .iter()
         .find(|label| label.label.eq_ignore_ascii_case("OEMDRV"));
@@ -586,6 +605,109 @@ fn volume_id_checks(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
             "a disk labelled `OEMDRV` is special to the installer: it loads `/ks.cfg` from it automatically and scans it for driver disks, even without `inst.ks`".to_string(),
         ));
     }
+}
+
+/// Why a FAT volume label cannot be `id` as it is.
+fn fat_label_problems(id: &str) -> Vec<&'static str> {
+    let mut problems = Vec::new();
+    if id.chars().count() > 11 {
+        problems.push("is longer than 11 characters");
+    }
+    if id.chars().any(|c| c.is_lowercase()) {
+        problems.push("has lower-case letters");
+    }
+    if id.contains(' ') {
+        problems.push("has spaces");
+    }
+    if id
+        .chars()
+        .any(|c| !(c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-')))
+    {
+        problems.push("has characters FAT labels do not keep");
+    }
+    problems
+}
+
+/// The first line of `text` that names the volume `id` by label
+/// (`LABEL=…`, `/dev/disk/by-label/…`, written plain or `\xNN`-escaped).
+fn line_naming_label(text: &str, id: &str) -> Option<usize> {
+    let escaped = escape_label(id);
+    let forms: Vec<String> = ["LABEL=", "by-label/"]
+        .iter()
+        .flat_map(|prefix| [format!("{prefix}{escaped}"), format!("{prefix}{id}")])
+        .collect();
+    text.lines().position(|line| {
+        let line = line.trim_start();
+        !line.starts_with('#')
+            && forms.iter().any(|form| {
+                line.match_indices(form.as_str()).any(|(at, _)| {
+                    // The whole label, not a prefix of a longer one.
+                    let rest = &line[at + form.len()..];
+                    !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '-')
+                })
+            })
+    })
+}
+
+/// KS4027: the media's kickstart names a label a FAT USB writer changes.
+fn usb_relabel(cx: &BootCheck, volume: &crate::boot::VolumeId, out: &mut Vec<Diagnostic>) {
+    let fat = fat_label_problems(&volume.value);
+    if fat.is_empty() || !cx.media.confident {
+        return;
+    }
+    let mut seen = Vec::new();
+    for arg in source_args(cx) {
+        if arg.spec.option != SourceOption::Kickstart || !targets_media(cx, &arg) {
+            continue;
+        }
+        let path = arg
+            .spec
+            .path
+            .as_ref()
+            .map_or("/ks.cfg", |path| &arg.word.value[path.clone()]);
+        let Some(found) = media::resolve(&cx.media.root, path) else {
+            continue;
+        };
+        if seen.contains(&found) {
+            continue;
+        }
+        seen.push(found.clone());
+        if std::fs::metadata(&found).map_or(true, |m| m.len() > MAX_KICKSTART_BYTES) {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&found) else {
+            continue;
+        };
+        let Some(line) = line_naming_label(&String::from_utf8_lossy(&bytes), &volume.value) else {
+            continue;
+        };
+        let range = arg
+            .spec
+            .path
+            .clone()
+            .map_or(arg.word.range, |path| arg.word.source(path));
+        out.push(Diagnostic::new(
+            &VOLUME_ID_USB_RELABEL,
+            arg.word.file,
+            range,
+            format!(
+                "the kickstart `{path}` names the volume `{}` by label (line {}), and the label {}: a USB writer that copies the ISO onto a FAT stick (Rufus or UNetbootin in ISO mode) relabels the stick to at most 11 upper-case characters and rewrites the boot menus, not the kickstart, so its source is not found; write the hybrid ISO in dd mode, or choose a label such as `{}`",
+                volume.value,
+                line + 1,
+                fat.join(", "),
+                fat_label_suggestion(&volume.value)
+            ),
+        ));
+    }
+}
+
+/// `CentOS 7 x86_64` → `CENTOS7X86`: a label that survives FAT writers.
+fn fat_label_suggestion(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+        .map(|c| c.to_ascii_uppercase())
+        .take(11)
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -1742,6 +1864,139 @@ fn kickstart_without_stage2(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
             }
             out.push(diagnostic);
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// KS4026
+
+/// Where a kickstart says the packages come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KickstartSource {
+    /// `cdrom`: an optical drive.
+    Cdrom,
+    /// `harddrive`, `url`, `nfs`, `liveimg`, `ostreesetup`…: named.
+    Named,
+    /// No install method command.
+    Unnamed,
+}
+
+/// The install method of the kickstart text (commands outside sections).
+fn kickstart_source(text: &str) -> KickstartSource {
+    let mut in_section = false;
+    for line in text.lines() {
+        let line = line.trim();
+        let first = line.split_whitespace().next().unwrap_or("");
+        if first.starts_with('%') {
+            if first == "%end" {
+                in_section = false;
+            } else if !matches!(first, "%include" | "%ksappend") {
+                in_section = true;
+            }
+            continue;
+        }
+        if in_section {
+            continue;
+        }
+        match first {
+            "cdrom" => return KickstartSource::Cdrom,
+            "harddrive" | "url" | "nfs" | "liveimg" | "ostreesetup" | "ostreecontainer"
+            | "bootc" => return KickstartSource::Named,
+            _ => {}
+        }
+    }
+    KickstartSource::Unnamed
+}
+
+/// Largest kickstart read to find its install method.
+const MAX_KICKSTART_BYTES: u64 = 4 << 20;
+
+/// The install method of the kickstart `word` (`inst.ks=…`) loads from
+/// this media; `None` when it is elsewhere or unreadable.
+fn loaded_kickstart_source(cx: &BootCheck, word: &Word) -> Option<KickstartSource> {
+    let spec = SourceSpec::parse(word, SourceOption::Kickstart)?;
+    if !crate::boot::spec_on_media(word, &spec, cx.volume) {
+        return None;
+    }
+    let path = spec
+        .path
+        .as_ref()
+        .map_or("/ks.cfg", |path| &word.value[path.clone()]);
+    let found = media::resolve(&cx.media.root, path)?;
+    if std::fs::metadata(&found).ok()?.len() > MAX_KICKSTART_BYTES {
+        return None;
+    }
+    let bytes = std::fs::read(&found).ok()?;
+    Some(kickstart_source(&String::from_utf8_lossy(&bytes)))
+}
+
+fn usb_install_source(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
+    let version = cx.version;
+    if !cx.version_known || version.line() != VersionLine::Rhel || version.major() < 8 {
+        return;
+    }
+    for entry in all_entries(cx) {
+        let Some(ks) = entry
+            .args
+            .iter()
+            .find(|word| source_option(word) == Some(SourceOption::Kickstart))
+        else {
+            continue;
+        };
+        let sets_repo = entry.args.iter().any(|word| {
+            matches!(
+                source_option(word),
+                Some(SourceOption::Repo | SourceOption::Method)
+            )
+        });
+        if sets_repo {
+            continue;
+        }
+        let Some(stage2) = entry.args.iter().find(|word| {
+            source_option(word) == Some(SourceOption::Stage2)
+                && SourceSpec::parse(word, SourceOption::Stage2).is_some_and(|spec| {
+                    matches!(spec.scheme, Scheme::Hd | Scheme::Device)
+                        && crate::boot::spec_on_media(word, &spec, cx.volume)
+                })
+        }) else {
+            continue;
+        };
+        let source = loaded_kickstart_source(cx, ks);
+        if source == Some(KickstartSource::Named) {
+            continue;
+        }
+        let key = stage2.key();
+        let key_range = stage2.source(0..key.len());
+        let mut diagnostic = Diagnostic::new(
+            &USB_INSTALL_SOURCE,
+            stage2.file,
+            key_range,
+            match source {
+                Some(KickstartSource::Cdrom) => format!(
+                    "entry {} takes only the installer image from this media (`{key}`), and its kickstart installs from `cdrom`: booted from a USB stick there is no optical drive, so {} stops with \"Installation source not set up\"; use `inst.repo=` for the media and drop `cdrom` from the kickstart",
+                    entry.display_name(),
+                    version.name()
+                ),
+                _ => format!(
+                    "entry {} takes only the installer image from this media (`{key}`) and names no package source: booted from a USB stick, {} may not find the packages on it (\"Installation source not set up\"); `inst.repo=` gives both, or write the hybrid ISO to the stick in dd mode",
+                    entry.display_name(),
+                    version.name()
+                ),
+            },
+        );
+        if source != Some(KickstartSource::Cdrom) {
+            diagnostic.severity = Severity::Info;
+        }
+        if stage2.is_verbatim(0..key.len()) {
+            diagnostic = diagnostic.with_fix(fix(
+                "Load the image and the packages from the media with `inst.repo`",
+                Applicability::Unsafe,
+                stage2.file,
+                key_range,
+                "inst.repo",
+            ));
+        }
+        out.push(diagnostic);
     }
 }
 

@@ -46,8 +46,14 @@ fn have(tool: &str) -> bool {
         .is_ok_and(|output| output.status.code().is_some())
 }
 
-/// Writes `images/efiboot.img` holding `EFI/BOOT/grub.cfg` = `grub_cfg`.
+/// Writes `images/efiboot.img` holding `EFI/BOOT/grub.cfg` = `grub_cfg`
+/// and the UEFI loader `EFI/BOOT/BOOTX64.EFI`.
 fn make_efiboot(root: &Path, grub_cfg: &str) {
+    make_efiboot_with(root, grub_cfg, &["BOOTX64.EFI"]);
+}
+
+/// [`make_efiboot`] with the loader files `loaders` in `EFI/BOOT/`.
+fn make_efiboot_with(root: &Path, grub_cfg: &str, loaders: &[&str]) {
     let images = root.join("images");
     std::fs::create_dir_all(&images).unwrap();
     let image = images.join("efiboot.img");
@@ -75,6 +81,20 @@ fn make_efiboot(root: &Path, grub_cfg: &str) {
             ],
         );
         std::fs::remove_file(config).unwrap();
+        for loader in loaders {
+            let file = root.join("loader.for-image");
+            std::fs::write(&file, format!("fixture {loader}\n")).unwrap();
+            run(
+                "mcopy",
+                &[
+                    "-i",
+                    image,
+                    file.to_str().unwrap(),
+                    &format!("::/EFI/BOOT/{loader}"),
+                ],
+            );
+            std::fs::remove_file(file).unwrap();
+        }
         return;
     }
     let mut disk = std::io::Cursor::new(vec![0u8; 2 << 20]);
@@ -86,6 +106,11 @@ fn make_efiboot(root: &Path, grub_cfg: &str) {
         root_dir.create_dir("EFI/BOOT").unwrap();
         let mut file = root_dir.create_file("EFI/BOOT/grub.cfg").unwrap();
         file.write_all(grub_cfg.as_bytes()).unwrap();
+        for loader in loaders {
+            let mut file = root_dir.create_file(&format!("EFI/BOOT/{loader}")).unwrap();
+            file.write_all(format!("fixture {loader}\n").as_bytes())
+                .unwrap();
+        }
     }
     std::fs::write(image, disk.into_inner()).unwrap();
 }
@@ -537,4 +562,69 @@ fn a_kickstart_naming_a_label_fat_writers_change_gets_a_note() {
     );
     let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
     assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+}
+
+#[test]
+fn uefi_loaders_and_syslinux_module_builds_are_checked() {
+    let dir = tree("stock");
+    let grub = std::fs::read_to_string(dir.path().join("EFI/BOOT/grub.cfg")).unwrap();
+    // shim in the tree loads grubx64.efi; the image lacks it.
+    std::fs::write(dir.path().join("EFI/BOOT/grubx64.efi"), "fixture grub\n").unwrap();
+    make_efiboot(dir.path(), &grub);
+    let image = kslint::boot::analyze_efi_image(dir.path(), &CheckOptions::default()).unwrap();
+    let missing: Vec<_> = image
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.code == "KS4011")
+        .collect();
+    assert_eq!(missing.len(), 1, "{:?}", findings(&image));
+    assert!(
+        missing[0].message.contains("`grubx64.efi`"),
+        "{}",
+        missing[0].message
+    );
+    assert_eq!(missing[0].severity, Severity::Error);
+    // With both in the image: clean again (apart from the GRUB escape note).
+    make_efiboot_with(dir.path(), &grub, &["BOOTX64.EFI", "grubx64.efi"]);
+    let image = kslint::boot::analyze_efi_image(dir.path(), &CheckOptions::default()).unwrap();
+    assert_eq!(codes(&image), ["KS4006"], "{:?}", findings(&image));
+    // No loader in the image at all.
+    make_efiboot_with(dir.path(), &grub, &[]);
+    let image = kslint::boot::analyze_efi_image(dir.path(), &CheckOptions::default()).unwrap();
+    let found = findings(&image);
+    assert!(
+        image
+            .diagnostics
+            .iter()
+            .any(|d| d.rule.code == "KS4011" && d.message.contains("has no EFI/BOOT/BOOTX64.EFI")),
+        "{found:?}"
+    );
+    // No loader next to the tree's grub.cfg.
+    std::fs::remove_file(dir.path().join("EFI/BOOT/BOOTX64.EFI")).unwrap();
+    let efi = check(&dir.path().join("EFI/BOOT/grub.cfg"));
+    assert_eq!(codes(&efi), ["KS4006", "KS4011"], "{:?}", findings(&efi));
+
+    // ISOLINUX 6 with a module of SYSLINUX 4 (not ELF): a warning on the
+    // module's name; an ELF module of the same build is fine.
+    let isolinux = dir.path().join("isolinux");
+    std::fs::write(isolinux.join("vesamenu.c32"), "fixture COM32 module\n").unwrap();
+    let analysis = check(&isolinux.join("isolinux.cfg"));
+    let found = findings(&analysis);
+    assert_eq!(found, [("KS4011", "vesamenu.c32".to_string())], "{found:?}");
+    assert_eq!(analysis.diagnostics[0].severity, Severity::Warning);
+    assert!(analysis.diagnostics[0].message.contains("ISOLINUX 6"));
+    std::fs::write(isolinux.join("vesamenu.c32"), b"\x7fELF fixture module\n").unwrap();
+    let analysis = check(&isolinux.join("isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+    // ISOLINUX 4 with that ELF module: the other way round.
+    std::fs::write(
+        isolinux.join("isolinux.bin"),
+        "fixture ISOLINUX 4.05 loader\n",
+    )
+    .unwrap();
+    let analysis = check(&isolinux.join("isolinux.cfg"));
+    assert_eq!(codes(&analysis), ["KS4011"], "{:?}", findings(&analysis));
+    assert!(analysis.diagnostics[0]
+        .message
+        .contains("SYSLINUX 5 or later"));
 }

@@ -1023,6 +1023,7 @@ fn boot_files(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
+    efi_loaders(cx, out);
     if cx.loader() == Loader::Syslinux {
         let Some(bin) = media::resolve(cx.config_dir, "isolinux.bin") else {
             return;
@@ -1030,6 +1031,9 @@ fn boot_files(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
         let major = std::fs::read(&bin)
             .ok()
             .and_then(|bytes| isolinux_major(&bytes));
+        if let Some(major) = major {
+            module_builds(cx, major, out);
+        }
         if major.is_some_and(|major| major >= 5)
             && media::resolve(cx.config_dir, "ldlinux.c32").is_none()
         {
@@ -1048,6 +1052,130 @@ fn boot_files(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
                 ),
             ));
         }
+    }
+}
+
+/// Whether the file at `path` starts like an ELF object: the COM32 modules
+/// of SYSLINUX 5 and later are ELF, those of SYSLINUX 4 and older are not.
+fn is_elf(path: &Path) -> Option<bool> {
+    use std::io::Read as _;
+    let mut magic = [0u8; 4];
+    let mut file = std::fs::File::open(path).ok()?;
+    let read = file.read(&mut magic).ok()?;
+    Some(read == 4 && magic == *b"\x7fELF")
+}
+
+/// SYSLINUX modules (`vesamenu.c32`) from another SYSLINUX build than
+/// `isolinux.bin`: the module format changed in SYSLINUX 5.
+fn module_builds(cx: &BootCheck, major: u8, out: &mut Vec<Diagnostic>) {
+    let mut seen = Vec::new();
+    for parsed in cx.configs {
+        for file_ref in parsed.config.all_files() {
+            if file_ref.kind != FileKind::Module {
+                continue;
+            }
+            let value = &file_ref.word.value;
+            let Some(found) = cx.resolve_boot_file(value) else {
+                continue;
+            };
+            if seen.contains(&found) {
+                continue;
+            }
+            seen.push(found.clone());
+            let Some(elf) = is_elf(&found) else {
+                continue;
+            };
+            let message = match (major >= 5, elf) {
+                (true, false) => format!(
+                    "isolinux.bin is ISOLINUX {major}, but `{value}` is a module of SYSLINUX 4 or older (not an ELF object): ISOLINUX {major} cannot load it and stops with \"not a COM32R image\"; copy the modules from the same SYSLINUX build as isolinux.bin"
+                ),
+                (false, true) => format!(
+                    "isolinux.bin is ISOLINUX {major}, but `{value}` is a module of SYSLINUX 5 or later (an ELF object): ISOLINUX {major} cannot load it; copy the modules from the same SYSLINUX build as isolinux.bin"
+                ),
+                _ => continue,
+            };
+            let mut diagnostic = Diagnostic::new(
+                &BOOT_FILE_MISSING,
+                file_ref.word.file,
+                file_ref.word.range,
+                message,
+            );
+            diagnostic.severity = Severity::Warning;
+            out.push(diagnostic);
+        }
+    }
+}
+
+/// The UEFI loaders: `EFI/BOOT/BOOTX64.EFI` next to the tree's `grub.cfg`,
+/// and inside `images/efiboot.img` with the GRUB that shim loads.
+fn efi_loaders(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
+    let main = cx.main();
+    let at = main
+        .entries
+        .first()
+        .map_or(TextRange::empty(0), |entry| entry.header);
+    let tree_dir = cx.media.root.join("EFI").join("BOOT");
+    let tree_files: Vec<String> =
+        std::fs::read_dir(media::resolve(&cx.media.root, "EFI/BOOT").unwrap_or(tree_dir))
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+    match cx.role {
+        Role::Uefi
+            if !tree_files
+                .iter()
+                .any(|name| media::is_default_efi_loader(name)) =>
+        {
+            out.push(Diagnostic::new(
+                &BOOT_FILE_MISSING,
+                main.file,
+                at,
+                "EFI/BOOT/ has no BOOTX64.EFI (or another BOOT<arch>.EFI): UEFI firmware finds no loader on the media and never reads this menu".to_string(),
+            ));
+        }
+        Role::EfiImage => {
+            let Some(image) = media::resolve(&cx.media.root, media::EFI_IMAGE) else {
+                return;
+            };
+            let Some(files) = media::efi_image_boot_files(&image) else {
+                return;
+            };
+            let has = |name: &str| files.iter().any(|file| file.eq_ignore_ascii_case(name));
+            if !files.iter().any(|name| media::is_default_efi_loader(name)) {
+                out.push(Diagnostic::new(
+                    &BOOT_FILE_MISSING,
+                    main.file,
+                    at,
+                    format!(
+                        "`{}` has no EFI/BOOT/BOOTX64.EFI (or another BOOT<arch>.EFI): written to a USB stick, the media does not boot on UEFI",
+                        media::EFI_IMAGE
+                    ),
+                ));
+                return;
+            }
+            // shim (BOOTX64.EFI) starts the GRUB of the same directory.
+            for grub in tree_files.iter().filter(|name| {
+                name.to_ascii_lowercase().starts_with("grub")
+                    && name.to_ascii_lowercase().ends_with(".efi")
+            }) {
+                if !has(grub) {
+                    out.push(Diagnostic::new(
+                        &BOOT_FILE_MISSING,
+                        main.file,
+                        at,
+                        format!(
+                            "the tree's EFI/BOOT/ has `{grub}` but `{}` does not: its BOOTX64.EFI (shim) looks for `{grub}` next to itself, so a USB boot on UEFI stops before this menu",
+                            media::EFI_IMAGE
+                        ),
+                    ));
+                }
+            }
+        }
+        _ => {}
     }
 }
 

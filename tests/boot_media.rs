@@ -483,15 +483,24 @@ fn stage2_only_kickstart_entries_on_el8_and_later_get_the_usb_note() {
     assert_eq!(fix.applicability, Applicability::Unsafe);
     assert_eq!(fix.edits[0].replacement, "inst.repo");
 
-    // No install method: a note only.
+    // No install method: nothing on RHEL 9, whose installer reuses the
+    // stage2 disk; a note on RHEL 8.
     std::fs::write(
         dir.path().join("ks.cfg"),
         "text\nlang C\n%post\ncdrom\n%end\n",
     )
     .unwrap();
     let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+    std::fs::write(
+        dir.path().join("kslint.toml"),
+        toml.replace("RHEL9", "RHEL8"),
+    )
+    .unwrap();
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
     assert_eq!(codes(&analysis), ["KS4026"]);
     assert_eq!(analysis.diagnostics[0].severity, Severity::Info);
+    std::fs::write(dir.path().join("kslint.toml"), toml).unwrap();
 
     // The kickstart names its source: nothing to say.
     std::fs::write(
@@ -627,4 +636,123 @@ fn uefi_loaders_and_syslinux_module_builds_are_checked() {
     assert!(analysis.diagnostics[0]
         .message
         .contains("SYSLINUX 5 or later"));
+}
+
+const EL9_LABEL: &str = "RHEL-9-4-0-BaseOS-x86_64";
+
+/// An EL 9 stock-shaped tree written here: the BIOS and UEFI menus lorax
+/// writes (same entries, same label), the loader files, the install image
+/// and an `images/efiboot.img` with GRUB, shim and the same menu.
+fn el9_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |path: &str, bytes: &[u8]| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    write(
+        ".treeinfo",
+        b"[header]\ntype = productmd.treeinfo\nversion = 1.2\n\n[release]\nname = Red Hat Enterprise Linux\nshort = RHEL\nversion = 9.4\n\n[tree]\narch = x86_64\nplatforms = x86_64,xen\nvariants = AppStream,BaseOS\n\n[stage2]\nmainimage = images/install.img\n",
+    );
+    write(
+        ".discinfo",
+        b"1712000000.000000\nRed Hat Enterprise Linux 9.4\nx86_64\n",
+    );
+    write("images/install.img", b"fixture runtime image\n");
+    write("images/pxeboot/vmlinuz", b"fixture kernel\n");
+    write("images/pxeboot/initrd.img", b"fixture initrd\n");
+    write(
+        "isolinux/isolinux.bin",
+        b"fixture loader, version string: ISOLINUX 6.04\n",
+    );
+    for module in ["ldlinux.c32", "vesamenu.c32", "libcom32.c32", "libutil.c32"] {
+        write(
+            &format!("isolinux/{module}"),
+            format!("\x7fELF fixture {module}\n").as_bytes(),
+        );
+    }
+    for file in ["vmlinuz", "initrd.img", "boot.msg", "splash.png", "memtest"] {
+        write(&format!("isolinux/{file}"), b"fixture\n");
+    }
+    write("EFI/BOOT/BOOTX64.EFI", b"fixture shim\n");
+    write("EFI/BOOT/grubx64.efi", b"fixture grub\n");
+    let l = EL9_LABEL;
+    let isolinux = format!(
+        "default vesamenu.c32\ntimeout 600\n\ndisplay boot.msg\n\nmenu clear\nmenu background splash.png\nmenu title Fixture Linux 9.4\nmenu vshift 8\nmenu rows 18\nmenu tabmsg Press Tab for full configuration options on menu items.\n\nmenu separator # insert an empty line\nmenu separator # insert an empty line\n\nlabel linux\n  menu label ^Install Fixture Linux 9.4\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL={l} quiet\n\nlabel check\n  menu label Test this ^media & install Fixture Linux 9.4\n  menu default\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL={l} rd.live.check quiet\n\nmenu separator # insert an empty line\n\nmenu begin ^Troubleshooting\n  menu title Troubleshooting Fixture Linux 9.4\n\nlabel basicvideo\n  menu indent count 5\n  menu label Install using ^basic graphics mode\n  text help\n\tTry this option out if you're having trouble installing.\n  endtext\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL={l} nomodeset quiet\n\nlabel rescue\n  menu indent count 5\n  menu label ^Rescue a Fixture Linux system\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL={l} inst.rescue quiet\n\nlabel memtest\n  menu label Run a ^memory test\n  kernel memtest\n\nmenu separator # insert an empty line\n\nlabel local\n  menu label Boot from ^local drive\n  localboot 0xffff\n\nmenu separator # insert an empty line\n\nlabel returntomain\n  menu label Return to ^main menu\n  menu exit\n\nmenu end\n"
+    );
+    write("isolinux/isolinux.cfg", isolinux.as_bytes());
+    let grub = format!(
+        "set default=\"1\"\n\nfunction load_video {{\n  insmod efi_gop\n  insmod efi_uga\n  insmod video_bochs\n  insmod video_cirrus\n  insmod all_video\n}}\n\nload_video\nset gfxpayload=keep\ninsmod gzio\ninsmod part_gpt\ninsmod ext2\n\nset timeout=60\n### END /etc/grub.d/00_header ###\n\nsearch --no-floppy --set=root -l '{l}'\n\n### BEGIN /etc/grub.d/10_linux ###\nmenuentry 'Install Fixture Linux 9.4' --class red --class gnu-linux --class gnu --class os {{\n\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL={l} quiet\n\tinitrd /images/pxeboot/initrd.img\n}}\nmenuentry 'Test this media & install Fixture Linux 9.4' --class red --class gnu-linux --class gnu --class os {{\n\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL={l} rd.live.check quiet\n\tinitrd /images/pxeboot/initrd.img\n}}\nsubmenu 'Troubleshooting -->' {{\n\tmenuentry 'Install Fixture Linux 9.4 in text mode' --class red --class gnu-linux --class gnu --class os {{\n\t\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL={l} inst.text quiet\n\t\tinitrd /images/pxeboot/initrd.img\n\t}}\n\tmenuentry 'Rescue a Fixture Linux system' --class red --class gnu-linux --class gnu --class os {{\n\t\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL={l} inst.rescue quiet\n\t\tinitrd /images/pxeboot/initrd.img\n\t}}\n}}\n"
+    );
+    write("EFI/BOOT/grub.cfg", grub.as_bytes());
+    make_efiboot_with(root, &grub, &["BOOTX64.EFI", "grubx64.efi"]);
+    dir
+}
+
+/// Every diagnostic of the three menus of the tree at `root`.
+fn all_menus(root: &Path) -> Vec<(&'static str, Severity, String)> {
+    let mut found = Vec::new();
+    let analyses = [
+        check(&root.join("isolinux/isolinux.cfg")),
+        check(&root.join("EFI/BOOT/grub.cfg")),
+        kslint::boot::analyze_efi_image(root, &options_for(&root.join("isolinux"))).unwrap(),
+    ];
+    for analysis in &analyses {
+        for d in &analysis.diagnostics {
+            let file = analysis.sources.get(d.location.file);
+            found.push((
+                d.rule.code,
+                d.severity,
+                file.slice(d.location.range).to_string(),
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn an_el9_stock_shaped_tree_and_its_kickstart_remaster_stay_clean() {
+    let dir = el9_tree();
+    let root = dir.path();
+    assert_eq!(
+        kslint::boot::media_volume_id(root, &Config::default())
+            .unwrap()
+            .value,
+        EL9_LABEL
+    );
+    let found = all_menus(root);
+    assert!(found.is_empty(), "{found:?}");
+
+    // The usual remaster (what mkksiso does): the kickstart on the media,
+    // loaded by every entry of every menu. Still nothing to report.
+    std::fs::write(
+        root.join("ks.cfg"),
+        "text\nlang en_US.UTF-8\nrootpw --lock\n",
+    )
+    .unwrap();
+    let ks = format!(" inst.ks=hd:LABEL={EL9_LABEL}:/ks.cfg");
+    let add_ks = |text: &str| text.replace(" quiet", &format!("{ks} quiet"));
+    for menu in ["isolinux/isolinux.cfg", "EFI/BOOT/grub.cfg"] {
+        let path = root.join(menu);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, add_ks(&text)).unwrap();
+    }
+    let grub = std::fs::read_to_string(root.join("EFI/BOOT/grub.cfg")).unwrap();
+    make_efiboot_with(root, &grub, &["BOOTX64.EFI", "grubx64.efi"]);
+    let found = all_menus(root);
+    assert!(found.is_empty(), "{found:?}");
+
+    // A kickstart that installs from `cdrom` does not work from a USB stick.
+    std::fs::write(root.join("ks.cfg"), "cdrom\ntext\nlang en_US.UTF-8\n").unwrap();
+    let found = all_menus(root);
+    assert!(!found.is_empty());
+    assert!(
+        found.iter().all(|(code, severity, text)| *code == "KS4026"
+            && *severity == Severity::Warning
+            && text == "inst.stage2"),
+        "{found:?}"
+    );
+    // Four entries booting the installer in each of the three menus.
+    assert_eq!(found.len(), 12, "{found:?}");
 }

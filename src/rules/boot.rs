@@ -2090,7 +2090,11 @@ fn usb_install_source(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let source = loaded_kickstart_source(cx, ks);
-        if source == Some(KickstartSource::Named) {
+        // Without `cdrom`, only EL 8's installer fails to reuse the stage2
+        // disk as the package source on USB.
+        if source == Some(KickstartSource::Named)
+            || (source != Some(KickstartSource::Cdrom) && version.major() != 8)
+        {
             continue;
         }
         let key = stage2.key();

@@ -756,3 +756,140 @@ fn an_el9_stock_shaped_tree_and_its_kickstart_remaster_stay_clean() {
     // Four entries booting the installer in each of the three menus.
     assert_eq!(found.len(), 12, "{found:?}");
 }
+
+/// Places the boot configuration `text` (named `name`) where its loader
+/// reads it in a new media tree, with every file it names: kernels,
+/// initrds, modules, included files, and the kickstarts its `inst.ks`
+/// arguments load from the media.
+fn media_for(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    use kslint::boot::cmdline::{source_option, SourceOption, SourceSpec};
+    use kslint::boot::model::Loader;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let loader = kslint::boot::loader_for(Path::new(name), text).unwrap_or(Loader::Syslinux);
+    let place = match loader {
+        Loader::Syslinux if name.ends_with("syslinux.cfg") => "syslinux.cfg",
+        Loader::Syslinux => "isolinux/isolinux.cfg",
+        Loader::Grub2 => "EFI/BOOT/grub.cfg",
+        Loader::GrubLegacy => "EFI/BOOT/BOOTX64.conf",
+    };
+    let config = root.join(place);
+    let config_dir = config.parent().unwrap().to_path_buf();
+    let write = |path: PathBuf, bytes: &[u8]| {
+        if !path.exists() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+    };
+    write(config.clone(), text.as_bytes());
+    write(root.join("images/install.img"), b"fixture runtime image\n");
+    write(root.join("EFI/BOOT/BOOTX64.EFI"), b"fixture shim\n");
+    let parsed = kslint::boot::parse(kslint::source::FileId(0), text, loader);
+    for file in parsed.config.all_files() {
+        let value = file.word.value.as_str();
+        let value = value
+            .strip_prefix('(')
+            .and_then(|rest| rest.split_once(')'))
+            .map_or(value, |(_, path)| path);
+        if value.is_empty() || value.contains('$') || value.contains("..") {
+            continue;
+        }
+        let base = if value.starts_with('/') || loader != Loader::Syslinux {
+            &root
+        } else {
+            &config_dir
+        };
+        let bytes: &[u8] = if value.ends_with(".c32") {
+            b"\x7fELF fixture module\n"
+        } else {
+            b"fixture\n"
+        };
+        write(base.join(value.trim_start_matches('/')), bytes);
+    }
+    for word in parsed.config.all_args() {
+        if source_option(word) != Some(SourceOption::Kickstart) {
+            continue;
+        }
+        let Some(spec) = SourceSpec::parse(word, SourceOption::Kickstart) else {
+            continue;
+        };
+        if let Some(path) = spec.path {
+            let path = &word.value[path];
+            if !path.contains('$') && !path.contains("..") && !path.ends_with('/') {
+                write(root.join(path.trim_start_matches('/')), b"lang C\n");
+            }
+        }
+    }
+    (dir, config)
+}
+
+/// The boot configurations of the shared corpus (real projects' files,
+/// kept outside this repository), each checked in a media tree that holds
+/// every file it names. Their errors must be exactly the mistakes
+/// PITFALLS.md documents for them; everything else, stock-shaped or not,
+/// has none. Run with `cargo test --test boot_media -- --ignored`
+/// (`KSLINT_BOOT_CORPUS` names another copy of the corpus).
+#[test]
+#[ignore = "reads ../shared/corpus/boot, which is not in the repository"]
+fn corpus_boot_configs_have_only_their_documented_errors() {
+    let corpus = std::env::var_os("KSLINT_BOOT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/shared/corpus/boot"));
+    assert!(corpus.is_dir(), "no corpus at {}", corpus.display());
+    // File name suffix → the error codes its documented mistakes give.
+    let documented: &[(&str, &[&str])] = &[
+        // C18: the menu placeholder comment the build script rewrites.
+        (
+            "blz-mus__kickstart_iso_builder__bios_uefi_menu__isolinux.cfg",
+            &["KS4018"],
+        ),
+        // C9: `search -l` keeps the stock label.
+        ("numbnet__OEMDRV__EFI__BOOT__grub.cfg", &["KS4015"]),
+        // C11 (inline `#`) and C14 (stage2 pointing at ks.cfg).
+        (
+            "numbnet__OEMDRV__isolinux__isolinux.cfg",
+            &["KS4010", "KS4018"],
+        ),
+        (
+            "xuhuigithub__Customize_AutoInstall_iso__EFI__BOOT__grub.cfg",
+            &["KS4015"],
+        ),
+    ];
+    let mut names: Vec<String> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            let name = name.to_ascii_lowercase();
+            name.ends_with("isolinux.cfg")
+                || name.ends_with("syslinux.cfg")
+                || name.ends_with("grub.cfg")
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    let mut report = Vec::new();
+    for name in &names {
+        let text = std::fs::read_to_string(corpus.join(name)).unwrap();
+        let (_dir, config) = media_for(name, &text);
+        let analysis = check(&config);
+        let mut errors: Vec<&str> = analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.rule.code)
+            .collect();
+        errors.sort_unstable();
+        errors.dedup();
+        let expected = documented
+            .iter()
+            .find(|(file, _)| file == name)
+            .map_or(&[][..], |(_, codes)| *codes);
+        if errors != expected {
+            report.push(format!(
+                "{name}: {errors:?}, expected {expected:?}: {:?}",
+                findings(&analysis)
+            ));
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+}

@@ -893,3 +893,56 @@ fn corpus_boot_configs_have_only_their_documented_errors() {
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
 }
+
+#[test]
+fn an_initrd_of_another_kernel_is_found() {
+    use kslint::boot::kernel::{bzimage_head, newc_archive};
+    let dir = el9_tree();
+    let isolinux = dir.path().join("isolinux");
+    let initrd_of = |version: &str| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&newc_archive(&[
+            "usr",
+            &format!("usr/lib/modules/{version}"),
+            &format!("usr/lib/modules/{version}/modules.dep"),
+        ]))
+        .unwrap();
+        // The early microcode archive first, as dracut writes it.
+        let mut initrd = newc_archive(&["kernel", "kernel/x86/microcode/GenuineIntel.bin"]);
+        initrd.extend_from_slice(&gz.finish().unwrap());
+        initrd
+    };
+    std::fs::write(
+        isolinux.join("vmlinuz"),
+        bzimage_head("5.14.0-427.el9.x86_64"),
+    )
+    .unwrap();
+    std::fs::write(
+        isolinux.join("initrd.img"),
+        initrd_of("5.14.0-427.el9.x86_64"),
+    )
+    .unwrap();
+    let analysis = check(&isolinux.join("isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+
+    // A newer kernel copied in without its initrd: one error for the pair,
+    // on the first entry's `initrd=` path, pointing at the kernel.
+    std::fs::write(
+        isolinux.join("vmlinuz"),
+        bzimage_head("5.14.0-503.el9.x86_64"),
+    )
+    .unwrap();
+    let analysis = check(&isolinux.join("isolinux.cfg"));
+    let found = findings(&analysis);
+    assert_eq!(found, [("KS4011", "initrd.img".to_string())], "{found:?}");
+    let diagnostic = &analysis.diagnostics[0];
+    assert_eq!(diagnostic.severity, Severity::Error);
+    assert!(
+        diagnostic
+            .message
+            .contains("Linux 5.14.0-503.el9.x86_64, but the initrd `initrd.img` holds the modules of 5.14.0-427.el9.x86_64"),
+        "{}",
+        diagnostic.message
+    );
+    assert_eq!(diagnostic.related.len(), 1);
+}

@@ -11,6 +11,7 @@
 
 pub mod cmdline;
 pub mod grub;
+pub mod kernel;
 pub mod media;
 pub mod model;
 pub mod syslinux;

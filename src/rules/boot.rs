@@ -1024,6 +1024,7 @@ fn boot_files(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
         }
     }
     efi_loaders(cx, out);
+    kernel_initrd_pairs(cx, out);
     if cx.loader() == Loader::Syslinux {
         let Some(bin) = media::resolve(cx.config_dir, "isolinux.bin") else {
             return;
@@ -1102,6 +1103,55 @@ fn module_builds(cx: &BootCheck, major: u8, out: &mut Vec<Diagnostic>) {
             );
             diagnostic.severity = Severity::Warning;
             out.push(diagnostic);
+        }
+    }
+}
+
+/// Entries whose initrd holds the modules of another kernel than the one
+/// they boot (reported once per kernel and initrd pair).
+fn kernel_initrd_pairs(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
+    let mut seen = Vec::new();
+    for entry in all_entries(cx) {
+        let Some(kernel) = &entry.kernel else {
+            continue;
+        };
+        let Some(kernel_path) = cx.resolve_boot_file(&kernel.word.value) else {
+            continue;
+        };
+        let mut kernel_version = None;
+        for initrd in &entry.initrds {
+            let Some(initrd_path) = cx.resolve_boot_file(&initrd.word.value) else {
+                continue;
+            };
+            let pair = (kernel_path.clone(), initrd_path.clone());
+            if seen.contains(&pair) {
+                continue;
+            }
+            seen.push(pair);
+            if kernel_version.is_none() {
+                kernel_version = Some(crate::boot::kernel::kernel_version(&kernel_path));
+            }
+            let Some(Some(kernel_version)) = &kernel_version else {
+                break;
+            };
+            let Some(modules) = crate::boot::kernel::initrd_version(&initrd_path) else {
+                continue;
+            };
+            if &modules == kernel_version {
+                continue;
+            }
+            out.push(
+                Diagnostic::new(
+                    &BOOT_FILE_MISSING,
+                    initrd.word.file,
+                    initrd.word.range,
+                    format!(
+                        "the kernel `{}` is Linux {kernel_version}, but the initrd `{}` holds the modules of {modules}: the initramfs cannot load this kernel's storage and network drivers and finds no installer image (\"dracut-initqueue timeout\"); copy the kernel and the initrd from the same media",
+                        kernel.word.value, initrd.word.value
+                    ),
+                )
+                .with_related(kernel.word.file, kernel.word.range, "the kernel"),
+            );
         }
     }
 }

@@ -64,10 +64,11 @@ pub(super) fn hover(view: &BootView, offset: usize) -> Option<(TextRange, String
         markdown.push_str("\n\n---\n\n");
         markdown.push_str(&note);
     }
-    let range = if key_range.is_empty() {
-        word.range
-    } else {
+    // The option name when the cursor is on it, else the whole argument.
+    let range = if key_range.start <= offset && offset <= key_range.end && !key_range.is_empty() {
         key_range
+    } else {
+        word.range
     };
     Some((range, markdown))
 }
@@ -318,4 +319,71 @@ pub(super) fn definition(view: &BootView, offset: usize) -> Option<Link> {
         }
     }
     links(view).into_iter().find(|link| in_range(link.range))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::CheckOptions;
+    use crate::source::SourceFile;
+
+    fn analyze(name: &str, text: &str) -> (tempfile::TempDir, crate::analysis::Analysis) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let analysis = crate::boot::analyze(SourceFile::new(&path, text), &CheckOptions::default());
+        (dir, analysis)
+    }
+
+    fn labels(analysis: &crate::analysis::Analysis, offset: usize) -> Vec<String> {
+        crate::ide::completions(analysis, offset)
+            .into_iter()
+            .map(|item| item.label)
+            .collect()
+    }
+
+    #[test]
+    fn grub_arguments_complete_after_the_kernel_path_only() {
+        let text = "menuentry 'x' {\n\tlinuxefi /images/pxeboot/vmlinuz inst.te\n\tinitrdefi /images/pxeboot/initrd.img\n}\n";
+        let (_dir, analysis) = analyze("grub.cfg", text);
+        let end = text.find(" inst.te").unwrap() + " inst.te".len();
+        assert_eq!(labels(&analysis, end), ["inst.text"]);
+        // On the kernel path, on the initrd line and on `menuentry`: nothing.
+        for at in [
+            text.find("/images").unwrap() + 3,
+            text.find("initrd.img").unwrap(),
+            3,
+        ] {
+            assert!(labels(&analysis, at).is_empty(), "{at}");
+        }
+        // `initrd=` is a SYSLINUX argument only.
+        let text = "menuentry 'x' {\n\tlinux /vmlinuz init\n}\n";
+        let (_dir, analysis) = analyze("grub.cfg", text);
+        let end = text.find(" init").unwrap() + " init".len();
+        assert!(labels(&analysis, end).is_empty());
+    }
+
+    #[test]
+    fn choice_values_and_hover_ranges() {
+        let text = "label a\n  kernel vmlinuz\n  append inst.loglevel=de console=ttyS0\n";
+        let (_dir, analysis) = analyze("isolinux.cfg", text);
+        let end = text.find("=de").unwrap() + 3;
+        assert_eq!(labels(&analysis, end), ["inst.loglevel=debug"]);
+        // On the name: the name's range; on the value: the whole argument.
+        let name = text.find("console").unwrap();
+        let hover = crate::ide::hover(&analysis, name + 2).unwrap();
+        assert_eq!(&text[hover.range.start..hover.range.end], "console");
+        assert!(hover.markdown.contains("last one"), "{}", hover.markdown);
+        let hover = crate::ide::hover(&analysis, name + 10).unwrap();
+        assert_eq!(&text[hover.range.start..hover.range.end], "console=ttyS0");
+        // Unknown arguments get nothing, unknown `rd.*` a pointer to dracut.
+        let text = "label a\n  append frobnicate rd.frob=1\n";
+        let (_dir, analysis) = analyze("isolinux.cfg", text);
+        assert!(crate::ide::hover(&analysis, text.find("frobnicate").unwrap()).is_none());
+        let hover = crate::ide::hover(&analysis, text.find("rd.frob").unwrap()).unwrap();
+        assert!(
+            hover.markdown.contains("dracut.cmdline(7)"),
+            "{}",
+            hover.markdown
+        );
+    }
 }

@@ -946,3 +946,42 @@ fn an_initrd_of_another_kernel_is_found() {
     );
     assert_eq!(diagnostic.related.len(), 1);
 }
+
+#[test]
+fn the_seed_as_its_article_builds_it_gets_exactly_its_real_problems() {
+    // Step 3 of the seed article copies the stock DVD's isolinux/, images/,
+    // LiveOS/ and .discinfo into the ISO root build_iso/isolinux/; step 6
+    // adds the `ks` entry. CentOS 7.2's .discinfo names only the version, so
+    // nothing says which label the ISO gets (its mkisofs has no -V).
+    let dir = tree("seed");
+    let root = dir.path().join("build_iso/isolinux");
+    let write = |path: &str, bytes: &[u8]| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    write(".discinfo", b"1449699925.045935\n7.2\nx86_64\n");
+    write(
+        "isolinux.bin",
+        b"fixture loader, version string: ISOLINUX 4.05\n",
+    );
+    write("vesamenu.c32", b"fixture COM32 module of SYSLINUX 4\n");
+    for file in ["vmlinuz", "initrd.img", "boot.msg", "splash.png", "memtest"] {
+        write(file, b"fixture\n");
+    }
+    write("images/pxeboot/vmlinuz", b"fixture\n");
+    write("images/pxeboot/initrd.img", b"fixture\n");
+    write("LiveOS/squashfs.img", b"fixture\n");
+    write("Packages/bash-4.2.46-19.el7.x86_64.rpm", b"fixture\n");
+    let analysis = check(&root.join("isolinux.cfg"));
+    let found = findings(&analysis);
+    assert_eq!(
+        found,
+        [
+            ("KS4007", "/dev/sr0".to_string()),
+            ("KS4008", "cdrom:/dev/cdrom".to_string()),
+            ("KS4003", "CentOS\\x207\\x20x86_64".to_string()),
+        ],
+        "{found:?}"
+    );
+}

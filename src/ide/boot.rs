@@ -251,12 +251,17 @@ fn value_completions(
                         CompletionKind::File,
                         replace,
                     )),
-                    None => items.push(value_item(
-                        format!("{key}=cdrom:{path}"),
-                        &format!("{path} on this media (no volume id is known: set [iso] volume_id to load it by label)"),
-                        CompletionKind::File,
+                    None => items.push(Completion {
+                        label: format!("{key}=hd:LABEL=…:{path}"),
+                        kind: CompletionKind::File,
+                        detail: Some(format!(
+                            "{path} on this media; no volume id is known: fill in the label and set [iso] volume_id to the same"
+                        )),
+                        documentation: None,
+                        insert: Insert::Snippet(format!("{key}=hd:LABEL=${{1:VOLUME-ID}}:{path}")),
                         replace,
-                    )),
+                        deprecated: false,
+                    }),
                 }
             }
         }
@@ -384,6 +389,28 @@ mod tests {
             hover.markdown.contains("dracut.cmdline(7)"),
             "{}",
             hover.markdown
+        );
+    }
+
+    #[test]
+    fn kickstarts_without_a_volume_id_complete_as_a_label_snippet() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("isolinux")).unwrap();
+        std::fs::create_dir_all(dir.path().join("Packages")).unwrap();
+        std::fs::write(dir.path().join("auto.ks"), "lang C\n").unwrap();
+        let text = "label a\n  kernel vmlinuz\n  append inst.ks=\n";
+        let path = dir.path().join("isolinux/isolinux.cfg");
+        std::fs::write(&path, text).unwrap();
+        let analysis = crate::boot::analyze(SourceFile::new(&path, text), &CheckOptions::default());
+        let end = text.find("inst.ks=").unwrap() + "inst.ks=".len();
+        let items = crate::ide::completions(&analysis, end);
+        let item = items
+            .iter()
+            .find(|item| item.label == "inst.ks=hd:LABEL=…:/auto.ks")
+            .unwrap_or_else(|| panic!("{items:?}"));
+        assert_eq!(
+            item.insert,
+            crate::ide::Insert::Snippet("inst.ks=hd:LABEL=${1:VOLUME-ID}:/auto.ks".to_string())
         );
     }
 }

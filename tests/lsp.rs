@@ -940,3 +940,50 @@ async fn boot_configs_link_kickstarts_and_loaded_files() {
     assert_eq!(kernel["start"], json!({"line": 2, "character": 9}));
     assert_eq!(kernel["end"], json!({"line": 2, "character": 16}));
 }
+
+#[tokio::test]
+async fn boot_configs_outline_and_fold_their_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("isolinux.cfg");
+    let text = "default vesamenu.c32\ntimeout 50\n\nlabel linux\n  menu label ^Install Fixture\n  kernel vmlinuz\n  append initrd=initrd.img quiet\n\nlabel local\n  localboot 0xffff\n";
+    std::fs::write(&config, text).unwrap();
+    let uri = url(&config);
+    let mut client = Client::start(utf16_client()).await;
+    open_boot(&mut client, &uri, text).await;
+    let symbols = client
+        .request(
+            "textDocument/documentSymbol",
+            json!({ "textDocument": {"uri": uri} }),
+        )
+        .await;
+    let outline: Vec<(String, Value, u64, u64)> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["detail"].clone(),
+                s["range"]["start"]["line"].as_u64().unwrap(),
+                s["range"]["end"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outline,
+        [
+            ("Install Fixture".to_string(), json!("vmlinuz"), 3, 6),
+            ("local".to_string(), Value::Null, 8, 8),
+        ],
+        "{symbols}"
+    );
+    let folds = client
+        .request(
+            "textDocument/foldingRange",
+            json!({ "textDocument": {"uri": uri} }),
+        )
+        .await;
+    assert_eq!(folds.as_array().unwrap().len(), 1, "{folds}");
+    assert_eq!(folds[0]["startLine"], 3);
+    assert_eq!(folds[0]["endLine"], 6);
+}

@@ -326,6 +326,79 @@ pub(super) fn definition(view: &BootView, offset: usize) -> Option<Link> {
     links(view).into_iter().find(|link| in_range(link.range))
 }
 
+/// Where an entry's text ends: its last line with something of its own.
+fn entry_end(entry: &crate::boot::model::Entry) -> usize {
+    let mut end = entry.header.end.max(entry.name.range.end);
+    if let Some(args_end) = entry.args_end {
+        end = end.max(args_end);
+    }
+    for word in entry
+        .kernel
+        .iter()
+        .chain(&entry.initrds)
+        .map(|file| &file.word)
+        .chain(&entry.args)
+        .chain(&entry.menu_label)
+    {
+        end = end.max(word.range.end);
+    }
+    if let Some(default) = entry.menu_default {
+        end = end.max(default.end);
+    }
+    end
+}
+
+/// The boot entries of the main file, with the kernel each boots.
+pub(super) fn symbols(analysis: &Analysis, view: &BootView) -> Vec<super::Symbol> {
+    view.config
+        .entries
+        .iter()
+        .filter(|entry| entry.name.file == analysis.main)
+        .map(|entry| {
+            let name = entry
+                .menu_label
+                .as_ref()
+                .map_or(entry.name.value.clone(), |label| {
+                    label.value.replace('^', "")
+                });
+            super::Symbol {
+                name: if name.trim().is_empty() {
+                    entry.name.value.clone()
+                } else {
+                    name
+                },
+                detail: entry
+                    .kernel
+                    .as_ref()
+                    .map(|kernel| kernel.word.value.clone()),
+                kind: super::SymbolKind::Section,
+                range: TextRange::new(entry.header.start, entry_end(entry)),
+                selection: entry.name.range,
+                children: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// Each boot entry that spans several lines.
+pub(super) fn folds(analysis: &Analysis, view: &BootView) -> Vec<super::Fold> {
+    let index = &analysis.sources.get(analysis.main).line_index;
+    view.config
+        .entries
+        .iter()
+        .filter(|entry| entry.name.file == analysis.main)
+        .filter_map(|entry| {
+            let start = index.line_of(entry.header.start) as u32;
+            let end = index.line_of(entry_end(entry)) as u32;
+            (end > start).then_some(super::Fold {
+                start_line: start,
+                end_line: end,
+                kind: super::FoldKind::Region,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use crate::analysis::CheckOptions;

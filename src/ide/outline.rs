@@ -31,6 +31,9 @@ pub struct Symbol {
 
 /// Sections (with their groups and environments) and commands, in order.
 pub fn symbols(analysis: &Analysis) -> Vec<Symbol> {
+    if let Some(view) = &analysis.boot {
+        return super::boot::symbols(analysis, view);
+    }
     let file = main_file(analysis);
     analysis
         .document
@@ -107,6 +110,9 @@ pub struct Fold {
 
 /// Every section, and every run of two or more comment lines.
 pub fn folding_ranges(analysis: &Analysis) -> Vec<Fold> {
+    if let Some(view) = &analysis.boot {
+        return super::boot::folds(analysis, view);
+    }
     let file = main_file(analysis);
     let index = &file.line_index;
     let mut folds: Vec<Fold> = analysis

@@ -987,3 +987,46 @@ async fn boot_configs_outline_and_fold_their_entries() {
     assert_eq!(folds[0]["startLine"], 3);
     assert_eq!(folds[0]["endLine"], 6);
 }
+
+#[tokio::test]
+async fn boot_configs_follow_the_kickstart_buffer_they_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("kslint.toml"),
+        "syntax = \"RHEL9\"\n[iso]\nvolume_id = \"KSMEDIA\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("isolinux")).unwrap();
+    std::fs::create_dir_all(root.join("images")).unwrap();
+    std::fs::write(root.join("images/install.img"), "image\n").unwrap();
+    for name in ["vmlinuz", "initrd.img"] {
+        std::fs::write(root.join("isolinux").join(name), "boot file\n").unwrap();
+    }
+    let ks = root.join("ks.cfg");
+    std::fs::write(&ks, "url --url=http://mirror/rhel9/BaseOS\nlang C\n").unwrap();
+    let config = root.join("isolinux/isolinux.cfg");
+    let text = "default ks\ntimeout 50\nlabel ks\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL=KSMEDIA inst.ks=hd:LABEL=KSMEDIA:/ks.cfg quiet\n";
+    std::fs::write(&config, text).unwrap();
+    let boot_uri = url(&config);
+    let mut client = Client::start(utf16_client()).await;
+    let published = open_boot(&mut client, &boot_uri, text).await;
+    assert_eq!(codes(&published), Vec::<String>::new(), "{published}");
+    // The kickstart edited (not saved) to install from `cdrom`: the boot
+    // menu is checked again against the buffer.
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": url(&ks), "languageId": "kickstart", "version": 1, "text": "cdrom\nlang C\n" } }),
+        )
+        .await;
+    // Earlier publications of the unchanged menu may still be queued; the
+    // re-check arrives within the 10 s `diagnostics` allows, or the test fails.
+    loop {
+        let published = client.diagnostics(&boot_uri).await;
+        if codes(&published) == ["KS4026"] {
+            break;
+        }
+        assert_eq!(codes(&published), Vec::<String>::new(), "{published}");
+    }
+}

@@ -672,13 +672,10 @@ fn usb_relabel(cx: &BootCheck, volume: &crate::boot::VolumeId, out: &mut Vec<Dia
             continue;
         }
         seen.push(found.clone());
-        if std::fs::metadata(&found).map_or(true, |m| m.len() > MAX_KICKSTART_BYTES) {
-            continue;
-        }
-        let Ok(bytes) = std::fs::read(&found) else {
+        let Some(text) = read_kickstart(cx, &found) else {
             continue;
         };
-        let Some(line) = line_naming_label(&String::from_utf8_lossy(&bytes), &volume.value) else {
+        let Some(line) = line_naming_label(&text, &volume.value) else {
             continue;
         };
         let range = arg
@@ -2101,11 +2098,28 @@ fn loaded_kickstart_source(cx: &BootCheck, word: &Word) -> Option<KickstartSourc
         .as_ref()
         .map_or("/ks.cfg", |path| &word.value[path.clone()]);
     let found = media::resolve(&cx.media.root, path)?;
-    if std::fs::metadata(&found).ok()?.len() > MAX_KICKSTART_BYTES {
+    Some(kickstart_source(&read_kickstart(cx, &found)?))
+}
+
+/// The text of the kickstart at `path`: the editor's buffer when it is
+/// open there, else the file (`None` when unreadable or too large).
+fn read_kickstart(cx: &BootCheck, path: &Path) -> Option<String> {
+    if !cx.options.open_files.is_empty() {
+        let canonical = std::fs::canonicalize(path).ok();
+        let open = cx.options.open_files.iter().find(|(open, _)| {
+            open.as_path() == path
+                || canonical.is_some()
+                    && std::fs::canonicalize(open).ok().as_ref() == canonical.as_ref()
+        });
+        if let Some((_, text)) = open {
+            return Some(text.to_string());
+        }
+    }
+    if std::fs::metadata(path).ok()?.len() > MAX_KICKSTART_BYTES {
         return None;
     }
-    let bytes = std::fs::read(&found).ok()?;
-    Some(kickstart_source(&String::from_utf8_lossy(&bytes)))
+    let bytes = std::fs::read(path).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn usb_install_source(cx: &BootCheck, out: &mut Vec<Diagnostic>) {

@@ -71,8 +71,7 @@ async def test_completion_of_arguments_and_kickstarts(client: LanguageClient):
     assert "inst.ks" in labels and "inst.stage2" in labels, labels
     assert all(label.startswith("inst.") for label in labels), labels
 
-    text = MENU.replace(" inst.\n", " inst.ks=\n")
-    doc = Document(client, doc.path, text, language_id="isolinux")
+    doc.replace("quiet inst.", "quiet inst.ks=")
     result = await within(
         client.text_document_completion_async(
             types.CompletionParams(text_document=doc.ident(), position=doc.pos("quiet inst.ks=", len("quiet inst.ks=")))

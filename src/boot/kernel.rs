@@ -7,8 +7,9 @@
 //! more concatenated `newc` cpio archives, each uncompressed (the early
 //! microcode archive) or compressed with gzip, zstd or xz; the first
 //! `lib/modules/<version>/` path names the kernel it was built for. The
-//! decompression stops at that path, and results are cached by file size
-//! and modification time, since the language server re-checks on every edit.
+//! decompression stops at that path (or after a few seconds without it),
+//! and results are cached by file size and modification time, since the
+//! language server re-checks on every edit.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -20,6 +21,10 @@ use std::time::SystemTime;
 const MAX_INITRD_BYTES: u64 = 512 << 20;
 /// Most decompressed bytes scanned for the modules directory.
 const MAX_SCANNED_BYTES: u64 = 1 << 30;
+/// Longest time spent looking for it: an editor re-checks the menu as the
+/// user types, and an answer that late is not worth the wait (the result,
+/// found or not, is cached).
+const MAX_SCAN_TIME: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The version of the Linux bzImage `bytes` (`5.14.0-427.el9.x86_64`).
 pub fn bzimage_version(bytes: &[u8]) -> Option<String> {
@@ -72,14 +77,27 @@ enum Scan {
 }
 
 /// A streaming reader of `newc` cpio headers that skips file data.
-#[derive(Default)]
 struct CpioScanner {
+    started: std::time::Instant,
     pending: Vec<u8>,
     /// File data (and padding) still to skip.
     skip: u64,
     consumed: usize,
     scanned: u64,
     result: Option<Scan>,
+}
+
+impl Default for CpioScanner {
+    fn default() -> Self {
+        CpioScanner {
+            started: std::time::Instant::now(),
+            pending: Vec::new(),
+            skip: 0,
+            consumed: 0,
+            scanned: 0,
+            result: None,
+        }
+    }
 }
 
 fn hex_field(header: &[u8], index: usize) -> Option<u64> {
@@ -103,7 +121,7 @@ impl CpioScanner {
 
     fn feed_inner(&mut self, mut data: &[u8]) -> Option<Scan> {
         self.scanned += data.len() as u64;
-        if self.scanned > MAX_SCANNED_BYTES {
+        if self.scanned > MAX_SCANNED_BYTES || self.started.elapsed() > MAX_SCAN_TIME {
             return Some(Scan::Malformed);
         }
         if self.skip > 0 {

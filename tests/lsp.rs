@@ -769,11 +769,20 @@ async fn boot_configs_hover_kernel_arguments_and_files() {
     let value = result["contents"]["value"].as_str().unwrap();
     assert!(value.starts_with("**Kernel** `vmlinuz`"), "{value}");
     assert!(value.contains("isolinux/vmlinuz"), "{value}");
-    // Nothing to say about the `default` keyword.
+    // Directives say what they do for their loader; their values do not.
     let result = client
         .request(
             "textDocument/hover",
             json!({ "textDocument": {"uri": uri}, "position": {"line": 0, "character": 2} }),
+        )
+        .await;
+    let value = result["contents"]["value"].as_str().unwrap();
+    assert!(value.starts_with("**default** (SYSLINUX)"), "{value}");
+    assert_eq!(result["range"]["end"]["character"], 7);
+    let result = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": {"uri": uri}, "position": {"line": 0, "character": 9} }),
         )
         .await;
     assert!(result.is_null(), "{result}");

@@ -14,7 +14,11 @@ use crate::boot::model::{FileKind, Loader};
 use crate::boot::BootView;
 use crate::source::TextRange;
 
-pub(super) fn hover(view: &BootView, offset: usize) -> Option<(TextRange, String)> {
+pub(super) fn hover(
+    analysis: &Analysis,
+    view: &BootView,
+    offset: usize,
+) -> Option<(TextRange, String)> {
     if let Some(file) = view.file_at(offset) {
         let what = match file.kind {
             FileKind::Kernel => "Kernel",
@@ -43,7 +47,9 @@ pub(super) fn hover(view: &BootView, offset: usize) -> Option<(TextRange, String
             format!("**{what}** `{}` — {place}", file.word.value),
         ));
     }
-    let word = view.arg_at(offset)?;
+    let Some(word) = view.arg_at(offset) else {
+        return directive_hover(analysis, view, offset);
+    };
     let key = word.key();
     let key_range = word.source(0..key.len());
     let mut markdown = match boot_args::find(key) {
@@ -71,6 +77,33 @@ pub(super) fn hover(view: &BootView, offset: usize) -> Option<(TextRange, String
         word.range
     };
     Some((range, markdown))
+}
+
+/// The directive keyword (`label`, `append`, `search`) under the cursor.
+fn directive_hover(
+    analysis: &Analysis,
+    view: &BootView,
+    offset: usize,
+) -> Option<(TextRange, String)> {
+    let file = analysis.sources.get(analysis.main);
+    let offset = offset.min(file.text.len());
+    let line = file.line_index.line_of(offset);
+    let line_range = file.line_index.line_range(&file.text, line);
+    let text = &file.text[line_range.start..line_range.end];
+    let indent = text.len() - text.trim_start().len();
+    let keyword = text[indent..]
+        .split(|c: char| c.is_whitespace() || c == '=')
+        .next()?;
+    let start = line_range.start + indent;
+    let range = TextRange::new(start, start + keyword.len());
+    if keyword.is_empty() || offset < range.start || offset > range.end {
+        return None;
+    }
+    let doc = boot_args::directive(view.loader(), keyword)?;
+    Some((
+        range,
+        format!("**{keyword}** ({}) — {doc}", view.loader().name()),
+    ))
 }
 
 fn base_dir<'v>(view: &'v BootView, path: &str) -> &'v Path {
@@ -453,6 +486,19 @@ mod tests {
         assert!(hover.markdown.contains("last one"), "{}", hover.markdown);
         let hover = crate::ide::hover(&analysis, name + 10).unwrap();
         assert_eq!(&text[hover.range.start..hover.range.end], "console=ttyS0");
+        // GRUB directives.
+        let text =
+            "search --no-floppy --set=root -l 'X'\nmenuentry 'x' {\n\tlinuxefi /vmlinuz quiet\n}\n";
+        let (_dir, analysis) = analyze("grub.cfg", text);
+        let hover = crate::ide::hover(&analysis, 2).unwrap();
+        assert!(
+            hover.markdown.starts_with("**search** (GRUB 2)"),
+            "{}",
+            hover.markdown
+        );
+        let hover = crate::ide::hover(&analysis, text.find("linuxefi").unwrap() + 1).unwrap();
+        assert!(hover.markdown.contains("EFI variant"), "{}", hover.markdown);
+        assert!(crate::ide::hover(&analysis, text.find("--no-floppy").unwrap()).is_none());
         // Unknown arguments get nothing, unknown `rd.*` a pointer to dracut.
         let text = "label a\n  append frobnicate rd.frob=1\n";
         let (_dir, analysis) = analyze("isolinux.cfg", text);

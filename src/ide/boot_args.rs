@@ -560,6 +560,42 @@ pub fn family(name: &str) -> Option<&'static str> {
     }
 }
 
+/// What a boot loader directive does, by loader (`Syslinux`, `Grub2`,
+/// `GrubLegacy` as written in [`crate::boot::model::Loader::name`]).
+pub fn directive(loader: crate::boot::model::Loader, keyword: &str) -> Option<&'static str> {
+    use crate::boot::model::Loader;
+    let keyword = keyword.to_ascii_lowercase();
+    Some(match (loader, keyword.as_str()) {
+        (Loader::Syslinux, "default") => "The entry (label), kernel or module booted when the timeout runs out or Enter is pressed at the `boot:` prompt. With a menu module (`default vesamenu.c32`) it names the user interface instead, and `menu default` marks the entry.",
+        (Loader::Syslinux, "ontimeout") => "The entry booted when the timeout runs out, overriding `default` for that case.",
+        (Loader::Syslinux, "timeout") => "How long the menu waits before booting the default entry, in tenths of a second; `0` waits forever.",
+        (Loader::Syslinux, "totaltimeout") => "The longest the menu waits in total, in tenths of a second, even while the user moves through it.",
+        (Loader::Syslinux, "prompt") => "`prompt 1` shows the `boot:` prompt without a key press.",
+        (Loader::Syslinux, "label") => "Starts a boot entry; the name is what `default` and the `boot:` prompt refer to. Names should be unique: only the first entry of a name can be reached by it.",
+        (Loader::Syslinux, "kernel" | "linux") => "The kernel (or COM32 module) the entry boots, relative to the configuration's directory unless it starts with `/`.",
+        (Loader::Syslinux, "initrd") => "The initial RAM disk(s) of the entry, comma-separated; the same as `initrd=` in `append`.",
+        (Loader::Syslinux, "append") => "The kernel command line of the entry (outside any `label`: of every entry without its own). Only a `#` at the start of a line is a comment; anything after a `#` here goes to the kernel.",
+        (Loader::Syslinux, "localboot") => "Boots the next device (the local disk) instead of a kernel.",
+        (Loader::Syslinux, "include") => "Reads another configuration file at this point.",
+        (Loader::Syslinux, "ui") => "The menu module that draws the menu (`vesamenu.c32`, `menu.c32`).",
+        (Loader::Syslinux, "display") => "A text file shown before the `boot:` prompt.",
+        (Loader::Syslinux, "menu") => "A menu module setting: `menu label` (the entry's text, `^` marks the hot key), `menu default`, `menu title`, `menu begin`/`menu end` (a submenu), `menu separator`, `menu background`, `menu color`.",
+        (Loader::Grub2, "menuentry") => "A boot entry: its title, options such as `--class` and `--id`, and the commands in braces.",
+        (Loader::Grub2, "submenu") => "A group of entries shown as a menu of its own.",
+        (Loader::Grub2, "linux" | "linuxefi" | "linux16") => "Loads the kernel (a path from `$root`, the device `search` found) with the kernel command line after it. `linuxefi` is the EFI variant of RHEL 7/8 GRUB.",
+        (Loader::Grub2, "initrd" | "initrdefi" | "initrd16") => "Loads the initial RAM disk(s) of the entry.",
+        (Loader::Grub2, "search") => "Finds a device and sets a variable to it: `search --no-floppy --set=root -l '<label>'` makes the device with that file system label `$root`, where the kernel and initrd are loaded from. The label is compared as written (no `\\x20` escapes).",
+        (Loader::Grub2, "set") => "Sets a variable: `default` (the entry booted on timeout, by index from 0 or by id/title), `timeout` (seconds, `-1` waits forever), `root`, `gfxpayload`.",
+        (Loader::Grub2, "insmod") => "Loads a GRUB module.",
+        (Loader::GrubLegacy, "title") => "Starts a boot entry with this title.",
+        (Loader::GrubLegacy, "kernel") => "Loads the kernel of the entry, with the kernel command line after the path.",
+        (Loader::GrubLegacy, "initrd") => "Loads the initial RAM disk of the entry.",
+        (Loader::GrubLegacy, "default") => "The entry booted on timeout, counted from 0.",
+        (Loader::GrubLegacy, "timeout") => "Seconds before the default entry boots.",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,6 +47,9 @@ pub struct Analysis {
     pub version_source: VersionSource,
     /// The install media the kickstart is used with, when found.
     pub media: Option<std::sync::Arc<crate::media::MediaIndex>>,
+    /// For a boot configuration (isolinux.cfg, grub.cfg): its parsed menu
+    /// and media, for the editor features. `None` for kickstarts.
+    pub boot: Option<std::sync::Arc<crate::boot::BootView>>,
 }
 
 impl Analysis {
@@ -127,6 +130,7 @@ pub fn analyze_incremental(
         version,
         version_source,
         media,
+        boot: None,
     }
 }
 

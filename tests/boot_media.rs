@@ -46,8 +46,14 @@ fn have(tool: &str) -> bool {
         .is_ok_and(|output| output.status.code().is_some())
 }
 
-/// Writes `images/efiboot.img` holding `EFI/BOOT/grub.cfg` = `grub_cfg`.
+/// Writes `images/efiboot.img` holding `EFI/BOOT/grub.cfg` = `grub_cfg`
+/// and the UEFI loader `EFI/BOOT/BOOTX64.EFI`.
 fn make_efiboot(root: &Path, grub_cfg: &str) {
+    make_efiboot_with(root, grub_cfg, &["BOOTX64.EFI"]);
+}
+
+/// [`make_efiboot`] with the loader files `loaders` in `EFI/BOOT/`.
+fn make_efiboot_with(root: &Path, grub_cfg: &str, loaders: &[&str]) {
     let images = root.join("images");
     std::fs::create_dir_all(&images).unwrap();
     let image = images.join("efiboot.img");
@@ -75,6 +81,20 @@ fn make_efiboot(root: &Path, grub_cfg: &str) {
             ],
         );
         std::fs::remove_file(config).unwrap();
+        for loader in loaders {
+            let file = root.join("loader.for-image");
+            std::fs::write(&file, format!("fixture {loader}\n")).unwrap();
+            run(
+                "mcopy",
+                &[
+                    "-i",
+                    image,
+                    file.to_str().unwrap(),
+                    &format!("::/EFI/BOOT/{loader}"),
+                ],
+            );
+            std::fs::remove_file(file).unwrap();
+        }
         return;
     }
     let mut disk = std::io::Cursor::new(vec![0u8; 2 << 20]);
@@ -86,6 +106,11 @@ fn make_efiboot(root: &Path, grub_cfg: &str) {
         root_dir.create_dir("EFI/BOOT").unwrap();
         let mut file = root_dir.create_file("EFI/BOOT/grub.cfg").unwrap();
         file.write_all(grub_cfg.as_bytes()).unwrap();
+        for loader in loaders {
+            let mut file = root_dir.create_file(&format!("EFI/BOOT/{loader}")).unwrap();
+            file.write_all(format!("fixture {loader}\n").as_bytes())
+                .unwrap();
+        }
     }
     std::fs::write(image, disk.into_inner()).unwrap();
 }
@@ -417,4 +442,546 @@ fn a_kickstart_knows_the_boot_entries_that_load_it() {
     let uses = kslint::boot::entries_loading(&example, &options_for(&example));
     assert_eq!(uses.len(), 1, "{uses:?}");
     assert_eq!(uses[0].entry, "linux");
+}
+
+/// A media tree written here: `isolinux/` with the loader's files and
+/// `text` as isolinux.cfg, `ks.cfg` at the root, and `kslint.toml`.
+fn written_tree(toml: &str, isolinux_cfg: &str, ks: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("isolinux")).unwrap();
+    std::fs::create_dir_all(root.join("images")).unwrap();
+    std::fs::write(root.join("images/install.img"), "image\n").unwrap();
+    for name in ["vmlinuz", "initrd.img", "vesamenu.c32"] {
+        std::fs::write(root.join("isolinux").join(name), "boot file\n").unwrap();
+    }
+    std::fs::write(root.join("isolinux/isolinux.cfg"), isolinux_cfg).unwrap();
+    std::fs::write(root.join("ks.cfg"), ks).unwrap();
+    std::fs::write(root.join("kslint.toml"), toml).unwrap();
+    std::fs::write(root.join(".discinfo"), "1\nRHEL 9.4\nx86_64\n").unwrap();
+    dir
+}
+
+const USB_MENU: &str = "default vesamenu.c32\ntimeout 50\nlabel ks\n  menu default\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL=KSMEDIA inst.ks=hd:LABEL=KSMEDIA:/ks.cfg quiet\n";
+
+#[test]
+fn stage2_only_kickstart_entries_on_el8_and_later_get_the_usb_note() {
+    let toml = "syntax = \"RHEL9\"\n[iso]\nvolume_id = \"KSMEDIA\"\n";
+    // The kickstart installs from `cdrom`: a warning with a fix to inst.repo.
+    let dir = written_tree(toml, USB_MENU, "text\ncdrom\nlang C\n");
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    let found = findings(&analysis);
+    assert_eq!(found, [("KS4026", "inst.stage2".to_string())], "{found:?}");
+    let diagnostic = &analysis.diagnostics[0];
+    assert_eq!(diagnostic.severity, Severity::Warning);
+    assert!(
+        diagnostic.message.contains("`cdrom`"),
+        "{}",
+        diagnostic.message
+    );
+    let fix = diagnostic.fix.as_ref().unwrap();
+    assert_eq!(fix.applicability, Applicability::Unsafe);
+    assert_eq!(fix.edits[0].replacement, "inst.repo");
+
+    // No install method: nothing on RHEL 9, whose installer reuses the
+    // stage2 disk; a note on RHEL 8.
+    std::fs::write(
+        dir.path().join("ks.cfg"),
+        "text\nlang C\n%post\ncdrom\n%end\n",
+    )
+    .unwrap();
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+    std::fs::write(
+        dir.path().join("kslint.toml"),
+        toml.replace("RHEL9", "RHEL8"),
+    )
+    .unwrap();
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert_eq!(codes(&analysis), ["KS4026"]);
+    assert_eq!(analysis.diagnostics[0].severity, Severity::Info);
+    std::fs::write(dir.path().join("kslint.toml"), toml).unwrap();
+
+    // The kickstart names its source: nothing to say.
+    std::fs::write(
+        dir.path().join("ks.cfg"),
+        "url --url=http://mirror/rhel9/BaseOS\nlang C\n",
+    )
+    .unwrap();
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+
+    // `inst.repo` names the media: nothing either.
+    std::fs::write(dir.path().join("ks.cfg"), "cdrom\n").unwrap();
+    std::fs::write(
+        dir.path().join("isolinux/isolinux.cfg"),
+        USB_MENU.replace("inst.stage2=", "inst.repo="),
+    )
+    .unwrap();
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+
+    // RHEL 7 is not affected.
+    let dir = written_tree(
+        "syntax = \"RHEL7\"\n[iso]\nvolume_id = \"KSMEDIA\"\n",
+        USB_MENU,
+        "cdrom\n",
+    );
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+}
+
+#[test]
+fn a_kickstart_naming_a_label_fat_writers_change_gets_a_note() {
+    let menu = USB_MENU
+        .replace("LABEL=KSMEDIA", "LABEL=Appliance\\x201.0")
+        .replace("inst.stage2=", "inst.repo=");
+    let ks = "harddrive --partition=/dev/disk/by-label/Appliance\\x201.0 --dir=/\nlang C\n";
+    let toml = "syntax = \"RHEL9\"\n[iso]\nvolume_id = \"Appliance 1.0\"\n";
+    let dir = written_tree(toml, &menu, ks);
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    let found = findings(&analysis);
+    assert_eq!(found, [("KS4027", "/ks.cfg".to_string())], "{found:?}");
+    let message = &analysis.diagnostics[0].message;
+    assert_eq!(analysis.diagnostics[0].severity, Severity::Info);
+    for part in [
+        "(line 1)",
+        "longer than 11",
+        "lower-case",
+        "spaces",
+        "dd mode",
+        "`APPLIANCE10`",
+    ] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    // A kickstart that does not name the label: the writers' rewrite of the
+    // menus is enough.
+    std::fs::write(
+        dir.path().join("ks.cfg"),
+        "cdrom\n# by-label/Appliance\\x201.0\n",
+    )
+    .unwrap();
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+    // A short upper-case label survives the writers.
+    let dir = written_tree(
+        "syntax = \"RHEL9\"\n[iso]\nvolume_id = \"KSMEDIA\"\n",
+        &USB_MENU.replace("inst.stage2=", "inst.repo="),
+        "harddrive --partition=LABEL=KSMEDIA --dir=/\n",
+    );
+    let analysis = check(&dir.path().join("isolinux/isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+}
+
+#[test]
+fn uefi_loaders_and_syslinux_module_builds_are_checked() {
+    let dir = tree("stock");
+    let grub = std::fs::read_to_string(dir.path().join("EFI/BOOT/grub.cfg")).unwrap();
+    // shim in the tree loads grubx64.efi; the image lacks it.
+    std::fs::write(dir.path().join("EFI/BOOT/grubx64.efi"), "fixture grub\n").unwrap();
+    make_efiboot(dir.path(), &grub);
+    let image = kslint::boot::analyze_efi_image(dir.path(), &CheckOptions::default()).unwrap();
+    let missing: Vec<_> = image
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.code == "KS4011")
+        .collect();
+    assert_eq!(missing.len(), 1, "{:?}", findings(&image));
+    assert!(
+        missing[0].message.contains("`grubx64.efi`"),
+        "{}",
+        missing[0].message
+    );
+    assert_eq!(missing[0].severity, Severity::Error);
+    // With both in the image: clean again (apart from the GRUB escape note).
+    make_efiboot_with(dir.path(), &grub, &["BOOTX64.EFI", "grubx64.efi"]);
+    let image = kslint::boot::analyze_efi_image(dir.path(), &CheckOptions::default()).unwrap();
+    assert_eq!(codes(&image), ["KS4006"], "{:?}", findings(&image));
+    // No loader in the image at all.
+    make_efiboot_with(dir.path(), &grub, &[]);
+    let image = kslint::boot::analyze_efi_image(dir.path(), &CheckOptions::default()).unwrap();
+    let found = findings(&image);
+    assert!(
+        image
+            .diagnostics
+            .iter()
+            .any(|d| d.rule.code == "KS4011" && d.message.contains("has no EFI/BOOT/BOOTX64.EFI")),
+        "{found:?}"
+    );
+    // No loader next to the tree's grub.cfg.
+    std::fs::remove_file(dir.path().join("EFI/BOOT/BOOTX64.EFI")).unwrap();
+    let efi = check(&dir.path().join("EFI/BOOT/grub.cfg"));
+    assert_eq!(codes(&efi), ["KS4006", "KS4011"], "{:?}", findings(&efi));
+
+    // ISOLINUX 6 with a module of SYSLINUX 4 (not ELF): a warning on the
+    // module's name; an ELF module of the same build is fine.
+    let isolinux = dir.path().join("isolinux");
+    std::fs::write(isolinux.join("vesamenu.c32"), "fixture COM32 module\n").unwrap();
+    let analysis = check(&isolinux.join("isolinux.cfg"));
+    let found = findings(&analysis);
+    assert_eq!(found, [("KS4011", "vesamenu.c32".to_string())], "{found:?}");
+    assert_eq!(analysis.diagnostics[0].severity, Severity::Warning);
+    assert!(analysis.diagnostics[0].message.contains("ISOLINUX 6"));
+    std::fs::write(isolinux.join("vesamenu.c32"), b"\x7fELF fixture module\n").unwrap();
+    let analysis = check(&isolinux.join("isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+    // ISOLINUX 4 with that ELF module: the other way round.
+    std::fs::write(
+        isolinux.join("isolinux.bin"),
+        "fixture ISOLINUX 4.05 loader\n",
+    )
+    .unwrap();
+    let analysis = check(&isolinux.join("isolinux.cfg"));
+    assert_eq!(codes(&analysis), ["KS4011"], "{:?}", findings(&analysis));
+    assert!(analysis.diagnostics[0]
+        .message
+        .contains("SYSLINUX 5 or later"));
+}
+
+const EL9_LABEL: &str = "RHEL-9-4-0-BaseOS-x86_64";
+
+/// An EL 9 stock-shaped tree written here: the BIOS and UEFI menus lorax
+/// writes (same entries, same label), the loader files, the install image
+/// and an `images/efiboot.img` with GRUB, shim and the same menu.
+fn el9_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |path: &str, bytes: &[u8]| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    write(
+        ".treeinfo",
+        b"[header]\ntype = productmd.treeinfo\nversion = 1.2\n\n[release]\nname = Red Hat Enterprise Linux\nshort = RHEL\nversion = 9.4\n\n[tree]\narch = x86_64\nplatforms = x86_64,xen\nvariants = AppStream,BaseOS\n\n[stage2]\nmainimage = images/install.img\n",
+    );
+    write(
+        ".discinfo",
+        b"1712000000.000000\nRed Hat Enterprise Linux 9.4\nx86_64\n",
+    );
+    write("images/install.img", b"fixture runtime image\n");
+    write("images/pxeboot/vmlinuz", b"fixture kernel\n");
+    write("images/pxeboot/initrd.img", b"fixture initrd\n");
+    write(
+        "isolinux/isolinux.bin",
+        b"fixture loader, version string: ISOLINUX 6.04\n",
+    );
+    for module in ["ldlinux.c32", "vesamenu.c32", "libcom32.c32", "libutil.c32"] {
+        write(
+            &format!("isolinux/{module}"),
+            format!("\x7fELF fixture {module}\n").as_bytes(),
+        );
+    }
+    for file in ["vmlinuz", "initrd.img", "boot.msg", "splash.png", "memtest"] {
+        write(&format!("isolinux/{file}"), b"fixture\n");
+    }
+    write("EFI/BOOT/BOOTX64.EFI", b"fixture shim\n");
+    write("EFI/BOOT/grubx64.efi", b"fixture grub\n");
+    let l = EL9_LABEL;
+    let isolinux = format!(
+        "default vesamenu.c32\ntimeout 600\n\ndisplay boot.msg\n\nmenu clear\nmenu background splash.png\nmenu title Fixture Linux 9.4\nmenu vshift 8\nmenu rows 18\nmenu tabmsg Press Tab for full configuration options on menu items.\n\nmenu separator # insert an empty line\nmenu separator # insert an empty line\n\nlabel linux\n  menu label ^Install Fixture Linux 9.4\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL={l} quiet\n\nlabel check\n  menu label Test this ^media & install Fixture Linux 9.4\n  menu default\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL={l} rd.live.check quiet\n\nmenu separator # insert an empty line\n\nmenu begin ^Troubleshooting\n  menu title Troubleshooting Fixture Linux 9.4\n\nlabel basicvideo\n  menu indent count 5\n  menu label Install using ^basic graphics mode\n  text help\n\tTry this option out if you're having trouble installing.\n  endtext\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL={l} nomodeset quiet\n\nlabel rescue\n  menu indent count 5\n  menu label ^Rescue a Fixture Linux system\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL={l} inst.rescue quiet\n\nlabel memtest\n  menu label Run a ^memory test\n  kernel memtest\n\nmenu separator # insert an empty line\n\nlabel local\n  menu label Boot from ^local drive\n  localboot 0xffff\n\nmenu separator # insert an empty line\n\nlabel returntomain\n  menu label Return to ^main menu\n  menu exit\n\nmenu end\n"
+    );
+    write("isolinux/isolinux.cfg", isolinux.as_bytes());
+    let grub = format!(
+        "set default=\"1\"\n\nfunction load_video {{\n  insmod efi_gop\n  insmod efi_uga\n  insmod video_bochs\n  insmod video_cirrus\n  insmod all_video\n}}\n\nload_video\nset gfxpayload=keep\ninsmod gzio\ninsmod part_gpt\ninsmod ext2\n\nset timeout=60\n### END /etc/grub.d/00_header ###\n\nsearch --no-floppy --set=root -l '{l}'\n\n### BEGIN /etc/grub.d/10_linux ###\nmenuentry 'Install Fixture Linux 9.4' --class red --class gnu-linux --class gnu --class os {{\n\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL={l} quiet\n\tinitrd /images/pxeboot/initrd.img\n}}\nmenuentry 'Test this media & install Fixture Linux 9.4' --class red --class gnu-linux --class gnu --class os {{\n\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL={l} rd.live.check quiet\n\tinitrd /images/pxeboot/initrd.img\n}}\nsubmenu 'Troubleshooting -->' {{\n\tmenuentry 'Install Fixture Linux 9.4 in text mode' --class red --class gnu-linux --class gnu --class os {{\n\t\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL={l} inst.text quiet\n\t\tinitrd /images/pxeboot/initrd.img\n\t}}\n\tmenuentry 'Rescue a Fixture Linux system' --class red --class gnu-linux --class gnu --class os {{\n\t\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL={l} inst.rescue quiet\n\t\tinitrd /images/pxeboot/initrd.img\n\t}}\n}}\n"
+    );
+    write("EFI/BOOT/grub.cfg", grub.as_bytes());
+    make_efiboot_with(root, &grub, &["BOOTX64.EFI", "grubx64.efi"]);
+    dir
+}
+
+/// Every diagnostic of the three menus of the tree at `root`.
+fn all_menus(root: &Path) -> Vec<(&'static str, Severity, String)> {
+    let mut found = Vec::new();
+    let analyses = [
+        check(&root.join("isolinux/isolinux.cfg")),
+        check(&root.join("EFI/BOOT/grub.cfg")),
+        kslint::boot::analyze_efi_image(root, &options_for(&root.join("isolinux"))).unwrap(),
+    ];
+    for analysis in &analyses {
+        for d in &analysis.diagnostics {
+            let file = analysis.sources.get(d.location.file);
+            found.push((
+                d.rule.code,
+                d.severity,
+                file.slice(d.location.range).to_string(),
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn an_el9_stock_shaped_tree_and_its_kickstart_remaster_stay_clean() {
+    let dir = el9_tree();
+    let root = dir.path();
+    assert_eq!(
+        kslint::boot::media_volume_id(root, &Config::default())
+            .unwrap()
+            .value,
+        EL9_LABEL
+    );
+    let found = all_menus(root);
+    assert!(found.is_empty(), "{found:?}");
+
+    // The usual remaster (what mkksiso does): the kickstart on the media,
+    // loaded by every entry of every menu. Still nothing to report.
+    std::fs::write(
+        root.join("ks.cfg"),
+        "text\nlang en_US.UTF-8\nrootpw --lock\n",
+    )
+    .unwrap();
+    let ks = format!(" inst.ks=hd:LABEL={EL9_LABEL}:/ks.cfg");
+    let add_ks = |text: &str| text.replace(" quiet", &format!("{ks} quiet"));
+    for menu in ["isolinux/isolinux.cfg", "EFI/BOOT/grub.cfg"] {
+        let path = root.join(menu);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, add_ks(&text)).unwrap();
+    }
+    let grub = std::fs::read_to_string(root.join("EFI/BOOT/grub.cfg")).unwrap();
+    make_efiboot_with(root, &grub, &["BOOTX64.EFI", "grubx64.efi"]);
+    let found = all_menus(root);
+    assert!(found.is_empty(), "{found:?}");
+
+    // A kickstart that installs from `cdrom` does not work from a USB stick.
+    std::fs::write(root.join("ks.cfg"), "cdrom\ntext\nlang en_US.UTF-8\n").unwrap();
+    let found = all_menus(root);
+    assert!(!found.is_empty());
+    assert!(
+        found.iter().all(|(code, severity, text)| *code == "KS4026"
+            && *severity == Severity::Warning
+            && text == "inst.stage2"),
+        "{found:?}"
+    );
+    // Four entries booting the installer in each of the three menus.
+    assert_eq!(found.len(), 12, "{found:?}");
+}
+
+/// Places the boot configuration `text` (named `name`) where its loader
+/// reads it in a new media tree, with every file it names: kernels,
+/// initrds, modules, included files, and the kickstarts its `inst.ks`
+/// arguments load from the media.
+fn media_for(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    use kslint::boot::cmdline::{source_option, SourceOption, SourceSpec};
+    use kslint::boot::model::Loader;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let loader = kslint::boot::loader_for(Path::new(name), text).unwrap_or(Loader::Syslinux);
+    let place = match loader {
+        Loader::Syslinux if name.ends_with("syslinux.cfg") => "syslinux.cfg",
+        Loader::Syslinux => "isolinux/isolinux.cfg",
+        Loader::Grub2 => "EFI/BOOT/grub.cfg",
+        Loader::GrubLegacy => "EFI/BOOT/BOOTX64.conf",
+    };
+    let config = root.join(place);
+    let config_dir = config.parent().unwrap().to_path_buf();
+    let write = |path: PathBuf, bytes: &[u8]| {
+        if !path.exists() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+    };
+    write(config.clone(), text.as_bytes());
+    write(root.join("images/install.img"), b"fixture runtime image\n");
+    write(root.join("EFI/BOOT/BOOTX64.EFI"), b"fixture shim\n");
+    let parsed = kslint::boot::parse(kslint::source::FileId(0), text, loader);
+    for file in parsed.config.all_files() {
+        let value = file.word.value.as_str();
+        let value = value
+            .strip_prefix('(')
+            .and_then(|rest| rest.split_once(')'))
+            .map_or(value, |(_, path)| path);
+        if value.is_empty() || value.contains('$') || value.contains("..") {
+            continue;
+        }
+        let base = if value.starts_with('/') || loader != Loader::Syslinux {
+            &root
+        } else {
+            &config_dir
+        };
+        let bytes: &[u8] = if value.ends_with(".c32") {
+            b"\x7fELF fixture module\n"
+        } else {
+            b"fixture\n"
+        };
+        write(base.join(value.trim_start_matches('/')), bytes);
+    }
+    for word in parsed.config.all_args() {
+        if source_option(word) != Some(SourceOption::Kickstart) {
+            continue;
+        }
+        let Some(spec) = SourceSpec::parse(word, SourceOption::Kickstart) else {
+            continue;
+        };
+        if let Some(path) = spec.path {
+            let path = &word.value[path];
+            if !path.contains('$') && !path.contains("..") && !path.ends_with('/') {
+                write(root.join(path.trim_start_matches('/')), b"lang C\n");
+            }
+        }
+    }
+    (dir, config)
+}
+
+/// The boot configurations of the shared corpus (real projects' files,
+/// kept outside this repository), each checked in a media tree that holds
+/// every file it names. Their errors must be exactly the mistakes
+/// PITFALLS.md documents for them; everything else, stock-shaped or not,
+/// has none. Run with `cargo test --test boot_media -- --ignored`
+/// (`KSLINT_BOOT_CORPUS` names another copy of the corpus).
+#[test]
+#[ignore = "reads ../shared/corpus/boot, which is not in the repository"]
+fn corpus_boot_configs_have_only_their_documented_errors() {
+    let corpus = std::env::var_os("KSLINT_BOOT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/shared/corpus/boot"));
+    assert!(corpus.is_dir(), "no corpus at {}", corpus.display());
+    // File name suffix → the error codes its documented mistakes give.
+    let documented: &[(&str, &[&str])] = &[
+        // C18: the menu placeholder comment the build script rewrites.
+        (
+            "blz-mus__kickstart_iso_builder__bios_uefi_menu__isolinux.cfg",
+            &["KS4018"],
+        ),
+        // C9: `search -l` keeps the stock label.
+        ("numbnet__OEMDRV__EFI__BOOT__grub.cfg", &["KS4015"]),
+        // C11 (inline `#`) and C14 (stage2 pointing at ks.cfg).
+        (
+            "numbnet__OEMDRV__isolinux__isolinux.cfg",
+            &["KS4010", "KS4018"],
+        ),
+        (
+            "xuhuigithub__Customize_AutoInstall_iso__EFI__BOOT__grub.cfg",
+            &["KS4015"],
+        ),
+    ];
+    let mut names: Vec<String> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            let name = name.to_ascii_lowercase();
+            name.ends_with("isolinux.cfg")
+                || name.ends_with("syslinux.cfg")
+                || name.ends_with("grub.cfg")
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    let mut report = Vec::new();
+    for name in &names {
+        let text = std::fs::read_to_string(corpus.join(name)).unwrap();
+        let (_dir, config) = media_for(name, &text);
+        let analysis = check(&config);
+        let mut errors: Vec<&str> = analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.rule.code)
+            .collect();
+        errors.sort_unstable();
+        errors.dedup();
+        let expected = documented
+            .iter()
+            .find(|(file, _)| file == name)
+            .map_or(&[][..], |(_, codes)| *codes);
+        if errors != expected {
+            report.push(format!(
+                "{name}: {errors:?}, expected {expected:?}: {:?}",
+                findings(&analysis)
+            ));
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+#[test]
+fn an_initrd_of_another_kernel_is_found() {
+    use kslint::boot::kernel::{bzimage_head, newc_archive};
+    let dir = el9_tree();
+    let isolinux = dir.path().join("isolinux");
+    let initrd_of = |version: &str| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&newc_archive(&[
+            "usr",
+            &format!("usr/lib/modules/{version}"),
+            &format!("usr/lib/modules/{version}/modules.dep"),
+        ]))
+        .unwrap();
+        // The early microcode archive first, as dracut writes it.
+        let mut initrd = newc_archive(&["kernel", "kernel/x86/microcode/GenuineIntel.bin"]);
+        initrd.extend_from_slice(&gz.finish().unwrap());
+        initrd
+    };
+    std::fs::write(
+        isolinux.join("vmlinuz"),
+        bzimage_head("5.14.0-427.el9.x86_64"),
+    )
+    .unwrap();
+    std::fs::write(
+        isolinux.join("initrd.img"),
+        initrd_of("5.14.0-427.el9.x86_64"),
+    )
+    .unwrap();
+    let analysis = check(&isolinux.join("isolinux.cfg"));
+    assert!(analysis.diagnostics.is_empty(), "{:?}", findings(&analysis));
+
+    // A newer kernel copied in without its initrd: one error for the pair,
+    // on the first entry's `initrd=` path, pointing at the kernel.
+    std::fs::write(
+        isolinux.join("vmlinuz"),
+        bzimage_head("5.14.0-503.el9.x86_64"),
+    )
+    .unwrap();
+    let analysis = check(&isolinux.join("isolinux.cfg"));
+    let found = findings(&analysis);
+    assert_eq!(found, [("KS4011", "initrd.img".to_string())], "{found:?}");
+    let diagnostic = &analysis.diagnostics[0];
+    assert_eq!(diagnostic.severity, Severity::Error);
+    assert!(
+        diagnostic
+            .message
+            .contains("Linux 5.14.0-503.el9.x86_64, but the initrd `initrd.img` holds the modules of 5.14.0-427.el9.x86_64"),
+        "{}",
+        diagnostic.message
+    );
+    assert_eq!(diagnostic.related.len(), 1);
+}
+
+#[test]
+fn the_seed_as_its_article_builds_it_gets_exactly_its_real_problems() {
+    // Step 3 of the seed article copies the stock DVD's isolinux/, images/,
+    // LiveOS/ and .discinfo into the ISO root build_iso/isolinux/; step 6
+    // adds the `ks` entry. CentOS 7.2's .discinfo names only the version, so
+    // nothing says which label the ISO gets (its mkisofs has no -V).
+    let dir = tree("seed");
+    let root = dir.path().join("build_iso/isolinux");
+    let write = |path: &str, bytes: &[u8]| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    write(".discinfo", b"1449699925.045935\n7.2\nx86_64\n");
+    write(
+        "isolinux.bin",
+        b"fixture loader, version string: ISOLINUX 4.05\n",
+    );
+    write("vesamenu.c32", b"fixture COM32 module of SYSLINUX 4\n");
+    for file in ["vmlinuz", "initrd.img", "boot.msg", "splash.png", "memtest"] {
+        write(file, b"fixture\n");
+    }
+    write("images/pxeboot/vmlinuz", b"fixture\n");
+    write("images/pxeboot/initrd.img", b"fixture\n");
+    write("LiveOS/squashfs.img", b"fixture\n");
+    write("Packages/bash-4.2.46-19.el7.x86_64.rpm", b"fixture\n");
+    let analysis = check(&root.join("isolinux.cfg"));
+    let found = findings(&analysis);
+    assert_eq!(
+        found,
+        [
+            ("KS4007", "/dev/sr0".to_string()),
+            ("KS4008", "cdrom:/dev/cdrom".to_string()),
+            ("KS4003", "CentOS\\x207\\x20x86_64".to_string()),
+        ],
+        "{found:?}"
+    );
 }

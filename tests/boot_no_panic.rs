@@ -1,6 +1,7 @@
 //! Whatever the text, the boot configuration parsers and checks finish
 //! without a panic, and every diagnostic range lies inside its file on
-//! character boundaries.
+//! character boundaries; so do the editor features (hover, completion,
+//! links, symbols, folds) at every character boundary.
 
 use kslint::analysis::CheckOptions;
 use kslint::source::SourceFile;
@@ -77,6 +78,31 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("isolinux").join(name);
         let analysis = kslint::boot::analyze(SourceFile::new(path, text), &CheckOptions::default());
+        let main = analysis.sources.get(analysis.main);
+        let inside = |range: kslint::source::TextRange| {
+            range.start <= range.end
+                && range.end <= main.text.len()
+                && main.text.is_char_boundary(range.start)
+                && main.text.is_char_boundary(range.end)
+        };
+        for offset in (0..=main.text.len()).filter(|&at| main.text.is_char_boundary(at)) {
+            if let Some(hover) = kslint::ide::hover(&analysis, offset) {
+                prop_assert!(inside(hover.range));
+            }
+            for item in kslint::ide::completions(&analysis, offset) {
+                prop_assert!(inside(item.replace));
+            }
+            if let Some(link) = kslint::ide::definition(&analysis, offset) {
+                prop_assert!(inside(link.range));
+            }
+        }
+        for link in kslint::ide::document_links(&analysis) {
+            prop_assert!(inside(link.range));
+        }
+        for symbol in kslint::ide::symbols(&analysis) {
+            prop_assert!(inside(symbol.range) && inside(symbol.selection));
+        }
+        let _ = kslint::ide::folding_ranges(&analysis);
         for diagnostic in &analysis.diagnostics {
             let file = analysis.sources.get(diagnostic.location.file);
             let range = diagnostic.location.range;

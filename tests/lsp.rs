@@ -693,3 +693,354 @@ async fn boot_configs_are_documents_with_their_own_checks() {
         "{published}"
     );
 }
+
+/// A media tree with a boot menu, two kickstarts and the loader's files.
+fn boot_media() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("kslint.toml"),
+        "[iso]\nvolume_id = \"KS MEDIA\"\n",
+    )
+    .unwrap();
+    std::fs::write(root.join(".discinfo"), "1\nCentOS 7\nx86_64\n").unwrap();
+    std::fs::create_dir_all(root.join("isolinux")).unwrap();
+    std::fs::create_dir_all(root.join("ks")).unwrap();
+    for name in ["vmlinuz", "initrd.img", "isolinux.bin", "ldlinux.c32"] {
+        std::fs::write(root.join("isolinux").join(name), "boot file\n").unwrap();
+    }
+    std::fs::write(root.join("ks/ks.cfg"), "lang C\n").unwrap();
+    std::fs::write(root.join("ks/alt.ks"), "lang C\n").unwrap();
+    let config = root.join("isolinux/isolinux.cfg");
+    let text = "default ks\nlabel ks\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL=KS\\x20MEDIA inst.ks=hd:LABEL=KS\\x20MEDIA:/ks/ks.cfg rd.shell ks=cdrom:/ks/alt.ks inst.\n".to_string();
+    std::fs::write(&config, &text).unwrap();
+    (dir, config, text)
+}
+
+async fn open_boot(client: &mut Client, uri: &str, text: &str) -> Value {
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "isolinux", "version": 1, "text": text } }),
+        )
+        .await;
+    client.diagnostics(uri).await
+}
+
+fn column_of(text: &str, line: usize, needle: &str) -> usize {
+    text.lines().nth(line).unwrap().find(needle).unwrap()
+}
+
+#[tokio::test]
+async fn boot_configs_hover_kernel_arguments_and_files() {
+    let (_dir, config, text) = boot_media();
+    let uri = url(&config);
+    let mut client = Client::start(utf16_client()).await;
+    open_boot(&mut client, &uri, &text).await;
+    let hover = |character: usize| json!({ "textDocument": {"uri": uri}, "position": {"line": 3, "character": character} });
+    let at = column_of(&text, 3, "inst.ks=") + 3;
+    let result = client.request("textDocument/hover", hover(at)).await;
+    let value = result["contents"]["value"].as_str().unwrap();
+    assert!(value.starts_with("`inst.ks=<source>`"), "{value}");
+    assert!(value.contains("kickstart"), "{value}");
+    // What the argument names on this media.
+    assert!(value.contains("Label `KS MEDIA`: matches"), "{value}");
+    assert!(value.contains("ks/ks.cfg` on the media"), "{value}");
+    let start = column_of(&text, 3, "inst.ks=") as u64;
+    assert_eq!(result["range"]["start"]["character"], start);
+    assert_eq!(result["range"]["end"]["character"], start + 7);
+
+    let at = column_of(&text, 3, "rd.shell") + 1;
+    let result = client.request("textDocument/hover", hover(at)).await;
+    let value = result["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("dracut opens a shell"), "{value}");
+
+    // The old spelling says what it stands for.
+    let at = column_of(&text, 3, " ks=") + 1;
+    let result = client.request("textDocument/hover", hover(at)).await;
+    let value = result["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.starts_with("`ks` is the old spelling of `inst.ks`"),
+        "{value}"
+    );
+
+    // A loaded file: where it is on the media.
+    let result = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": {"uri": uri}, "position": {"line": 2, "character": 10} }),
+        )
+        .await;
+    let value = result["contents"]["value"].as_str().unwrap();
+    assert!(value.starts_with("**Kernel** `vmlinuz`"), "{value}");
+    assert!(value.contains("isolinux/vmlinuz"), "{value}");
+    // Directives say what they do for their loader; their values do not.
+    let result = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": {"uri": uri}, "position": {"line": 0, "character": 2} }),
+        )
+        .await;
+    let value = result["contents"]["value"].as_str().unwrap();
+    assert!(value.starts_with("**default** (SYSLINUX)"), "{value}");
+    assert_eq!(result["range"]["end"]["character"], 7);
+    let result = client
+        .request(
+            "textDocument/hover",
+            json!({ "textDocument": {"uri": uri}, "position": {"line": 0, "character": 9} }),
+        )
+        .await;
+    assert!(result.is_null(), "{result}");
+}
+
+#[tokio::test]
+async fn boot_configs_complete_arguments_labels_and_kickstarts() {
+    let (_dir, config, text) = boot_media();
+    let uri = url(&config);
+    let mut client = Client::start(utf16_client()).await;
+    open_boot(&mut client, &uri, &text).await;
+    let line_end = text.lines().nth(3).unwrap().len();
+    let complete = |line: usize, character: usize| json!({ "textDocument": {"uri": uri}, "position": {"line": line, "character": character} });
+    let items = client
+        .request("textDocument/completion", complete(3, line_end))
+        .await;
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["label"].as_str().unwrap())
+        .collect();
+    for name in [
+        "inst.ks",
+        "inst.stage2",
+        "inst.repo",
+        "inst.text",
+        "inst.sshd",
+    ] {
+        assert!(labels.contains(&name), "{name} missing from {labels:?}");
+    }
+    assert!(
+        labels.iter().all(|label| label.starts_with("inst.")),
+        "{labels:?}"
+    );
+    // Options with a value insert the `=`; flags do not.
+    let insert = |name: &str| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["label"] == name)
+            .unwrap()["textEdit"]["newText"]
+            .clone()
+    };
+    assert_eq!(insert("inst.ks"), "inst.ks=");
+    assert_eq!(insert("inst.text"), "inst.text");
+
+    // After `inst.ks=`: the kickstarts of the media, by the volume id.
+    let edited = format!("{}ks=\n", &text[..text.len() - 1]);
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": {"uri": uri, "version": 2},
+                    "contentChanges": [{ "text": edited }] }),
+        )
+        .await;
+    let items = client
+        .request("textDocument/completion", complete(3, line_end + 3))
+        .await;
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"inst.ks=hd:LABEL=KS\\x20MEDIA:/ks/ks.cfg"),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&"inst.ks=hd:LABEL=KS\\x20MEDIA:/ks/alt.ks"),
+        "{labels:?}"
+    );
+    // Boot menus are not kickstarts.
+    assert!(
+        !labels.iter().any(|l| l.ends_with("isolinux.cfg")),
+        "{labels:?}"
+    );
+    // The whole argument is replaced.
+    let edit = &items[0]["textEdit"]["range"];
+    let start = edited.lines().nth(3).unwrap().rfind("inst.ks=").unwrap();
+    assert_eq!(edit["start"]["character"], start as u64);
+
+    // `inst.stage2=` offers the media by its label.
+    let items = client
+        .request(
+            "textDocument/completion",
+            complete(
+                3,
+                column_of(&text, 3, "inst.stage2=") + "inst.stage2=".len(),
+            ),
+        )
+        .await;
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|item| item["label"] == "inst.stage2=hd:LABEL=KS\\x20MEDIA"),
+        "{items}"
+    );
+    // No argument names on the `kernel` line or before `append`.
+    for (line, character) in [(2, 16), (3, 1)] {
+        let items = client
+            .request("textDocument/completion", complete(line, character))
+            .await;
+        assert_eq!(items, json!([]), "{line}:{character}");
+    }
+}
+
+#[tokio::test]
+async fn boot_configs_link_kickstarts_and_loaded_files() {
+    let (dir, config, text) = boot_media();
+    let uri = url(&config);
+    let mut client = Client::start(utf16_client()).await;
+    open_boot(&mut client, &uri, &text).await;
+    let at = column_of(&text, 3, "/ks/ks.cfg") + 4;
+    let definition = client
+        .request(
+            "textDocument/definition",
+            json!({ "textDocument": {"uri": uri}, "position": {"line": 3, "character": at} }),
+        )
+        .await;
+    let target = definition["uri"].as_str().unwrap();
+    assert!(target.ends_with("/ks/ks.cfg"), "{definition}");
+    assert_eq!(
+        std::fs::canonicalize(
+            tower_lsp::lsp_types::Url::parse(target)
+                .unwrap()
+                .to_file_path()
+                .unwrap()
+        )
+        .unwrap(),
+        std::fs::canonicalize(dir.path().join("ks/ks.cfg")).unwrap()
+    );
+    let links = client
+        .request(
+            "textDocument/documentLink",
+            json!({ "textDocument": {"uri": uri} }),
+        )
+        .await;
+    let targets: Vec<String> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|link| {
+            let target = link["target"].as_str().unwrap();
+            target.rsplit('/').take(2).collect::<Vec<_>>().join("<")
+        })
+        .collect();
+    // In file order: kernel, initrd, kickstart, the cdrom kickstart.
+    assert_eq!(
+        targets,
+        [
+            "vmlinuz<isolinux",
+            "initrd.img<isolinux",
+            "ks.cfg<ks",
+            "alt.ks<ks"
+        ],
+        "{links}"
+    );
+    let kernel = &links[0]["range"];
+    assert_eq!(kernel["start"], json!({"line": 2, "character": 9}));
+    assert_eq!(kernel["end"], json!({"line": 2, "character": 16}));
+}
+
+#[tokio::test]
+async fn boot_configs_outline_and_fold_their_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("isolinux.cfg");
+    let text = "default vesamenu.c32\ntimeout 50\n\nlabel linux\n  menu label ^Install Fixture\n  kernel vmlinuz\n  append initrd=initrd.img quiet\n\nlabel local\n  localboot 0xffff\n";
+    std::fs::write(&config, text).unwrap();
+    let uri = url(&config);
+    let mut client = Client::start(utf16_client()).await;
+    open_boot(&mut client, &uri, text).await;
+    let symbols = client
+        .request(
+            "textDocument/documentSymbol",
+            json!({ "textDocument": {"uri": uri} }),
+        )
+        .await;
+    let outline: Vec<(String, Value, u64, u64)> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["detail"].clone(),
+                s["range"]["start"]["line"].as_u64().unwrap(),
+                s["range"]["end"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outline,
+        [
+            ("Install Fixture".to_string(), json!("vmlinuz"), 3, 6),
+            ("local".to_string(), Value::Null, 8, 8),
+        ],
+        "{symbols}"
+    );
+    let folds = client
+        .request(
+            "textDocument/foldingRange",
+            json!({ "textDocument": {"uri": uri} }),
+        )
+        .await;
+    assert_eq!(folds.as_array().unwrap().len(), 1, "{folds}");
+    assert_eq!(folds[0]["startLine"], 3);
+    assert_eq!(folds[0]["endLine"], 6);
+}
+
+#[tokio::test]
+async fn boot_configs_follow_the_kickstart_buffer_they_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("kslint.toml"),
+        "syntax = \"RHEL9\"\n[iso]\nvolume_id = \"KSMEDIA\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("isolinux")).unwrap();
+    std::fs::create_dir_all(root.join("images")).unwrap();
+    std::fs::write(root.join("images/install.img"), "image\n").unwrap();
+    for name in ["vmlinuz", "initrd.img"] {
+        std::fs::write(root.join("isolinux").join(name), "boot file\n").unwrap();
+    }
+    let ks = root.join("ks.cfg");
+    std::fs::write(&ks, "url --url=http://mirror/rhel9/BaseOS\nlang C\n").unwrap();
+    let config = root.join("isolinux/isolinux.cfg");
+    let text = "default ks\ntimeout 50\nlabel ks\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL=KSMEDIA inst.ks=hd:LABEL=KSMEDIA:/ks.cfg quiet\n";
+    std::fs::write(&config, text).unwrap();
+    let boot_uri = url(&config);
+    let mut client = Client::start(utf16_client()).await;
+    let published = open_boot(&mut client, &boot_uri, text).await;
+    assert_eq!(codes(&published), Vec::<String>::new(), "{published}");
+    // The kickstart edited (not saved) to install from `cdrom`: the boot
+    // menu is checked again against the buffer.
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": url(&ks), "languageId": "kickstart", "version": 1, "text": "cdrom\nlang C\n" } }),
+        )
+        .await;
+    // Earlier publications of the unchanged menu may still be queued; the
+    // re-check arrives within the 10 s `diagnostics` allows, or the test fails.
+    loop {
+        let published = client.diagnostics(&boot_uri).await;
+        if codes(&published) == ["KS4026"] {
+            break;
+        }
+        assert_eq!(codes(&published), Vec::<String>::new(), "{published}");
+    }
+}

@@ -268,6 +268,43 @@ pub fn read_efi_image_bytes(bytes: Vec<u8>) -> EfiImage {
     }
 }
 
+/// The names of the files in `EFI/BOOT/` of the FAT image at `path`
+/// (`BOOTX64.EFI`, `grubx64.efi`, `grub.cfg`); `None` when the image cannot
+/// be read or has no such directory.
+pub fn efi_image_boot_files(path: &Path) -> Option<Vec<String>> {
+    let size = std::fs::metadata(path).ok()?.len();
+    if size > MAX_IMAGE_BYTES {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    let budget = (bytes.len() as u64).saturating_mul(4).max(1 << 20);
+    std::panic::catch_unwind(move || {
+        let disk = BudgetDisk {
+            inner: std::io::Cursor::new(bytes),
+            budget,
+        };
+        let fs = fatfs::FileSystem::new(disk, fatfs::FsOptions::new()).ok()?;
+        let dir = fs.root_dir().open_dir("EFI/BOOT").ok()?;
+        let mut names = Vec::new();
+        for entry in dir.iter().take(4096) {
+            let entry = entry.ok()?;
+            if entry.is_file() {
+                names.push(entry.file_name());
+            }
+        }
+        Some(names)
+    })
+    .ok()
+    .flatten()
+}
+
+/// Whether `name` is a removable-media boot loader UEFI firmware starts
+/// (`BOOTX64.EFI`, `BOOTAA64.EFI`, `BOOTIA32.EFI`…).
+pub fn is_default_efi_loader(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper.starts_with("BOOT") && upper.ends_with(".EFI")
+}
+
 /// An in-memory disk that fails once too many bytes were read: a cyclic
 /// FAT chain makes the reader go round forever otherwise. Writes (fatfs may
 /// set a dirty flag) are accepted and dropped.

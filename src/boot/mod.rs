@@ -11,9 +11,11 @@
 
 pub mod cmdline;
 pub mod grub;
+pub mod kernel;
 pub mod media;
 pub mod model;
 pub mod syslinux;
+pub mod view;
 pub mod volume;
 
 use std::collections::{HashMap, HashSet};
@@ -31,6 +33,7 @@ use cmdline::{decode_label, source_option, DeviceKind, SourceSpec, Word};
 use media::{EfiImage, Media, Role};
 use model::{BootConfig, FileKind, Loader};
 
+pub use view::{spec_on_media, BootView, FileLink};
 pub use volume::{volume_id, VolumeId, VolumeIdSource};
 
 /// File names loaders read their configuration from.
@@ -393,6 +396,7 @@ fn image_problem(image: &Path, options: &CheckOptions, message: String) -> Analy
         version,
         version_source,
         media: None,
+        boot: None,
     }
 }
 
@@ -580,6 +584,13 @@ fn analyze_placed(file: SourceFile, options: &CheckOptions, media: Media, role: 
     }
     apply_rule_settings(options, &mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let view = BootView {
+        config: configs[0].config.clone(),
+        role,
+        media: media.clone(),
+        config_dir: config_dir.clone(),
+        volume: volume.clone(),
+    };
     Analysis {
         document: empty_document(main),
         sources,
@@ -590,6 +601,7 @@ fn analyze_placed(file: SourceFile, options: &CheckOptions, media: Media, role: 
         version,
         version_source,
         media: None,
+        boot: Some(std::sync::Arc::new(view)),
     }
 }
 

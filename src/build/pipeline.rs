@@ -440,6 +440,7 @@ pub fn run(
                         path,
                         size: md.len(),
                         identity: None,
+                        modified: Some((md.mtime(), md.mtime_nsec())),
                     },
                     Some(Meta {
                         mode: 0o644,

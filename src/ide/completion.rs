@@ -41,6 +41,9 @@ pub struct Completion {
 }
 
 pub fn completions(analysis: &Analysis, offset: usize) -> Vec<Completion> {
+    if let Some(view) = &analysis.boot {
+        return super::boot::completions(analysis, view, offset);
+    }
     let file = main_file(analysis);
     let offset = offset.min(file.text.len());
     let line_start = file.line_index.line_start(file.line_index.line_of(offset));

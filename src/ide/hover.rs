@@ -18,6 +18,10 @@ pub struct Hover {
 }
 
 pub fn hover(analysis: &Analysis, offset: usize) -> Option<Hover> {
+    if let Some(view) = &analysis.boot {
+        return super::boot::hover(analysis, view, offset)
+            .map(|(range, markdown)| Hover { range, markdown });
+    }
     suppression_hover(analysis, offset)
         .or_else(|| {
             super::media::hover(analysis, offset).map(|(range, markdown)| Hover { range, markdown })

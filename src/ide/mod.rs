@@ -4,6 +4,8 @@
 //! server converts them to LSP types and positions.
 
 mod actions;
+mod boot;
+pub mod boot_args;
 mod completion;
 pub mod docs;
 mod hover;

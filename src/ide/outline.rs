@@ -31,6 +31,9 @@ pub struct Symbol {
 
 /// Sections (with their groups and environments) and commands, in order.
 pub fn symbols(analysis: &Analysis) -> Vec<Symbol> {
+    if let Some(view) = &analysis.boot {
+        return super::boot::symbols(analysis, view);
+    }
     let file = main_file(analysis);
     analysis
         .document
@@ -107,6 +110,9 @@ pub struct Fold {
 
 /// Every section, and every run of two or more comment lines.
 pub fn folding_ranges(analysis: &Analysis) -> Vec<Fold> {
+    if let Some(view) = &analysis.boot {
+        return super::boot::folds(analysis, view);
+    }
     let file = main_file(analysis);
     let index = &file.line_index;
     let mut folds: Vec<Fold> = analysis
@@ -281,6 +287,9 @@ pub struct Link {
 }
 
 pub fn document_links(analysis: &Analysis) -> Vec<Link> {
+    if let Some(view) = &analysis.boot {
+        return super::boot::links(view);
+    }
     analysis
         .links
         .iter()
@@ -296,6 +305,9 @@ pub fn document_links(analysis: &Analysis) -> Vec<Link> {
 /// Where the thing at `offset` is defined: the file an include names, or a
 /// group's element in comps.
 pub fn definition(analysis: &Analysis, offset: usize) -> Option<Link> {
+    if let Some(view) = &analysis.boot {
+        return super::boot::definition(view, offset);
+    }
     document_links(analysis)
         .into_iter()
         .find(|link| link.range.start <= offset && offset <= link.range.end)

@@ -64,6 +64,10 @@ struct Document {
     tree: Option<Tree>,
     /// The analysis of `version`, once computed.
     analysis: Option<(i32, Arc<Analysis>)>,
+    /// Which opening of the URI this is: a client may close and reopen a
+    /// document with the same version number while an analysis of the old
+    /// text is still running.
+    opening: u64,
 }
 
 #[derive(Default)]
@@ -76,6 +80,8 @@ struct State {
     supports_progress: bool,
     supports_snippets: bool,
     supports_link_tooltips: bool,
+    /// Counts `didOpen`s, for [`Document::opening`].
+    openings: u64,
     /// Cancel flags of running ISO builds, by progress token.
     builds: HashMap<NumberOrString, Arc<std::sync::atomic::AtomicBool>>,
 }
@@ -142,6 +148,7 @@ impl Backend {
         let state = self.state.clone();
         tokio::spawn(async move {
             let version = job.version;
+            let opening = job.opening;
             let computed = tokio::task::spawn_blocking(move || job.run()).await;
             let Ok(Some(analysis)) = computed else { return };
             let analysis = Arc::new(analysis);
@@ -156,7 +163,9 @@ impl Backend {
                     .clone()
                     .unwrap_or_else(|| convert::DEFAULT_DOCS_URL.to_string());
                 match state.documents.get_mut(&uri) {
-                    Some(document) if document.version == version => {
+                    Some(document)
+                        if document.version == version && document.opening == opening =>
+                    {
                         document.tree = Some(analysis.document.tree.clone());
                         document.analysis = Some((version, analysis.clone()));
                         Some(main_diagnostics(&analysis, &uri, unit, &docs_url))
@@ -187,6 +196,7 @@ impl Backend {
             path: uri_path(uri),
             text: document.rope.to_string(),
             version: document.version,
+            opening: document.opening,
             language: document.language,
             tree: document.tree.clone(),
             options: check_options(&state, uri),
@@ -285,6 +295,7 @@ struct Job {
     path: PathBuf,
     text: String,
     version: i32,
+    opening: u64,
     language: Language,
     tree: Option<Tree>,
     options: CheckOptions,
@@ -536,16 +547,22 @@ impl LanguageServer for Backend {
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let document = params.text_document;
         let language = language_of(&document.uri, &document.language_id);
-        self.state().documents.insert(
-            document.uri.clone(),
-            Document {
-                rope: Rope::from_str(&document.text),
-                version: document.version,
-                language,
-                tree: None,
-                analysis: None,
-            },
-        );
+        {
+            let mut state = self.state();
+            state.openings += 1;
+            let opening = state.openings;
+            state.documents.insert(
+                document.uri.clone(),
+                Document {
+                    rope: Rope::from_str(&document.text),
+                    version: document.version,
+                    language,
+                    tree: None,
+                    analysis: None,
+                    opening,
+                },
+            );
+        }
         // Other open files may include this one: check them all again.
         self.schedule_all();
     }

@@ -197,6 +197,21 @@ declare_rule!(
     "A GRUB script with an unclosed quote or block"
 );
 
+declare_rule!(
+    USB_INSTALL_SOURCE,
+    "KS4026",
+    "usb-install-source",
+    Warning,
+    "On EL 8 and later, a kickstart entry with only `inst.stage2` may find no package source when booted from USB"
+);
+declare_rule!(
+    VOLUME_ID_USB_RELABEL,
+    "KS4027",
+    "volume-id-usb-relabel",
+    Info,
+    "A kickstart on the media names a volume id that FAT-based USB writers change"
+);
+
 type Check = fn(&BootCheck, &mut Vec<Diagnostic>);
 
 const CHECKS: &[Check] = &[
@@ -215,6 +230,7 @@ const CHECKS: &[Check] = &[
     defaults,
     unattended,
     kickstart_without_stage2,
+    usb_install_source,
     placeholders,
     grub_syntax,
 ];
@@ -271,17 +287,7 @@ fn grub_quote(text: &str) -> String {
 /// Whether a source argument refers to the media being checked (so its path
 /// must be on it): the volume id's label, an optical drive, a device name.
 fn targets_media(cx: &BootCheck, arg: &SourceArg) -> bool {
-    match &arg.spec.device {
-        None => arg.spec.scheme == Scheme::Cdrom,
-        Some(device) => match device.kind {
-            DeviceKind::Label | DeviceKind::CdLabel | DeviceKind::ByLabelPath => {
-                let label = decode_label(&arg.word.value[device.name.clone()]);
-                cx.volume.is_none_or(|volume| volume.value == label)
-            }
-            DeviceKind::KernelName => true,
-            _ => false,
-        },
-    }
+    crate::boot::spec_on_media(arg.word, &arg.spec, cx.volume)
 }
 
 // ---------------------------------------------------------------------------
@@ -585,6 +591,9 @@ fn volume_id_checks(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
             ),
         ));
     }
+    if problems.is_empty() {
+        usb_relabel(cx, volume, out);
+    }
     let oemdrv = refs
         .iter()
         .find(|label| label.label.eq_ignore_ascii_case("OEMDRV"));
@@ -596,6 +605,106 @@ fn volume_id_checks(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
             "a disk labelled `OEMDRV` is special to the installer: it loads `/ks.cfg` from it automatically and scans it for driver disks, even without `inst.ks`".to_string(),
         ));
     }
+}
+
+/// Why a FAT volume label cannot be `id` as it is.
+fn fat_label_problems(id: &str) -> Vec<&'static str> {
+    let mut problems = Vec::new();
+    if id.chars().count() > 11 {
+        problems.push("is longer than 11 characters");
+    }
+    if id.chars().any(|c| c.is_lowercase()) {
+        problems.push("has lower-case letters");
+    }
+    if id.contains(' ') {
+        problems.push("has spaces");
+    }
+    if id
+        .chars()
+        .any(|c| !(c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-')))
+    {
+        problems.push("has characters FAT labels do not keep");
+    }
+    problems
+}
+
+/// The first line of `text` that names the volume `id` by label
+/// (`LABEL=…`, `/dev/disk/by-label/…`, written plain or `\xNN`-escaped).
+fn line_naming_label(text: &str, id: &str) -> Option<usize> {
+    let escaped = escape_label(id);
+    let forms: Vec<String> = ["LABEL=", "by-label/"]
+        .iter()
+        .flat_map(|prefix| [format!("{prefix}{escaped}"), format!("{prefix}{id}")])
+        .collect();
+    text.lines().position(|line| {
+        let line = line.trim_start();
+        !line.starts_with('#')
+            && forms.iter().any(|form| {
+                line.match_indices(form.as_str()).any(|(at, _)| {
+                    // The whole label, not a prefix of a longer one.
+                    let rest = &line[at + form.len()..];
+                    !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '-')
+                })
+            })
+    })
+}
+
+/// KS4027: the media's kickstart names a label a FAT USB writer changes.
+fn usb_relabel(cx: &BootCheck, volume: &crate::boot::VolumeId, out: &mut Vec<Diagnostic>) {
+    let fat = fat_label_problems(&volume.value);
+    if fat.is_empty() || !cx.media.confident {
+        return;
+    }
+    let mut seen = Vec::new();
+    for arg in source_args(cx) {
+        if arg.spec.option != SourceOption::Kickstart || !targets_media(cx, &arg) {
+            continue;
+        }
+        let path = arg
+            .spec
+            .path
+            .as_ref()
+            .map_or("/ks.cfg", |path| &arg.word.value[path.clone()]);
+        let Some(found) = media::resolve(&cx.media.root, path) else {
+            continue;
+        };
+        if seen.contains(&found) {
+            continue;
+        }
+        seen.push(found.clone());
+        let Some(text) = read_kickstart(cx, &found) else {
+            continue;
+        };
+        let Some(line) = line_naming_label(&text, &volume.value) else {
+            continue;
+        };
+        let range = arg
+            .spec
+            .path
+            .clone()
+            .map_or(arg.word.range, |path| arg.word.source(path));
+        out.push(Diagnostic::new(
+            &VOLUME_ID_USB_RELABEL,
+            arg.word.file,
+            range,
+            format!(
+                "the kickstart `{path}` names the volume `{}` by label (line {}), and the label {}: a USB writer that copies the ISO onto a FAT stick (Rufus or UNetbootin in ISO mode) relabels the stick to at most 11 upper-case characters and rewrites the boot menus, not the kickstart, so its source is not found; write the hybrid ISO in dd mode, or choose a label such as `{}`",
+                volume.value,
+                line + 1,
+                fat.join(", "),
+                fat_label_suggestion(&volume.value)
+            ),
+        ));
+    }
+}
+
+/// `CentOS 7 x86_64` → `CENTOS7X86`: a label that survives FAT writers.
+fn fat_label_suggestion(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+        .map(|c| c.to_ascii_uppercase())
+        .take(11)
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -911,6 +1020,8 @@ fn boot_files(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
+    efi_loaders(cx, out);
+    kernel_initrd_pairs(cx, out);
     if cx.loader() == Loader::Syslinux {
         let Some(bin) = media::resolve(cx.config_dir, "isolinux.bin") else {
             return;
@@ -918,6 +1029,9 @@ fn boot_files(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
         let major = std::fs::read(&bin)
             .ok()
             .and_then(|bytes| isolinux_major(&bytes));
+        if let Some(major) = major {
+            module_builds(cx, major, out);
+        }
         if major.is_some_and(|major| major >= 5)
             && media::resolve(cx.config_dir, "ldlinux.c32").is_none()
         {
@@ -936,6 +1050,179 @@ fn boot_files(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
                 ),
             ));
         }
+    }
+}
+
+/// Whether the file at `path` starts like an ELF object: the COM32 modules
+/// of SYSLINUX 5 and later are ELF, those of SYSLINUX 4 and older are not.
+fn is_elf(path: &Path) -> Option<bool> {
+    use std::io::Read as _;
+    let mut magic = [0u8; 4];
+    let mut file = std::fs::File::open(path).ok()?;
+    let read = file.read(&mut magic).ok()?;
+    Some(read == 4 && magic == *b"\x7fELF")
+}
+
+/// SYSLINUX modules (`vesamenu.c32`) from another SYSLINUX build than
+/// `isolinux.bin`: the module format changed in SYSLINUX 5.
+fn module_builds(cx: &BootCheck, major: u8, out: &mut Vec<Diagnostic>) {
+    let mut seen = Vec::new();
+    for parsed in cx.configs {
+        for file_ref in parsed.config.all_files() {
+            if file_ref.kind != FileKind::Module {
+                continue;
+            }
+            let value = &file_ref.word.value;
+            let Some(found) = cx.resolve_boot_file(value) else {
+                continue;
+            };
+            if seen.contains(&found) {
+                continue;
+            }
+            seen.push(found.clone());
+            let Some(elf) = is_elf(&found) else {
+                continue;
+            };
+            let message = match (major >= 5, elf) {
+                (true, false) => format!(
+                    "isolinux.bin is ISOLINUX {major}, but `{value}` is a module of SYSLINUX 4 or older (not an ELF object): ISOLINUX {major} cannot load it and stops with \"not a COM32R image\"; copy the modules from the same SYSLINUX build as isolinux.bin"
+                ),
+                (false, true) => format!(
+                    "isolinux.bin is ISOLINUX {major}, but `{value}` is a module of SYSLINUX 5 or later (an ELF object): ISOLINUX {major} cannot load it; copy the modules from the same SYSLINUX build as isolinux.bin"
+                ),
+                _ => continue,
+            };
+            let mut diagnostic = Diagnostic::new(
+                &BOOT_FILE_MISSING,
+                file_ref.word.file,
+                file_ref.word.range,
+                message,
+            );
+            diagnostic.severity = Severity::Warning;
+            out.push(diagnostic);
+        }
+    }
+}
+
+/// Entries whose initrd holds the modules of another kernel than the one
+/// they boot (reported once per kernel and initrd pair).
+fn kernel_initrd_pairs(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
+    let mut seen = Vec::new();
+    for entry in all_entries(cx) {
+        let Some(kernel) = &entry.kernel else {
+            continue;
+        };
+        let Some(kernel_path) = cx.resolve_boot_file(&kernel.word.value) else {
+            continue;
+        };
+        let mut kernel_version = None;
+        for initrd in &entry.initrds {
+            let Some(initrd_path) = cx.resolve_boot_file(&initrd.word.value) else {
+                continue;
+            };
+            let pair = (kernel_path.clone(), initrd_path.clone());
+            if seen.contains(&pair) {
+                continue;
+            }
+            seen.push(pair);
+            if kernel_version.is_none() {
+                kernel_version = Some(crate::boot::kernel::kernel_version(&kernel_path));
+            }
+            let Some(Some(kernel_version)) = &kernel_version else {
+                break;
+            };
+            let Some(modules) = crate::boot::kernel::initrd_version(&initrd_path) else {
+                continue;
+            };
+            if &modules == kernel_version {
+                continue;
+            }
+            out.push(
+                Diagnostic::new(
+                    &BOOT_FILE_MISSING,
+                    initrd.word.file,
+                    initrd.word.range,
+                    format!(
+                        "the kernel `{}` is Linux {kernel_version}, but the initrd `{}` holds the modules of {modules}: the initramfs cannot load this kernel's storage and network drivers and finds no installer image (\"dracut-initqueue timeout\"); copy the kernel and the initrd from the same media",
+                        kernel.word.value, initrd.word.value
+                    ),
+                )
+                .with_related(kernel.word.file, kernel.word.range, "the kernel"),
+            );
+        }
+    }
+}
+
+/// The UEFI loaders: `EFI/BOOT/BOOTX64.EFI` next to the tree's `grub.cfg`,
+/// and inside `images/efiboot.img` with the GRUB that shim loads.
+fn efi_loaders(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
+    let main = cx.main();
+    let at = main
+        .entries
+        .first()
+        .map_or(TextRange::empty(0), |entry| entry.header);
+    let tree_dir = cx.media.root.join("EFI").join("BOOT");
+    let tree_files: Vec<String> =
+        std::fs::read_dir(media::resolve(&cx.media.root, "EFI/BOOT").unwrap_or(tree_dir))
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+    match cx.role {
+        Role::Uefi
+            if !tree_files
+                .iter()
+                .any(|name| media::is_default_efi_loader(name)) =>
+        {
+            out.push(Diagnostic::new(
+                &BOOT_FILE_MISSING,
+                main.file,
+                at,
+                "EFI/BOOT/ has no BOOTX64.EFI (or another BOOT<arch>.EFI): UEFI firmware finds no loader on the media and never reads this menu".to_string(),
+            ));
+        }
+        Role::EfiImage => {
+            let Some(image) = media::resolve(&cx.media.root, media::EFI_IMAGE) else {
+                return;
+            };
+            let Some(files) = media::efi_image_boot_files(&image) else {
+                return;
+            };
+            let has = |name: &str| files.iter().any(|file| file.eq_ignore_ascii_case(name));
+            if !files.iter().any(|name| media::is_default_efi_loader(name)) {
+                out.push(Diagnostic::new(
+                    &BOOT_FILE_MISSING,
+                    main.file,
+                    at,
+                    format!(
+                        "`{}` has no EFI/BOOT/BOOTX64.EFI (or another BOOT<arch>.EFI): written to a USB stick, the media does not boot on UEFI",
+                        media::EFI_IMAGE
+                    ),
+                ));
+                return;
+            }
+            // shim (BOOTX64.EFI) starts the GRUB of the same directory.
+            for grub in tree_files.iter().filter(|name| {
+                name.to_ascii_lowercase().starts_with("grub")
+                    && name.to_ascii_lowercase().ends_with(".efi")
+            }) {
+                if !has(grub) {
+                    out.push(Diagnostic::new(
+                        &BOOT_FILE_MISSING,
+                        main.file,
+                        at,
+                        format!(
+                            "the tree's EFI/BOOT/ has `{grub}` but `{}` does not: its BOOTX64.EFI (shim) looks for `{grub}` next to itself, so a USB boot on UEFI stops before this menu",
+                            media::EFI_IMAGE
+                        ),
+                    ));
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -1752,6 +2039,160 @@ fn kickstart_without_stage2(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
             }
             out.push(diagnostic);
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// KS4026
+
+/// Where a kickstart says the packages come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KickstartSource {
+    /// `cdrom`: an optical drive.
+    Cdrom,
+    /// `harddrive`, `url`, `nfs`, `liveimg`, `ostreesetup`…: named.
+    Named,
+    /// No install method command.
+    Unnamed,
+}
+
+/// The install method of the kickstart text (commands outside sections).
+fn kickstart_source(text: &str) -> KickstartSource {
+    let mut in_section = false;
+    for line in text.lines() {
+        let line = line.trim();
+        let first = line.split_whitespace().next().unwrap_or("");
+        if first.starts_with('%') {
+            if first == "%end" {
+                in_section = false;
+            } else if !matches!(first, "%include" | "%ksappend") {
+                in_section = true;
+            }
+            continue;
+        }
+        if in_section {
+            continue;
+        }
+        match first {
+            "cdrom" => return KickstartSource::Cdrom,
+            "harddrive" | "url" | "nfs" | "liveimg" | "ostreesetup" | "ostreecontainer"
+            | "bootc" => return KickstartSource::Named,
+            _ => {}
+        }
+    }
+    KickstartSource::Unnamed
+}
+
+/// Largest kickstart read to find its install method.
+const MAX_KICKSTART_BYTES: u64 = 4 << 20;
+
+/// The install method of the kickstart `word` (`inst.ks=…`) loads from
+/// this media; `None` when it is elsewhere or unreadable.
+fn loaded_kickstart_source(cx: &BootCheck, word: &Word) -> Option<KickstartSource> {
+    let spec = SourceSpec::parse(word, SourceOption::Kickstart)?;
+    if !crate::boot::spec_on_media(word, &spec, cx.volume) {
+        return None;
+    }
+    let path = spec
+        .path
+        .as_ref()
+        .map_or("/ks.cfg", |path| &word.value[path.clone()]);
+    let found = media::resolve(&cx.media.root, path)?;
+    Some(kickstart_source(&read_kickstart(cx, &found)?))
+}
+
+/// The text of the kickstart at `path`: the editor's buffer when it is
+/// open there, else the file (`None` when unreadable or too large).
+fn read_kickstart(cx: &BootCheck, path: &Path) -> Option<String> {
+    if !cx.options.open_files.is_empty() {
+        let canonical = std::fs::canonicalize(path).ok();
+        let open = cx.options.open_files.iter().find(|(open, _)| {
+            open.as_path() == path
+                || canonical.is_some()
+                    && std::fs::canonicalize(open).ok().as_ref() == canonical.as_ref()
+        });
+        if let Some((_, text)) = open {
+            return Some(text.to_string());
+        }
+    }
+    if std::fs::metadata(path).ok()?.len() > MAX_KICKSTART_BYTES {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn usb_install_source(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
+    let version = cx.version;
+    if !cx.version_known || version.line() != VersionLine::Rhel || version.major() < 8 {
+        return;
+    }
+    for entry in all_entries(cx) {
+        let Some(ks) = entry
+            .args
+            .iter()
+            .find(|word| source_option(word) == Some(SourceOption::Kickstart))
+        else {
+            continue;
+        };
+        let sets_repo = entry.args.iter().any(|word| {
+            matches!(
+                source_option(word),
+                Some(SourceOption::Repo | SourceOption::Method)
+            )
+        });
+        if sets_repo {
+            continue;
+        }
+        let Some(stage2) = entry.args.iter().find(|word| {
+            source_option(word) == Some(SourceOption::Stage2)
+                && SourceSpec::parse(word, SourceOption::Stage2).is_some_and(|spec| {
+                    matches!(spec.scheme, Scheme::Hd | Scheme::Device)
+                        && crate::boot::spec_on_media(word, &spec, cx.volume)
+                })
+        }) else {
+            continue;
+        };
+        let source = loaded_kickstart_source(cx, ks);
+        // Without `cdrom`, only EL 8's installer fails to reuse the stage2
+        // disk as the package source on USB.
+        if source == Some(KickstartSource::Named)
+            || (source != Some(KickstartSource::Cdrom) && version.major() != 8)
+        {
+            continue;
+        }
+        let key = stage2.key();
+        let key_range = stage2.source(0..key.len());
+        let mut diagnostic = Diagnostic::new(
+            &USB_INSTALL_SOURCE,
+            stage2.file,
+            key_range,
+            match source {
+                Some(KickstartSource::Cdrom) => format!(
+                    "entry {} takes only the installer image from this media (`{key}`), and its kickstart installs from `cdrom`: booted from a USB stick there is no optical drive, so {} stops with \"Installation source not set up\"; use `inst.repo=` for the media and drop `cdrom` from the kickstart",
+                    entry.display_name(),
+                    version.name()
+                ),
+                _ => format!(
+                    "entry {} takes only the installer image from this media (`{key}`) and names no package source: booted from a USB stick, {} may not find the packages on it (\"Installation source not set up\"); `inst.repo=` gives both, or write the hybrid ISO to the stick in dd mode",
+                    entry.display_name(),
+                    version.name()
+                ),
+            },
+        );
+        if source != Some(KickstartSource::Cdrom) {
+            diagnostic.severity = Severity::Info;
+        }
+        if stage2.is_verbatim(0..key.len()) {
+            diagnostic = diagnostic.with_fix(fix(
+                "Load the image and the packages from the media with `inst.repo`",
+                Applicability::Unsafe,
+                stage2.file,
+                key_range,
+                "inst.repo",
+            ));
+        }
+        out.push(diagnostic);
     }
 }
 

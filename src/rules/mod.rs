@@ -149,6 +149,8 @@ pub static REGISTRY: &[&Rule] = &[
     &boot::TEMPLATE_PLACEHOLDER,
     &boot::OEMDRV_LABEL,
     &boot::GRUB_SYNTAX,
+    &boot::USB_INSTALL_SOURCE,
+    &boot::VOLUME_ID_USB_RELABEL,
 ];
 
 /// Finds a rule by code (`KS0001`, case-insensitive) or name (`unclosed-section`).

@@ -80,6 +80,8 @@ impl Settings {
 struct Measure {
     wall: Duration,
     cpu: Option<Duration>,
+    /// A run failed (e.g. a full disk): the times mean nothing.
+    failed: bool,
 }
 
 /// One line of the report.
@@ -320,6 +322,7 @@ fn lsp_rows(settings: &Settings, kslint: &Path, dir: &Path, rows: &mut Vec<Row>)
                 Measure {
                     wall: p50,
                     cpu: None,
+                    failed: false,
                 },
                 "",
             ));
@@ -328,6 +331,7 @@ fn lsp_rows(settings: &Settings, kslint: &Path, dir: &Path, rows: &mut Vec<Row>)
                 Measure {
                     wall: p99,
                     cpu: None,
+                    failed: false,
                 },
                 "",
             ));
@@ -839,6 +843,7 @@ fn all_files(dir: &Path) -> Vec<PathBuf> {
 /// Runs the command `runs` times after one warm-up run; median wall time
 /// and mean CPU time of the child processes.
 fn time_process(runs: usize, mut make: impl FnMut() -> Command) -> Measure {
+    let failed = std::cell::Cell::new(false);
     let run = |command: &mut Command| {
         let output = command
             .stdin(Stdio::null())
@@ -849,6 +854,7 @@ fn time_process(runs: usize, mut make: impl FnMut() -> Command) -> Measure {
         // that is not success is a broken run.
         let code = output.status.code();
         if !matches!(code, Some(0) | Some(1)) {
+            failed.set(true);
             eprintln!(
                 "warning: {:?} exited with {:?}: {}",
                 command.get_program(),
@@ -877,6 +883,7 @@ fn time_process(runs: usize, mut make: impl FnMut() -> Command) -> Measure {
     Measure {
         wall: walls[walls.len() / 2],
         cpu: Some(cpu),
+        failed: failed.get(),
     }
 }
 
@@ -899,6 +906,7 @@ fn time_in_process(runs: usize, mut body: impl FnMut()) -> Measure {
     Measure {
         wall: walls[walls.len() / 2],
         cpu: Some(cpu),
+        failed: false,
     }
 }
 
@@ -995,6 +1003,7 @@ fn print_table(rows: &[Row]) {
     let mut cells: Vec<Vec<String>> = Vec::new();
     for row in rows {
         let (ours_wall, ours_cpu) = match (&row.ours, &row.ours_text) {
+            (Some(m), _) if m.failed => ("failed".to_string(), "-".to_string()),
             (Some(m), _) => (
                 format_duration(m.wall),
                 m.cpu.map_or("-".to_string(), format_duration),
@@ -1007,6 +1016,13 @@ fn print_table(rows: &[Row]) {
             Some((tool, None)) => (
                 format!("{tool} (not installed)"),
                 "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+            ),
+            Some((tool, Some(theirs))) if theirs.failed || row.ours.is_some_and(|m| m.failed) => (
+                tool.clone(),
+                if theirs.failed { "failed" } else { "-" }.to_string(),
                 "-".into(),
                 "-".into(),
                 "-".into(),

@@ -337,6 +337,11 @@ struct View<'s> {
     redirects: Vec<Node<'s>>,
     /// Statements run in the background (`job &`).
     jobs: Vec<Node<'s>>,
+    /// The parent of every node that has children, by node id: climbing
+    /// with `Node::parent` costs a walk down from the root each step.
+    parents: HashMap<usize, Node<'s>>,
+    /// Where the last `wait`, `kill`, `pkill` or `killall` starts.
+    last_waiter: Option<usize>,
     /// The script uses livecd-creator's `$LIVE_ROOT` or `$INSTALL_ROOT`.
     live_media: bool,
     /// Byte offset from which a top-level `exec` has sent standard output
@@ -370,6 +375,8 @@ impl<'s> View<'s> {
             uses: Vec::new(),
             redirects: Vec::new(),
             jobs: Vec::new(),
+            parents: HashMap::new(),
+            last_waiter: None,
             live_media: false,
             exec_stdout: None,
             exec_stderr: None,
@@ -380,8 +387,11 @@ impl<'s> View<'s> {
         // (redirection, id of the command node it applies to)
         let mut redirects: Vec<(Node, Option<usize>)> = Vec::new();
         let mut index_of: HashMap<usize, usize> = HashMap::new();
-        for node in shell.nodes() {
+        for (node, parent) in shell.nodes_with_parents() {
             let kind = node.kind();
+            if let Some(parent) = parent.filter(|_| node.child_count() > 0) {
+                view.parents.insert(node.id(), parent);
+            }
             if kind == "command" || kind == "redirected_statement" {
                 let target = if kind == "command" {
                     index_of.insert(node.id(), view.commands.len());
@@ -509,8 +519,12 @@ impl<'s> View<'s> {
             }
             // A bare `exec` with redirections changes where the rest of the
             // script's output goes: the script's own log.
-            if command.name == "exec" && command.args.is_empty() && is_top_level(command.node) {
-                for redirect in shell.redirects(command.node) {
+            if command.name == "exec"
+                && command.args.is_empty()
+                && is_top_level(&view, command.node)
+            {
+                let parent = view.parent(command.node);
+                for redirect in shell.redirects_within(command.node, parent) {
                     if redirect.covers_stdout() && view.exec_stdout.is_none() {
                         if let Some(target) = redirect.target {
                             view.exec_stdout = Some((
@@ -527,7 +541,24 @@ impl<'s> View<'s> {
             }
         }
         view.uses.sort_by_key(|u| u.range.start);
+        view.last_waiter = view
+            .commands
+            .iter()
+            .filter(|c| matches!(c.name.as_str(), "wait" | "kill" | "pkill" | "killall"))
+            .map(|c| c.node.start_byte())
+            .max();
         view
+    }
+
+    /// The parent of `node`, from the table made while walking the tree.
+    fn parent<'n>(&self, node: Node<'n>) -> Option<Node<'n>>
+    where
+        's: 'n,
+    {
+        match self.parents.get(&node.id()) {
+            Some(parent) => Some(*parent),
+            None => node.parent(),
+        }
     }
 
     fn shell(&self) -> &ShellScript<'s> {
@@ -602,12 +633,12 @@ fn word_nodes(node: Node) -> Vec<Node> {
     found
 }
 
-fn is_top_level(node: Node) -> bool {
-    let mut current = node.parent();
+fn is_top_level<'s>(view: &View<'s>, node: Node<'s>) -> bool {
+    let mut current = view.parent(node);
     while let Some(parent) = current {
         match parent.kind() {
             "program" => return true,
-            "redirected_statement" => current = parent.parent(),
+            "redirected_statement" => current = view.parent(parent),
             _ => return false,
         }
     }
@@ -1155,17 +1186,14 @@ fn daemon_left_running(cx: &Context, view: &View, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        let redirects = shell.enclosing_redirects(job);
+        let redirects = shell.enclosing_redirects_by(job, |node| view.parent(node));
         let stdout = redirects.iter().any(|r| r.covers_stdout());
         let stderr = redirects.iter().any(|r| r.covers_stderr());
         if stdout && stderr {
             continue;
         }
         // The script waits for it, or stops it.
-        let waited = view.commands.iter().any(|c| {
-            c.node.start_byte() >= job.end_byte()
-                && matches!(c.name.as_str(), "wait" | "kill" | "pkill" | "killall")
-        });
+        let waited = view.last_waiter.is_some_and(|at| at >= job.end_byte());
         if waited {
             continue;
         }
@@ -1307,10 +1335,10 @@ fn interactive_command(
 
 /// Whether standard input of `node` is a file, heredoc or pipe rather than
 /// the console.
-fn stdin_supplied(view: &View, node: Node) -> bool {
+fn stdin_supplied<'s>(view: &View<'s>, node: Node<'s>) -> bool {
     let shell = view.shell();
     if shell
-        .enclosing_redirects(node)
+        .enclosing_redirects_by(node, |node| view.parent(node))
         .iter()
         .any(|r| r.feeds_stdin())
     {
@@ -1318,7 +1346,7 @@ fn stdin_supplied(view: &View, node: Node) -> bool {
     }
     // Not the first command of a pipeline: it reads the pipe.
     let mut child = node;
-    while let Some(parent) = child.parent() {
+    while let Some(parent) = view.parent(child) {
         if parent.kind() == "pipeline" && parent.named_child(0) != Some(child) {
             return true;
         }
@@ -2160,6 +2188,7 @@ fn pre_output_not_included(cx: &Context, views: &[View], out: &mut Vec<Diagnosti
         .filter_map(|i| i.path.as_ref().map(|p| p.value.clone()))
         .collect();
     let mut reported = HashSet::new();
+    let mut reads = None;
     for view in views.iter().filter(|v| v.script.kind == ScriptKind::Pre) {
         let Some(shell) = &view.script.shell else {
             continue;
@@ -2176,19 +2205,14 @@ fn pre_output_not_included(cx: &Context, views: &[View], out: &mut Vec<Diagnosti
                 continue;
             }
             // Read by a later command of any script (cat, cp, sed …).
-            let used = views.iter().any(|v| {
-                v.uses.iter().any(|u| {
-                    !u.is_write()
-                        && u.kind != UseKind::Data
-                        && u.kind != UseKind::Assignment
-                        && glob_prefix_matches(&u.value, file)
-                })
-            });
-            if used {
+            if reads
+                .get_or_insert_with(|| ReadIndex::new(views))
+                .matches(file)
+            {
                 continue;
             }
             let Some(index) = path.command else { continue };
-            if !writes_kickstart(cx, shell, &view.commands[index]) {
+            if !writes_kickstart(cx, view, shell, &view.commands[index]) {
                 continue;
             }
             reported.insert(file.clone());
@@ -2211,9 +2235,59 @@ fn pre_output_not_included(cx: &Context, views: &[View], out: &mut Vec<Diagnosti
     }
 }
 
+/// The words of every script that read a path (not writes, data or
+/// assignments), indexed so that asking whether one of them reaches a file
+/// ([`glob_prefix_matches`] against each) does not scan them all.
+struct ReadIndex<'v> {
+    /// Complete words without glob characters, as written and without
+    /// trailing slashes: a file matches one naming it or a directory above it.
+    paths: HashSet<&'v str>,
+    /// The text before the first glob character of the other words.
+    glob_prefixes: Vec<&'v str>,
+}
+
+impl<'v> ReadIndex<'v> {
+    fn new(views: &'v [View]) -> Self {
+        let mut index = ReadIndex {
+            paths: HashSet::new(),
+            glob_prefixes: Vec::new(),
+        };
+        let reads = views
+            .iter()
+            .flat_map(|v| &v.uses)
+            .filter(|u| !u.is_write() && u.kind != UseKind::Data && u.kind != UseKind::Assignment);
+        for read in reads {
+            let text = read.value.text.as_str();
+            match text.find(['*', '?', '[']) {
+                Some(at) => index.glob_prefixes.push(&text[..at]),
+                None if read.value.complete => {
+                    index.paths.insert(text);
+                    index.paths.insert(text.trim_end_matches('/'));
+                }
+                None => {}
+            }
+        }
+        index
+    }
+
+    /// Whether some read word matches `file` by [`glob_prefix_matches`].
+    fn matches(&self, file: &str) -> bool {
+        self.paths.contains(file)
+            || file
+                .match_indices('/')
+                .any(|(at, _)| self.paths.contains(&file[..at]))
+            || self.glob_prefixes.iter().any(|p| file.starts_with(p))
+    }
+}
+
 /// Whether a command prints text that starts with a kickstart command
 /// (`echo "part / --size=1"`, `cat <<EOF` with `network …`).
-fn writes_kickstart(cx: &Context, shell: &ShellScript, command: &ShellCommand) -> bool {
+fn writes_kickstart<'s>(
+    cx: &Context,
+    view: &View<'s>,
+    shell: &ShellScript,
+    command: &ShellCommand<'s>,
+) -> bool {
     let text = match command.name.as_str() {
         "echo" | "printf" => command
             .args
@@ -2222,7 +2296,7 @@ fn writes_kickstart(cx: &Context, shell: &ShellScript, command: &ShellCommand) -
             .find(|t| !t.starts_with('-'))
             .unwrap_or_default(),
         "cat" => shell
-            .redirects(command.node)
+            .redirects_within(command.node, view.parent(command.node))
             .iter()
             .find_map(|r| shell.heredoc_body(r.node))
             .map(|body| shell.text_of(body).to_string())

@@ -237,6 +237,12 @@ impl<'a> ShellScript<'a> {
 
     /// Every node of the tree in document order.
     pub fn nodes(&self) -> impl Iterator<Item = Node<'_>> {
+        Preorder::new(self.root()).map(|(node, _)| node)
+    }
+
+    /// Every node of the tree in document order, with its parent (`None`
+    /// for the root).
+    pub fn nodes_with_parents(&self) -> impl Iterator<Item = (Node<'_>, Option<Node<'_>>)> {
         Preorder::new(self.root())
     }
 
@@ -316,9 +322,18 @@ impl<'a> ShellScript<'a> {
     /// The redirections that apply to a command or statement node: its own
     /// and those of the `redirected_statement` around it.
     pub fn redirects<'t>(&'t self, node: Node<'t>) -> Vec<Redirect<'t>> {
+        self.redirects_within(node, node.parent())
+    }
+
+    /// [`redirects`](Self::redirects) with the node's parent already known.
+    pub fn redirects_within<'t>(
+        &'t self,
+        node: Node<'t>,
+        parent: Option<Node<'t>>,
+    ) -> Vec<Redirect<'t>> {
         let mut found = Vec::new();
         self.own_redirects(node, &mut found);
-        if let Some(parent) = node.parent() {
+        if let Some(parent) = parent {
             if parent.kind() == "redirected_statement"
                 && parent.child_by_field_name("body") == Some(node)
             {
@@ -331,13 +346,23 @@ impl<'a> ShellScript<'a> {
     /// Redirections of `node` and of every statement that encloses it
     /// (a `while … done < file` loop, a `{ …; } > log` group).
     pub fn enclosing_redirects<'t>(&'t self, node: Node<'t>) -> Vec<Redirect<'t>> {
+        self.enclosing_redirects_by(node, |node| node.parent())
+    }
+
+    /// [`enclosing_redirects`](Self::enclosing_redirects) with a faster way
+    /// to find a node's parent than tree-sitter's.
+    pub fn enclosing_redirects_by<'t>(
+        &'t self,
+        node: Node<'t>,
+        parent_of: impl Fn(Node<'t>) -> Option<Node<'t>>,
+    ) -> Vec<Redirect<'t>> {
         let mut found = Vec::new();
         let mut current = Some(node);
         while let Some(node) = current {
             if node.kind() == "redirected_statement" || node.kind() == "command" {
                 self.own_redirects(node, &mut found);
             }
-            current = node.parent();
+            current = parent_of(node);
         }
         found
     }
@@ -763,9 +788,14 @@ fn point_at(text: &str, offset: usize) -> Point {
     Point::new(row, offset - line_start)
 }
 
-/// Pre-order traversal over a node and its descendants.
+/// Pre-order traversal over a node and its descendants, with each node's
+/// parent (known from the cursor's path, so no `Node::parent` call, which
+/// tree-sitter answers by walking down from the root: O(width) per call on
+/// a script of thousands of top-level statements).
 struct Preorder<'t> {
     cursor: tree_sitter::TreeCursor<'t>,
+    /// The ancestors of the cursor's node, innermost last.
+    ancestors: Vec<Node<'t>>,
     done: bool,
 }
 
@@ -773,30 +803,34 @@ impl<'t> Preorder<'t> {
     fn new(root: Node<'t>) -> Self {
         Self {
             cursor: root.walk(),
+            ancestors: Vec::new(),
             done: false,
         }
     }
 }
 
 impl<'t> Iterator for Preorder<'t> {
-    type Item = Node<'t>;
+    type Item = (Node<'t>, Option<Node<'t>>);
 
-    fn next(&mut self) -> Option<Node<'t>> {
+    fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
         }
         let node = self.cursor.node();
+        let parent = self.ancestors.last().copied();
         if self.cursor.goto_first_child() {
-            return Some(node);
+            self.ancestors.push(node);
+            return Some((node, parent));
         }
         loop {
             if self.cursor.goto_next_sibling() {
-                return Some(node);
+                return Some((node, parent));
             }
             if !self.cursor.goto_parent() {
                 self.done = true;
-                return Some(node);
+                return Some((node, parent));
             }
+            self.ancestors.pop();
         }
     }
 }

@@ -1,0 +1,1098 @@
+//! `kslint-bench`: the one benchmark report (issue #12, item 5).
+//!
+//! Measures, in one run and side by side with a reference tool where one
+//! is installed: `kslint check` of a small file against `ksvalidator`,
+//! parse + analysis of large kickstarts, the language server's
+//! edit-to-diagnostics latency and memory, the media index on generated
+//! RPMs (cold and warm), repodata against `createrepo_c`, ISO mastering
+//! against `xorriso -as mkisofs`, `genisoimage` and `cat` of the same bytes,
+//! and, when this build has `kslint init`, unpacking an ISO against
+//! `xorriso -osirrox`. Prints one table with ratios and the machine.
+//!
+//! Run: `cargo run --release --bin kslint-bench` (`--quick` for a small,
+//! fast run: fewer RPMs and repeats; the numbers are then only a smoke
+//! test; `KSLINT_BENCH_KEEP=1` keeps the generated trees for profiling,
+//! `KSLINT_BENCH_DIR` says where they go). Asserts nothing about speed: the targets are printed to be read.
+//! Wall times on a shared machine are noisy; the CPU column (user + system
+//! time of the measured process) is the steadier one.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kslint::analysis::{analyze, CheckOptions};
+use kslint::catalog::SyntaxVersion;
+use kslint::media::testkit::{comps_xml, GroupSpec, RpmSpec};
+use kslint::media::{MediaIndex, MediaLayout};
+use kslint::source::SourceFile;
+
+/// Both kslint and ksvalidator check against the same release.
+const SYNTAX: &str = "RHEL9";
+
+struct Settings {
+    quick: bool,
+    /// RPMs in the generated media tree.
+    packages: usize,
+    /// Repeats of a whole-process measurement.
+    process_runs: usize,
+    /// Repeats of an in-process measurement.
+    inprocess_runs: usize,
+    /// Edits sent to the language server.
+    edits: usize,
+    /// Repeats of the slow ones (repodata, ISO).
+    heavy_runs: usize,
+    /// Size of the extra large file in the ISO tree.
+    blob_bytes: usize,
+}
+
+impl Settings {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Settings {
+                quick,
+                packages: 200,
+                process_runs: 3,
+                inprocess_runs: 1,
+                edits: 20,
+                heavy_runs: 1,
+                blob_bytes: 4 << 20,
+            }
+        } else {
+            Settings {
+                quick,
+                packages: 4_000,
+                process_runs: 30,
+                inprocess_runs: 20,
+                edits: 500,
+                heavy_runs: 3,
+                blob_bytes: 256 << 20,
+            }
+        }
+    }
+}
+
+/// A measurement: the median wall time of the runs and, when known, the
+/// mean CPU time (user + system) per run.
+#[derive(Clone, Copy)]
+struct Measure {
+    wall: Duration,
+    cpu: Option<Duration>,
+    /// A run failed (e.g. a full disk): the times mean nothing.
+    failed: bool,
+}
+
+/// One line of the report.
+struct Row {
+    name: String,
+    ours: Option<Measure>,
+    /// Text instead of a time (e.g. a memory size).
+    ours_text: Option<String>,
+    reference: Option<(String, Option<Measure>)>,
+    target: String,
+}
+
+impl Row {
+    fn new(name: impl Into<String>, ours: Measure, target: &str) -> Self {
+        Row {
+            name: name.into(),
+            ours: Some(ours),
+            ours_text: None,
+            reference: None,
+            target: target.to_string(),
+        }
+    }
+
+    fn text(name: impl Into<String>, text: String, target: &str) -> Self {
+        Row {
+            name: name.into(),
+            ours: None,
+            ours_text: Some(text),
+            reference: None,
+            target: target.to_string(),
+        }
+    }
+
+    fn against(mut self, tool: &str, measure: Option<Measure>) -> Self {
+        self.reference = Some((tool.to_string(), measure));
+        self
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("usage: kslint-bench [--quick]\n\nPrints one table: kslint against reference tools, with ratios.");
+        return;
+    }
+    let settings = Settings::new(args.iter().any(|a| a == "--quick"));
+    let kslint = kslint_binary();
+    let work = TempDir::new();
+    let started = Instant::now();
+    println!(
+        "kslint-bench{}",
+        if settings.quick { " --quick" } else { "" }
+    );
+    println!("{}", machine());
+    println!("kslint binary: {}", kslint.display());
+    let mut rows = Vec::new();
+
+    check_rows(&settings, &kslint, work.path(), &mut rows);
+    lsp_rows(&settings, &kslint, work.path(), &mut rows);
+    let media = work.path().join("media");
+    media_rows(&settings, &kslint, &media, &mut rows);
+    repo_rows(&settings, &kslint, &media, &mut rows);
+    iso_rows(&settings, &kslint, work.path(), &media, &mut rows);
+
+    println!();
+    print_table(&rows);
+    println!(
+        "\nratio = kslint's time / the reference's time (below 1 = kslint is faster); \
+         wall = median of the runs, CPU = mean user+system time per run."
+    );
+    println!("total bench time {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The `kslint` binary next to this one (cargo builds both).
+fn kslint_binary() -> PathBuf {
+    let me = std::env::current_exe().expect("current exe");
+    let sibling = me.with_file_name(format!("kslint{}", std::env::consts::EXE_SUFFIX));
+    if sibling.exists() {
+        return sibling;
+    }
+    eprintln!(
+        "kslint-bench: no kslint binary beside {}; build it with `cargo build --release`",
+        me.display()
+    );
+    std::process::exit(2);
+}
+
+// ---------------------------------------------------------------------------
+// check: small file vs ksvalidator, large files in process
+// ---------------------------------------------------------------------------
+
+fn check_rows(settings: &Settings, kslint: &Path, dir: &Path, rows: &mut Vec<Row>) {
+    let small = dir.join("small.ks");
+    let small_text: String = generated_kickstart(25)
+        .lines()
+        .take(25)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&small, small_text).expect("write small.ks");
+    let ours = time_process(settings.process_runs, || {
+        let mut command = Command::new(kslint);
+        command.args(["check", "--syntax", SYNTAX]).arg(&small);
+        command
+    });
+    let theirs = installed("ksvalidator", &["--help"]).then(|| {
+        time_process(if settings.quick { 1 } else { 10 }, || {
+            let mut command = Command::new("ksvalidator");
+            command.args(["-v", SYNTAX]).arg(&small);
+            command
+        })
+    });
+    rows.push(
+        Row::new(
+            "check, 25-line kickstart (whole process)",
+            ours,
+            "< 5 ms; >= 50x faster",
+        )
+        .against("ksvalidator", theirs),
+    );
+
+    let options = CheckOptions {
+        syntax: SyntaxVersion::parse(SYNTAX),
+        ..CheckOptions::default()
+    };
+    let big = generated_kickstart(5_000);
+    let path = dir.join("big.ks");
+    let measure = time_in_process(settings.inprocess_runs, || {
+        let analysis = analyze(SourceFile::new(&path, big.as_str()), &options);
+        std::hint::black_box(analysis.diagnostics.len());
+    });
+    rows.push(Row::new(
+        "parse + analysis, 5,000-line kickstart (in process)",
+        measure,
+        "< 5 ms",
+    ));
+
+    let post = post_kickstart(2_000);
+    let path = dir.join("post.ks");
+    let measure = time_in_process(settings.inprocess_runs, || {
+        let analysis = analyze(SourceFile::new(&path, post.as_str()), &options);
+        std::hint::black_box(analysis.diagnostics.len());
+    });
+    rows.push(Row::new(
+        "analysis of a kickstart with a 2,000-line %post (in process)",
+        measure,
+        "< 10 ms",
+    ));
+    let big_path = dir.join("big-file.ks");
+    std::fs::write(&big_path, &big).expect("write big-file.ks");
+    let measure = time_process(settings.process_runs.min(10), || {
+        let mut command = Command::new(kslint);
+        command.args(["check", "--syntax", SYNTAX]).arg(&big_path);
+        command
+    });
+    // pykickstart needs seconds for this one: not in the quick run.
+    let theirs = (!settings.quick && installed("ksvalidator", &["--help"])).then(|| {
+        time_process(3, || {
+            let mut command = Command::new("ksvalidator");
+            command.args(["-v", SYNTAX]).arg(&big_path);
+            command
+        })
+    });
+    let row = Row::new("check, 5,000-line kickstart (whole process)", measure, "");
+    rows.push(if settings.quick {
+        row
+    } else {
+        row.against("ksvalidator", theirs)
+    });
+}
+
+/// A realistic kickstart of about `lines` lines: commands, a large
+/// `%packages` list and a long `%post` (the shape `benches/check.rs` uses).
+fn generated_kickstart(lines: usize) -> String {
+    let mut text = String::from(HEADER);
+    let remaining = lines.saturating_sub(20);
+    text.push_str("%packages --ignoremissing\n@core\n@^minimal-environment\n");
+    for i in 0..remaining / 2 {
+        text.push_str(&format!("package-{i}\n"));
+    }
+    text.push_str("%end\n%post --log=/root/post.log\n");
+    for i in 0..remaining / 2 {
+        text.push_str(&format!("echo \"step {i}\" >> /var/log/steps # note\n"));
+    }
+    text.push_str("%end\n");
+    text
+}
+
+const HEADER: &str = "#version=RHEL9\nlang en_US.UTF-8\nkeyboard us\ntimezone UTC --utc\n\
+     rootpw --iscrypted $6$salt$hash\nnetwork --bootproto=dhcp --device=link --activate\n\
+     bootloader --append=\"console=ttyS0,115200 crashkernel=auto\"\nzerombr\n\
+     clearpart --all --initlabel\npart /boot --fstype=xfs --size=1024\n\
+     part pv.01 --size=1 --grow\nvolgroup vg pv.01\n\
+     logvol / --vgname=vg --name=root --fstype=xfs --size=8192 --grow\nreboot\n";
+
+/// A kickstart whose `%post` has `lines` lines of varied shell: services,
+/// conditionals, loops, heredocs, pipelines, redirections.
+fn post_kickstart(lines: usize) -> String {
+    const BLOCK: &str = "systemctl enable sshd\n\
+        cp /etc/skel/.bashrc /root/.bashrc\n\
+        sed -i 's/^#PermitRootLogin.*/PermitRootLogin no/' /etc/ssh/sshd_config\n\
+        if [ -f /etc/sysconfig/network ]; then\n\
+        \x20 echo \"NETWORKING=yes\" >> /etc/sysconfig/network\n\
+        fi\n\
+        for f in /etc/yum.repos.d/*.repo; do\n\
+        \x20 sed -i 's/enabled=1/enabled=0/' \"$f\"\n\
+        done\n\
+        cat > /etc/motd <<'EOF'\n\
+        Welcome; do not run systemctl start here\n\
+        EOF\n\
+        useradd -m admin && echo admin:secret | chpasswd\n\
+        mkdir -p /opt/app/bin /opt/app/etc 2>/dev/null\n\
+        tar -C /opt/app -xzf /root/app.tar.gz || echo failed >> /root/errors\n\
+        chmod 0600 /root/.ssh/authorized_keys\n";
+    let per_block = BLOCK.lines().count();
+    let mut text = String::from(HEADER);
+    text.push_str("%post --log=/root/ks-post.log\n");
+    for _ in 0..lines / per_block {
+        text.push_str(BLOCK);
+    }
+    text.push_str("%end\n");
+    text
+}
+
+// ---------------------------------------------------------------------------
+// language server
+// ---------------------------------------------------------------------------
+
+fn lsp_rows(settings: &Settings, kslint: &Path, dir: &Path, rows: &mut Vec<Row>) {
+    match lsp_latency(settings, kslint, dir) {
+        Ok((latencies, rss)) => {
+            let p50 = percentile(&latencies, 50.0);
+            let p99 = percentile(&latencies, 99.0);
+            rows.push(Row::new(
+                format!(
+                    "LSP didChange -> publishDiagnostics, p50 ({} edits, 300-line file)",
+                    latencies.len()
+                ),
+                Measure {
+                    wall: p50,
+                    cpu: None,
+                    failed: false,
+                },
+                "",
+            ));
+            rows.push(Row::new(
+                "LSP didChange -> publishDiagnostics, p99",
+                Measure {
+                    wall: p99,
+                    cpu: None,
+                    failed: false,
+                },
+                "",
+            ));
+            rows.push(Row::text("LSP server memory (RSS now / peak)", rss, ""));
+        }
+        Err(error) => rows.push(Row::text(
+            "LSP didChange -> publishDiagnostics",
+            format!("failed: {error}"),
+            "",
+        )),
+    }
+}
+
+/// Sends `settings.edits` edits and returns the time from each `didChange`
+/// to the `publishDiagnostics` of that version, and the server's memory.
+fn lsp_latency(
+    settings: &Settings,
+    kslint: &Path,
+    dir: &Path,
+) -> Result<(Vec<Duration>, String), String> {
+    let mut child = Command::new(kslint)
+        .arg("lsp")
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start `kslint lsp`: {e}"))?;
+    let pid = child.id();
+    let stdin = Arc::new(Mutex::new(child.stdin.take().expect("stdin")));
+    let stdout = child.stdout.take().expect("stdout");
+    let (sender, messages) = mpsc::channel::<(Instant, serde_json::Value)>();
+    let replies = stdin.clone();
+    let reader = std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        while let Some(message) = read_message(&mut reader) {
+            let now = Instant::now();
+            // Answer the server's own requests so that it never waits.
+            if let (Some(id), Some(method)) = (message.get("id"), message.get("method")) {
+                let result = if method == "workspace/configuration" {
+                    let items = message["params"]["items"].as_array().map_or(0, Vec::len);
+                    serde_json::Value::Array(vec![serde_json::Value::Null; items])
+                } else {
+                    serde_json::Value::Null
+                };
+                let reply = serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result});
+                let _ = write_message(&mut *replies.lock().expect("stdin lock"), &reply);
+                continue;
+            }
+            if sender.send((now, message)).is_err() {
+                break;
+            }
+        }
+    });
+    let send = |message: serde_json::Value| -> Result<(), String> {
+        write_message(&mut *stdin.lock().expect("stdin lock"), &message)
+            .map_err(|e| format!("cannot write to the server: {e}"))
+    };
+    let wait_for = |what: &dyn Fn(&serde_json::Value) -> bool| -> Result<Instant, String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match messages.recv_timeout(left) {
+                Ok((at, message)) if what(&message) => return Ok(at),
+                Ok(_) => continue,
+                Err(_) => return Err("no answer from the server within 30 s".to_string()),
+            }
+        }
+    };
+    let path = dir.join("lsp.ks");
+    let text = format!("# bench\n{}", generated_kickstart(300));
+    std::fs::write(&path, &text).map_err(|e| e.to_string())?;
+    let uri = format!("file://{}", path.display());
+    send(
+        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"processId": std::process::id(), "rootUri": null, "capabilities": {}}}),
+    )?;
+    wait_for(&|m| m.get("id") == Some(&serde_json::json!(1)))?;
+    send(serde_json::json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}))?;
+    let is_diagnostics_of = |version: i64| {
+        let uri = uri.clone();
+        move |m: &serde_json::Value| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri.as_str()
+                && m["params"]["version"] == version
+        }
+    };
+    send(
+        serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+        "params": {"textDocument": {"uri": uri, "languageId": "kickstart", "version": 1, "text": text}}}),
+    )?;
+    wait_for(&is_diagnostics_of(1))?;
+    let mut latencies = Vec::with_capacity(settings.edits);
+    for version in 2..(2 + settings.edits as i64) {
+        // Type a character at the end of the first line, then delete it.
+        let change = if version % 2 == 0 {
+            serde_json::json!({"range": {"start": {"line": 0, "character": 7},
+                "end": {"line": 0, "character": 7}}, "text": "x"})
+        } else {
+            serde_json::json!({"range": {"start": {"line": 0, "character": 7},
+                "end": {"line": 0, "character": 8}}, "text": ""})
+        };
+        let sent = Instant::now();
+        send(
+            serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didChange",
+            "params": {"textDocument": {"uri": uri, "version": version},
+                "contentChanges": [change]}}),
+        )?;
+        let received = wait_for(&is_diagnostics_of(version))?;
+        latencies.push(received.saturating_duration_since(sent));
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| "?".to_string())
+    };
+    let rss = format!("{} / {}", field("VmRSS:"), field("VmHWM:"));
+    send(serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}))?;
+    let _ = wait_for(&|m| m.get("id") == Some(&serde_json::json!(2)));
+    send(serde_json::json!({"jsonrpc": "2.0", "method": "exit", "params": null}))?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            _ if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+            _ => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    let _ = reader.join();
+    Ok((latencies, rss))
+}
+
+fn write_message(out: &mut impl Write, message: &serde_json::Value) -> std::io::Result<()> {
+    let body = serde_json::to_vec(message)?;
+    write!(out, "Content-Length: {}\r\n\r\n", body.len())?;
+    out.write_all(&body)?;
+    out.flush()
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<serde_json::Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse::<usize>().ok();
+            }
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+// ---------------------------------------------------------------------------
+// media index
+// ---------------------------------------------------------------------------
+
+/// Writes the media tree: `build_iso/comps.xml`, `build_iso/isolinux/` with
+/// `Packages/` and `ks/ks.cfg`. Returns the ISO root.
+fn make_media(settings: &Settings, media: &Path) -> PathBuf {
+    let root = media.join("build_iso/isolinux");
+    let packages = root.join("Packages");
+    std::fs::create_dir_all(root.join("ks")).expect("mkdir");
+    for i in 0..settings.packages {
+        rpm_spec(i).write_to(&packages).expect("write rpm");
+    }
+    let members: Vec<String> = (0..50.min(settings.packages))
+        .map(|i| format!("pkg{i:04}"))
+        .collect();
+    let members: Vec<(&str, &str)> = members.iter().map(|n| (n.as_str(), "mandatory")).collect();
+    std::fs::write(
+        media.join("build_iso/comps.xml"),
+        comps_xml(
+            &[GroupSpec {
+                id: "core",
+                name: "Core",
+                packages: &members,
+            }],
+            &[],
+        ),
+    )
+    .expect("write comps");
+    let mut text = String::from("lang en_US.UTF-8\nrootpw --lock\n%packages\n@core\n");
+    for i in (0..settings.packages).step_by(40) {
+        text.push_str(&format!("pkg{i:04}\n"));
+    }
+    text.push_str("%end\n");
+    std::fs::write(root.join("ks/ks.cfg"), text).expect("write ks");
+    root
+}
+
+/// Package `i` (as in `benches/media.rs`): provides, requires on earlier
+/// packages (soname, versioned name, file), a file list.
+fn rpm_spec(i: usize) -> RpmSpec {
+    let mut spec = RpmSpec::new(&format!("pkg{i:04}"), &format!("1.{}", i % 17), "x86_64")
+        .provides(&format!("libpkg{i}.so.1()(64bit)"))
+        .file(&format!("/usr/bin/pkg{i}"))
+        .file(&format!("/usr/share/doc/pkg{i}/README"));
+    if i > 0 {
+        spec = spec.requires(&format!("libpkg{}.so.1()(64bit)", i / 2));
+    }
+    if i > 2 {
+        spec = spec.requires(&format!("pkg{:04} >= 1.0", i / 3));
+    }
+    if i > 10 {
+        spec = spec.requires(&format!("/usr/bin/pkg{}", i - 7));
+    }
+    spec
+}
+
+fn media_rows(settings: &Settings, kslint: &Path, media: &Path, rows: &mut Vec<Row>) {
+    let started = Instant::now();
+    let root = make_media(settings, media);
+    println!(
+        "generated {} RPMs in {:.1} s",
+        settings.packages,
+        started.elapsed().as_secs_f64()
+    );
+    let n = settings.packages;
+    let layout = || MediaLayout::at(&root, None).expect("media layout");
+    let cold = time_in_process(if settings.quick { 1 } else { 5 }, || {
+        let (index, stats) = MediaIndex::load_with(layout(), None);
+        assert_eq!(stats.headers_read, n, "every header read");
+        std::hint::black_box(index.packages.len());
+    });
+    let rpm_files: Vec<PathBuf> = rpm_files(&root.join("Packages"));
+    let theirs = installed("rpm", &["--version"]).then(|| {
+        time_process(if settings.quick { 1 } else { 3 }, || {
+            let mut command = Command::new("rpm");
+            command
+                .args([
+                    "-qp",
+                    "--nosignature",
+                    "--nodigest",
+                    "--qf",
+                    "%{NAME} %{REQUIRES}\\n",
+                ])
+                .args(&rpm_files);
+            command
+        })
+    });
+    rows.push(
+        Row::new(
+            format!("media index, cold, {n} RPM headers (in process)"),
+            cold,
+            "< 1 s",
+        )
+        .against("rpm -qp (headers)", theirs),
+    );
+    let cache = media.join("cache");
+    let ks = root.join("ks/ks.cfg");
+    let check = || {
+        let mut command = Command::new(kslint);
+        command
+            .args(["check", "--format", "json"])
+            .arg(&ks)
+            .env("KSLINT_CACHE_DIR", &cache);
+        command
+    };
+    let first = time_process(1, || {
+        let _ = std::fs::remove_dir_all(&cache);
+        check()
+    });
+    rows.push(Row::new(
+        format!("check with media, cold cache, {n} RPMs (whole process)"),
+        first,
+        "",
+    ));
+    let warm = time_process(settings.process_runs.min(11), check);
+    rows.push(Row::new(
+        format!("check with media, warm cache, {n} RPMs (whole process)"),
+        warm,
+        "< 50 ms",
+    ));
+}
+
+fn rpm_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "rpm"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+// ---------------------------------------------------------------------------
+// repodata
+// ---------------------------------------------------------------------------
+
+fn repo_rows(settings: &Settings, kslint: &Path, media: &Path, rows: &mut Vec<Row>) {
+    let root = media.join("build_iso/isolinux");
+    let comps = media.join("build_iso/comps.xml");
+    let repodata = root.join("repodata");
+    let runs = settings.heavy_runs;
+    let ours = time_process(runs, || {
+        let _ = std::fs::remove_dir_all(&repodata);
+        let mut command = Command::new(kslint);
+        command
+            .args(["repo", "-q", "--no-update", "-g"])
+            .arg(&comps)
+            .arg(&root);
+        command
+    });
+    let theirs = installed("createrepo_c", &["--version"]).then(|| {
+        time_process(runs, || {
+            let _ = std::fs::remove_dir_all(&repodata);
+            let mut command = Command::new("createrepo_c");
+            command
+                .args(["-q", "--no-database", "-g"])
+                .arg(&comps)
+                .arg(&root);
+            command
+        })
+    });
+    let _ = std::fs::remove_dir_all(&repodata);
+    rows.push(
+        Row::new(
+            format!(
+                "repodata, {} RPMs (kslint repo --no-update)",
+                settings.packages
+            ),
+            ours,
+            "<= 1.0x",
+        )
+        .against("createrepo_c --no-database", theirs),
+    );
+}
+
+// ---------------------------------------------------------------------------
+// ISO mastering (and unpacking, when `kslint init` exists)
+// ---------------------------------------------------------------------------
+
+fn iso_rows(settings: &Settings, kslint: &Path, work: &Path, media: &Path, rows: &mut Vec<Row>) {
+    let root = media.join("build_iso/isolinux");
+    // A large file as on real media (install.img, squashfs), beside the RPMs.
+    let images = root.join("images");
+    std::fs::create_dir_all(&images).expect("mkdir images");
+    let mut blob = vec![0u8; settings.blob_bytes];
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for chunk in blob.chunks_mut(8) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+    }
+    std::fs::write(images.join("install.img"), &blob).expect("write install.img");
+    drop(blob);
+    let files = all_files(&root);
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let label = format!("{} files, {:.0} MB", files.len(), bytes as f64 / 1e6);
+    let runs = settings.heavy_runs;
+    let out = work.join("out");
+    std::fs::create_dir_all(&out).expect("mkdir out");
+    let cat_out = out.join("cat.bin");
+    let cat = || {
+        let mut command = Command::new("cat");
+        command.args(&files);
+        command.stdout(std::fs::File::create(&cat_out).expect("cat output"));
+        command
+    };
+    // Warm the page cache for everyone.
+    let _ = time_process(1, cat);
+    let ours_iso = out.join("kslint.iso");
+    let ours = time_process(runs, || {
+        let mut command = Command::new(kslint);
+        command
+            .args(["build-iso", "-q", "--no-boot", "--no-implant-md5", "-o"])
+            .arg(&ours_iso)
+            .arg(&root);
+        command
+    });
+    let xorriso_iso = out.join("xorriso.iso");
+    let xorriso = installed("xorriso", &["-version"]).then(|| {
+        time_process(runs, || {
+            let _ = std::fs::remove_file(&xorriso_iso);
+            let mut command = Command::new("xorriso");
+            command
+                .args(["-as", "mkisofs", "-quiet", "-R", "-J", "-o"])
+                .arg(&xorriso_iso)
+                .arg(&root);
+            command
+        })
+    });
+    let genisoimage = installed("genisoimage", &["-version"]).then(|| {
+        let iso = out.join("genisoimage.iso");
+        time_process(runs, || {
+            let mut command = Command::new("genisoimage");
+            command
+                .args(["-quiet", "-R", "-J", "-o"])
+                .arg(&iso)
+                .arg(&root);
+            command
+        })
+    });
+    let _ = std::fs::remove_file(out.join("genisoimage.iso"));
+    let cat_time = time_process(runs, cat);
+    let _ = std::fs::remove_file(&cat_out);
+    let name = format!("ISO build, {label} (build-iso --no-boot)");
+    rows.push(Row::new(name.clone(), ours, "").against("xorriso -as mkisofs -R -J", xorriso));
+    rows.push(Row::new(name.clone(), ours, "").against("genisoimage -R -J", genisoimage));
+    rows.push(Row::new(name, ours, "").against("cat of the same files", Some(cat_time)));
+
+    // `kslint init` lands on another branch: measure it only when present.
+    let has_init = Command::new(kslint)
+        .args(["init", "--help"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_init {
+        rows.push(Row::text(
+            "init (unpack an ISO into a media tree)",
+            "skipped: this kslint has no `init`".to_string(),
+            "",
+        ));
+        return;
+    }
+    let source = if xorriso_iso.exists() {
+        xorriso_iso.clone()
+    } else {
+        ours_iso.clone()
+    };
+    let ours_dir = out.join("init-kslint");
+    let mut failed = None;
+    let ours = time_process(runs, || {
+        let _ = std::fs::remove_dir_all(&ours_dir);
+        let mut command = Command::new(kslint);
+        command.arg("init").arg(&source).arg(&ours_dir);
+        command
+    });
+    if !ours_dir.exists() {
+        failed = Some("`kslint init ISO DIR` made no directory".to_string());
+    }
+    let theirs_dir = out.join("init-xorriso");
+    let theirs = installed("xorriso", &["-version"]).then(|| {
+        time_process(runs, || {
+            let _ = std::fs::remove_dir_all(&theirs_dir);
+            let mut command = Command::new("xorriso");
+            command
+                .args(["-osirrox", "on", "-indev"])
+                .arg(&source)
+                .args(["-extract", "/"])
+                .arg(&theirs_dir);
+            command
+        })
+    });
+    match failed {
+        Some(why) => rows.push(Row::text(
+            "init (unpack an ISO)",
+            format!("skipped: {why}"),
+            "",
+        )),
+        None => rows.push(
+            Row::new(format!("init, unpack the ISO ({label})"), ours, "")
+                .against("xorriso -osirrox -extract", theirs),
+        ),
+    }
+    let _ = std::fs::remove_dir_all(&ours_dir);
+    let _ = std::fs::remove_dir_all(&theirs_dir);
+}
+
+fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                Ok(t) if t.is_file() => found.push(path),
+                _ => {}
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+// ---------------------------------------------------------------------------
+// timing, machine, table
+// ---------------------------------------------------------------------------
+
+/// Runs the command `runs` times after one warm-up run; median wall time
+/// and mean CPU time of the child processes.
+fn time_process(runs: usize, mut make: impl FnMut() -> Command) -> Measure {
+    let failed = std::cell::Cell::new(false);
+    let run = |command: &mut Command| {
+        let output = command
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+        // Exit status 1 of a linter means "found problems"; anything else
+        // that is not success is a broken run.
+        let code = output.status.code();
+        if !matches!(code, Some(0) | Some(1)) {
+            failed.set(true);
+            eprintln!(
+                "warning: {:?} exited with {:?}: {}",
+                command.get_program(),
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+            );
+        }
+    };
+    if runs > 1 {
+        run(&mut make());
+    }
+    let cpu_before = children_cpu();
+    let mut walls: Vec<Duration> = (0..runs.max(1))
+        .map(|_| {
+            let mut command = make();
+            let start = Instant::now();
+            run(&mut command);
+            start.elapsed()
+        })
+        .collect();
+    let cpu = children_cpu().saturating_sub(cpu_before) / runs.max(1) as u32;
+    walls.sort();
+    Measure {
+        wall: walls[walls.len() / 2],
+        cpu: Some(cpu),
+        failed: failed.get(),
+    }
+}
+
+/// Runs `body` `runs` times after one warm-up run; median wall time and
+/// mean CPU time of this process.
+fn time_in_process(runs: usize, mut body: impl FnMut()) -> Measure {
+    if runs > 1 {
+        body();
+    }
+    let cpu_before = own_cpu();
+    let mut walls: Vec<Duration> = (0..runs.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            body();
+            start.elapsed()
+        })
+        .collect();
+    let cpu = own_cpu().saturating_sub(cpu_before) / runs.max(1) as u32;
+    walls.sort();
+    Measure {
+        wall: walls[walls.len() / 2],
+        cpu: Some(cpu),
+        failed: false,
+    }
+}
+
+fn rusage_time(who: libc::c_int) -> Duration {
+    // SAFETY: getrusage writes into the zeroed struct we pass and nothing else.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// CPU time of all waited-for child processes so far.
+fn children_cpu() -> Duration {
+    rusage_time(libc::RUSAGE_CHILDREN)
+}
+
+/// CPU time of this process so far.
+fn own_cpu() -> Duration {
+    rusage_time(libc::RUSAGE_SELF)
+}
+
+fn installed(program: &str, probe: &[&str]) -> bool {
+    Command::new(program)
+        .args(probe)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+fn percentile(sorted_or_not: &[Duration], p: f64) -> Duration {
+    let mut values = sorted_or_not.to_vec();
+    values.sort();
+    if values.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
+    values[rank.clamp(1, values.len()) - 1]
+}
+
+/// CPU model, cores, memory and load of this machine.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU".to_string(), |(_, m)| m.trim().to_string());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let ram_kb: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".to_string());
+    format!(
+        "machine: {model}, {cores} cores available, {:.1} GiB RAM, load average {load} at start",
+        ram_kb as f64 / (1024.0 * 1024.0)
+    )
+}
+
+fn format_duration(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms >= 10_000.0 {
+        format!("{:.1} s", ms / 1e3)
+    } else if ms >= 100.0 {
+        format!("{ms:.0} ms")
+    } else if ms >= 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.2} ms")
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    let header = [
+        "benchmark",
+        "kslint wall",
+        "kslint CPU",
+        "reference",
+        "ref wall",
+        "ref CPU",
+        "ratio wall",
+        "ratio CPU",
+        "target",
+    ];
+    let mut cells: Vec<Vec<String>> = Vec::new();
+    for row in rows {
+        let (ours_wall, ours_cpu) = match (&row.ours, &row.ours_text) {
+            (Some(m), _) if m.failed => ("failed".to_string(), "-".to_string()),
+            (Some(m), _) => (
+                format_duration(m.wall),
+                m.cpu.map_or("-".to_string(), format_duration),
+            ),
+            (None, Some(text)) => (text.clone(), "-".to_string()),
+            (None, None) => ("-".to_string(), "-".to_string()),
+        };
+        let (reference, ref_wall, ref_cpu, ratio_wall, ratio_cpu) = match &row.reference {
+            None => ("-".into(), "-".into(), "-".into(), "-".into(), "-".into()),
+            Some((tool, None)) => (
+                format!("{tool} (not installed)"),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+            ),
+            Some((tool, Some(theirs))) if theirs.failed || row.ours.is_some_and(|m| m.failed) => (
+                tool.clone(),
+                if theirs.failed { "failed" } else { "-" }.to_string(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+            ),
+            Some((tool, Some(theirs))) => {
+                let ratio = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
+                    (Some(a), Some(b)) if !b.is_zero() => {
+                        format!("{:.3}x", a.as_secs_f64() / b.as_secs_f64())
+                    }
+                    _ => "-".to_string(),
+                };
+                let ours = row.ours;
+                (
+                    tool.clone(),
+                    format_duration(theirs.wall),
+                    theirs.cpu.map_or("-".to_string(), format_duration),
+                    ratio(ours.map(|m| m.wall), Some(theirs.wall)),
+                    ratio(ours.and_then(|m| m.cpu), theirs.cpu),
+                )
+            }
+        };
+        cells.push(vec![
+            row.name.clone(),
+            ours_wall,
+            ours_cpu,
+            reference,
+            ref_wall,
+            ref_cpu,
+            ratio_wall,
+            ratio_cpu,
+            if row.target.is_empty() {
+                "-".to_string()
+            } else {
+                row.target.clone()
+            },
+        ]);
+    }
+    let line = |cells: &[String]| format!("| {} |", cells.join(" | "));
+    println!("{}", line(&header.map(str::to_string)));
+    println!("{}", line(&header.map(|h| "-".repeat(h.len().max(3)))));
+    for row in &cells {
+        println!("{}", line(row));
+    }
+}
+
+/// A directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let base = std::env::var_os("KSLINT_BENCH_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let dir = base.join(format!("kslint-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the bench directory");
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::env::var_os("KSLINT_BENCH_KEEP").is_some() {
+            eprintln!("kept {}", self.0.display());
+            return;
+        }
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

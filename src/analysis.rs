@@ -29,6 +29,9 @@ pub struct CheckOptions {
     /// Texts of files open in an editor, used instead of the disk content
     /// when an include names them.
     pub open_files: Arc<HashMap<PathBuf, Arc<str>>>,
+    /// The shellcheck program for the optional shellcheck pass (KS3020);
+    /// `None` leaves it out.
+    pub shellcheck: Option<PathBuf>,
 }
 
 /// The result of analysing one kickstart file and the files it includes.
@@ -47,6 +50,9 @@ pub struct Analysis {
     pub version_source: VersionSource,
     /// The install media the kickstart is used with, when found.
     pub media: Option<std::sync::Arc<crate::media::MediaIndex>>,
+    /// Things the user should hear about once that are not findings in the
+    /// file, e.g. a shellcheck that could not be run.
+    pub notices: Vec<String>,
 }
 
 impl Analysis {
@@ -84,6 +90,7 @@ pub fn analyze_incremental(
     };
     let (version, version_source) = select_version(options, &document, &sources);
     let mut diagnostics = Vec::new();
+    let mut notices = Vec::new();
     let workspace = includes::Workspace::new(sources.get(main), options);
     let includes::Followed {
         documents: included,
@@ -112,6 +119,10 @@ pub fn analyze_incremental(
             packages: Some(&package_scope),
         };
         let mut found = rules::run(&context);
+        if let Some(program) = &options.shellcheck {
+            let mut checked = rules::scripts::shellcheck(&context, program, &found, &mut notices);
+            found.append(&mut checked);
+        }
         suppress::apply(document.file, source, &mut found);
         diagnostics.append(&mut found);
     }
@@ -127,6 +138,7 @@ pub fn analyze_incremental(
         version,
         version_source,
         media,
+        notices,
     }
 }
 

@@ -14,6 +14,9 @@
 //!
 //! [iso]
 //! volume_id = "CentOS 7 x86_64"
+//!
+//! [scripts]
+//! shellcheck = true           # or a path to the program; off by default
 //! ```
 
 use std::collections::BTreeMap;
@@ -40,6 +43,8 @@ pub struct Config {
     pub media: MediaConfig,
     #[serde(default)]
     pub iso: IsoConfig,
+    #[serde(default)]
+    pub scripts: ScriptsConfig,
     /// Directory of the `kslint.toml` the settings came from; relative paths
     /// in it are resolved against this.
     #[serde(skip)]
@@ -59,6 +64,37 @@ pub struct MediaConfig {
 #[serde(deny_unknown_fields)]
 pub struct IsoConfig {
     pub volume_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptsConfig {
+    /// `true`/`false`, or the shellcheck program to run.
+    pub shellcheck: Option<ShellcheckSetting>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ShellcheckSetting {
+    Enabled(bool),
+    Program(PathBuf),
+}
+
+impl Config {
+    /// The shellcheck program `[scripts] shellcheck` asks for: `Some(None)`
+    /// when it says off, `Some(Some(program))` when on, `None` when silent.
+    /// A relative path with a slash is resolved against this file's
+    /// directory; a bare name is looked up on `PATH` when run.
+    pub fn shellcheck(&self) -> Option<Option<PathBuf>> {
+        match self.scripts.shellcheck.as_ref()? {
+            ShellcheckSetting::Enabled(false) => Some(None),
+            ShellcheckSetting::Enabled(true) => Some(Some(PathBuf::from("shellcheck"))),
+            ShellcheckSetting::Program(path) if path.components().count() > 1 => {
+                Some(Some(self.resolve(path)))
+            }
+            ShellcheckSetting::Program(path) => Some(Some(path.clone())),
+        }
+    }
 }
 
 /// A `kslint.toml` that cannot be used, with where the problem is.

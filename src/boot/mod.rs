@@ -382,6 +382,7 @@ fn image_problem(image: &Path, options: &CheckOptions, message: String) -> Analy
         version,
         version_source,
         media: None,
+        notices: Vec::new(),
     }
 }
 
@@ -552,6 +553,7 @@ fn analyze_placed(file: SourceFile, options: &CheckOptions, media: Media, role: 
         version,
         version_source,
         media: None,
+        notices: Vec::new(),
     }
 }
 

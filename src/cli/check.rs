@@ -37,6 +37,10 @@ pub struct CheckArgs {
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Also run shellcheck on shell script sections (KS3020); PROGRAM
+    /// defaults to `[scripts] shellcheck` in kslint.toml, then `shellcheck`.
+    #[arg(long, value_name = "PROGRAM", num_args = 0..=1, require_equals = true)]
+    shellcheck: Option<Option<PathBuf>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -82,10 +86,12 @@ pub fn run(args: &CheckArgs) -> u8 {
                 return exit::FAILURE;
             }
         };
+        let shellcheck = shellcheck_program(args, &config);
         let options = CheckOptions {
             syntax: args.syntax,
             media: args.media.clone(),
             config,
+            shellcheck,
             ..CheckOptions::default()
         };
         let boot_config = is_boot_config(path);
@@ -111,6 +117,13 @@ pub fn run(args: &CheckArgs) -> u8 {
             }
         }
     }
+    // Said once, however many files met the same problem.
+    let mut said = std::collections::HashSet::new();
+    for notice in analyses.iter().flat_map(|analysis| &analysis.notices) {
+        if said.insert(notice) {
+            eprintln!("notice: {notice}");
+        }
+    }
     let written = match args.format {
         OutputFormat::Human => {
             let color = match args.color {
@@ -130,6 +143,21 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
     }
     exit_status(&analyses, args.deny_warnings)
+}
+
+/// `--shellcheck[=PROGRAM]` wins; otherwise `[scripts] shellcheck`; off
+/// when neither asks for it.
+fn shellcheck_program(args: &CheckArgs, config: &Config) -> Option<PathBuf> {
+    match &args.shellcheck {
+        Some(Some(program)) => Some(program.clone()),
+        Some(None) => Some(
+            config
+                .shellcheck()
+                .flatten()
+                .unwrap_or_else(|| PathBuf::from("shellcheck")),
+        ),
+        None => config.shellcheck().flatten(),
+    }
 }
 
 fn exit_status(analyses: &[Analysis], deny_warnings: bool) -> u8 {

@@ -76,6 +76,8 @@ struct State {
     supports_progress: bool,
     supports_snippets: bool,
     supports_link_tooltips: bool,
+    /// Notices already shown to the user (e.g. shellcheck cannot be run).
+    notified: std::collections::HashSet<String>,
     /// Cancel flags of running ISO builds, by progress token.
     builds: HashMap<NumberOrString, Arc<std::sync::atomic::AtomicBool>>,
 }
@@ -145,6 +147,20 @@ impl Backend {
             let computed = tokio::task::spawn_blocking(move || job.run()).await;
             let Ok(Some(analysis)) = computed else { return };
             let analysis = Arc::new(analysis);
+            let fresh_notices: Vec<String> = {
+                let mut state = state
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                analysis
+                    .notices
+                    .iter()
+                    .filter(|notice| state.notified.insert((*notice).clone()))
+                    .cloned()
+                    .collect()
+            };
+            for notice in fresh_notices {
+                client.show_message(MessageType::WARNING, notice).await;
+            }
             let published = {
                 let mut state = state
                     .lock()
@@ -362,8 +378,26 @@ fn check_options(state: &State, uri: &Url) -> CheckOptions {
             .as_deref()
             .and_then(SyntaxVersion::parse),
         media: state.settings.media_root.clone(),
+        shellcheck: shellcheck_program(state.settings.shellcheck, &config),
         config,
         open_files: Arc::new(open_files),
+    }
+}
+
+/// The server runs shellcheck when it is installed: the editor's
+/// `shellcheck: false` or `[scripts] shellcheck = false` turn it off, and
+/// `true` (either place) asks for it even if missing, to hear why not. The
+/// program is `[scripts] shellcheck` when that is a path.
+fn shellcheck_program(setting: Option<bool>, config: &Config) -> Option<PathBuf> {
+    let configured = config.shellcheck();
+    let program = configured
+        .clone()
+        .flatten()
+        .unwrap_or_else(|| PathBuf::from("shellcheck"));
+    match (setting, configured) {
+        (Some(false), _) | (None, Some(None)) => None,
+        (Some(true), _) | (None, Some(Some(_))) => Some(program),
+        (None, None) => crate::scripts::shellcheck::find_program(&program),
     }
 }
 

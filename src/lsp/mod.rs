@@ -221,7 +221,11 @@ impl Backend {
                 }
             }
             drop(state);
-            self.job(uri)?
+            let mut job = self.job(uri)?;
+            // This runs inside a request handler: no external process here.
+            // The background analysis has the shellcheck findings.
+            job.options.shellcheck = None;
+            job
         };
         let unit = self.state().unit();
         job.run().map(|analysis| (Arc::new(analysis), unit))

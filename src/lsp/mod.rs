@@ -142,9 +142,19 @@ impl Backend {
         let Some(job) = self.job(&uri) else { return };
         let client = self.client.clone();
         let state = self.state.clone();
+        let job_uri = uri.clone();
         tokio::spawn(async move {
             let version = job.version;
-            let computed = tokio::task::spawn_blocking(move || job.run()).await;
+            let current = state.clone();
+            let still_current = move || {
+                let state = current.lock().unwrap_or_else(|p| p.into_inner());
+                state.documents.get(&job_uri).map(|d| d.version) == Some(version)
+            };
+            // Edits arrive faster than analyses with shellcheck finish: one
+            // that is already stale when its turn comes is not started.
+            let computed =
+                tokio::task::spawn_blocking(move || still_current().then(|| job.run()).flatten())
+                    .await;
             let Ok(Some(analysis)) = computed else { return };
             let analysis = Arc::new(analysis);
             let fresh_notices: Vec<String> = {

@@ -10,7 +10,7 @@ pub mod text;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ropey::Rope;
@@ -398,20 +398,16 @@ fn check_options(state: &State, uri: &Url) -> CheckOptions {
     }
 }
 
-/// The server runs shellcheck when it is installed: the editor's
-/// `shellcheck: false` or `[scripts] shellcheck = false` turn it off, and
-/// `true` (either place) asks for it even if missing, to hear why not. The
-/// program is `[scripts] shellcheck` when that is a path.
+/// The server runs shellcheck when it is installed. The editor's
+/// `shellcheck: false` or `[scripts] shellcheck = false` turn it off; the
+/// editor's `true` (VS Code's default) means the same as no setting. A
+/// program `kslint.toml` asks for is run even when missing, so the user hears
+/// why it cannot be.
 fn shellcheck_program(setting: Option<bool>, config: &Config) -> Option<PathBuf> {
-    let configured = config.shellcheck();
-    let program = configured
-        .clone()
-        .flatten()
-        .unwrap_or_else(|| PathBuf::from("shellcheck"));
-    match (setting, configured) {
-        (Some(false), _) | (None, Some(None)) => None,
-        (Some(true), _) | (None, Some(Some(_))) => Some(program),
-        (None, None) => crate::scripts::shellcheck::find_program(&program),
+    match (setting, config.shellcheck()) {
+        (Some(false), _) | (_, Some(None)) => None,
+        (_, Some(Some(program))) => Some(program),
+        (_, None) => crate::scripts::shellcheck::find_program(Path::new("shellcheck")),
     }
 }
 
@@ -1040,5 +1036,31 @@ impl Backend {
         if let Some(flag) = self.state().builds.get(&params.token) {
             flag.store(true, std::sync::atomic::Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        Config::parse(Path::new("/p/kslint.toml"), text).unwrap()
+    }
+
+    #[test]
+    fn shellcheck_setting_and_config() {
+        let installed = crate::scripts::shellcheck::find_program(Path::new("shellcheck"));
+        let none = Config::default();
+        assert_eq!(shellcheck_program(None, &none), installed);
+        assert_eq!(shellcheck_program(Some(true), &none), installed);
+        assert_eq!(shellcheck_program(Some(false), &none), None);
+        let off = config("[scripts]\nshellcheck = false\n");
+        assert_eq!(shellcheck_program(Some(true), &off), None);
+        let path = config("[scripts]\nshellcheck = \"bin/sc\"\n");
+        assert_eq!(
+            shellcheck_program(None, &path),
+            Some(PathBuf::from("/p/bin/sc"))
+        );
+        assert_eq!(shellcheck_program(Some(false), &path), None);
     }
 }

@@ -119,15 +119,25 @@ pub fn analyze_incremental(
             packages: Some(&package_scope),
         };
         let mut found = rules::run(&context);
+        let notices_before = notices.len();
         if let Some(program) = &options.shellcheck {
             let mut checked = rules::scripts::shellcheck(&context, program, &found, &mut notices);
             found.append(&mut checked);
         }
-        suppress::apply(document.file, source, &mut found);
+        // Without (complete) shellcheck results, `disable=KS3020` is not unused.
+        let shellcheck_missing = options.shellcheck.is_none() || notices.len() > notices_before;
+        let not_run: &[&'static rules::Rule] = if shellcheck_missing {
+            &[&rules::scripts::SHELLCHECK]
+        } else {
+            &[]
+        };
+        suppress::apply_except(document.file, source, &mut found, not_run);
         diagnostics.append(&mut found);
     }
     apply_rule_settings(&options.config, &mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    notices.sort();
+    notices.dedup();
     Analysis {
         sources,
         main,

@@ -298,3 +298,31 @@ fn results_are_cached_by_body() {
     sc("lang C\n%post\necho $y\n%end\n");
     assert_eq!(runs(), before + 2);
 }
+
+/// `# kslint: disable=KS3020` silences shellcheck findings on its line, and
+/// is not called unused (KS0012) when the pass did not run.
+#[test]
+fn kslint_suppressions_cover_shellcheck_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = "lang en_US.UTF-8\nrootpw --lock\n%post\nrm -rf $DIR/  # kslint: disable=KS3020\nrm -rf $OTHER/\n%end\n";
+    std::fs::write(dir.path().join("ks.cfg"), ks).unwrap();
+    let plain = json(dir.path(), &["check", "--format=json", "ks.cfg"]);
+    let codes: Vec<&str> = diagnostics(&plain)
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(!codes.contains(&"KS0012"), "{codes:?}");
+    if !shellcheck_installed() {
+        return;
+    }
+    let checked = json(
+        dir.path(),
+        &["check", "--format=json", "--shellcheck", "ks.cfg"],
+    );
+    let lines: Vec<u64> = diagnostics(&checked)
+        .iter()
+        .filter(|d| d["code"] == "SC2115")
+        .map(|d| d["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![5], "line 4 is suppressed, line 5 is not");
+}

@@ -2298,10 +2298,7 @@ pub fn shellcheck(
         let findings = match result {
             Ok(findings) => findings,
             Err(error) => {
-                let notice = format!("shellcheck pass skipped: {error}");
-                if !notices.contains(&notice) {
-                    notices.push(notice);
-                }
+                notices.push(format!("shellcheck pass skipped: {error}"));
                 continue;
             }
         };

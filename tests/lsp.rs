@@ -748,6 +748,32 @@ async fn shellcheck_findings_are_published_when_shellcheck_is_installed() {
         diagnostic["range"],
         json!({"start": {"line": 2, "character": 8}, "end": {"line": 2, "character": 13}})
     );
+    // shellcheck's fix is a code action: quotes around `$HOME`.
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": {"uri": uri}, "range": diagnostic["range"], "context": {"diagnostics": []} }),
+        )
+        .await;
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Apply shellcheck's fix for SC2086")
+        .unwrap_or_else(|| panic!("shellcheck's fix offered: {actions:#}"));
+    assert_ne!(fix["isPreferred"], true, "unsafe fixes are not preferred");
+    let edits: Vec<(Value, Value)> = fix["edit"]["changes"][uri]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["range"]["start"]["character"].clone(),
+                e["newText"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(edits, [(json!(8), json!("\"")), (json!(13), json!("\""))]);
 
     // The editor setting turns the pass off.
     let mut client = start_with_settings(json!({ "shellcheck": false })).await;

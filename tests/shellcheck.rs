@@ -326,3 +326,30 @@ fn kslint_suppressions_cover_shellcheck_findings() {
         .collect();
     assert_eq!(lines, vec![5], "line 4 is suppressed, line 5 is not");
 }
+
+/// No `--interpreter`: anaconda's `/bin/sh` is bash, so bash-isms are not
+/// reported; `--interpreter=/bin/sh` asks for POSIX sh, and gets SC3010.
+#[test]
+fn dialect_follows_the_interpreter() {
+    if !shellcheck_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ks = "lang en_US.UTF-8\nrootpw --lock\n%post\n[[ -d /opt ]] && echo yes\n%end\n%post --interpreter=/bin/sh\n[[ -d /opt ]] && echo yes\n%end\n";
+    std::fs::write(dir.path().join("ks.cfg"), ks).unwrap();
+    let value = json(
+        dir.path(),
+        &["check", "--format=json", "--shellcheck", "ks.cfg"],
+    );
+    let found: Vec<(String, u64)> = diagnostics(&value)
+        .iter()
+        .filter(|d| d["code"].as_str().unwrap().starts_with("SC"))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["start"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, vec![("SC3010".to_string(), 7)]);
+}

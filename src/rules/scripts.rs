@@ -2267,7 +2267,13 @@ pub fn shellcheck(
         .filter(|script| script.shell.is_some())
         .filter_map(|script| {
             let body = script.section.body_range()?;
-            Some((body, sc::dialect(script.interpreter_path())))
+            // Without `--interpreter` the installer runs `/bin/sh`, which is
+            // bash on every anaconda image: bash-isms are fine there.
+            let shell = script
+                .interpreter
+                .as_ref()
+                .map_or("bash", |interpreter| sc::dialect(&interpreter.value));
+            Some((body, shell))
         })
         .collect();
     if bodies.is_empty() {

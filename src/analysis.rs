@@ -29,6 +29,9 @@ pub struct CheckOptions {
     /// Texts of files open in an editor, used instead of the disk content
     /// when an include names them.
     pub open_files: Arc<HashMap<PathBuf, Arc<str>>>,
+    /// The shellcheck program for the optional shellcheck pass (KS3020);
+    /// `None` leaves it out.
+    pub shellcheck: Option<PathBuf>,
 }
 
 /// The result of analysing one kickstart file and the files it includes.
@@ -50,6 +53,9 @@ pub struct Analysis {
     /// For a boot configuration (isolinux.cfg, grub.cfg): its parsed menu
     /// and media, for the editor features. `None` for kickstarts.
     pub boot: Option<std::sync::Arc<crate::boot::BootView>>,
+    /// Things the user should hear about once that are not findings in the
+    /// file, e.g. a shellcheck that could not be run.
+    pub notices: Vec<String>,
 }
 
 impl Analysis {
@@ -87,6 +93,7 @@ pub fn analyze_incremental(
     };
     let (version, version_source) = select_version(options, &document, &sources);
     let mut diagnostics = Vec::new();
+    let mut notices = Vec::new();
     let workspace = includes::Workspace::new(sources.get(main), options);
     let includes::Followed {
         documents: included,
@@ -115,11 +122,25 @@ pub fn analyze_incremental(
             packages: Some(&package_scope),
         };
         let mut found = rules::run(&context);
-        suppress::apply(document.file, source, &mut found);
+        let notices_before = notices.len();
+        if let Some(program) = &options.shellcheck {
+            let mut checked = rules::scripts::shellcheck(&context, program, &found, &mut notices);
+            found.append(&mut checked);
+        }
+        // Without (complete) shellcheck results, `disable=KS3020` is not unused.
+        let shellcheck_missing = options.shellcheck.is_none() || notices.len() > notices_before;
+        let not_run: &[&'static rules::Rule] = if shellcheck_missing {
+            &[&rules::scripts::SHELLCHECK]
+        } else {
+            &[]
+        };
+        suppress::apply_except(document.file, source, &mut found, not_run);
         diagnostics.append(&mut found);
     }
     apply_rule_settings(&options.config, &mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    notices.sort();
+    notices.dedup();
     Analysis {
         sources,
         main,
@@ -131,6 +152,7 @@ pub fn analyze_incremental(
         version_source,
         media,
         boot: None,
+        notices,
     }
 }
 

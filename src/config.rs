@@ -17,6 +17,9 @@
 //!
 //! [source]
 //! image = "/srv/iso/CentOS-7-x86_64-DVD-2009.iso"  # for `kslint collect`
+//!
+//! [scripts]
+//! shellcheck = true           # or a path to the program; off by default
 //! ```
 
 use std::collections::BTreeMap;
@@ -45,6 +48,7 @@ pub struct Config {
     pub iso: IsoConfig,
     #[serde(default)]
     pub source: SourceConfig,
+    pub scripts: ScriptsConfig,
     /// Directory of the `kslint.toml` the settings came from; relative paths
     /// in it are resolved against this.
     #[serde(skip)]
@@ -73,6 +77,37 @@ pub struct IsoConfig {
 pub struct SourceConfig {
     /// An ISO image or an extracted directory (relative to this file).
     pub image: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptsConfig {
+    /// `true`/`false`, or the shellcheck program to run.
+    pub shellcheck: Option<ShellcheckSetting>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ShellcheckSetting {
+    Enabled(bool),
+    Program(PathBuf),
+}
+
+impl Config {
+    /// The shellcheck program `[scripts] shellcheck` asks for: `Some(None)`
+    /// when it says off, `Some(Some(program))` when on, `None` when silent.
+    /// A relative path with a slash is resolved against this file's
+    /// directory; a bare name is looked up on `PATH` when run.
+    pub fn shellcheck(&self) -> Option<Option<PathBuf>> {
+        match self.scripts.shellcheck.as_ref()? {
+            ShellcheckSetting::Enabled(false) => Some(None),
+            ShellcheckSetting::Enabled(true) => Some(Some(PathBuf::from("shellcheck"))),
+            ShellcheckSetting::Program(path) if path.components().count() > 1 => {
+                Some(Some(self.resolve(path)))
+            }
+            ShellcheckSetting::Program(path) => Some(Some(path.clone())),
+        }
+    }
 }
 
 /// A `kslint.toml` that cannot be used, with where the problem is.

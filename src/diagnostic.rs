@@ -95,6 +95,17 @@ pub struct Diagnostic {
     pub related: Vec<Related>,
     pub fix: Option<Fix>,
     pub tags: Vec<Tag>,
+    /// A finding of an external tool (shellcheck): its own code and page.
+    pub external: Option<External>,
+}
+
+/// The code, tool name and documentation page of a finding that another
+/// tool made (e.g. `SC2086` from `shellcheck`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct External {
+    pub source: &'static str,
+    pub code: String,
+    pub url: String,
 }
 
 impl Diagnostic {
@@ -108,7 +119,22 @@ impl Diagnostic {
             related: Vec::new(),
             fix: None,
             tags: Vec::new(),
+            external: None,
         }
+    }
+
+    /// The code shown: the external tool's (`SC2086`) or the rule's.
+    pub fn code(&self) -> &str {
+        self.external
+            .as_ref()
+            .map_or(self.rule.code, |external| external.code.as_str())
+    }
+
+    /// Who found it: `kslint` or the external tool.
+    pub fn source(&self) -> &'static str {
+        self.external
+            .as_ref()
+            .map_or("kslint", |external| external.source)
     }
 
     pub fn with_related(

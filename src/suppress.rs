@@ -32,7 +32,24 @@ struct Entry {
 /// Removes suppressed diagnostics of `file` and adds one for every
 /// suppression that silenced nothing or names no rule.
 pub fn apply(file_id: FileId, file: &SourceFile, diagnostics: &mut Vec<Diagnostic>) {
+    apply_except(file_id, file, diagnostics, &[]);
+}
+
+/// [`apply`], where suppressions of the rules in `not_run` (a pass that did
+/// not run this time, like the optional shellcheck pass) are not reported
+/// unused: nothing could have used them.
+pub fn apply_except(
+    file_id: FileId,
+    file: &SourceFile,
+    diagnostics: &mut Vec<Diagnostic>,
+    not_run: &[&'static Rule],
+) {
     let mut entries = parse(file);
+    for entry in entries.iter_mut() {
+        if entry.rule.is_some_and(|rule| not_run.contains(&rule)) {
+            entry.used = true;
+        }
+    }
     if entries.is_empty() {
         return;
     }

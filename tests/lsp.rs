@@ -1044,3 +1044,144 @@ async fn boot_configs_follow_the_kickstart_buffer_they_load() {
         assert_eq!(codes(&published), Vec::<String>::new(), "{published}");
     }
 }
+
+/// A client that passes `initializationOptions` (the `kslint` settings).
+async fn start_with_settings(settings: Value) -> Client {
+    let (service, socket) = kslint::lsp::service();
+    let mut client = Client {
+        service,
+        socket,
+        next_id: 1,
+    };
+    client
+        .request(
+            "initialize",
+            json!({ "capabilities": utf16_client(), "initializationOptions": settings }),
+        )
+        .await;
+    client.notify("initialized", json!({})).await;
+    client
+}
+
+fn shellcheck_installed() -> bool {
+    let found = std::process::Command::new("shellcheck")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !found {
+        if std::env::var("KSLINT_REQUIRE_SHELLCHECK").as_deref() == Ok("1") {
+            panic!("shellcheck is not on PATH and KSLINT_REQUIRE_SHELLCHECK=1");
+        }
+        println!("SKIP: shellcheck is not on PATH");
+    }
+    found
+}
+
+const SHELLCHECK_KS: &str = "lang C\n%post\n\techo é $HOME\n%end\n";
+
+#[tokio::test]
+async fn shellcheck_findings_are_published_when_shellcheck_is_installed() {
+    if !shellcheck_installed() {
+        return;
+    }
+    let uri = "file:///tmp/kslint-lsp-test/shellcheck.cfg";
+    let mut client = Client::start(utf16_client()).await;
+    let published = client.open(uri, SHELLCHECK_KS).await;
+    let diagnostic = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "SC2086")
+        .unwrap_or_else(|| panic!("SC2086 published: {published:#}"));
+    assert_eq!(diagnostic["source"], "shellcheck");
+    assert_eq!(
+        diagnostic["codeDescription"]["href"],
+        "https://www.shellcheck.net/wiki/SC2086"
+    );
+    assert_eq!(diagnostic["severity"], 3, "info");
+    // `\techo é ` is 8 UTF-16 code units before `$HOME`.
+    assert_eq!(
+        diagnostic["range"],
+        json!({"start": {"line": 2, "character": 8}, "end": {"line": 2, "character": 13}})
+    );
+    // shellcheck's fix is a code action: quotes around `$HOME`.
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": {"uri": uri}, "range": diagnostic["range"], "context": {"diagnostics": []} }),
+        )
+        .await;
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Apply shellcheck's fix for SC2086")
+        .unwrap_or_else(|| panic!("shellcheck's fix offered: {actions:#}"));
+    assert_ne!(fix["isPreferred"], true, "unsafe fixes are not preferred");
+    let edits: Vec<(Value, Value)> = fix["edit"]["changes"][uri]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["range"]["start"]["character"].clone(),
+                e["newText"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(edits, [(json!(8), json!("\"")), (json!(13), json!("\""))]);
+
+    // The editor setting turns the pass off.
+    let mut client = start_with_settings(json!({ "shellcheck": false })).await;
+    let published = client.open(uri, SHELLCHECK_KS).await;
+    assert!(
+        !codes(&published).iter().any(|code| code.starts_with("SC")),
+        "{published:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_shellcheck_that_cannot_run_is_one_message_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("kslint.toml"),
+        "[scripts]\nshellcheck = \"./missing/shellcheck\"\n",
+    )
+    .unwrap();
+    let uri = url(&dir.path().join("ks.cfg"));
+    let mut client = Client::start(utf16_client()).await;
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "kickstart", "version": 1, "text": SHELLCHECK_KS } }),
+        )
+        .await;
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": format!("# edited\n{SHELLCHECK_KS}") }] }),
+        )
+        .await;
+    let (mut messages, mut published) = (Vec::new(), Vec::new());
+    while published.last().map(|p: &Value| p["version"].clone()) != Some(json!(2)) {
+        let message = tokio::time::timeout(Duration::from_secs(10), client.socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("server alive");
+        let value = serde_json::to_value(&message).unwrap();
+        match value["method"].as_str() {
+            Some("window/showMessage") => messages.push(value["params"]["message"].clone()),
+            Some("textDocument/publishDiagnostics") => published.push(value["params"].clone()),
+            _ => {}
+        }
+    }
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let message = messages[0].as_str().unwrap();
+    assert!(
+        message.contains("shellcheck pass skipped") && message.contains("missing/shellcheck"),
+        "{message}"
+    );
+    assert!(!codes(published.last().unwrap())
+        .iter()
+        .any(|code| code.starts_with("SC")));
+}

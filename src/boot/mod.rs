@@ -397,6 +397,7 @@ fn image_problem(image: &Path, options: &CheckOptions, message: String) -> Analy
         version_source,
         media: None,
         boot: None,
+        notices: Vec::new(),
     }
 }
 
@@ -602,6 +603,7 @@ fn analyze_placed(file: SourceFile, options: &CheckOptions, media: Media, role: 
         version_source,
         media: None,
         boot: Some(std::sync::Arc::new(view)),
+        notices: Vec::new(),
     }
 }
 

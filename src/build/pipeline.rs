@@ -281,6 +281,7 @@ pub fn run(
     let check = CheckOptions {
         syntax: None,
         media: Some(root.clone()),
+        shellcheck: check_config.shellcheck().flatten(),
         config: check_config,
         open_files: Arc::new(open_files),
     };

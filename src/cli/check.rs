@@ -49,6 +49,10 @@ pub struct CheckArgs {
     /// there is anything to fix.
     #[arg(long, conflicts_with = "fix")]
     diff: bool,
+    /// Also run shellcheck on shell script sections (KS3020); PROGRAM
+    /// defaults to `[scripts] shellcheck` in kslint.toml, then `shellcheck`.
+    #[arg(long, value_name = "PROGRAM", num_args = 0..=1, require_equals = true)]
+    shellcheck: Option<Option<PathBuf>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -107,10 +111,12 @@ pub fn run(args: &CheckArgs) -> u8 {
                 return exit::FAILURE;
             }
         };
+        let shellcheck = shellcheck_program(args, &config);
         let options = CheckOptions {
             syntax: args.syntax,
             media: args.media.clone(),
             config,
+            shellcheck,
             ..CheckOptions::default()
         };
         let boot_config = is_boot_config(path);
@@ -134,6 +140,13 @@ pub fn run(args: &CheckArgs) -> u8 {
             if efi_images.insert(root.clone()) {
                 analyses.extend(boot::analyze_efi_image(&root, &options));
             }
+        }
+    }
+    // Said once, however many files met the same problem.
+    let mut said = std::collections::HashSet::new();
+    for notice in analyses.iter().flat_map(|analysis| &analysis.notices) {
+        if said.insert(notice) {
+            eprintln!("notice: {notice}");
         }
     }
     if args.diff {
@@ -334,6 +347,21 @@ fn analysis_of_bytes(
 
 fn annotate(error: std::io::Error, what: &str) -> std::io::Error {
     std::io::Error::new(error.kind(), format!("{what}: {error}"))
+}
+
+/// `--shellcheck[=PROGRAM]` wins; otherwise `[scripts] shellcheck`; off
+/// when neither asks for it.
+fn shellcheck_program(args: &CheckArgs, config: &Config) -> Option<PathBuf> {
+    match &args.shellcheck {
+        Some(Some(program)) => Some(program.clone()),
+        Some(None) => Some(
+            config
+                .shellcheck()
+                .flatten()
+                .unwrap_or_else(|| PathBuf::from("shellcheck")),
+        ),
+        None => config.shellcheck().flatten(),
+    }
 }
 
 fn exit_status(analyses: &[Analysis], deny_warnings: bool) -> u8 {

@@ -109,13 +109,16 @@ fn to_report(diagnostic: &Diagnostic, ids: &[usize]) -> Report<usize> {
             fix.title
         ));
     }
-    notes.push(format!(
-        "see `kslint explain {}` ({})",
-        diagnostic.rule.code, diagnostic.rule.name
-    ));
+    match &diagnostic.external {
+        Some(external) => notes.push(format!("see {}", external.url)),
+        None => notes.push(format!(
+            "see `kslint explain {}` ({})",
+            diagnostic.rule.code, diagnostic.rule.name
+        )),
+    }
     Report::new(severity)
         .with_message(diagnostic.message.clone())
-        .with_code(diagnostic.rule.code)
+        .with_code(diagnostic.code())
         .with_labels(labels)
         .with_notes(notes)
 }
@@ -180,9 +183,9 @@ pub fn diagnostic_json(sources: &SourceMap, diagnostic: &Diagnostic) -> Value {
     let path = object.remove("path").unwrap_or(Value::Null);
     let start = object.remove("start").unwrap_or(Value::Null);
     let end = object.remove("end").unwrap_or(Value::Null);
-    json!({
+    let mut value = json!({
         "path": path,
-        "code": diagnostic.rule.code,
+        "code": diagnostic.code(),
         "name": diagnostic.rule.name,
         "severity": diagnostic.severity.as_str(),
         "message": diagnostic.message,
@@ -190,7 +193,13 @@ pub fn diagnostic_json(sources: &SourceMap, diagnostic: &Diagnostic) -> Value {
         "end": end,
         "related": related,
         "fix": fix,
-    })
+    });
+    // Only findings of another tool say whose they are and where to read up.
+    if let Some(external) = &diagnostic.external {
+        value["source"] = json!(external.source);
+        value["url"] = json!(external.url);
+    }
+    value
 }
 
 fn location_json(sources: &SourceMap, location: &Location) -> Value {

@@ -76,15 +76,18 @@ pub fn diagnostic(
             Tag::Unnecessary => lsp::DiagnosticTag::UNNECESSARY,
         })
         .collect();
-    let href = docs_url.replace("{code}", diagnostic.rule.code);
+    let href = match &diagnostic.external {
+        Some(external) => external.url.clone(),
+        None => docs_url.replace("{code}", diagnostic.rule.code),
+    };
     lsp::Diagnostic {
         range: range(file, diagnostic.location.range, unit),
         severity: Some(severity(diagnostic.severity)),
-        code: Some(NumberOrString::String(diagnostic.rule.code.to_string())),
+        code: Some(NumberOrString::String(diagnostic.code().to_string())),
         code_description: Url::parse(&href)
             .ok()
             .map(|href| lsp::CodeDescription { href }),
-        source: Some("kslint".to_string()),
+        source: Some(diagnostic.source().to_string()),
         message: diagnostic.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
         tags: (!tags.is_empty()).then_some(tags),

@@ -10,7 +10,7 @@ pub mod text;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ropey::Rope;
@@ -82,6 +82,8 @@ struct State {
     supports_link_tooltips: bool,
     /// Counts `didOpen`s, for [`Document::opening`].
     openings: u64,
+    /// Notices already shown to the user (e.g. shellcheck cannot be run).
+    notified: std::collections::HashSet<String>,
     /// Cancel flags of running ISO builds, by progress token.
     builds: HashMap<NumberOrString, Arc<std::sync::atomic::AtomicBool>>,
 }
@@ -146,12 +148,40 @@ impl Backend {
         let Some(job) = self.job(&uri) else { return };
         let client = self.client.clone();
         let state = self.state.clone();
+        let job_uri = uri.clone();
         tokio::spawn(async move {
             let version = job.version;
+            let current = state.clone();
             let opening = job.opening;
-            let computed = tokio::task::spawn_blocking(move || job.run()).await;
+            let still_current = move || {
+                let state = current.lock().unwrap_or_else(|p| p.into_inner());
+                state
+                    .documents
+                    .get(&job_uri)
+                    .map(|d| (d.version, d.opening))
+                    == Some((version, opening))
+            };
+            // Edits arrive faster than analyses with shellcheck finish: one
+            // that is already stale when its turn comes is not started.
+            let computed =
+                tokio::task::spawn_blocking(move || still_current().then(|| job.run()).flatten())
+                    .await;
             let Ok(Some(analysis)) = computed else { return };
             let analysis = Arc::new(analysis);
+            let fresh_notices: Vec<String> = {
+                let mut state = state
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                analysis
+                    .notices
+                    .iter()
+                    .filter(|notice| state.notified.insert((*notice).clone()))
+                    .cloned()
+                    .collect()
+            };
+            for notice in fresh_notices {
+                client.show_message(MessageType::WARNING, notice).await;
+            }
             let published = {
                 let mut state = state
                     .lock()
@@ -215,7 +245,11 @@ impl Backend {
                 }
             }
             drop(state);
-            self.job(uri)?
+            let mut job = self.job(uri)?;
+            // This runs inside a request handler: no external process here.
+            // The background analysis has the shellcheck findings.
+            job.options.shellcheck = None;
+            job
         };
         let unit = self.state().unit();
         job.run().map(|analysis| (Arc::new(analysis), unit))
@@ -373,8 +407,22 @@ fn check_options(state: &State, uri: &Url) -> CheckOptions {
             .as_deref()
             .and_then(SyntaxVersion::parse),
         media: state.settings.media_root.clone(),
+        shellcheck: shellcheck_program(state.settings.shellcheck, &config),
         config,
         open_files: Arc::new(open_files),
+    }
+}
+
+/// The server runs shellcheck when it is installed. The editor's
+/// `shellcheck: false` or `[scripts] shellcheck = false` turn it off; the
+/// editor's `true` (VS Code's default) means the same as no setting. A
+/// program `kslint.toml` asks for is run even when missing, so the user hears
+/// why it cannot be.
+fn shellcheck_program(setting: Option<bool>, config: &Config) -> Option<PathBuf> {
+    match (setting, config.shellcheck()) {
+        (Some(false), _) | (_, Some(None)) => None,
+        (_, Some(Some(program))) => Some(program),
+        (_, None) => crate::scripts::shellcheck::find_program(Path::new("shellcheck")),
     }
 }
 
@@ -1086,5 +1134,31 @@ impl Backend {
         if let Some(flag) = self.state().builds.get(&params.token) {
             flag.store(true, std::sync::atomic::Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        Config::parse(Path::new("/p/kslint.toml"), text).unwrap()
+    }
+
+    #[test]
+    fn shellcheck_setting_and_config() {
+        let installed = crate::scripts::shellcheck::find_program(Path::new("shellcheck"));
+        let none = Config::default();
+        assert_eq!(shellcheck_program(None, &none), installed);
+        assert_eq!(shellcheck_program(Some(true), &none), installed);
+        assert_eq!(shellcheck_program(Some(false), &none), None);
+        let off = config("[scripts]\nshellcheck = false\n");
+        assert_eq!(shellcheck_program(Some(true), &off), None);
+        let path = config("[scripts]\nshellcheck = \"bin/sc\"\n");
+        assert_eq!(
+            shellcheck_program(None, &path),
+            Some(PathBuf::from("/p/bin/sc"))
+        );
+        assert_eq!(shellcheck_program(Some(false), &path), None);
     }
 }

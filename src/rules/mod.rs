@@ -9,7 +9,7 @@
 pub(crate) mod boot;
 mod commands;
 pub mod packages;
-mod scripts;
+pub(crate) mod scripts;
 mod syntax;
 
 use crate::analysis::{CheckOptions, FileRole};
@@ -124,6 +124,7 @@ pub static REGISTRY: &[&Rule] = &[
     &scripts::NETWORK_ON_OFFLINE_MEDIA,
     &scripts::CRITICAL_WITHOUT_ERRORONFAIL,
     &scripts::PRE_OUTPUT_NOT_INCLUDED,
+    &scripts::SHELLCHECK,
     &boot::BOOT_SOURCE_SCHEME,
     &boot::BOOT_LABEL_MISMATCH,
     &boot::VOLUME_ID_ASSUMED,

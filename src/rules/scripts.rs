@@ -151,6 +151,13 @@ declare_rule!(
     Hint,
     "`%pre` writes kickstart commands to a file that no `%include` reads"
 );
+declare_rule!(
+    SHELLCHECK,
+    "KS3020",
+    "shellcheck",
+    Info,
+    "shellcheck found a problem in a shell script section (optional pass)"
+);
 
 /// Paths kickstart scripts use to reach the installed system.
 const TARGET_ROOTS: &[&str] = &[SYSIMAGE, SYSROOT];
@@ -2311,4 +2318,128 @@ fn writes_kickstart<'s>(
         .unwrap_or("");
     !first.is_empty()
         && (first.starts_with('%') || catalog::command_names(cx.version).any(|name| name == first))
+}
+
+// KS3020
+
+/// The optional shellcheck pass over every shell body of the file, run with
+/// `program` (one process per body, in parallel; cached by body). `found`
+/// holds what the other rules reported for this file, for de-duplication.
+/// A shellcheck that cannot be run adds a notice instead of diagnostics.
+pub fn shellcheck(
+    cx: &Context,
+    program: &Path,
+    found: &[Diagnostic],
+    notices: &mut Vec<String>,
+) -> Vec<Diagnostic> {
+    use crate::diagnostic::{External, Fix, TextEdit};
+    use crate::scripts::shellcheck as sc;
+
+    let text = cx.text();
+    let bodies: Vec<(TextRange, &'static str)> = scripts::scripts(text, cx.document)
+        .iter()
+        .filter(|script| script.shell.is_some())
+        .filter_map(|script| {
+            let body = script.section.body_range()?;
+            // Without `--interpreter` the installer runs `/bin/sh`, which is
+            // bash on every anaconda image: bash-isms are fine there.
+            let shell = script
+                .interpreter
+                .as_ref()
+                .map_or("bash", |interpreter| sc::dialect(&interpreter.value));
+            Some((body, shell))
+        })
+        .collect();
+    if bodies.is_empty() {
+        return Vec::new();
+    }
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bodies
+            .iter()
+            .map(|&(body, shell)| {
+                let body_text = text.get(body.start..body.end).unwrap_or("");
+                scope.spawn(move || sc::check(program, shell, body_text))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err("the shellcheck runner failed".to_string()))
+            })
+            .collect()
+    });
+    let has_crlf_report = found
+        .iter()
+        .any(|d| d.rule == &super::syntax::CRLF_LINE_ENDINGS);
+    let mut out = Vec::new();
+    for (&(body, _), result) in bodies.iter().zip(results) {
+        let findings = match result {
+            Ok(findings) => findings,
+            Err(error) => {
+                notices.push(format!("shellcheck pass skipped: {error}"));
+                continue;
+            }
+        };
+        let syntax_error_reported = found.iter().any(|d| {
+            d.rule == &SHELL_SYNTAX_ERROR
+                && body.start <= d.location.range.start
+                && d.location.range.start <= body.end
+        });
+        // shellcheck stops at a parse error like tree-sitter-bash does: its
+        // SC1xxx errors and the notes that point at them (SC1009) say what
+        // KS3001 already says.
+        let same_syntax_error =
+            syntax_error_reported && findings.iter().any(sc::Finding::is_parse_error);
+        for finding in findings.iter() {
+            if same_syntax_error && finding.is_parse_family() {
+                continue;
+            }
+            if finding.code == 1017 && has_crlf_report {
+                continue;
+            }
+            let code = finding.code_name();
+            let range = sc::kickstart_range(
+                text,
+                body,
+                (finding.line, finding.column),
+                (finding.end_line, finding.end_column),
+            );
+            let mut diagnostic =
+                Diagnostic::new(&SHELLCHECK, cx.file_id, range, finding.message.clone());
+            diagnostic.severity = finding.severity();
+            let replacements = finding
+                .fix
+                .as_ref()
+                .map_or(&[][..], |fix| fix.replacements.as_slice());
+            if !replacements.is_empty() {
+                let edits = replacements
+                    .iter()
+                    .map(|replacement| TextEdit {
+                        file: cx.file_id,
+                        range: sc::kickstart_range(
+                            text,
+                            body,
+                            (replacement.line, replacement.column),
+                            (replacement.end_line, replacement.end_column),
+                        ),
+                        replacement: replacement.replacement.clone(),
+                    })
+                    .collect();
+                diagnostic = diagnostic.with_fix(Fix {
+                    title: format!("Apply shellcheck's fix for {code}"),
+                    applicability: Applicability::Unsafe,
+                    edits,
+                });
+            }
+            diagnostic.external = Some(External {
+                source: "shellcheck",
+                url: sc::wiki_url(&code),
+                code,
+            });
+            out.push(diagnostic);
+        }
+    }
+    out
 }

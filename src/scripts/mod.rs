@@ -9,6 +9,7 @@
 
 pub mod installer;
 pub mod shell;
+pub mod shellcheck;
 
 use crate::source::TextRange;
 use crate::syntax::model::{Arg, Document, ScriptKind, Section, SectionKind};

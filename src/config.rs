@@ -48,6 +48,7 @@ pub struct Config {
     pub iso: IsoConfig,
     #[serde(default)]
     pub source: SourceConfig,
+    #[serde(default)]
     pub scripts: ScriptsConfig,
     /// Directory of the `kslint.toml` the settings came from; relative paths
     /// in it are resolved against this.

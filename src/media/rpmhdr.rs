@@ -20,7 +20,16 @@ const MAX_HEADER_BYTES: usize = 256 << 20;
 pub fn read_package(path: &Path, location: &str) -> Result<Package, String> {
     let mut file = std::fs::File::open(path).map_err(|error| error.to_string())?;
     let size = file.metadata().map_err(|e| e.to_string())?.len();
-    let bytes = read_header_bytes(&mut file, size)?;
+    read_package_from(&mut file, size, location)
+}
+
+/// [`read_package`] from a reader holding a file of `size` bytes.
+pub fn read_package_from(
+    file: &mut impl Read,
+    size: u64,
+    location: &str,
+) -> Result<Package, String> {
+    let bytes = read_header_bytes(file, size)?;
     let parsed = std::panic::catch_unwind(|| {
         rpm::PackageMetadata::parse(&mut std::io::Cursor::new(&bytes[..]))
     });

@@ -124,6 +124,7 @@ pub static REGISTRY: &[&Rule] = &[
     &scripts::NETWORK_ON_OFFLINE_MEDIA,
     &scripts::CRITICAL_WITHOUT_ERRORONFAIL,
     &scripts::PRE_OUTPUT_NOT_INCLUDED,
+    &scripts::SCRIPT_TOO_LARGE,
     &boot::BOOT_SOURCE_SCHEME,
     &boot::BOOT_LABEL_MISMATCH,
     &boot::VOLUME_ID_ASSUMED,

@@ -96,3 +96,25 @@ proptest! {
         check_bytes(&bytes);
     }
 }
+
+/// Found by `cargo fuzz run kickstart`: completion at a byte offset inside
+/// a multi-byte character panicked slicing the line. Every editor feature
+/// that takes an offset is tried at every byte offset of a line full of
+/// U+FFFD (what invalid UTF-8 decodes to).
+#[test]
+fn editor_features_at_offsets_inside_characters() {
+    use kslint::ide;
+    use kslint::source::TextRange;
+    let text = b"lang en_US.UTF-8\nnetwork --onboot yes --de\x97\x97\x97vice eth0\n%packages\n@\xc3\xa9\n%end\n";
+    let analysis = analyze(
+        SourceFile::from_bytes("fuzz.ks", text),
+        &CheckOptions::default(),
+    );
+    let text = &analysis.sources.get(analysis.main).text;
+    assert!(text.contains('\u{fffd}'));
+    for offset in 0..=text.len() + 1 {
+        let _ = ide::completions(&analysis, offset);
+        let _ = ide::hover(&analysis, offset);
+        let _ = ide::code_actions(&analysis, TextRange::new(0, offset.min(text.len())));
+    }
+}

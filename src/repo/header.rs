@@ -323,6 +323,7 @@ fn structure(
     let at = bytes.len();
     bytes.resize(at + body as usize, 0);
     fill(file, &mut bytes[at..], what)?;
+    crate::media::rpmhdr::check_index(&bytes[at..at + entries as usize * 16], store, what)?;
     Ok(store)
 }
 

@@ -411,6 +411,32 @@ fn truncated_rpms_are_ks2013_naming_the_file() {
     }
 }
 
+#[test]
+fn rpm_index_counts_beyond_the_header_are_ks2013() {
+    // Found by fuzzing: a count of 1.6 billion in a 2 KB file made the rpm
+    // crate reserve 6 GB. The first entry of the main header gets it here.
+    let mut rpm = RpmSpec::new("bash", "4.2.46", "x86_64").build().unwrap();
+    let word = |bytes: &[u8], at: usize| {
+        u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize
+    };
+    let (entries, store) = (word(&rpm, 96 + 8), word(&rpm, 96 + 12));
+    let signature_end = 96 + 16 + entries * 16 + store;
+    let count = signature_end + (8 - store % 8) % 8 + 16 + 12;
+    rpm[count..count + 4].copy_from_slice(&0x5f00_0000u32.to_be_bytes());
+    let dir = media(|root| {
+        write(&root.join("Packages/bash-4.2.46-1.el7.x86_64.rpm"), &rpm);
+    });
+    let (run, value) = check_json(
+        dir.path(),
+        &["--media", "media", "media/ks.cfg"],
+        Some(MEMORY_LIMIT_KB),
+    );
+    run.finished(30);
+    let (path, _, _, message) = only(&value, "KS2013");
+    assert!(path.ends_with("bash-4.2.46-1.el7.x86_64.rpm"), "{path}");
+    assert!(message.contains("claims 1593835520 items"), "{message}");
+}
+
 const BILLION_LAUGHS: &str = r#"<?xml version="1.0"?>
 <!DOCTYPE comps [
   <!ENTITY lol "lol">

@@ -118,3 +118,18 @@ fn editor_features_at_offsets_inside_characters() {
         let _ = ide::code_actions(&analysis, TextRange::new(0, offset.min(text.len())));
     }
 }
+
+/// Found by `cargo fuzz run rpm_header`: an RPM whose i18n string entry
+/// has a count of 0 made the `rpm` crate panic in a getter, after the
+/// header had parsed, in the repodata generator's reader. Both readers
+/// answer a package or an error.
+#[test]
+fn rpm_getters_that_panic_are_errors() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz/rpm-i18n-count-0.rpm");
+    let error = kslint::repo::header::read_rpm(&path, "x.rpm", Some(10)).unwrap_err();
+    assert!(error.contains("malformed header"), "{error}");
+    let bytes = std::fs::read(&path).unwrap();
+    let mut cursor = std::io::Cursor::new(&bytes[..]);
+    let _ = kslint::media::rpmhdr::read_package_from(&mut cursor, bytes.len() as u64, "x.rpm");
+}

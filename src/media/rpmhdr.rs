@@ -38,7 +38,12 @@ pub fn read_package_from(
         Ok(Err(error)) => return Err(format!("cannot parse the RPM header: {error}")),
         Err(_) => return Err("cannot parse the RPM header: malformed header".to_string()),
     };
-    let mut package = from_metadata(&metadata)?;
+    // The rpm crate's getters panic on some malformed entries too (found
+    // by fuzzing: an i18n string entry with a count of 0).
+    let described =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| from_metadata(&metadata)));
+    let mut package = described
+        .unwrap_or_else(|_| Err("cannot read the RPM header: malformed header".to_string()))?;
     package.location = location.to_string();
     package.size = size;
     Ok(package)

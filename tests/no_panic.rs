@@ -96,3 +96,40 @@ proptest! {
         check_bytes(&bytes);
     }
 }
+
+/// Found by `cargo fuzz run kickstart`: completion at a byte offset inside
+/// a multi-byte character panicked slicing the line. Every editor feature
+/// that takes an offset is tried at every byte offset of a line full of
+/// U+FFFD (what invalid UTF-8 decodes to).
+#[test]
+fn editor_features_at_offsets_inside_characters() {
+    use kslint::ide;
+    use kslint::source::TextRange;
+    let text = b"lang en_US.UTF-8\nnetwork --onboot yes --de\x97\x97\x97vice eth0\n%packages\n@\xc3\xa9\n%end\n";
+    let analysis = analyze(
+        SourceFile::from_bytes("fuzz.ks", text),
+        &CheckOptions::default(),
+    );
+    let text = &analysis.sources.get(analysis.main).text;
+    assert!(text.contains('\u{fffd}'));
+    for offset in 0..=text.len() + 1 {
+        let _ = ide::completions(&analysis, offset);
+        let _ = ide::hover(&analysis, offset);
+        let _ = ide::code_actions(&analysis, TextRange::new(0, offset.min(text.len())));
+    }
+}
+
+/// Found by `cargo fuzz run rpm_header`: an RPM whose i18n string entry
+/// has a count of 0 made the `rpm` crate panic in a getter, after the
+/// header had parsed, in the repodata generator's reader. Both readers
+/// answer a package or an error.
+#[test]
+fn rpm_getters_that_panic_are_errors() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz/rpm-i18n-count-0.rpm");
+    let error = kslint::repo::header::read_rpm(&path, "x.rpm", Some(10)).unwrap_err();
+    assert!(error.contains("malformed header"), "{error}");
+    let bytes = std::fs::read(&path).unwrap();
+    let mut cursor = std::io::Cursor::new(&bytes[..]);
+    let _ = kslint::media::rpmhdr::read_package_from(&mut cursor, bytes.len() as u64, "x.rpm");
+}

@@ -1,18 +1,34 @@
-//! Arbitrary bytes through parsing, the full analysis and every editor
-//! feature: nothing may panic, every range must lie inside its file.
+//! Arbitrary bytes through parsing, the full analysis (every rule) and
+//! every editor feature: nothing may panic, every range must lie inside its
+//! file. Inputs whose first byte is odd are checked as the kickstart of the
+//! example media tree, so that the package and group rules run against its
+//! comps and RPMs as well.
 #![no_main]
+
+use std::path::PathBuf;
 
 use kslint::analysis::{analyze, CheckOptions};
 use kslint::ide;
 use kslint::source::{SourceFile, TextRange};
 use libfuzzer_sys::fuzz_target;
 
+fn media_kickstart() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/centos7-media/build_iso/isolinux/ks/fuzz.ks")
+}
+
 fuzz_target!(|bytes: &[u8]| {
-    let analysis = analyze(SourceFile::from_bytes("fuzz.ks", bytes), &CheckOptions::default());
+    let path = match bytes.first() {
+        Some(first) if first % 2 == 1 => media_kickstart(),
+        _ => PathBuf::from("/nonexistent/fuzz.ks"),
+    };
+    let analysis = analyze(SourceFile::from_bytes(path, bytes), &CheckOptions::default());
     let text_len = analysis.sources.get(analysis.main).text.len();
     for diagnostic in &analysis.diagnostics {
         let file = analysis.sources.get(diagnostic.location.file);
-        assert!(diagnostic.location.range.end <= file.text.len());
+        let range = diagnostic.location.range;
+        assert!(range.start <= range.end && range.end <= file.text.len());
+        assert!(file.text.is_char_boundary(range.start) && file.text.is_char_boundary(range.end));
     }
     let _ = ide::symbols(&analysis);
     let _ = ide::folding_ranges(&analysis);

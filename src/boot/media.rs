@@ -179,13 +179,24 @@ pub fn role_of(path: &Path, root: &Path) -> Role {
 /// ignoring ASCII case (ISO 9660 names without Rock Ridge are upper case,
 /// and ISOLINUX looks them up without regard to case).
 pub fn resolve(root: &Path, relative: &str) -> Option<PathBuf> {
-    let mut path = root.to_path_buf();
+    resolve_from(root, root, relative)
+}
+
+/// [`resolve`] for a path relative to `dir`, a directory of the media
+/// rooted at `root` (SYSLINUX reads names relative to its own directory):
+/// `..` climbs from `dir` but, as on the loaders' file systems, never
+/// above `root`, so a path never escapes the media.
+pub fn resolve_from(root: &Path, dir: &Path, relative: &str) -> Option<PathBuf> {
+    let floor = if dir.starts_with(root) { root } else { dir };
+    let mut path = dir.to_path_buf();
     for part in relative
         .split('/')
         .filter(|part| !part.is_empty() && *part != ".")
     {
         if part == ".." {
-            path.pop();
+            if path != floor {
+                path.pop();
+            }
             continue;
         }
         let exact = path.join(part);
@@ -431,5 +442,22 @@ mod tests {
         );
         assert!(resolve(&stock, "efi/boot/GRUB.CFG").is_some());
         assert!(resolve(&stock, "EFI/BOOT/missing").is_none());
+        // `..` never climbs above the media root, from the root or from a
+        // directory of it, however many there are.
+        let climb = "../../../../../../../../../../../../..";
+        assert_eq!(
+            resolve(&stock, &format!("{climb}/EFI/BOOT/grub.cfg")),
+            resolve(&stock, "EFI/BOOT/grub.cfg")
+        );
+        // A file beside the media root exists, but not on the media.
+        std::fs::write(dir.path().join("secret"), "").unwrap();
+        assert!(resolve(&stock, "../secret").is_none());
+        let efi = stock.join("EFI");
+        assert_eq!(
+            resolve_from(&stock, &efi, "../EFI/BOOT/grub.cfg"),
+            resolve(&stock, "EFI/BOOT/grub.cfg")
+        );
+        assert!(resolve_from(&stock, &efi, "../../secret").is_none());
+        assert!(resolve_from(&stock, &efi, &format!("{climb}/secret")).is_none());
     }
 }

@@ -288,7 +288,7 @@ impl BootCheck<'_> {
         if path.starts_with('/') || self.loader() != Loader::Syslinux {
             media::resolve(&self.media.root, &path)
         } else {
-            media::resolve(self.config_dir, &path)
+            media::resolve_from(&self.media.root, self.config_dir, &path)
         }
     }
 
@@ -481,7 +481,7 @@ fn analyze_placed(file: SourceFile, options: &CheckOptions, media: Media, role: 
             let resolved = if include.starts_with('/') {
                 media::resolve(&media.root, &include)
             } else {
-                media::resolve(&config_dir, &include)
+                media::resolve_from(&media.root, &config_dir, &include)
             };
             let Some(resolved) = resolved else {
                 continue;
@@ -640,7 +640,7 @@ fn payload_present(configs: &[Parsed], media: &Media, config_dir: &Path, loader:
             if value.starts_with('/') || loader != Loader::Syslinux {
                 media::resolve(&media.root, value).is_some()
             } else {
-                media::resolve(config_dir, value).is_some()
+                media::resolve_from(&media.root, config_dir, value).is_some()
             }
         })
 }

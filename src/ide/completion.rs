@@ -45,7 +45,13 @@ pub fn completions(analysis: &Analysis, offset: usize) -> Vec<Completion> {
         return super::boot::completions(analysis, view, offset);
     }
     let file = main_file(analysis);
-    let offset = offset.min(file.text.len());
+    // Found by fuzzing: an offset inside a multi-byte character (from a
+    // client that counts otherwise) panicked here; it is moved back to
+    // the character's start.
+    let mut offset = offset.min(file.text.len());
+    while !file.text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let line_start = file.line_index.line_start(file.line_index.line_of(offset));
     let before = &file.text[line_start..offset];
     let word_start = before

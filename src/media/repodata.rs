@@ -31,6 +31,7 @@ impl Repomd {
         let mut record: Option<Record> = None;
         let mut checksum_type = String::new();
         let mut root = None;
+        let mut escaping: Option<(usize, String)> = None;
         xml::walk(text, |event| match event {
             XmlEvent::Start {
                 name,
@@ -50,6 +51,9 @@ impl Repomd {
                     }
                     "location" => {
                         if let (Some(record), Some(href)) = (record.as_mut(), attr("href")) {
+                            if !href_stays_inside(href) && escaping.is_none() {
+                                escaping = Some((offset, href.clone()));
+                            }
                             record.href = href.clone();
                         }
                     }
@@ -73,6 +77,14 @@ impl Repomd {
                 _ => {}
             },
         })?;
+        if let Some((offset, href)) = escaping {
+            return Err(XmlError {
+                offset,
+                message: format!(
+                    "`location href=\"{href}\"` points outside the repository (an absolute path or `..` above it)"
+                ),
+            });
+        }
         match root {
             Some((_, name)) if name == "repomd" => Ok(repomd),
             Some((offset, name)) => Err(XmlError {
@@ -89,6 +101,27 @@ impl Repomd {
     pub fn record(&self, kind: &str) -> Option<&Record> {
         self.records.iter().find(|record| record.kind == kind)
     }
+}
+
+/// Whether a relative `href` stays below the directory it is relative
+/// to: not absolute, no URL, and no `..` that climbs above its start.
+/// Everything `repomd.xml` names is read relative to the repository.
+pub fn href_stays_inside(href: &str) -> bool {
+    if href.starts_with('/') || href.contains("://") || href.contains('\\') {
+        return false;
+    }
+    let mut depth = 0usize;
+    for part in href.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(up) => depth = up,
+                None => return false,
+            },
+            _ => depth += 1,
+        }
+    }
+    true
 }
 
 fn flags_of(text: &str) -> u32 {
@@ -243,6 +276,34 @@ pub fn merge_filelists(text: &str, packages: &mut [Package]) -> Result<(), XmlEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hrefs_that_leave_the_repository_are_refused() {
+        for inside in [
+            "repodata/x.xml.gz",
+            "./repodata/../repodata/x.xml",
+            "a/b/../../c",
+        ] {
+            assert!(href_stays_inside(inside), "{inside}");
+        }
+        for outside in [
+            "/etc/passwd",
+            "../x",
+            "repodata/../../x",
+            "http://h/x",
+            "a\\..\\..\\x",
+        ] {
+            assert!(!href_stays_inside(outside), "{outside}");
+        }
+        let text = "<repomd>\n<data type=\"primary\"><location href=\"repodata/../../../etc/passwd\"/></data></repomd>";
+        let error = Repomd::parse(text).unwrap_err();
+        assert_eq!(error.offset, text.find("<location").unwrap());
+        assert!(
+            error.message.contains("outside the repository"),
+            "{}",
+            error.message
+        );
+    }
 
     #[test]
     fn reads_repomd_and_primary() {

@@ -39,7 +39,12 @@ pub fn read_package_from(
         Ok(Err(error)) => return Err(format!("cannot parse the RPM header: {error}")),
         Err(_) => return Err("cannot parse the RPM header: malformed header".to_string()),
     };
-    let mut package = from_metadata(&metadata)?;
+    // The rpm crate's getters panic on some malformed entries too (found
+    // by fuzzing: an i18n string entry with a count of 0).
+    let described =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| from_metadata(&metadata)));
+    let mut package = described
+        .unwrap_or_else(|_| Err("cannot read the RPM header: malformed header".to_string()))?;
     package.location = location.to_string();
     package.size = size;
     Ok(package)
@@ -92,7 +97,36 @@ fn read_structure(
     let at = bytes.len();
     bytes.resize(at + body, 0);
     read_exact(file, &mut bytes[at..], what)?;
+    check_index(&bytes[at..at + entries * 16], store as u64, what)?;
     Ok(store)
+}
+
+/// Checks every index entry of a header against its store: the data an
+/// entry claims (its count times the size of its type, at least a byte
+/// per string) must fit between its offset and the end of the store.
+/// Found by fuzzing: the `rpm` crate reserves memory for the claimed count
+/// before reading, so a 2 KB file with a count of 1.6 billion asked for
+/// 6 GB (an abort, which no `catch_unwind` catches).
+pub fn check_index(index: &[u8], store: u64, what: &str) -> Result<(), String> {
+    for (number, entry) in index.chunks_exact(16).enumerate() {
+        let word =
+            |i: usize| u32::from_be_bytes([entry[i], entry[i + 1], entry[i + 2], entry[i + 3]]);
+        let (tag, kind, offset, count) =
+            (word(0), word(4), u64::from(word(8)), u64::from(word(12)));
+        let width = match kind {
+            3 => 2,
+            4 => 4,
+            5 => 8,
+            _ => 1,
+        };
+        let fits = offset <= store && count.saturating_mul(width) <= store - offset;
+        if !fits {
+            return Err(format!(
+                "the {what} entry {number} (tag {tag}) claims {count} items at byte {offset} of a {store}-byte store"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn read_exact(file: &mut impl Read, buffer: &mut [u8], what: &str) -> Result<(), String> {
@@ -143,4 +177,44 @@ fn from_metadata(metadata: &rpm::PackageMetadata) -> Result<Package, String> {
         location: String::new(),
         size: 0,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte where the main header's index starts.
+    fn main_index(bytes: &[u8]) -> usize {
+        let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        let (entries, store) = (word(LEAD_SIZE + 8), word(LEAD_SIZE + 12));
+        let signature_end = LEAD_SIZE + 16 + entries * 16 + store;
+        signature_end + (8 - store % 8) % 8 + 16
+    }
+
+    #[test]
+    fn an_index_entry_claiming_more_than_the_store_is_refused() {
+        let rpm = crate::media::testkit::RpmSpec::new("bash", "4.2", "x86_64")
+            .build()
+            .unwrap();
+        let read = |bytes: &[u8]| {
+            read_package_from(
+                &mut std::io::Cursor::new(bytes),
+                bytes.len() as u64,
+                "x.rpm",
+            )
+        };
+        assert_eq!(read(&rpm).unwrap().name, "bash");
+        // The count of the main header's first entry: 1.6 billion, as the
+        // fuzzer found (the rpm crate reserved 6 GB for it).
+        let mut bad = rpm.clone();
+        let count = main_index(&bad) + 12;
+        bad[count..count + 4].copy_from_slice(&0x5f00_0000u32.to_be_bytes());
+        let error = read(&bad).unwrap_err();
+        assert!(error.contains("claims 1593835520 items"), "{error}");
+        // An offset past the store.
+        let mut bad = rpm.clone();
+        let offset = main_index(&bad) + 8;
+        bad[offset..offset + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(read(&bad).unwrap_err().contains("claims"));
+    }
 }

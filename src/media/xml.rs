@@ -174,23 +174,56 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Decompresses `bytes` by their magic number: gzip, zstd, or plain.
+/// Metadata never decompresses to more than this many times its compressed
+/// size (repodata XML compresses about tenfold, twentyfold at most) ...
+pub const MAX_RATIO: u64 = 100;
+/// ... except that anything up to this size is allowed whatever the ratio ...
+pub const MIN_LIMIT: u64 = 64 << 20;
+/// ... and nothing above this size is read at all.
+pub const MAX_LIMIT: u64 = 4 << 30;
+
+/// How many bytes a compressed metadata file of `compressed` bytes may
+/// decompress to: a decompression bomb (a few kilobytes that inflate to
+/// gigabytes) stops there with an error instead of filling the memory.
+pub fn decompressed_limit(compressed: usize) -> u64 {
+    (compressed as u64)
+        .saturating_mul(MAX_RATIO)
+        .clamp(MIN_LIMIT, MAX_LIMIT)
+}
+
+/// The error for a file that decompresses past [`decompressed_limit`].
+pub fn too_large(compressed: usize, limit: u64) -> String {
+    format!(
+        "decompresses to more than {limit} bytes from {compressed} (kslint reads at most \
+         {MAX_RATIO} times the compressed size, at least {} MiB): not read, it looks like a \
+         decompression bomb",
+        MIN_LIMIT >> 20
+    )
+}
+
+/// Decompresses `bytes` by their magic number: gzip, zstd, or plain, up
+/// to [`decompressed_limit`].
 pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    if bytes.starts_with(&[0x1f, 0x8b]) {
+    let limit = decompressed_limit(bytes.len());
+    let bounded = |reader: &mut dyn Read, what: &str| -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes)
+        reader
+            .take(limit + 1)
             .read_to_end(&mut out)
-            .map_err(|error| format!("bad gzip data: {error}"))?;
-        return Ok(out);
+            .map_err(|error| format!("bad {what} data: {error}"))?;
+        if out.len() as u64 > limit {
+            return Err(too_large(bytes.len(), limit));
+        }
+        Ok(out)
+    };
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return bounded(&mut flate2::read::MultiGzDecoder::new(bytes), "gzip");
     }
     if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        let mut out = Vec::new();
-        ruzstd::decoding::StreamingDecoder::new(bytes)
-            .map_err(|error| format!("bad zstd data: {error}"))?
-            .read_to_end(&mut out)
+        let mut decoder = ruzstd::decoding::StreamingDecoder::new(bytes)
             .map_err(|error| format!("bad zstd data: {error}"))?;
-        return Ok(out);
+        return bounded(&mut decoder, "zstd");
     }
     if bytes.starts_with(b"BZh") || bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z']) {
         return Err("bzip2/xz compressed metadata is not supported".to_string());

@@ -36,20 +36,26 @@ pub struct Member {
 }
 
 /// Decompresses a gzip file member by member, appending the text to
-/// `plain`. Zero bytes after the last member (tape padding) are ignored.
-pub fn members(bytes: &[u8], plain: &mut Vec<u8>) -> Result<Vec<Member>, String> {
+/// `plain`, at most `limit` bytes in all (an error past that). Zero bytes
+/// after the last member (tape padding) are ignored.
+pub fn members(bytes: &[u8], plain: &mut Vec<u8>, limit: u64) -> Result<Vec<Member>, String> {
     let mut out = Vec::new();
+    let first = plain.len();
     let mut at = 0;
     while at < bytes.len() {
         if !out.is_empty() && bytes[at..].iter().all(|&b| b == 0) {
             break;
         }
         let start = plain.len();
-        let mut decoder = flate2::bufread::GzDecoder::new(&bytes[at..]);
+        let room = limit.saturating_sub((start - first) as u64);
+        let mut decoder = flate2::bufread::GzDecoder::new(&bytes[at..]).take(room + 1);
         decoder
             .read_to_end(plain)
             .map_err(|error| format!("bad gzip data at byte {at}: {error}"))?;
-        let rest = decoder.into_inner().len();
+        if (plain.len() - first) as u64 > limit {
+            return Err(crate::media::xml::too_large(bytes.len(), limit));
+        }
+        let rest = decoder.into_inner().into_inner().len();
         let end = bytes.len() - rest;
         if end <= at {
             return Err(format!("bad gzip data at byte {at}"));
@@ -74,7 +80,7 @@ mod tests {
         file.extend(compress(b"world"));
         file.extend([0, 0, 0]);
         let mut plain = Vec::new();
-        let parts = members(&file, &mut plain).unwrap();
+        let parts = members(&file, &mut plain, 1 << 20).unwrap();
         assert_eq!(parts.len(), 2);
         assert_eq!(&plain[parts[0].plain.clone()], b"hello ");
         assert_eq!(parts[0].compressed, 0..second);
@@ -84,6 +90,11 @@ mod tests {
             .read_to_end(&mut all)
             .unwrap();
         assert_eq!(all, b"hello world");
-        assert!(members(b"\x1f\x8bjunk", &mut plain).is_err());
+        assert!(members(b"\x1f\x8bjunk", &mut plain, 1 << 20).is_err());
+        // Past the limit: an error, and no more than the limit is read.
+        let mut plain = Vec::new();
+        let error = members(&file, &mut plain, 8).unwrap_err();
+        assert!(error.contains("decompression bomb"), "{error}");
+        assert!(plain.len() <= 9, "{}", plain.len());
     }
 }

@@ -224,7 +224,14 @@ pub fn read_rpm(
         Err(_) => return Err("cannot parse the RPM header: malformed header".to_string()),
     };
     let digest = hasher.finalize();
-    let mut record = describe(&metadata, changelog_limit);
+    // The rpm crate's getters panic on some malformed entries too (found
+    // by fuzzing: an i18n string entry with a count of 0).
+    let described = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        describe(&metadata, changelog_limit)
+    }));
+    let Ok(mut record) = described else {
+        return Err("cannot read the RPM header: malformed header".to_string());
+    };
     record.pkgid = hex(&digest);
     record.location = location.to_string();
     record.size_package = size;
@@ -323,6 +330,7 @@ fn structure(
     let at = bytes.len();
     bytes.resize(at + body as usize, 0);
     fill(file, &mut bytes[at..], what)?;
+    crate::media::rpmhdr::check_index(&bytes[at..at + entries as usize * 16], store, what)?;
     Ok(store)
 }
 

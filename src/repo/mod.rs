@@ -325,7 +325,13 @@ fn load_group(
         GroupSource::Existing => {
             let record = old.and_then(|o| o.record("group").or_else(|| o.record("group_gz")));
             match record.and_then(|r| r.href.clone()) {
-                Some(href) => base.join(href),
+                Some(href) if crate::media::repodata::href_stays_inside(&href) => base.join(href),
+                Some(href) => {
+                    return Err(RepoError::at(
+                        &base.join("repodata").join("repomd.xml"),
+                        format!("the group record's `location href=\"{href}\"` points outside the repository"),
+                    ))
+                }
                 None => return Ok(None),
             }
         }

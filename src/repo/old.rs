@@ -256,17 +256,25 @@ fn load_files(base: &Path, repomd: &Repomd, records: &[RawRecord]) -> Result<[Ol
 
 fn load_file(path: &Path, kind: Kind, size_hint: usize) -> Result<OldFile, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse_file(bytes, kind, size_hint).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads one old metadata file (gzip, zstd or plain XML) from its bytes.
+/// `size_hint` is its text size as repomd.xml gives it (0 when unknown);
+/// it only sizes the first allocation, never beyond what may be read.
+pub fn parse_file(bytes: Vec<u8>, kind: Kind, size_hint: usize) -> Result<OldFile, String> {
     let mut members = Vec::new();
     let plain = if bytes.starts_with(&[0x1f, 0x8b]) {
         // Without the size from repomd.xml: repodata XML compresses about
         // tenfold.
+        let limit = crate::media::xml::decompressed_limit(bytes.len());
         let capacity = match size_hint {
             0 => bytes.len().saturating_mul(10),
-            size => size.min(bytes.len().saturating_mul(1000)),
+            size => size,
         };
+        let capacity = capacity.min(usize::try_from(limit).unwrap_or(usize::MAX));
         let mut plain = Vec::with_capacity(capacity);
-        let parts =
-            gz::members(&bytes, &mut plain).map_err(|e| format!("{}: {e}", path.display()))?;
+        let parts = gz::members(&bytes, &mut plain, limit)?;
         members = parts
             .into_iter()
             .map(|part| OldMember {
@@ -278,10 +286,10 @@ fn load_file(path: &Path, kind: Kind, size_hint: usize) -> Result<OldFile, Strin
             .collect();
         plain
     } else {
-        decompress(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
+        decompress(&bytes)?
     };
-    let text = String::from_utf8(plain).map_err(|_| format!("{}: not UTF-8", path.display()))?;
-    let packages = scan_packages(&text, kind).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = String::from_utf8(plain).map_err(|_| "not UTF-8".to_string())?;
+    let packages = scan_packages(&text, kind)?;
     let mut file = OldFile {
         bytes,
         text,
@@ -339,6 +347,19 @@ fn scan_packages(text: &str, kind: Kind) -> Result<Vec<OldPackage>, String> {
         Some(packages) => Ok(packages),
         None => scan_packages_xml(text, kind),
     }
+}
+
+/// Both ways of finding the packages, for the fuzzer to compare: where
+/// the fast search answers, the parser must find the same.
+#[doc(hidden)]
+pub fn scan_both(
+    text: &str,
+    kind: Kind,
+) -> (Option<Vec<OldPackage>>, Result<Vec<OldPackage>, String>) {
+    (
+        scan_packages_fast(text, kind),
+        scan_packages_xml(text, kind),
+    )
 }
 
 /// `None` when the text holds anything that could hide or fake a tag from

@@ -125,6 +125,7 @@ pub static REGISTRY: &[&Rule] = &[
     &scripts::CRITICAL_WITHOUT_ERRORONFAIL,
     &scripts::PRE_OUTPUT_NOT_INCLUDED,
     &scripts::SHELLCHECK,
+    &scripts::SCRIPT_TOO_LARGE,
     &boot::BOOT_SOURCE_SCHEME,
     &boot::BOOT_LABEL_MISMATCH,
     &boot::VOLUME_ID_ASSUMED,

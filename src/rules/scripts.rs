@@ -158,6 +158,13 @@ declare_rule!(
     Info,
     "shellcheck found a problem in a shell script section (optional pass)"
 );
+declare_rule!(
+    SCRIPT_TOO_LARGE,
+    "KS3021",
+    "script-too-large",
+    Info,
+    "A shell script section too large for kslint to check"
+);
 
 /// Paths kickstart scripts use to reach the installed system.
 const TARGET_ROOTS: &[&str] = &[SYSIMAGE, SYSROOT];
@@ -219,6 +226,25 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         }
     }
     pre_output_not_included(cx, &views, out);
+    for script in &scripts {
+        script_too_large(cx, script, out);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// KS3021
+// ---------------------------------------------------------------------------
+
+fn script_too_large(cx: &Context, script: &Script, out: &mut Vec<Diagnostic>) {
+    let Some(why) = &script.too_large else {
+        return;
+    };
+    out.push(Diagnostic::new(
+        &SCRIPT_TOO_LARGE,
+        cx.file_id,
+        script.section.header.name_range,
+        format!("this script is not checked as shell: its body is too large ({why})"),
+    ));
 }
 
 /// What the rest of the kickstart says that scripts depend on.

@@ -426,8 +426,30 @@ fn stray_text(cx: &Context, quoted_lines: &[usize], out: &mut Vec<Diagnostic>) {
         };
         let message = match &error.missing {
             Some(kind) => format!("expected {} here", kind.replace('_', " ")),
-            None => format!("unexpected text `{}`", cx.file.slice(range).trim()),
+            None => unexpected_text(cx.file.slice(range).trim()),
         };
         out.push(Diagnostic::new(&STRAY_TEXT, cx.file_id, range, message));
     }
+}
+
+/// The message for stray text. Control characters (a NUL byte, an escape)
+/// are invisible or garble a terminal: they are shown escaped and named.
+fn unexpected_text(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return format!("unexpected text `{text}`");
+    }
+    let shown: String = text
+        .chars()
+        .map(|c| match c {
+            '\0' => "\\0".to_string(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    let what = if text.contains('\0') {
+        "a NUL byte"
+    } else {
+        "a control character"
+    };
+    format!("unexpected text `{shown}` ({what}, which has no place in a kickstart)")
 }

@@ -41,7 +41,19 @@ pub struct Script<'a> {
     pub log: Option<HeaderValue>,
     /// The body, parsed when the interpreter is a shell.
     pub shell: Option<ShellScript<'a>>,
+    /// Why a shell body was not parsed or its tree was dropped: it is too
+    /// large to check in bounded time and memory (see [`MAX_SHELL_BYTES`]).
+    pub too_large: Option<String>,
 }
+
+/// Shell bodies longer than this are not parsed: tree-sitter-bash keeps
+/// about a hundred bytes per token, and a ten-megabyte line of words would
+/// take gigabytes and minutes. Real scripts this large are embedded
+/// payloads, not shell worth checking.
+pub const MAX_SHELL_BYTES: usize = 1 << 20;
+/// A parsed body with more syntax nodes than this is dropped as well, so
+/// that the checks (which walk the tree several times) stay fast.
+pub const MAX_SHELL_NODES: usize = 200_000;
 
 impl Script<'_> {
     /// The interpreter path the installer runs (`/bin/sh` unless told).
@@ -83,9 +95,28 @@ pub fn scripts<'a>(text: &'a str, document: &'a Document) -> Vec<Script<'a>> {
             let in_chroot =
                 kind == ScriptKind::Post && section.header_option("--nochroot").is_none();
             let shell_interpreter = interpreter.as_ref().is_none_or(|i| is_shell(&i.value));
+            let mut too_large = None;
             let shell = match section.body_range() {
                 Some(body) if shell_interpreter && !body.is_empty() => {
-                    Some(ShellScript::parse(text, body))
+                    if body.len() > MAX_SHELL_BYTES {
+                        too_large = Some(format!(
+                            "{} bytes, more than the {} kslint parses",
+                            body.len(),
+                            MAX_SHELL_BYTES
+                        ));
+                        None
+                    } else {
+                        let shell = ShellScript::parse(text, body);
+                        let nodes = shell.root().descendant_count();
+                        if nodes > MAX_SHELL_NODES {
+                            too_large = Some(format!(
+                                "{nodes} shell syntax nodes, more than the {MAX_SHELL_NODES} kslint checks"
+                            ));
+                            None
+                        } else {
+                            Some(shell)
+                        }
+                    }
                 }
                 _ => None,
             };
@@ -96,6 +127,7 @@ pub fn scripts<'a>(text: &'a str, document: &'a Document) -> Vec<Script<'a>> {
                 interpreter,
                 log,
                 shell,
+                too_large,
             })
         })
         .collect()

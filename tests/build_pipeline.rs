@@ -17,7 +17,6 @@ mod common;
 #[path = "iso/qemu.rs"]
 mod qemu;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -68,33 +67,6 @@ fn grub_cfg(label: &str) -> String {
 menuentry 'Install the appliance' --class fedora --class gnu-linux {{\n  \
 linux /vmlinuz console=ttyS0 inst.stage2=hd:LABEL={label} quiet\n  initrd /initrd.img\n}}\n"
     )
-}
-
-/// A FAT image holding `EFI/BOOT/BOOTX64.EFI` and `EFI/BOOT/grub.cfg`.
-fn fat_image(efi: &[u8], grub: &str) -> Vec<u8> {
-    let mut disk = std::io::Cursor::new(vec![0u8; 2 << 20]);
-    fatfs::format_volume(&mut disk, fatfs::FormatVolumeOptions::new()).unwrap();
-    {
-        let fs = fatfs::FileSystem::new(&mut disk, fatfs::FsOptions::new()).unwrap();
-        {
-            let boot = fs
-                .root_dir()
-                .create_dir("EFI")
-                .unwrap()
-                .create_dir("BOOT")
-                .unwrap();
-            boot.create_file("BOOTX64.EFI")
-                .unwrap()
-                .write_all(efi)
-                .unwrap();
-            boot.create_file("grub.cfg")
-                .unwrap()
-                .write_all(grub.as_bytes())
-                .unwrap();
-        }
-        fs.unmount().unwrap();
-    }
-    disk.into_inner()
 }
 
 /// The boot files: from make_boot_tree.sh (bootable) or stand-ins.
@@ -190,7 +162,7 @@ fn seed_media(dir: &Path, boot: &BootFiles) -> PathBuf {
     write(&root.join("EFI/BOOT/grub.cfg"), grub_cfg(OLD).as_bytes());
     write(
         &root.join("images/efiboot.img"),
-        &fat_image(&boot.bootx64, &grub_cfg(OLD)),
+        &efi_fat_image(&boot.bootx64, &grub_cfg(OLD)),
     );
     root
 }
@@ -214,22 +186,6 @@ fn build(root: &Path, out: &Path, extra: &[&str]) -> Output {
 
 fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
-}
-
-/// Everything in the image, extracted with xorriso (Rock Ridge names).
-fn extract(iso: &Path, into: &Path) {
-    run_ok(
-        "xorriso",
-        &[
-            "-osirrox",
-            "on",
-            "-indev",
-            iso.to_str().unwrap(),
-            "-extract",
-            "/",
-            into.to_str().unwrap(),
-        ],
-    );
 }
 
 fn read_string(p: &Path) -> String {

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{bytes, have, snapshot, varied_tree, write, Scratch};
+use common::{bytes, efi_fat_image, have, snapshot, varied_tree, write, Scratch};
 use kslint::assemble::collect::{self, CollectOptions};
 use kslint::iso::reader::{EntryKind, IsoReader, Names};
 use kslint::iso::{self, Control, IsoOptions, Tree};
@@ -100,30 +100,6 @@ fn comps() -> String {
 const BOOT_CFG: &str = "default vesamenu.c32\ntimeout 600\nlabel linux\n  menu label ^Install CentOS 7\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL=CentOS\\x207\\x20x86_64 quiet\n";
 const GRUB_CFG: &str = "set timeout=60\nsearch --no-floppy --set=root -l 'CentOS 7 x86_64'\nmenuentry 'Install CentOS 7' --class fedora --class gnu-linux --class gnu --class os {\n\tlinuxefi /images/pxeboot/vmlinuz inst.stage2=hd:LABEL=CentOS\\x207\\x20x86_64 quiet\n\tinitrdefi /images/pxeboot/initrd.img\n}\n";
 
-/// The UEFI boot image: a FAT file system with the loader and GRUB's menu.
-fn efi_image(loader: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut disk = std::io::Cursor::new(vec![0u8; 2 << 20]);
-    fatfs::format_volume(&mut disk, fatfs::FormatVolumeOptions::new()).unwrap();
-    {
-        let fs = fatfs::FileSystem::new(&mut disk, fatfs::FsOptions::new()).unwrap();
-        let boot = fs
-            .root_dir()
-            .create_dir("EFI")
-            .unwrap()
-            .create_dir("BOOT")
-            .unwrap();
-        let files: [(&str, &[u8]); 2] =
-            [("BOOTX64.EFI", loader), ("grub.cfg", GRUB_CFG.as_bytes())];
-        for (name, data) in files {
-            boot.create_file(name).unwrap().write_all(data).unwrap();
-        }
-        drop(boot);
-        fs.unmount().unwrap();
-    }
-    disk.into_inner()
-}
-
 /// A stock CentOS-7-like install tree with real RPMs and repodata.
 fn stock_tree(dir: &Path) {
     let isolinux = fs::read("/usr/lib/ISOLINUX/isolinux.bin").unwrap_or_else(|_| bytes(1, 40_000));
@@ -142,7 +118,7 @@ fn stock_tree(dir: &Path) {
     write(&dir.join("EFI/BOOT/BOOTX64.EFI"), &bytes(5, 20_000));
     write(
         &dir.join("images/efiboot.img"),
-        &efi_image(&bytes(5, 20_000)),
+        &efi_fat_image(&bytes(5, 20_000), GRUB_CFG),
     );
     write(&dir.join("images/pxeboot/vmlinuz"), &bytes(3, 300_000));
     write(&dir.join("images/pxeboot/initrd.img"), &bytes(4, 500_000));

@@ -220,3 +220,31 @@ pub fn isolinux_files(test: &str) -> Option<(PathBuf, PathBuf)> {
         None
     }
 }
+
+/// A FAT image holding `EFI/BOOT/BOOTX64.EFI` and `EFI/BOOT/grub.cfg`.
+pub fn efi_fat_image(efi: &[u8], grub: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut disk = std::io::Cursor::new(vec![0u8; 2 << 20]);
+    fatfs::format_volume(&mut disk, fatfs::FormatVolumeOptions::new()).unwrap();
+    {
+        let fs = fatfs::FileSystem::new(&mut disk, fatfs::FsOptions::new()).unwrap();
+        {
+            let boot = fs
+                .root_dir()
+                .create_dir("EFI")
+                .unwrap()
+                .create_dir("BOOT")
+                .unwrap();
+            boot.create_file("BOOTX64.EFI")
+                .unwrap()
+                .write_all(efi)
+                .unwrap();
+            boot.create_file("grub.cfg")
+                .unwrap()
+                .write_all(grub.as_bytes())
+                .unwrap();
+        }
+        fs.unmount().unwrap();
+    }
+    disk.into_inner()
+}

@@ -468,7 +468,7 @@ fn seed_workflow_boots_with_ks_by_label_bios_and_uefi() {
         }
         None => eprintln!("SKIP {test} (UEFI): no OVMF firmware (Debian package ovmf)"),
     }
-    let mut failures = Vec::new();
+    let mut failures = qemu::BootFailures::default();
     for (name, volume, args) in &modes {
         let iso = s.join(&format!("{name}.iso"));
         let o = build(&root, &iso, &["--ks", "ks/ks.cfg", "--volume-id", volume]);
@@ -495,19 +495,9 @@ fn seed_workflow_boots_with_ks_by_label_bios_and_uefi() {
             && !cmdline.contains(OLD)
             && log.contains(&format!("KSLINT-LABEL: {volume}"))
             && log.contains("KSLINT-KS: # KSLINT-KS-CONTENT");
-        if !good {
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            failures.push(format!(
-                "{name} (expected {ks_arg}):\n{}",
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            ));
-        }
+        failures.record(&format!("{name} (expected {ks_arg})"), good, &log);
     }
-    assert!(
-        failures.is_empty(),
-        "boots failed:\n{}",
-        failures.join("\n\n")
-    );
+    failures.assert_none();
     assert_eq!(tree_digest(&root), before, "the source tree changed");
 }
 

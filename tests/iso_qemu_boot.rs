@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
-use qemu::{boot, ovmf};
+use qemu::{boot, ovmf, BootFailures};
 
 const LABEL: &str = "KSLINT_BOOT_TEST";
 
@@ -96,7 +96,7 @@ fn image_boots_bios_and_uefi_from_cd_and_disk() {
         ),
     }
 
-    let mut failures = Vec::new();
+    let mut failures = BootFailures::default();
     for (name, args) in &modes {
         let (ok, _, log) = boot(name, s.path(), args);
         let good = ok
@@ -104,17 +104,7 @@ fn image_boots_bios_and_uefi_from_cd_and_disk() {
             && log.contains(&format!("KSLINT-LABEL: {LABEL}"))
             && log.contains("a-long-rock-ridge-file-name-that-needs-an-nm-entry.cfg")
             && log.contains(&format!("inst.ks=hd:LABEL={LABEL}:/ks/ks.cfg"));
-        if !good {
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            failures.push(format!(
-                "{name}:\n{}",
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            ));
-        }
+        failures.record(name, good, &log);
     }
-    assert!(
-        failures.is_empty(),
-        "boots failed:\n{}",
-        failures.join("\n\n")
-    );
+    failures.assert_none();
 }

@@ -107,3 +107,24 @@ pub fn boot(name: &str, dir: &Path, args: &[String]) -> (bool, f64, String) {
     );
     (ok, secs, log)
 }
+
+/// The boots that did not show what they should, each with the end of its
+/// serial log, so one failing firmware mode does not hide the others.
+#[derive(Default)]
+pub struct BootFailures(Vec<String>);
+
+impl BootFailures {
+    /// Records `name` as failed unless `good`, keeping the last 40 log lines.
+    pub fn record(&mut self, name: &str, good: bool, log: &str) {
+        if good {
+            return;
+        }
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(40)..];
+        self.0.push(format!("{name}:\n{}", tail.join("\n")));
+    }
+
+    pub fn assert_none(self) {
+        assert!(self.0.is_empty(), "boots failed:\n{}", self.0.join("\n\n"));
+    }
+}

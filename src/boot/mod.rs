@@ -756,19 +756,7 @@ pub fn entries_loading(kickstart: &Path, options: &CheckOptions) -> Vec<Kickstar
                 let Some(spec) = SourceSpec::parse(word, cmdline::SourceOption::Kickstart) else {
                     continue;
                 };
-                let on_media = match &spec.device {
-                    Some(device)
-                        if matches!(
-                            device.kind,
-                            DeviceKind::Label | DeviceKind::CdLabel | DeviceKind::ByLabelPath
-                        ) =>
-                    {
-                        let label = decode_label(&word.value[device.name.clone()]);
-                        volume.as_ref().is_none_or(|volume| volume.value == label)
-                    }
-                    Some(device) => device.kind == DeviceKind::KernelName,
-                    None => spec.scheme == cmdline::Scheme::Cdrom,
-                };
+                let on_media = spec_on_media(word, &spec, volume.as_ref());
                 let Some(path) = spec.path.clone().filter(|_| on_media) else {
                     continue;
                 };

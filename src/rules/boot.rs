@@ -16,7 +16,7 @@ use crate::boot::cmdline::{
 use crate::boot::media::{self, Role};
 use crate::boot::model::{BootConfig, DefaultKind, DefaultSetting, Entry, FileKind, Loader};
 use crate::boot::volume::{volume_id_problems, VolumeIdSource};
-use crate::boot::{BootCheck, LabelRef};
+use crate::boot::{spec_on_media, BootCheck, LabelRef};
 use crate::catalog::VersionLine;
 use crate::diagnostic::{fix, Applicability, Diagnostic, Fix, Severity, TextEdit};
 use crate::source::{FileId, TextRange};
@@ -287,7 +287,7 @@ fn grub_quote(text: &str) -> String {
 /// Whether a source argument refers to the media being checked (so its path
 /// must be on it): the volume id's label, an optical drive, a device name.
 fn targets_media(cx: &BootCheck, arg: &SourceArg) -> bool {
-    crate::boot::spec_on_media(arg.word, &arg.spec, cx.volume)
+    spec_on_media(arg.word, &arg.spec, cx.volume)
 }
 
 // ---------------------------------------------------------------------------
@@ -1344,19 +1344,7 @@ fn kickstarts(cx: &BootCheck, config: &BootConfig) -> Vec<(String, Word, usize)>
             let Some(spec) = SourceSpec::parse(word, SourceOption::Kickstart) else {
                 continue;
             };
-            let on_media = match &spec.device {
-                Some(device)
-                    if matches!(
-                        device.kind,
-                        DeviceKind::Label | DeviceKind::CdLabel | DeviceKind::ByLabelPath
-                    ) =>
-                {
-                    let label = decode_label(&word.value[device.name.clone()]);
-                    cx.volume.is_none_or(|volume| volume.value == label)
-                }
-                Some(device) => device.kind == DeviceKind::KernelName,
-                None => spec.scheme == Scheme::Cdrom,
-            };
+            let on_media = spec_on_media(word, &spec, cx.volume);
             let key = match (&spec.path, on_media) {
                 (Some(path), true) => {
                     format!("/{}", word.value[path.clone()].trim_start_matches('/'))
@@ -2090,7 +2078,7 @@ const MAX_KICKSTART_BYTES: u64 = 4 << 20;
 /// this media; `None` when it is elsewhere or unreadable.
 fn loaded_kickstart_source(cx: &BootCheck, word: &Word) -> Option<KickstartSource> {
     let spec = SourceSpec::parse(word, SourceOption::Kickstart)?;
-    if !crate::boot::spec_on_media(word, &spec, cx.volume) {
+    if !spec_on_media(word, &spec, cx.volume) {
         return None;
     }
     let path = spec
@@ -2148,7 +2136,7 @@ fn usb_install_source(cx: &BootCheck, out: &mut Vec<Diagnostic>) {
             source_option(word) == Some(SourceOption::Stage2)
                 && SourceSpec::parse(word, SourceOption::Stage2).is_some_and(|spec| {
                     matches!(spec.scheme, Scheme::Hd | Scheme::Device)
-                        && crate::boot::spec_on_media(word, &spec, cx.volume)
+                        && spec_on_media(word, &spec, cx.volume)
                 })
         }) else {
             continue;

@@ -386,6 +386,18 @@ fn image_problem(image: &Path, options: &CheckOptions, message: String) -> Analy
     )];
     apply_rule_settings(options, &mut diagnostics);
     let (version, version_source) = boot_version(options, None);
+    boot_analysis(sources, main, diagnostics, (version, version_source), None)
+}
+
+/// A boot configuration's analysis: no kickstart document, its own
+/// diagnostics and, when it parsed, the view editors read.
+fn boot_analysis(
+    sources: SourceMap,
+    main: FileId,
+    diagnostics: Vec<Diagnostic>,
+    (version, version_source): (SyntaxVersion, VersionSource),
+    boot: Option<BootView>,
+) -> Analysis {
     Analysis {
         document: empty_document(main),
         sources,
@@ -396,7 +408,7 @@ fn image_problem(image: &Path, options: &CheckOptions, message: String) -> Analy
         version,
         version_source,
         media: None,
-        boot: None,
+        boot: boot.map(std::sync::Arc::new),
         notices: Vec::new(),
     }
 }
@@ -592,19 +604,13 @@ fn analyze_placed(file: SourceFile, options: &CheckOptions, media: Media, role: 
         config_dir: config_dir.clone(),
         volume: volume.clone(),
     };
-    Analysis {
-        document: empty_document(main),
+    boot_analysis(
         sources,
         main,
-        included: Vec::new(),
-        links: Vec::new(),
         diagnostics,
-        version,
-        version_source,
-        media: None,
-        boot: Some(std::sync::Arc::new(view)),
-        notices: Vec::new(),
-    }
+        (version, version_source),
+        Some(view),
+    )
 }
 
 /// Whether the loader's own files are in the tree: the loader binary next

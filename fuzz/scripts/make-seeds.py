@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets that take binary or
 selector-prefixed input (repodata, boot_config, fat_image, iso_roundtrip,
-rpm_header, comps) into fuzz/seeds/<target>/. The kickstart seeds are plain
+iso_reader, rpm_header, comps) into fuzz/seeds/<target>/. The kickstart seeds are plain
 files kept as they are. Run from anywhere: python3 fuzz/scripts/make-seeds.py
-(fat_image needs mkfs.fat and mcopy; it is skipped without them)."""
+(fat_image needs mkfs.fat and mcopy; it is skipped without them;
+iso_reader needs a release build of kslint, `cargo build --release`, and
+uses xorriso for one image from another writer when installed)."""
 
 import gzip
 import os
@@ -256,6 +258,79 @@ def iso_roundtrip():
           + iso_file("empty", b""))
 
 
+def master(tree, out, *flags):
+    """An image of `tree` made by our engine, without its trailing padding
+    (the seeds stay small; every extent lies before it)."""
+    kslint = os.path.join(ROOT, "target", "release", "kslint")
+    subprocess.run([kslint, "build-iso", "--repodata", "never", "--no-hybrid",
+                    "--volume-id", "SEED", "-o", out, *flags, tree],
+                   check=True, capture_output=True)
+    with open(out, "rb") as f:
+        return trimmed(f.read())
+
+
+def trimmed(image):
+    end = len(image.rstrip(b"\0"))
+    return image[:(end + 2047) // 2048 * 2048]
+
+
+def sample_tree(root):
+    """Directories, a long Rock Ridge name, a symlink, an empty file, and a
+    nest deep enough (9 levels) for directory relocation (CL/PL/RE)."""
+    files = {
+        "isolinux/isolinux.cfg": b"default linux\nlabel linux\n  kernel vmlinuz\n",
+        "a-long-rock-ridge-file-name-beyond-the-iso-limit.conf": b"x" * 100,
+        "EFI/BOOT/grub.cfg": b"set timeout=5\n",
+        "empty": b"",
+        "d1/d2/d3/d4/d5/d6/d7/d8/d9/deep.txt": b"deep\n",
+    }
+    for path, data in files.items():
+        full = os.path.join(root, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as f:
+            f.write(data)
+    os.symlink("isolinux/isolinux.cfg", os.path.join(root, "link"))
+
+
+def le32(data, at):
+    return int.from_bytes(data[at:at + 4], "little")
+
+
+def directory_loop(image):
+    """The first subdirectory record of the root points back at the root's
+    own extent: a walk that trusts it never ends."""
+    image = bytearray(image)
+    root_lba = le32(image, 16 * 2048 + 156 + 2)
+    at = root_lba * 2048
+    end = at + 2048
+    while at < end and image[at]:
+        if image[at + 25] & 2 and image[at + 32] == 1 and image[at + 33] > 1:
+            image[at + 2:at + 6] = root_lba.to_bytes(4, "little")
+            image[at + 6:at + 10] = root_lba.to_bytes(4, "big")
+            break
+        at += image[at]
+    return bytes(image)
+
+
+def iso_reader():
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = os.path.join(tmp, "tree")
+        sample_tree(tree)
+        ours = master(tree, os.path.join(tmp, "ours.iso"))
+        write("iso_reader", "rock-ridge-joliet", ours)
+        write("iso_reader", "rock-ridge-only",
+              master(tree, os.path.join(tmp, "rr.iso"), "--no-joliet"))
+        write("iso_reader", "truncated-root", ours[:17 * 2048 + 700])
+        write("iso_reader", "directory-loop", directory_loop(ours))
+        if shutil.which("xorriso"):
+            plain = os.path.join(tmp, "plain.iso")
+            subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-V", "PLAIN",
+                            "-o", plain, os.path.join(tree, "isolinux")],
+                           check=True, capture_output=True)
+            with open(plain, "rb") as f:
+                write("iso_reader", "plain-iso9660-xorriso", trimmed(f.read()))
+
+
 def copy_media():
     packages = os.path.join(MEDIA, "isolinux", "Packages")
     for name in ["bash-4.2.46-34.el7.x86_64.rpm", "glibc-2.17-317.el7.x86_64.rpm",
@@ -271,4 +346,5 @@ if __name__ == "__main__":
     boot_config()
     fat_image()
     iso_roundtrip()
+    iso_reader()
     copy_media()

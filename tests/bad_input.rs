@@ -582,3 +582,52 @@ fn a_zip_bomb_in_old_repodata_does_not_stop_repo() {
         }
     );
 }
+
+/// An image from the `iso_reader` fuzz seeds (made by fuzz/scripts/make-seeds.py).
+fn seed_image(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fuzz/seeds/iso_reader/{name}"))
+}
+
+#[test]
+fn a_truncated_image_is_refused_by_init_naming_the_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = seed_image("truncated-root");
+    let run = kslint(
+        dir.path(),
+        &["init", "--from", image.to_str().unwrap(), "out"],
+        Some(MEMORY_LIMIT_KB),
+    );
+    run.finished(60);
+    assert_eq!(run.code(), Some(2), "{}", run.stderr());
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("truncated-root")
+            && stderr.contains("lies beyond the end of the image")
+            && stderr.contains("(at byte "),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "init left a partial tree");
+}
+
+#[test]
+fn a_directory_that_contains_itself_ends_the_walk_with_an_error() {
+    use kslint::iso::reader::IsoReader;
+    let reader = IsoReader::open(&seed_image("directory-loop")).unwrap();
+    let error = reader.walk(reader.root()).unwrap_err().to_string();
+    assert!(
+        error.contains("corrupt directory tree") && error.contains("listed twice"),
+        "{error}"
+    );
+    // The same tree unbroken walks to its deepest file.
+    let good = IsoReader::open(&seed_image("rock-ridge-joliet")).unwrap();
+    let paths: Vec<String> = good
+        .walk(good.root())
+        .unwrap()
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        paths.contains(&"d1/d2/d3/d4/d5/d6/d7/d8/d9/deep.txt".to_string()),
+        "{paths:?}"
+    );
+}

@@ -304,7 +304,8 @@ def directory_loop(image):
     at = root_lba * 2048
     end = at + 2048
     while at < end and image[at]:
-        if image[at + 25] & 2 and image[at + 32] == 1 and image[at + 33] > 1:
+        is_dot = image[at + 32] == 1 and image[at + 33] in (0, 1)
+        if image[at + 25] & 2 and not is_dot:
             image[at + 2:at + 6] = root_lba.to_bytes(4, "little")
             image[at + 6:at + 10] = root_lba.to_bytes(4, "big")
             break

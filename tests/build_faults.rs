@@ -1,5 +1,5 @@
 //! Faults during builds (issue 12, item 3): `kill -9` at random moments of
-//! `kslint build-iso` and `kslint repo` leaves the target absent or the
+//! `kslint build-iso`, `kslint repo` and `kslint collect` leaves the target absent or the
 //! previous complete file, never a partial one; SIGINT/SIGTERM remove the
 //! temporary output; a file size limit (`ulimit -f`, what a full disk looks
 //! like to the writer) is a clear error with no temporary files left; the
@@ -20,6 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{bytes, snapshot_with_times, write, Scratch};
+use kslint::media::testkit::RpmSpec;
 use sha2::{Digest, Sha256};
 
 type Snapshot = BTreeMap<String, (char, u32, Vec<u8>, i64, i64)>;
@@ -683,4 +684,150 @@ fn a_signal_ignored_at_start_stays_ignored() {
     assert!(status.success(), "{status:?}");
     assert_image_has_tree(&target, &src);
     assert_eq!(leftovers(&out_dir, "kslint-tmp"), Vec::<String>::new());
+}
+
+// --- collect ------------------------------------------------------------------
+
+/// A directory source of RPMs of a few MB each (an RPM with bytes after its
+/// payload is still read by its header), with its repodata, so that copying
+/// one takes long enough to be killed inside it.
+fn collect_source(root: &Path) -> Vec<String> {
+    let files: Vec<(String, Vec<u8>)> = (0..8u32)
+        .map(|i| {
+            let spec = RpmSpec::new(&format!("big{i:02}"), "1.0", "x86_64");
+            let mut data = spec.build().unwrap();
+            data.extend(bytes(u64::from(i) + 100, 16 << 20));
+            (spec.file_name(), data)
+        })
+        .collect();
+    repo_common::write_rpms(&root.join("Packages"), &files, 1_700_000_000);
+    run_ok(&["repo", "-q", "--no-comps", root.to_str().unwrap()]);
+    files.into_iter().map(|(name, _)| name).collect()
+}
+
+/// A project as `kslint init` lays it out, whose kickstart wants every RPM.
+fn collect_project(project: &Path) {
+    write(
+        &project.join("kslint.toml"),
+        b"syntax = \"RHEL9\"\n\n[iso]\nvolume_id = \"FAULTS\"\n",
+    );
+    write(
+        &project.join("isolinux/ks/ks.cfg"),
+        b"lang en_US.UTF-8\nkeyboard us\ntimezone UTC\nrootpw --lock\n\n%packages --nocore\nbig*\n%end\n",
+    );
+}
+
+/// Every RPM under its final name in the project is byte-identical to the
+/// source's; returns how many there are.
+fn assert_only_complete_rpms(source: &Path, project: &Path, round: usize) -> usize {
+    let packages = project.join("isolinux/Packages");
+    let mut complete = 0;
+    for entry in fs::read_dir(&packages).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue; // a temporary file of the killed run
+        }
+        assert_eq!(
+            sha(&entry.path()),
+            sha(&source.join("Packages").join(&name)),
+            "round {round}: Packages/{name} is not the complete source RPM"
+        );
+        complete += 1;
+    }
+    complete
+}
+
+/// Waits until `child` has a temporary file in `packages` (it is inside a
+/// copy) or has ended; says which.
+fn wait_for_a_copy(mut child: Child, packages: &Path) -> (Child, bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        let copying = fs::read_dir(packages)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".kslint-tmp"));
+        if copying {
+            return (child, true);
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    (child, false)
+}
+
+#[test]
+fn kill_9_during_collect_leaves_only_complete_rpms_and_a_rerun_finishes() {
+    let s = Scratch::new("faults-kill-collect");
+    let source = s.join("dvd");
+    let names = collect_source(&source);
+    let source_before = snapshot_with_times(&source);
+    let project = s.join("project");
+    let source_s = source.to_str().unwrap().to_string();
+    let project_s = project.to_str().unwrap().to_string();
+    let args = ["collect", "-q", "--from", &source_s, &project_s];
+
+    // How long a whole collect takes, from an empty Packages/.
+    collect_project(&project);
+    let slowest = run_ok(&args);
+    fs::remove_dir_all(project.join("isolinux/Packages")).unwrap();
+
+    let mut rng = Rng::from_env("kill_9_during_collect");
+    let mut killed = 0;
+    let mut mid_copy = 0;
+    let rounds = 8;
+    for round in 0..rounds {
+        // Half the rounds start over, half continue what the last one left.
+        if round % 2 == 0 {
+            let _ = fs::remove_dir_all(project.join("isolinux/Packages"));
+        }
+        // Odd rounds kill at a random moment, even ones while an RPM is
+        // being copied (its temporary file exists).
+        let child = kslint_cmd(&args).spawn().unwrap();
+        let (finished, moment) = if round % 2 == 1 {
+            let delay = rng.below(slowest.mul_f64(1.2));
+            (kill_after(child, delay), format!("after {delay:?}"))
+        } else {
+            let (child, copying) = wait_for_a_copy(child, &project.join("isolinux/Packages"));
+            mid_copy += usize::from(copying);
+            (
+                kill_after(child, Duration::ZERO),
+                format!("mid-copy: {copying}"),
+            )
+        };
+        killed += usize::from(!finished);
+        let complete = assert_only_complete_rpms(&source, &project, round);
+        eprintln!("round {round}: kill {moment}, finished: {finished}, {complete} RPMs");
+        if finished {
+            assert_eq!(
+                complete,
+                names.len(),
+                "round {round}: finished but incomplete"
+            );
+        }
+    }
+    assert!(
+        killed >= 2 && mid_copy >= 1,
+        "only {killed} of {rounds} runs were killed mid-way, {mid_copy} inside a copy"
+    );
+    // A complete run afterwards copies the rest and removes what killed runs left.
+    run_ok(&args);
+    let packages = project.join("isolinux/Packages");
+    assert_eq!(
+        assert_only_complete_rpms(&source, &project, rounds),
+        names.len()
+    );
+    assert_eq!(leftovers(&packages, ".kslint-tmp"), Vec::<String>::new());
+    // And one more copies nothing: every file keeps its time.
+    let settled = snapshot_with_times(&packages);
+    run_ok(&args);
+    assert_eq!(
+        snapshot_with_times(&packages),
+        settled,
+        "a second run changed Packages/"
+    );
+    assert_eq!(
+        snapshot_with_times(&source),
+        source_before,
+        "the source changed"
+    );
 }

@@ -210,26 +210,23 @@ impl Source {
         dest: &Path,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), AssembleError> {
-        write_atomically(dest, |out| match (&item.handle, self) {
-            (Handle::Iso(entry), Source::Iso(reader)) => {
-                reader.copy_to(entry, out, progress)?;
-                Ok(())
+        // Mode and time are set on the temporary file, so that whatever
+        // carries the final name is complete: a run killed after the rename
+        // leaves a file the next run recognises (same size and time).
+        write_atomically(dest, |out| {
+            match (&item.handle, self) {
+                (Handle::Iso(entry), Source::Iso(reader)) => {
+                    reader.copy_to(entry, out, progress)?;
+                }
+                (Handle::Dir(path), _) => copy_file(path, out, progress)?,
+                _ => return Err(io::Error::other("internal: item of another source")),
             }
-            (Handle::Dir(path), _) => copy_file(path, out, progress),
-            _ => Err(io::Error::other("internal: item of another source")),
+            finish_metadata(out, item.mode, item.mtime);
+            Ok(())
         })
         .map_err(|e| {
             AssembleError::new(format!("copying {} to {}: {e}", item.path, dest.display()))
         })?;
-        if let Some(mode) = item.mode {
-            use std::os::unix::fs::PermissionsExt;
-            // Keep execute bits; always writable by the owner (the tree is ours to edit).
-            let perm = (mode & 0o777) | 0o200;
-            let _ = fs::set_permissions(dest, fs::Permissions::from_mode(perm));
-        }
-        if let Some(mtime) = item.mtime {
-            set_mtime(dest, mtime);
-        }
         Ok(())
     }
 }
@@ -287,16 +284,21 @@ fn copy_file(from: &Path, out: &mut File, progress: &mut dyn FnMut(u64)) -> io::
 
 /// Sets a file's modification time (best effort: a tree without the
 /// source's times is still correct).
-fn set_mtime(path: &Path, secs: i64) {
-    let Ok(file) = OpenOptions::new().write(true).open(path) else {
-        return;
-    };
-    let time = if secs >= 0 {
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64)
-    } else {
-        std::time::UNIX_EPOCH
-    };
-    let _ = file.set_times(fs::FileTimes::new().set_modified(time));
+/// Gives a copy its source's permissions (execute bits kept, always
+/// writable by the owner: the tree is ours to edit) and modification time.
+fn finish_metadata(file: &File, mode: Option<u32>, mtime: Option<i64>) {
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = file.set_permissions(fs::Permissions::from_mode((mode & 0o777) | 0o200));
+    }
+    if let Some(secs) = mtime {
+        let time = if secs >= 0 {
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64)
+        } else {
+            std::time::UNIX_EPOCH
+        };
+        let _ = file.set_times(fs::FileTimes::new().set_modified(time));
+    }
 }
 
 /// The temporary name a file is written under before the rename.

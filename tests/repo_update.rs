@@ -340,3 +340,41 @@ fn comps_comes_from_the_seed_layout_the_config_or_the_old_repodata() {
     assert!(!after.records.contains_key("group"));
     assert!(!after.records.contains_key("group_gz"));
 }
+
+#[test]
+fn broken_old_metadata_is_not_reused_and_is_named_at_its_line() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let root = seed_tree(dir.path());
+    let root_arg = root.to_str().unwrap();
+    run_ok(&["repo", root_arg]);
+    // A mistyped end tag inside the first package of filelists, in place:
+    // a search for `<package` … `</package>` would still find every element.
+    let old = Repodata::read(&root);
+    let href = old.records["filelists"]
+        .record
+        .child("location")
+        .unwrap()
+        .attr("href")
+        .to_string();
+    let plain = String::from_utf8(old.records["filelists"].plain.clone()).unwrap();
+    let broken = plain.replacen("</file>", "</fiel>", 1);
+    assert_ne!(broken, plain);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(broken.as_bytes()).unwrap();
+    std::fs::write(root.join(&href), gz.finish().unwrap()).unwrap();
+
+    let output = run_ok(&["repo", root_arg]);
+    assert!(output.contains("not reused"), "{output}");
+    assert!(output.contains(&href), "the note names the file: {output}");
+    assert!(output.contains("malformed XML at "), "{output}");
+    assert!(
+        output.contains("5 package(s), 5 read, 0 reused"),
+        "{output}"
+    );
+    let new = Repodata::read(&root);
+    new.assert_consistent();
+    let text = String::from_utf8(new.records["filelists"].plain.clone()).unwrap();
+    assert!(!text.contains("</fiel>"), "the broken element was copied");
+    assert_eq!(new.document("filelists").children.len(), 5);
+}

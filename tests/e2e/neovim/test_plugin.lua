@@ -312,6 +312,69 @@ test(':KickstartBuildIso sends kslint.buildIso and reports the answer', function
   out:write('#   ' .. said:gsub('\n', ' ') .. '\n')
 end)
 
+-- Messages the server shows (window/showMessage), e.g. the build result.
+local shown = {}
+local show_message = vim.lsp.handlers['window/showMessage']
+vim.lsp.handlers['window/showMessage'] = function(err, result, ctx, config)
+  table.insert(shown, result.message)
+  return show_message(err, result, ctx, config)
+end
+
+test(':KickstartBuildIso key=value arguments reach the build (volume id, inst.ks, kernel args)', function()
+  -- A media tree of its own (.treeinfo marks its root): isolinux.cfg and
+  -- the kickstart.
+  local root = path('media/isolinux')
+  vim.fn.mkdir(root .. '/ks', 'p')
+  write(root .. '/.treeinfo', '[general]\nfamily = Test\nversion = 9\narch = x86_64\n')
+  write(root .. '/isolinux.cfg',
+    'default linux\nlabel linux\n  kernel vmlinuz\n  append initrd=initrd.img inst.stage2=hd:LABEL=OLD quiet\n')
+  write(root .. '/ks/ks.cfg', 'lang en_US.UTF-8\nkeyboard us\ntimezone UTC\nrootpw --lock\n')
+  local buffer = edit('media/isolinux/ks/ks.cfg')
+  wait_for('a kslint client on the media kickstart', function()
+    return kslint.clients(buffer)[1] ~= nil
+  end)
+  local image = path('nvim-build.iso')
+  shown = {}
+  vim.cmd('KickstartBuildIso! output=' .. image
+    .. ' ks=ks/ks.cfg volume_id=NVIM_TEST add_arg=console=ttyS0 remove-arg=quiet')
+  local result
+  wait_for(function()
+    return 'the build result; shown: ' .. vim.inspect(shown) .. ' notes: ' .. vim.inspect(notes)
+  end, function()
+    for _, message in ipairs(shown) do
+      if message:find('^Built ') or message:find('^Build ISO failed') then
+        result = message
+        return true
+      end
+    end
+    return false
+  end)
+  expect(result:find('^Built '), result)
+  local file = assert(io.open(image, 'rb'))
+  local bytes = file:read('*a')
+  file:close()
+  -- The primary volume descriptor's volume id (ISO 9660: sector 16, byte 40).
+  local volume = bytes:sub(16 * 2048 + 41, 16 * 2048 + 72):gsub(' +$', '')
+  expect(volume == 'NVIM_TEST', 'volume id ' .. volume)
+  expect(bytes:find('inst.ks=hd:LABEL=NVIM_TEST:/ks/ks.cfg', 1, true), 'no inst.ks= in the image')
+  expect(bytes:find('inst.stage2=hd:LABEL=NVIM_TEST', 1, true), 'inst.stage2 does not follow the volume id')
+  expect(bytes:find('console=ttyS0', 1, true), 'no console=ttyS0 in the image')
+  expect(not bytes:find('initrd.img inst.stage2=hd:LABEL=OLD quiet', 1, true), 'the old line is in the image')
+  -- The tree itself is not patched.
+  expect(read(root .. '/isolinux.cfg'):find('LABEL=OLD quiet', 1, true), 'isolinux.cfg in the tree changed')
+  vim.api.nvim_win_set_buf(0, ks)
+end)
+
+test('build arguments: parsing and completion', function()
+  local opts = kslint.parse_build_args({ 'out.iso', 'volume-id=X', 'add_arg=a=b', 'add_arg=c' })
+  expect(opts.output == 'out.iso' and opts.volume_id == 'X', vim.inspect(opts))
+  expect(vim.deep_equal(opts.add_args, { 'a=b', 'c' }), vim.inspect(opts))
+  local none, err = kslint.parse_build_args({ 'colour=red' })
+  expect(none == nil and err:find('unknown argument'), tostring(err))
+  local keys = kslint.complete_build_args('vo')
+  expect(vim.deep_equal(keys, { 'volume_id=' }), vim.inspect(keys))
+end)
+
 test(':KickstartRestart starts a new server that serves the buffers', function()
   local old = attached(ks).id
   vim.cmd('KickstartRestart')

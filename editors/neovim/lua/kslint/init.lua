@@ -34,6 +34,10 @@ local defaults = {
   client = {},
   -- Called with (client, bufnr) when the server attaches to a buffer.
   on_attach = nil,
+  -- Defaults of :KickstartBuildIso (its key=value arguments override them):
+  -- ks (the kickstart in the image every boot entry loads, e.g. 'ks/ks.cfg'),
+  -- volume_id, add_args and remove_args (lists of kernel arguments).
+  build = {},
 }
 
 M.config = vim.deepcopy(defaults)
@@ -284,9 +288,11 @@ function M.restart()
 end
 
 --- `kslint.buildIso` for the current buffer's media tree. opts: output
---- (path of the image), force (build although the kickstart has errors).
+--- (path of the image), force (build although the kickstart has errors),
+--- ks, volume_id, add_args, remove_args (see `build` in the defaults,
+--- which fill in what opts leave out).
 function M.build_iso(opts)
-  opts = opts or {}
+  opts = vim.tbl_extend('force', M.config.build or {}, opts or {})
   local bufnr = vim.api.nvim_get_current_buf()
   local client = M.clients(bufnr)[1]
   if not client then
@@ -296,6 +302,14 @@ function M.build_iso(opts)
   local argument = { uri = vim.uri_from_bufnr(bufnr), force = opts.force or false }
   if opts.output and opts.output ~= '' then
     argument.output = vim.fn.fnamemodify(opts.output, ':p')
+  end
+  argument.ks = opts.ks
+  argument.volumeId = opts.volume_id
+  if opts.add_args and #opts.add_args > 0 then
+    argument.addArgs = opts.add_args
+  end
+  if opts.remove_args and #opts.remove_args > 0 then
+    argument.removeArgs = opts.remove_args
   end
   local params = { command = 'kslint.buildIso', arguments = { argument } }
   request(client, 'workspace/executeCommand', params, function(err, result)
@@ -345,6 +359,58 @@ function M.explain(code)
   pcall(vim.api.nvim_buf_set_name, bufnr, 'kslint://' .. code)
 end
 
+-- The keys :KickstartBuildIso takes as key=value; add_arg and remove_arg
+-- may be given more than once.
+local build_keys = { 'output', 'ks', 'volume_id', 'add_arg', 'remove_arg' }
+
+--- The options of `:KickstartBuildIso [output] [key=value ...]`: a word
+--- without `=` is the output path; `add_arg=console=ttyS0` splits at the
+--- first `=`. Returns nil and a message for an unknown key.
+function M.parse_build_args(words)
+  local opts = { add_args = {}, remove_args = {} }
+  for _, word in ipairs(words) do
+    local key, value = word:match('^([%w_-]+)=(.*)$')
+    key = key and key:gsub('-', '_')
+    if not key or not vim.tbl_contains(build_keys, key) then
+      if word:find('=', 1, true) and not word:find('/', 1, true) then
+        return nil, ('unknown argument %q (known: %s)'):format(word, table.concat(build_keys, '= ') .. '=')
+      end
+      opts.output = word
+    elseif key == 'add_arg' then
+      table.insert(opts.add_args, value)
+    elseif key == 'remove_arg' then
+      table.insert(opts.remove_args, value)
+    else
+      opts[key] = value
+    end
+  end
+  if #opts.add_args == 0 then
+    opts.add_args = nil
+  end
+  if #opts.remove_args == 0 then
+    opts.remove_args = nil
+  end
+  return opts
+end
+
+--- Completion of :KickstartBuildIso: the keys, then file names.
+function M.complete_build_args(lead)
+  local found = {}
+  for _, key in ipairs(build_keys) do
+    if (key .. '='):find(lead, 1, true) == 1 then
+      table.insert(found, key .. '=')
+    end
+  end
+  local path = lead:match('^output=(.*)$') or (not lead:find('=', 1, true) and lead) or nil
+  if path then
+    local prefix = lead:sub(1, #lead - #path)
+    for _, file in ipairs(vim.fn.getcompletion(path, 'file')) do
+      table.insert(found, prefix .. file)
+    end
+  end
+  return found
+end
+
 local commands_done = false
 
 function M.create_commands()
@@ -354,8 +420,19 @@ function M.create_commands()
   commands_done = true
   local command = vim.api.nvim_create_user_command
   command('KickstartBuildIso', function(args)
-    M.build_iso({ output = args.args, force = args.bang })
-  end, { nargs = '?', bang = true, complete = 'file', desc = 'kslint: build the ISO of this media tree' })
+    local opts, err = M.parse_build_args(args.fargs)
+    if not opts then
+      vim.notify('kslint: :KickstartBuildIso: ' .. err, vim.log.levels.ERROR)
+      return
+    end
+    opts.force = args.bang
+    M.build_iso(opts)
+  end, {
+    nargs = '*',
+    bang = true,
+    complete = M.complete_build_args,
+    desc = 'kslint: build the ISO of this media tree',
+  })
   command('KickstartExplain', function(args)
     M.explain(args.args)
   end, { nargs = '?', desc = 'kslint: show the documentation of a rule' })

@@ -106,3 +106,50 @@ export function ruleCode(code: unknown): string | undefined {
 export function needsForce(error: unknown): boolean {
   return !!error && typeof error === "object" && (error as { code?: unknown }).code === 2;
 }
+
+/** The arguments of `kslint.buildIso` (see src/lsp/mod.rs `BuildRequest`):
+ *  the kickstart, `force`, and the `kslint.build.*` settings — the options
+ *  of `kslint build-iso`. Empty settings are left out; a relative output
+ *  path is relative to the workspace folder. */
+export interface BuildArguments {
+  uri: string;
+  force: boolean;
+  output?: string;
+  ks?: string;
+  volumeId?: string;
+  addArgs?: string[];
+  removeArgs?: string[];
+}
+
+function stringList(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) {
+    return undefined;
+  }
+  const words = value.filter((v): v is string => typeof v === "string" && v.trim() !== "").map((v) => v.trim());
+  return words.length > 0 ? words : undefined;
+}
+
+export function buildArguments(uri: string, force: boolean, get: Getter, workspaceFolder: string | undefined): BuildArguments {
+  const args: BuildArguments = { uri, force };
+  const output = nonEmptyString(get("build.output"));
+  if (output) {
+    args.output = expandPath(output, workspaceFolder);
+  }
+  const ks = nonEmptyString(get("build.ks"));
+  if (ks) {
+    args.ks = ks;
+  }
+  const volumeId = nonEmptyString(get("build.volumeId"));
+  if (volumeId) {
+    args.volumeId = volumeId;
+  }
+  const addArgs = stringList(get("build.addArgs"));
+  if (addArgs) {
+    args.addArgs = addArgs;
+  }
+  const removeArgs = stringList(get("build.removeArgs"));
+  if (removeArgs) {
+    args.removeArgs = removeArgs;
+  }
+  return args;
+}

@@ -16,7 +16,7 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 
-import { isRuleCode, needsForce, ruleCode, serverCommand, serverSettings } from "./config";
+import { buildArguments, isRuleCode, needsForce, ruleCode, serverCommand, serverSettings } from "./config";
 
 const LANGUAGES = ["kickstart", "syslinux", "grub"];
 const SERVER_BUILD_ISO = "kslint.buildIso";
@@ -124,7 +124,14 @@ async function buildIso(uri?: vscode.Uri, force = false): Promise<void> {
     // the server; the answer only says where the image goes.
     const result = await client.sendRequest(ExecuteCommandRequest.type, {
       command: SERVER_BUILD_ISO,
-      arguments: [{ uri: client.code2ProtocolConverter.asUri(target), force }],
+      arguments: [
+        buildArguments(
+          client.code2ProtocolConverter.asUri(target),
+          force,
+          (key) => vscode.workspace.getConfiguration("kslint", target).get(key),
+          vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath,
+        ),
+      ],
     });
     const where = result && typeof result === "object" && "output" in result ? ` → ${result.output}` : "";
     output.appendLine(`Build ISO started${where}`);

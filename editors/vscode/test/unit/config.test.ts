@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 
-import { expandPath, needsForce, ruleCode, serverCommand, serverSettings } from "../../src/config";
+import { buildArguments, expandPath, needsForce, ruleCode, serverCommand, serverSettings } from "../../src/config";
 
 const folder = "/work/project";
 const getter = (values: Record<string, unknown>) => (key: string) => values[key];
@@ -68,4 +68,24 @@ test("needsForce recognises the server's 'has errors' answer", () => {
   assert.equal(needsForce({ code: 2, message: "the kickstart has 1 error(s)" }), true);
   assert.equal(needsForce({ code: -32602, message: "no media tree" }), false);
   assert.equal(needsForce(undefined), false);
+});
+
+test("buildArguments carries the kslint.build.* settings as the server's buildIso fields", () => {
+  const values: Record<string, unknown> = {
+    "build.output": "out/media.iso",
+    "build.ks": " ks/ks.cfg ",
+    "build.volumeId": "CentOS 7 x86_64",
+    "build.addArgs": ["console=ttyS0", "", 3],
+    "build.removeArgs": [],
+  };
+  const args = buildArguments("file:///w/ks.cfg", true, (k) => values[k], "/w");
+  assert.deepEqual(args, {
+    uri: "file:///w/ks.cfg",
+    force: true,
+    output: path.join("/w", "out/media.iso"),
+    ks: "ks/ks.cfg",
+    volumeId: "CentOS 7 x86_64",
+    addArgs: ["console=ttyS0"],
+  });
+  assert.deepEqual(buildArguments("file:///k", false, () => undefined, undefined), { uri: "file:///k", force: false });
 });

@@ -53,9 +53,11 @@ test("the language configuration folds %packages ... %end", () => {
   assert.ok(!end.test("%ending"));
 });
 
-test("every kslint.* setting is either sent to the server or editor-only", () => {
+test("every kslint.* setting is either sent to the server, a Build ISO argument or editor-only", () => {
   const keys = Object.keys(manifest.contributes.configuration.properties).map((k) => k.replace(/^kslint\./, ""));
-  const editorOnly = ["server.path", "trace.server"];
+  const buildKeys = keys.filter((k) => k.startsWith("build."));
+  assert.deepEqual(buildKeys.sort(), ["build.addArgs", "build.ks", "build.output", "build.removeArgs", "build.volumeId"]);
+  const editorOnly = ["server.path", "trace.server", ...buildKeys];
   const serverKeys = keys.filter((k) => !editorOnly.includes(k)).sort();
   assert.deepEqual(serverKeys, ["docsUrl", "mediaRoot", "rules", "shellcheck", "syntax"]);
   const values: Record<string, unknown> = {

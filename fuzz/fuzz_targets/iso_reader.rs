@@ -8,9 +8,10 @@
 #![no_main]
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use kslint::iso::reader::IsoReader;
 use libfuzzer_sys::fuzz_target;
@@ -19,26 +20,42 @@ use libfuzzer_sys::fuzz_target;
 /// huge (valid) directory does not make a run slow without finding more.
 const MAX_ENTRIES: usize = 256;
 
-/// The reader opens images by path, as `init` does: the input goes to one
-/// file per fuzzing process, in memory-backed /dev/shm when there is one.
-fn image_path() -> &'static PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
+/// The reader opens images by path, as `init` does. The input goes to one
+/// file per fuzzing process, in memory-backed /dev/shm when there is one,
+/// unlinked at once (so nothing is left behind) and reached through
+/// /proc/self/fd while this handle keeps it open.
+fn image() -> &'static (Mutex<File>, PathBuf) {
+    static IMAGE: OnceLock<(Mutex<File>, PathBuf)> = OnceLock::new();
+    IMAGE.get_or_init(|| {
         let shm = PathBuf::from("/dev/shm");
         let dir = if shm.is_dir() {
             shm
         } else {
             std::env::temp_dir()
         };
-        dir.join(format!("kslint-fuzz-iso-{}.iso", std::process::id()))
+        let path = dir.join(format!("kslint-fuzz-iso-{}.iso", std::process::id()));
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .expect("create the image file");
+        std::fs::remove_file(&path).expect("unlink the image file");
+        let by_fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        (Mutex::new(file), by_fd)
     })
 }
 
 fuzz_target!(|data: &[u8]| {
-    let path = image_path();
-    File::create(path)
-        .and_then(|mut file| file.write_all(data))
-        .expect("write the input image");
+    let (file, path) = image();
+    {
+        let mut file = file.lock().expect("one input at a time");
+        file.set_len(0)
+            .and_then(|()| file.seek(SeekFrom::Start(0)))
+            .and_then(|_| file.write_all(data))
+            .expect("write the input image");
+    }
     let Ok(reader) = IsoReader::open(path) else {
         return;
     };

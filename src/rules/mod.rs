@@ -234,8 +234,17 @@ pub const PARALLEL_SCRIPT_BYTES: usize = 32 * 1024;
 /// Runs every check on one file. The diagnostics come in the same order
 /// whether or not the script checks ran on their own thread.
 pub fn run(context: &Context) -> Vec<Diagnostic> {
+    run_checks(
+        context,
+        script_bytes(context.document) >= PARALLEL_SCRIPT_BYTES,
+    )
+}
+
+/// Runs every check, the script checks on a second thread when
+/// `scripts_on_own_thread`; either way in the same order.
+fn run_checks(context: &Context, scripts_on_own_thread: bool) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    if script_bytes(context.document) < PARALLEL_SCRIPT_BYTES {
+    if !scripts_on_own_thread {
         for check in CHECKS {
             check(context, &mut diagnostics);
         }
@@ -311,6 +320,43 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn script_checks_on_their_own_thread_find_the_same_in_the_same_order() {
+        let mut text = String::from("lang xx_YY\nkeyboard us\nbogus-command\n%post\n");
+        for step in 0..3_000 {
+            // A service started in the chroot and the install media read
+            // from it: script findings on many lines.
+            text.push_str(&format!(
+                "systemctl start svc{step}\ncp /run/install/repo/f{step} /root/\n"
+            ));
+        }
+        text.push_str("%end\ntimezone Nowhere/Nothing\n");
+        assert!(text.len() >= PARALLEL_SCRIPT_BYTES);
+        let file = crate::source::SourceFile::new("big.ks", text.as_str());
+        let mut sources = crate::source::SourceMap::default();
+        let file_id = sources.add(file);
+        let source = sources.get(file_id);
+        let tree = crate::syntax::parse(&source.text, None);
+        let document = crate::syntax::model::Document::new(file_id, &source.text, tree);
+        let options = crate::analysis::CheckOptions::default();
+        let context = Context {
+            file_id,
+            file: source,
+            document: &document,
+            role: FileRole::Main,
+            version: crate::catalog::SyntaxVersion::DEVEL,
+            options: &options,
+            packages: None,
+        };
+        let render = |found: Vec<Diagnostic>| -> Vec<String> {
+            found.iter().map(|d| format!("{d:?}")).collect()
+        };
+        let sequential = render(run_checks(&context, false));
+        let threaded = render(run_checks(&context, true));
+        assert!(sequential.len() > 3, "too few findings: {sequential:?}");
+        assert_eq!(sequential, threaded);
+    }
 
     #[test]
     fn codes_and_names_are_unique_and_well_formed() {

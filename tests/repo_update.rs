@@ -343,38 +343,51 @@ fn comps_comes_from_the_seed_layout_the_config_or_the_old_repodata() {
 
 #[test]
 fn broken_old_metadata_is_not_reused_and_is_named_at_its_line() {
+    // A mistyped end tag inside the first package, in place: a search for
+    // `<package` … `</package>` would still find every element.
+    for (kind, good, bad) in [
+        ("primary", "</summary>", "</sumary>"),
+        ("filelists", "</file>", "</fiel>"),
+        ("other", "</package>", "</pakage>"),
+    ] {
+        broken_old_record_is_regenerated(kind, good, bad);
+    }
+}
+
+fn broken_old_record_is_regenerated(kind: &str, good: &str, bad: &str) {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let root = seed_tree(dir.path());
     let root_arg = root.to_str().unwrap();
     run_ok(&["repo", root_arg]);
-    // A mistyped end tag inside the first package of filelists, in place:
-    // a search for `<package` … `</package>` would still find every element.
     let old = Repodata::read(&root);
-    let href = old.records["filelists"]
+    let href = old.records[kind]
         .record
         .child("location")
         .unwrap()
         .attr("href")
         .to_string();
-    let plain = String::from_utf8(old.records["filelists"].plain.clone()).unwrap();
-    let broken = plain.replacen("</file>", "</fiel>", 1);
-    assert_ne!(broken, plain);
+    let plain = String::from_utf8(old.records[kind].plain.clone()).unwrap();
+    let broken = plain.replacen(good, bad, 1);
+    assert_ne!(broken, plain, "{kind} has no {good}");
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(broken.as_bytes()).unwrap();
     std::fs::write(root.join(&href), gz.finish().unwrap()).unwrap();
 
     let output = run_ok(&["repo", root_arg]);
-    assert!(output.contains("not reused"), "{output}");
-    assert!(output.contains(&href), "the note names the file: {output}");
-    assert!(output.contains("malformed XML at "), "{output}");
+    assert!(output.contains("not reused"), "{kind}: {output}");
+    assert!(
+        output.contains(&href),
+        "{kind}: the note names the file: {output}"
+    );
+    assert!(output.contains("malformed XML at "), "{kind}: {output}");
     assert!(
         output.contains("5 package(s), 5 read, 0 reused"),
-        "{output}"
+        "{kind}: {output}"
     );
     let new = Repodata::read(&root);
     new.assert_consistent();
-    let text = String::from_utf8(new.records["filelists"].plain.clone()).unwrap();
-    assert!(!text.contains("</fiel>"), "the broken element was copied");
-    assert_eq!(new.document("filelists").children.len(), 5);
+    let text = String::from_utf8(new.records[kind].plain.clone()).unwrap();
+    assert!(!text.contains(bad), "{kind}: the broken element was copied");
+    assert_eq!(new.document(kind).children.len(), 5, "{kind}");
 }

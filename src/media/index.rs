@@ -791,21 +791,28 @@ impl PackageIndex {
     /// [`PackageIndex::closure`] with only `allowed` packages as providers.
     pub fn closure_among(&self, roots: &[PkgId], allowed: &dyn Fn(PkgId) -> bool) -> Closure {
         let mut parent: HashMap<PkgId, Option<PkgId>> = HashMap::new();
+        // Membership by index: the resolver asks "installed?" for every
+        // provider of every requirement, which hashing made a third of a
+        // warm check.
+        let mut member = vec![false; self.packages.len()];
         let mut queue = VecDeque::new();
         for &root in roots {
-            if parent.insert(root, None).is_none() {
+            if !member[root] {
+                member[root] = true;
+                parent.insert(root, None);
                 queue.push_back(root);
             }
         }
         while let Some(id) = queue.pop_front() {
             for dep in &self.packages[id].requires {
                 let pulled = {
-                    let installed = |p: PkgId| parent.contains_key(&p);
+                    let installed = |p: PkgId| member[p];
                     self.pull(dep, &installed, allowed)
                 };
                 for new in pulled {
-                    if let std::collections::hash_map::Entry::Vacant(entry) = parent.entry(new) {
-                        entry.insert(Some(id));
+                    if !member[new] {
+                        member[new] = true;
+                        parent.insert(new, Some(id));
                         queue.push_back(new);
                     }
                 }

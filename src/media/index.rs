@@ -317,8 +317,17 @@ pub fn ranges_overlap(provide: &Dep, require: &Dep) -> bool {
     if !provide.is_versioned() || !require.is_versioned() {
         return true;
     }
-    let (p, r) = (provide.flags & sense::MASK, require.flags & sense::MASK);
-    let order = Evr::parse(&provide.version).compare(&Evr::parse(&require.version));
+    evr_ranges_overlap(provide.flags, &Evr::parse(&provide.version), require)
+}
+
+/// [`ranges_overlap`] for a versioned provide given as flags and a parsed
+/// EVR, so that a package's self-provide needs no formatted string.
+fn evr_ranges_overlap(provide_flags: u32, provide: &Evr, require: &Dep) -> bool {
+    if !require.is_versioned() {
+        return true;
+    }
+    let (p, r) = (provide_flags & sense::MASK, require.flags & sense::MASK);
+    let order = provide.compare(&Evr::parse(&require.version));
     match order {
         Ordering::Less => p & sense::GREATER != 0 || r & sense::LESS != 0,
         Ordering::Greater => p & sense::LESS != 0 || r & sense::GREATER != 0,
@@ -498,39 +507,69 @@ impl PackageIndex {
     /// file), each once. Rich dependencies are not handled here.
     pub fn providers(&self, dep: &Dep) -> Vec<PkgId> {
         let mut found = Vec::new();
+        self.each_provider(dep, |id| {
+            found.push(id);
+            false
+        });
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// The first package (in lookup order, not id order) that provides `dep`
+    /// and passes `accept`. The resolver asks "is there one?" for every
+    /// requirement of every installed package: this answers without
+    /// collecting, sorting or allocating.
+    pub fn find_provider(&self, dep: &Dep, accept: impl Fn(PkgId) -> bool) -> Option<PkgId> {
+        let mut hit = None;
+        self.each_provider(dep, |id| {
+            let accepted = accept(id);
+            if accepted {
+                hit = Some(id);
+            }
+            accepted
+        });
+        hit
+    }
+
+    /// Calls `visit` with each provider of `dep` (a package may come more
+    /// than once) until it returns true.
+    fn each_provider(&self, dep: &Dep, mut visit: impl FnMut(PkgId) -> bool) {
         if let Some(list) = self.provides.get(&key(&dep.name)) {
             for &(id, n) in list {
                 let provide = &self.packages[id].provides[n as usize];
-                if provide.name == dep.name && ranges_overlap(provide, dep) {
-                    found.push(id);
+                if provide.name == dep.name && ranges_overlap(provide, dep) && visit(id) {
+                    return;
                 }
             }
         }
         // Every package provides itself at its own EVR, even when the header
         // (e.g. a primary.xml subset) does not list it.
-        for id in self.by_name(&dep.name) {
-            if !dep.is_versioned() {
-                found.push(id);
-                continue;
-            }
-            let package = &self.packages[id];
-            let own = Dep::new(package.name.clone(), sense::EQUAL, package.evr());
-            if ranges_overlap(&own, dep) {
-                found.push(id);
+        if let Some(ids) = self.by_name.get(&key(&dep.name)) {
+            for &id in ids {
+                let package = &self.packages[id];
+                if package.name != dep.name {
+                    continue;
+                }
+                let own = Evr {
+                    epoch: Some(package.epoch),
+                    version: &package.version,
+                    release: Some(package.release.as_str()).filter(|r| !r.is_empty()),
+                };
+                if evr_ranges_overlap(sense::EQUAL, &own, dep) && visit(id) {
+                    return;
+                }
             }
         }
         if dep.name.starts_with('/') {
             if let Some(list) = self.files.get(&key(&dep.name)) {
-                found.extend(
-                    list.iter()
-                        .filter(|&&(id, n)| self.packages[id].files[n as usize] == dep.name)
-                        .map(|&(id, _)| id),
-                );
+                for &(id, n) in list {
+                    if self.packages[id].files[n as usize] == dep.name && visit(id) {
+                        return;
+                    }
+                }
             }
         }
-        found.sort_unstable();
-        found.dedup();
-        found
     }
 
     /// Packages whose `Obsoletes` cover `name` (any version).
@@ -575,7 +614,7 @@ impl PackageIndex {
                 None => Satisfied::Unknown,
             };
         }
-        if self.providers(dep).into_iter().any(allowed) {
+        if self.find_provider(dep, allowed).is_some() {
             return Satisfied::Yes;
         }
         if dep.name.starts_with('/') && !self.complete_files {
@@ -627,7 +666,7 @@ impl PackageIndex {
     fn rich_installed(&self, rich: &RichDep, installed: &dyn Fn(PkgId) -> bool) -> Satisfied {
         match rich {
             RichDep::Atom(dep) => {
-                if self.providers(dep).into_iter().any(installed) {
+                if self.find_provider(dep, installed).is_some() {
                     Satisfied::Yes
                 } else {
                     Satisfied::No
@@ -663,12 +702,20 @@ impl PackageIndex {
                 None => Vec::new(),
             };
         }
+        // Most requirements are already met by an installed package: check
+        // that without collecting every provider.
+        if self
+            .find_provider(dep, |id| allowed(id) && installed(id))
+            .is_some()
+        {
+            return Vec::new();
+        }
         let providers: Vec<PkgId> = self
             .providers(dep)
             .into_iter()
             .filter(|&id| allowed(id))
             .collect();
-        if providers.is_empty() || providers.iter().any(|&id| installed(id)) {
+        if providers.is_empty() {
             return Vec::new();
         }
         vec![self.pick(&providers)]
@@ -744,21 +791,28 @@ impl PackageIndex {
     /// [`PackageIndex::closure`] with only `allowed` packages as providers.
     pub fn closure_among(&self, roots: &[PkgId], allowed: &dyn Fn(PkgId) -> bool) -> Closure {
         let mut parent: HashMap<PkgId, Option<PkgId>> = HashMap::new();
+        // Membership by index: the resolver asks "installed?" for every
+        // provider of every requirement, which hashing made a third of a
+        // warm check.
+        let mut member = vec![false; self.packages.len()];
         let mut queue = VecDeque::new();
         for &root in roots {
-            if parent.insert(root, None).is_none() {
+            if !member[root] {
+                member[root] = true;
+                parent.insert(root, None);
                 queue.push_back(root);
             }
         }
         while let Some(id) = queue.pop_front() {
             for dep in &self.packages[id].requires {
                 let pulled = {
-                    let installed = |p: PkgId| parent.contains_key(&p);
+                    let installed = |p: PkgId| member[p];
                     self.pull(dep, &installed, allowed)
                 };
                 for new in pulled {
-                    if let std::collections::hash_map::Entry::Vacant(entry) = parent.entry(new) {
-                        entry.insert(Some(id));
+                    if !member[new] {
+                        member[new] = true;
+                        parent.insert(new, Some(id));
                         queue.push_back(new);
                     }
                 }
@@ -789,9 +843,11 @@ impl PackageIndex {
         });
         let mut out = Vec::new();
         for id in ids {
-            let mut seen = HashSet::new();
-            for dep in &self.packages[id].requires {
-                if !seen.insert(dep) {
+            let requires = &self.packages[id].requires;
+            for (n, dep) in requires.iter().enumerate() {
+                // A requirement listed twice is reported once. Lists are
+                // short, so a scan beats hashing every `Dep`.
+                if requires[..n].contains(dep) {
                     continue;
                 }
                 if self.satisfiable_among(dep, &installed, allowed) == Satisfied::No {

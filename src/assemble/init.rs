@@ -149,6 +149,8 @@ pub fn run(options: &InitOptions) -> Result<InitReport, AssembleError> {
     bar.finish_and_clear();
     // The comps file of the repodata, decompressed.
     let comps = write_comps(&source, dir, &mut notes)?;
+    // The module metadata (EL8+), for `kslint repo` to put back.
+    write_modules(&source, dir, &mut notes)?;
     // The kickstart.
     let ks_dir = root.join("ks");
     fs::create_dir_all(&ks_dir).map_err(|e| AssembleError::io(&ks_dir, e))?;
@@ -241,6 +243,30 @@ fn write_comps(
     let path = dir.join("comps.xml");
     write_file(&path, &bytes)?;
     Ok(Some(path))
+}
+
+/// Each repository's module metadata into its project file
+/// ([`super::modules::module_file`]), where `collect` narrows it and
+/// `kslint repo` finds it.
+fn write_modules(
+    source: &Source,
+    dir: &Path,
+    notes: &mut Vec<String>,
+) -> Result<(), AssembleError> {
+    for (base, text) in super::modules::read_source(source)? {
+        let path = super::modules::module_file(dir, &base);
+        write_file(&path, text.as_bytes())?;
+        notes.push(format!(
+            "module metadata of {} kept in {}: `kslint repo` writes it into the repodata",
+            if base.is_empty() {
+                "the repository"
+            } else {
+                &base
+            },
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// `base/rest`, or `rest` for the root repository.

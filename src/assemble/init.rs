@@ -123,6 +123,11 @@ pub fn run(options: &InitOptions) -> Result<InitReport, AssembleError> {
         .map(|(item, _)| item.size)
         .sum();
     let bar = progress_bar(total, options.quiet);
+    // Each file is copied in the kernel (`copy_file_range` from the image
+    // fd) under a temporary name and renamed, so no final name holds half a
+    // file. Nothing is synced (like cp or xorriso): an interrupted init has
+    // written no kslint.toml (it comes last), so it is never taken for a
+    // finished tree, and syncing gigabytes file by file would double the time.
     let mut files = 0;
     for (item, rel) in &plan {
         let dest = root.join(rel);

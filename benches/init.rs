@@ -9,9 +9,13 @@
 //! both start from a warm page cache.
 //!
 //! Run: `cargo bench --bench init` (`KSLINT_BENCH_IMAGE_MB=200` for a quick
-//! run, `KSLINT_BENCH_ROUNDS=1` for one run of each instead of three
-//! alternating ones). Prints the times, medians and the ratio (target ≤
-//! 1.0×); asserts that both produced the same files.
+//! run, `KSLINT_BENCH_ROUNDS=1` for one run of each instead of five
+//! alternating ones). Before each run the output of the last is removed,
+//! dirty pages are flushed and the image is read again, so both tools start
+//! from the same page cache state. Prints each side's wall times (median
+//! and best) and CPU time (user + system, median: the least disturbed by
+//! other work on a shared machine) and their ratios (target ≤ 1.0×);
+//! asserts that both produced the same files.
 
 use std::fs;
 use std::io::Write;
@@ -152,8 +156,7 @@ fn main() {
         size as f64 / 1e9,
         started.elapsed().as_secs_f64()
     );
-    // Warm the page cache.
-    let _ = fs::read(&image);
+    warm(&image);
 
     let theirs = work.path().join("xorriso");
     fs::create_dir_all(&theirs).expect("mkdir");
@@ -183,14 +186,14 @@ fn main() {
     let rounds: usize = std::env::var("KSLINT_BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
+        .unwrap_or(5)
         .max(1);
     let ours = work.path().join("ours");
     let mut xorriso_times = Vec::new();
     let mut our_times = Vec::new();
     // CPU seconds (user + system) of each side: less sensitive than wall
     // time to other work on a shared machine.
-    let (mut xorriso_cpu, mut our_cpu) = (0.0, 0.0);
+    let (mut xorriso_cpu, mut our_cpu) = (Vec::new(), Vec::new());
     let mut xorriso_ok = true;
     let mut copied = (0, 0);
     for round in 0..rounds {
@@ -200,11 +203,12 @@ fn main() {
                 let _ = fs::remove_dir_all(&theirs);
                 fs::create_dir_all(&theirs).expect("mkdir");
                 sync();
+                warm(&image);
                 let cpu_before = cpu_seconds().1;
                 let start = Instant::now();
                 let output = Command::new("xorriso").args(&args).output();
                 let elapsed = start.elapsed();
-                xorriso_cpu += cpu_seconds().1 - cpu_before;
+                xorriso_cpu.push(cpu_seconds().1 - cpu_before);
                 xorriso_ok = matches!(&output, Ok(o) if o.status.success());
                 if xorriso_ok {
                     xorriso_times.push(elapsed.as_secs_f64());
@@ -214,6 +218,7 @@ fn main() {
             } else if !xorriso_turn {
                 let _ = fs::remove_dir_all(&ours);
                 sync();
+                warm(&image);
                 let cpu_before = cpu_seconds().0;
                 let start = Instant::now();
                 let report = run(&InitOptions {
@@ -224,7 +229,7 @@ fn main() {
                 })
                 .expect("kslint init");
                 our_times.push(start.elapsed().as_secs_f64());
-                our_cpu += cpu_seconds().0 - cpu_before;
+                our_cpu.push(cpu_seconds().0 - cpu_before);
                 copied = (report.files, report.bytes);
             }
         }
@@ -234,9 +239,12 @@ fn main() {
         times[times.len() / 2]
     };
     let ours_median = median(&mut our_times);
+    let ours_cpu = median(&mut our_cpu);
     println!(
-        "kslint init:      {:>7.2} s median of {:?}  ({} files, {:.0} MB copied, {:.0} MB/s)",
+        "kslint init:      {:>7.2} s median, {:.2} s best, {:.2} s CPU median, of {:.2?}  ({} files, {:.0} MB copied, {:.0} MB/s)",
         ours_median,
+        our_times[0],
+        ours_cpu,
         our_times,
         copied.0,
         copied.1 as f64 / 1e6,
@@ -246,9 +254,12 @@ fn main() {
         let xorriso_median = median(&mut xorriso_times);
         let (our_files, our_bytes) = tree_bytes(&ours.join("isolinux"));
         let (files, bytes) = tree_bytes(&theirs);
+        let theirs_cpu = median(&mut xorriso_cpu);
         println!(
-            "xorriso -extract: {:>7.2} s median of {:?}  ({files} files, {:.0} MB)",
+            "xorriso -extract: {:>7.2} s median, {:.2} s best, {:.2} s CPU median, of {:.2?}  ({files} files, {:.0} MB)",
             xorriso_median,
+            xorriso_times[0],
+            theirs_cpu,
             xorriso_times,
             bytes as f64 / 1e6
         );
@@ -261,11 +272,10 @@ fn main() {
             (files + 1, bytes)
         );
         println!(
-            "ratio kslint/xorriso: {:.2}x wall (target <= 1.0x), {:.2}x CPU ({:.2} s / {:.2} s in {rounds} round(s))",
+            "ratio kslint/xorriso: {:.2}x wall median (target <= 1.0x), {:.2}x best wall, {:.2}x CPU median ({rounds} alternating round(s), page cache warmed before each run)",
             ours_median / xorriso_median,
-            our_cpu / xorriso_cpu.max(1e-9),
-            our_cpu,
-            xorriso_cpu
+            our_times[0] / xorriso_times[0].max(1e-9),
+            ours_cpu / theirs_cpu.max(1e-9),
         );
     }
 }
@@ -290,6 +300,15 @@ fn cpu_seconds() -> (f64, f64) {
 
 fn file_len(path: &Path) -> u64 {
     fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// Reads the whole image, so that every run starts with it in the page
+/// cache whatever the run before did (the same cache state for both tools).
+fn warm(image: &Path) {
+    use std::io::Read;
+    let mut file = fs::File::open(image).expect("image");
+    let mut buf = vec![0u8; 4 << 20];
+    while file.read(&mut buf).expect("read image") > 0 {}
 }
 
 /// Flushes dirty pages so that one run's writeback does not slow the next.

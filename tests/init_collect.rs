@@ -1010,3 +1010,323 @@ fn an_image_without_repodata_is_read_from_its_headers() {
         files_of(WEB_CLOSURE)
     );
 }
+
+/// The module metadata of the EL8-shaped test media: `nginx:1.20` (whose
+/// packages the kickstart installs) and `perl:5.30` (which it does not),
+/// with their defaults.
+const MODULES_YAML: &str = "---
+document: modulemd
+version: 2
+data:
+  name: nginx
+  stream: \"1.20\"
+  version: 8060020220101
+  context: 9f9e2e3d
+  arch: x86_64
+  summary: A high performance web server
+  artifacts:
+    rpms:
+    - nginx-1:1.20.1-1.module+el8.6.0+1+abc.src
+    - nginx-1:1.20.1-1.module+el8.6.0+1+abc.x86_64
+    - nginx-filesystem-1:1.20.1-1.module+el8.6.0+1+abc.noarch
+...
+---
+document: modulemd
+version: 2
+data:
+  name: perl
+  stream: \"5.30\"
+  version: 8060020220202
+  context: 466ea64f
+  arch: x86_64
+  summary: Practical Extraction and Report Language
+  artifacts:
+    rpms:
+    - perl-4:5.30.1-1.module+el8.6.0+2+def.x86_64
+...
+---
+document: modulemd-defaults
+version: 1
+data:
+  module: nginx
+  stream: \"1.20\"
+  profiles:
+    \"1.20\": [common]
+...
+---
+document: modulemd-defaults
+version: 1
+data:
+  module: perl
+  stream: \"5.30\"
+...
+";
+
+/// `<data type="KIND">` of a repomd.xml: its elements' text by name
+/// (`checksum`, `open-checksum`, `size`, …) and the `location href`.
+fn repomd_record(repomd: &str, kind: &str) -> Option<std::collections::BTreeMap<String, String>> {
+    let start = repomd.find(&format!("<data type=\"{kind}\">"))?;
+    let block = &repomd[start..start + repomd[start..].find("</data>")?];
+    let mut fields = std::collections::BTreeMap::new();
+    for line in block.lines().skip(1) {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("<location href=\"") {
+            fields.insert("href".into(), rest.split('"').next()?.to_string());
+        } else if let Some(rest) = line.strip_prefix('<') {
+            // `<name attr="…">value</name>`
+            let name = rest.split([' ', '>']).next()?;
+            let value = rest.split_once('>')?.1.split('<').next()?;
+            fields.insert(name.to_string(), value.to_string());
+        }
+    }
+    Some(fields)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Reads back the `modules` record of `repo`'s repomd.xml: the file it
+/// names has the recorded checksum and size, and its content the
+/// recorded open-checksum and open-size. Returns the record and the YAML.
+fn verified_modules_record(repo: &Path) -> (std::collections::BTreeMap<String, String>, String) {
+    let repomd = fs::read_to_string(repo.join("repodata/repomd.xml")).unwrap();
+    let record = repomd_record(&repomd, "modules").unwrap_or_else(|| panic!("{repomd}"));
+    let stored = fs::read(repo.join(&record["href"])).unwrap();
+    assert_eq!(record["checksum"], sha256_hex(&stored), "{repomd}");
+    assert_eq!(record["size"], stored.len().to_string());
+    let plain = kslint::media::xml::decompress(&stored).unwrap();
+    assert_eq!(record["open-checksum"], sha256_hex(&plain), "{repomd}");
+    assert_eq!(record["open-size"], plain.len().to_string());
+    assert!(record["href"].ends_with(&format!("{}-modules.yaml.gz", record["checksum"])));
+    (record, String::from_utf8(plain).unwrap())
+}
+
+/// EL8+ media: module metadata goes from the image through init and
+/// collect (narrowed to the streams whose packages were copied) to a
+/// `modules` record `kslint repo` writes, and the media check passes.
+#[test]
+fn module_metadata_goes_through_init_collect_and_repo() {
+    let s = Scratch::new("init-modules");
+    let cache = s.join("cache");
+    let dvd = s.join("dvd");
+    stock_tree(&dvd);
+    fs::remove_dir_all(dvd.join("repodata")).unwrap();
+    fs::create_dir_all(dvd.join("BaseOS")).unwrap();
+    fs::rename(dvd.join("Packages"), dvd.join("BaseOS/Packages")).unwrap();
+    let appstream = dvd.join("AppStream/Packages");
+    let module_release = |stream: &str| format!("1.module+el8.6.0+{stream}");
+    for spec in [
+        RpmSpec::new("nginx", "1.20.1", "x86_64")
+            .epoch(1)
+            .release(&module_release("1+abc"))
+            .requires("nginx-filesystem")
+            .requires("glibc"),
+        RpmSpec::new("nginx-filesystem", "1.20.1", "noarch")
+            .epoch(1)
+            .release(&module_release("1+abc")),
+        RpmSpec::new("perl", "5.30.1", "x86_64")
+            .epoch(4)
+            .release(&module_release("2+def")),
+    ] {
+        spec.write_to(&appstream).unwrap();
+    }
+    write(
+        &dvd.join(".treeinfo"),
+        b"[general]\nfamily = Rocky Linux\nversion = 8.6\narch = x86_64\n\n[variant-BaseOS]\nrepository = BaseOS\n\n[variant-AppStream]\nrepository = AppStream\n",
+    );
+    write(
+        &dvd.join(".discinfo"),
+        b"1700000000.0\nRocky Linux 8.6\nx86_64\n",
+    );
+    let stock_modules = s.join("stock-modules.yaml");
+    write(&stock_modules, MODULES_YAML.as_bytes());
+    for (base, modules) in [("BaseOS", None), ("AppStream", Some(stock_modules.clone()))] {
+        let options = RepoOptions {
+            group: GroupSource::File(s.join("stock-comps.xml")),
+            revision: Some("1".into()),
+            workers: 1,
+            modules,
+            ..RepoOptions::default()
+        };
+        repo::generate(&dvd.join(base), &options).unwrap();
+    }
+    let image = s.join("Rocky-8.6-x86_64-dvd.iso");
+    let opts = IsoOptions {
+        volume_id: "Rocky-8-6-x86_64-dvd".into(),
+        timestamp: Some(1_600_000_000),
+        ..IsoOptions::default()
+    };
+    iso::build(
+        Tree::from_dir(&dvd).unwrap(),
+        &opts,
+        &image,
+        &mut Control::default(),
+    )
+    .unwrap();
+
+    // init keeps AppStream's module metadata as it is.
+    let project = s.join("proj");
+    let o = kslint(
+        &[
+            "init",
+            "--from",
+            image.to_str().unwrap(),
+            project.to_str().unwrap(),
+        ],
+        &cache,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let kept = project.join("AppStream.modules.yaml");
+    assert_eq!(fs::read_to_string(&kept).unwrap(), MODULES_YAML);
+    assert!(!project.join("BaseOS.modules.yaml").exists());
+
+    // collect narrows it to nginx:1.20, whose packages it copied.
+    let root = project.join("isolinux");
+    fs::write(
+        root.join("ks/ks.cfg"),
+        KICKSTART
+            .replace("#version=RHEL7", "#version=RHEL8")
+            .replace("@web-server\n", "nginx\n"),
+    )
+    .unwrap();
+    let o = kslint(&["collect", project.to_str().unwrap()], &cache);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("1 of 2 module stream(s) (nginx:1.20)"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        !text(&o).contains("makes repodata without it"),
+        "{}",
+        text(&o)
+    );
+    let narrowed = fs::read_to_string(&kept).unwrap();
+    let documents: Vec<&str> = MODULES_YAML.split_inclusive("...\n").collect();
+    assert_eq!(narrowed, format!("{}{}", documents[0], documents[2]));
+    let app_repo = root.join("AppStream");
+    assert!(app_repo
+        .join("Packages/nginx-1.20.1-1.module+el8.6.0+1+abc.x86_64.rpm")
+        .is_file());
+    assert!(!app_repo
+        .join("Packages/perl-5.30.1-1.module+el8.6.0+2+def.x86_64.rpm")
+        .exists());
+
+    // Without the module metadata the media check stops on the module packages.
+    let aside = s.join("aside.yaml");
+    fs::rename(&kept, &aside).unwrap();
+    let o = kslint(&["repo", "-q", root.to_str().unwrap()], &cache);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!fs::read_to_string(app_repo.join("repodata/repomd.xml"))
+        .unwrap()
+        .contains("type=\"modules\""));
+    let ks = root.join("ks/ks.cfg");
+    let o = kslint(&["check", ks.to_str().unwrap()], &cache);
+    assert!(text(&o).contains("no `modules` record"), "{}", text(&o));
+
+    // With it, `kslint repo` writes a modules record that reads back true.
+    fs::rename(&aside, &kept).unwrap();
+    let o = kslint(&["repo", root.to_str().unwrap()], &cache);
+    assert!(o.status.success(), "{}", text(&o));
+    let (record, yaml) = verified_modules_record(&app_repo);
+    assert_eq!(yaml, narrowed);
+    assert!(fs::read_to_string(root.join("BaseOS/repodata/repomd.xml"))
+        .map(|r| !r.contains("type=\"modules\""))
+        .unwrap());
+    let o = kslint(&["check", ks.to_str().unwrap()], &cache);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!text(&o).contains("no `modules` record"), "{}", text(&o));
+    let o = kslint(&["media", "check", root.to_str().unwrap()], &cache);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // An explicit --modules replaces the record; the old file goes.
+    let other = s.join("other.yaml");
+    fs::write(&other, documents[1]).unwrap();
+    let o = kslint(
+        &[
+            "repo",
+            "--modules",
+            other.to_str().unwrap(),
+            app_repo.to_str().unwrap(),
+        ],
+        &cache,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let (replaced, yaml) = verified_modules_record(&app_repo);
+    assert_eq!(yaml, documents[1]);
+    assert!(!app_repo.join(&record["href"]).exists());
+    assert_ne!(replaced["checksum"], record["checksum"]);
+    // Not module metadata: a clear error, the repodata as it was.
+    let bad = s.join("bad.yaml");
+    fs::write(&bad, "---\nfoo: bar\n...\n").unwrap();
+    let o = kslint(
+        &[
+            "repo",
+            "--modules",
+            bad.to_str().unwrap(),
+            app_repo.to_str().unwrap(),
+        ],
+        &cache,
+    );
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("bad.yaml: line 1:"), "{}", text(&o));
+    assert_eq!(verified_modules_record(&app_repo).0, replaced);
+
+    // modifyrepo_c on the same file gives the same record (but the gzip
+    // bytes, and so checksum, size and time, which each tool makes its own).
+    if have(
+        "modifyrepo_c",
+        "createrepo-c",
+        "modules record vs modifyrepo_c",
+    ) {
+        let theirs = s.join("theirs");
+        fs::create_dir_all(&theirs).unwrap();
+        // modifyrepo_c names the file after its input.
+        let kept = s.join("modules.yaml");
+        fs::write(&kept, &narrowed).unwrap();
+        let o = kslint(
+            &[
+                "repo",
+                "-q",
+                "--no-comps",
+                "--modules",
+                kept.to_str().unwrap(),
+                theirs.to_str().unwrap(),
+            ],
+            &cache,
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let (ours, _) = verified_modules_record(&theirs);
+        let theirs_repo = s.join("theirs-c");
+        fs::create_dir_all(&theirs_repo).unwrap();
+        let o = common::run("createrepo_c", &["-q", theirs_repo.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = common::run(
+            "modifyrepo_c",
+            &[
+                "--mdtype=modules",
+                kept.to_str().unwrap(),
+                theirs_repo.join("repodata").to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let (reference, _) = verified_modules_record(&theirs_repo);
+        let same = |fields: &std::collections::BTreeMap<String, String>| {
+            let mut fields = fields.clone();
+            for name in ["checksum", "size", "timestamp", "href"] {
+                fields.remove(name);
+            }
+            fields
+        };
+        assert_eq!(same(&ours), same(&reference));
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            reference.keys().collect::<Vec<_>>()
+        );
+    }
+}

@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::init::{repo_path, REPO_BASES};
-use super::{is_temp_name, progress_bar, AssembleError, Item, ItemKind, Source};
+use super::{is_temp_name, progress_bar, write_atomically, AssembleError, Item, ItemKind, Source};
 use crate::analysis::CheckOptions;
 use crate::config::Config;
 use crate::media::comps::Comps;
@@ -174,13 +174,6 @@ pub fn run(options: &CollectOptions) -> Result<CollectReport, AssembleError> {
     }
     let comps = load_comps(&config, &source, &source_path)?;
     let mut report = CollectReport::default();
-    if catalog.has_modules {
-        report.notes.push(
-            "the source has module metadata (EL8+): `kslint repo` makes repodata without it, \
-             so module streams of the copied packages are not available to the installer"
-                .into(),
-        );
-    }
     let media = MediaIndex {
         layout: MediaLayout {
             root: source_path.clone(),
@@ -389,7 +382,61 @@ pub fn run(options: &CollectOptions) -> Result<CollectReport, AssembleError> {
         }
         report.pruned = true;
     }
+    if catalog.has_modules {
+        narrow_modules(&source, &config.base_dir, &wanted, index, &mut report)?;
+    }
     Ok(report)
+}
+
+/// Writes each repository's module metadata, narrowed to the module
+/// streams whose RPMs the set holds, to its project file (see
+/// [`super::modules`]); `kslint repo` makes the `modules` record of it.
+fn narrow_modules(
+    source: &Source,
+    project: &Path,
+    wanted: &BTreeMap<String, PkgId>,
+    index: &PackageIndex,
+    report: &mut CollectReport,
+) -> Result<(), AssembleError> {
+    for (base, text) in super::modules::read_source(source)? {
+        let packages_dir = repo_path(&base, "Packages/");
+        let present: HashSet<String> = wanted
+            .iter()
+            .filter(|(rel, _)| rel.starts_with(&packages_dir))
+            .map(|(_, &id)| super::modules::artifact(index.get(id)))
+            .collect();
+        let documents = super::modules::parse(&text).map_err(AssembleError::new)?;
+        let narrowed = super::modules::filter(&documents, &present);
+        let path = super::modules::module_file(project, &base);
+        let shown = if base.is_empty() {
+            "the repository"
+        } else {
+            base.as_str()
+        };
+        if narrowed.text.is_empty() {
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(AssembleError::io(&path, e)),
+            }
+            report.notes.push(format!(
+                "no module stream of {shown} has packages in the set: no module metadata for it"
+            ));
+            continue;
+        }
+        write_atomically(&path, |file| {
+            std::io::Write::write_all(file, narrowed.text.as_bytes())
+        })
+        .map_err(|e| AssembleError::io(&path, e))?;
+        report.notes.push(format!(
+            "module metadata of {shown}: {} of {} module stream(s) ({}) in {}; `kslint repo` writes the `modules` record",
+            narrowed.kept_streams.len(),
+            narrowed.all_streams.len(),
+            narrowed.kept_streams.iter().cloned().collect::<Vec<_>>().join(", "),
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// `BaseOS` / `AppStream` for a path inside one of those sub-repositories.

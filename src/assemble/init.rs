@@ -123,6 +123,11 @@ pub fn run(options: &InitOptions) -> Result<InitReport, AssembleError> {
         .map(|(item, _)| item.size)
         .sum();
     let bar = progress_bar(total, options.quiet);
+    // Each file is copied in the kernel (`copy_file_range` from the image
+    // fd) under a temporary name and renamed, so no final name holds half a
+    // file. Nothing is synced (like cp or xorriso): an interrupted init has
+    // written no kslint.toml (it comes last), so it is never taken for a
+    // finished tree, and syncing gigabytes file by file would double the time.
     let mut files = 0;
     for (item, rel) in &plan {
         let dest = root.join(rel);
@@ -149,6 +154,8 @@ pub fn run(options: &InitOptions) -> Result<InitReport, AssembleError> {
     bar.finish_and_clear();
     // The comps file of the repodata, decompressed.
     let comps = write_comps(&source, dir, &mut notes)?;
+    // The module metadata (EL8+), for `kslint repo` to put back.
+    write_modules(&source, dir, &mut notes)?;
     // The kickstart.
     let ks_dir = root.join("ks");
     fs::create_dir_all(&ks_dir).map_err(|e| AssembleError::io(&ks_dir, e))?;
@@ -241,6 +248,30 @@ fn write_comps(
     let path = dir.join("comps.xml");
     write_file(&path, &bytes)?;
     Ok(Some(path))
+}
+
+/// Each repository's module metadata into its project file
+/// ([`super::modules::module_file`]), where `collect` narrows it and
+/// `kslint repo` finds it.
+fn write_modules(
+    source: &Source,
+    dir: &Path,
+    notes: &mut Vec<String>,
+) -> Result<(), AssembleError> {
+    for (base, text) in super::modules::read_source(source)? {
+        let path = super::modules::module_file(dir, &base);
+        write_file(&path, text.as_bytes())?;
+        notes.push(format!(
+            "module metadata of {} kept in {}: `kslint repo` writes it into the repodata",
+            if base.is_empty() {
+                "the repository"
+            } else {
+                &base
+            },
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// `base/rest`, or `rest` for the root repository.

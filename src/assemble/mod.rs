@@ -6,6 +6,7 @@
 
 pub mod collect;
 pub mod init;
+pub mod modules;
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};

@@ -407,6 +407,12 @@ pub fn run(
                     .cloned()
                     .collect(),
                 output: Some(stage.clone()),
+                // The module metadata `init`/`collect` keep in the project.
+                modules: Some(config.base_dir.as_path())
+                    .filter(|dir| !dir.as_os_str().is_empty())
+                    .and_then(|dir| {
+                        crate::cli::repo::project_modules(dir, &layout.root, &repo_dir.base)
+                    }),
                 ..RepoOptions::default()
             };
             let summary = repo::generate(&repo_dir.base, &options)

@@ -30,6 +30,12 @@ pub struct RepoArgs {
     /// Write no group records.
     #[arg(long, conflicts_with = "comps")]
     no_comps: bool,
+    /// Module metadata (modules.yaml, EL8+) for the `modules` record, like
+    /// `modifyrepo_c FILE repodata/` (default: the file `kslint init` and
+    /// `kslint collect` keep beside kslint.toml, `modules.yaml` or
+    /// `<repo>.modules.yaml`; else the existing record is kept).
+    #[arg(long, value_name = "FILE")]
+    modules: Option<PathBuf>,
     /// Reuse the entries of RPMs whose location, size and modification time
     /// are unchanged (the default).
     #[arg(long, overrides_with = "no_update")]
@@ -130,22 +136,52 @@ fn plan(args: &RepoArgs) -> Result<Vec<(PathBuf, RepoOptions)>, String> {
         workers: args.workers,
         exclude: Vec::new(),
         output: None,
+        modules: None,
     };
+    if let Some(path) = &args.modules {
+        if !path.is_file() {
+            return Err(format!("{}: no such module metadata file", path.display()));
+        }
+        if bases.len() > 1 {
+            return Err(format!(
+                "--modules is for one repository, and {} has {}: give the repository's directory as ROOT",
+                root.display(),
+                bases.len()
+            ));
+        }
+    }
+    let project = config.as_ref().map(|c| c.base_dir.clone());
     Ok(bases
         .iter()
         .map(|base| {
             // A root that is a repository itself does not index the
             // sub-repositories below it.
             let exclude = bases.iter().filter(|b| *b != base).cloned().collect();
+            let modules = args.modules.clone().or_else(|| {
+                let project = project.as_deref()?;
+                project_modules(project, &layout.root, base)
+            });
             (
                 base.clone(),
                 RepoOptions {
                     exclude,
+                    modules,
                     ..options.clone()
                 },
             )
         })
         .collect())
+}
+
+/// The module metadata file the project keeps for repository `base` of
+/// the tree at `root` (see [`crate::assemble::modules::module_file`]).
+pub fn project_modules(project: &Path, root: &Path, base: &Path) -> Option<PathBuf> {
+    let name = if base == root {
+        String::new()
+    } else {
+        base.file_name()?.to_string_lossy().into_owned()
+    };
+    Some(crate::assemble::modules::module_file(project, &name)).filter(|path| path.is_file())
 }
 
 fn find_root(start: &Path) -> Option<PathBuf> {
@@ -171,6 +207,9 @@ fn report(summary: &RepoSummary) {
     );
     if let Some(group) = &summary.group {
         line.push_str(&format!("; group {group}"));
+    }
+    if summary.modules {
+        line.push_str("; modules");
     }
     if !summary.kept.is_empty() {
         line.push_str(&format!("; kept {}", summary.kept.join(", ")));

@@ -19,6 +19,8 @@
 //!   records and the `*_db`/`*_zck` variants createrepo makes (which we do
 //!   not make: they would be stale); other records (`modules`,
 //!   `updateinfo`, `productid`, …) and unknown files are kept as they are.
+//!   Given [`RepoOptions::modules`], the `modules` record is ours too: made
+//!   from that file as `modifyrepo_c modules.yaml repodata/` makes it.
 
 pub mod gz;
 pub mod header;
@@ -77,6 +79,9 @@ pub struct RepoOptions {
     /// repodata is still read from the base for reuse, and the files of
     /// other tools' records it keeps are copied along.
     pub output: Option<PathBuf>,
+    /// Module metadata (modulemd YAML, plain or compressed) for the
+    /// `modules` record, replacing the old one; `None` keeps the old one.
+    pub modules: Option<PathBuf>,
 }
 
 impl Default for RepoOptions {
@@ -89,6 +94,7 @@ impl Default for RepoOptions {
             workers: 0,
             exclude: Vec::new(),
             output: None,
+            modules: None,
         }
     }
 }
@@ -106,6 +112,8 @@ pub struct RepoSummary {
     pub runs: usize,
     /// Name of the comps file in repodata/, when there are group records.
     pub group: Option<String>,
+    /// Whether a `modules` record was made from [`RepoOptions::modules`].
+    pub modules: bool,
     /// Records of other tools kept from the old repomd.xml (their types).
     pub kept: Vec<String>,
     /// Files removed from repodata/ (old metadata).
@@ -187,9 +195,10 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
             .push(format!("the old package metadata is not reused: {why}"));
     }
     let group = load_group(base, &options.group, old.as_ref())?;
+    let modules = options.modules.as_deref().map(load_modules).transpose()?;
 
     let temp = TempDir::create(target)?;
-    let records = write_all(
+    let mut records = write_all(
         &temp.path,
         &candidates,
         old.as_ref(),
@@ -197,7 +206,12 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         options,
         &mut summary,
     )?;
-    let kept = kept_records(old.as_ref());
+    if let Some(plain) = &modules {
+        records.push(write_modules(&temp.path, plain)?);
+        summary.modules = true;
+    }
+    let replaces = |kind: &str| owned_kind(kind) || (modules.is_some() && kind == "modules");
+    let kept = kept_records(old.as_ref(), &replaces);
     summary.kept = kept
         .iter()
         .filter(|r| r.element == "data")
@@ -241,6 +255,7 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         old.as_ref(),
         &new_names,
         &kept,
+        &replaces,
         &mut summary.notes,
     );
     Ok(summary)
@@ -690,6 +705,42 @@ fn emit(
     Ok(())
 }
 
+/// The module metadata file, decompressed and checked to be modulemd
+/// YAML (an error names the file and line).
+fn load_modules(path: &Path) -> Result<Vec<u8>, RepoError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| RepoError::at(path, format!("cannot read the module metadata: {e}")))?;
+    let plain = crate::media::xml::decompress(&bytes)
+        .map_err(|e| RepoError::at(path, format!("cannot read the module metadata: {e}")))?;
+    let text = std::str::from_utf8(&plain)
+        .map_err(|_| RepoError::at(path, "the module metadata is not UTF-8"))?;
+    let documents = crate::assemble::modules::parse(text).map_err(|e| RepoError::at(path, e))?;
+    if documents.is_empty() {
+        return Err(RepoError::at(path, "no module metadata in this file"));
+    }
+    Ok(plain)
+}
+
+/// `<checksum>-modules.yaml.gz` and its record, as `modifyrepo_c` writes
+/// them: checksum and size of the gzip file, open-checksum and open-size
+/// of the YAML.
+fn write_modules(dir: &Path, plain: &[u8]) -> Result<DataRecord, RepoError> {
+    let compressed = gz::compress(plain);
+    let checksum = hex(&Sha256::digest(&compressed));
+    let name = format!("{checksum}-modules.yaml.gz");
+    let path = dir.join(&name);
+    write_file(&path, &compressed)?;
+    Ok(DataRecord {
+        kind: "modules".to_string(),
+        checksum,
+        open_checksum: Some(hex(&Sha256::digest(plain))),
+        href: format!("repodata/{name}"),
+        timestamp: file_mtime(&path),
+        size: compressed.len() as u64,
+        open_size: Some(plain.len() as u64),
+    })
+}
+
 /// `<checksum>-<name>` and its gzip, with their records.
 fn write_group(dir: &Path, name: &str, plain: &[u8]) -> Result<[DataRecord; 2], RepoError> {
     let plain_sum = hex(&Sha256::digest(plain));
@@ -790,7 +841,7 @@ fn owned_name(name: &str) -> bool {
 }
 
 /// Records of the old repomd.xml that are not ours: kept as they were.
-fn kept_records(old: Option<&OldRepodata>) -> Vec<old::RawRecord> {
+fn kept_records(old: Option<&OldRepodata>, replaced: &dyn Fn(&str) -> bool) -> Vec<old::RawRecord> {
     let Some(old) = old else {
         return Vec::new();
     };
@@ -798,7 +849,7 @@ fn kept_records(old: Option<&OldRepodata>) -> Vec<old::RawRecord> {
         .iter()
         .filter(|r| match r.element.as_str() {
             "revision" => false,
-            "data" => !owned_kind(&r.kind),
+            "data" => !replaced(&r.kind),
             _ => true,
         })
         .cloned()
@@ -924,6 +975,7 @@ fn remove_stale(
     old: Option<&OldRepodata>,
     new_names: &HashSet<String>,
     kept: &[old::RawRecord],
+    replaced: &dyn Fn(&str) -> bool,
     notes: &mut Vec<String>,
 ) -> Vec<String> {
     let file_name = |href: &str| href.rsplit('/').next().unwrap_or(href).to_string();
@@ -935,7 +987,7 @@ fn remove_stale(
         .map(|o| {
             o.records
                 .iter()
-                .filter(|r| r.element == "data" && owned_kind(&r.kind))
+                .filter(|r| r.element == "data" && replaced(&r.kind))
                 .filter_map(|r| r.href.as_deref().map(file_name))
                 .collect()
         })

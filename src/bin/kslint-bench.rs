@@ -848,7 +848,7 @@ fn generate_media(settings: &Settings, media: &Path) -> PathBuf {
 
 fn media_rows(settings: &Settings, kslint: &Path, media: &Path, root: &Path, rows: &mut Vec<Row>) {
     let n = settings.packages;
-    let layout = || MediaLayout::at(&root, None).expect("media layout");
+    let layout = || MediaLayout::at(root, None).expect("media layout");
     let cold = time_in_process(if settings.quick { 1 } else { 5 }, || {
         let (index, stats) = MediaIndex::load_with(layout(), None);
         assert_eq!(stats.headers_read, n, "every header read");

@@ -141,7 +141,7 @@ mod tests {
         let fresh: Vec<String> = texts
             .iter()
             .map(|text| {
-                let start = text.find('\n').unwrap() + 1;
+                let start = text.find("\nif").unwrap() + 1;
                 let range = TextRange::new(start, start + body.len());
                 sexp_with_ranges(&ShellScript::parse_fresh(text, range))
             })

@@ -12,9 +12,9 @@ use std::sync::{Mutex, OnceLock};
 
 use tree_sitter::{InputEdit, Point, Range, Tree};
 
-/// Bodies remembered at most; the cache is emptied past this (a document
-/// has a handful of scripts, typing makes one new body per keystroke).
-const MAX_BODIES: usize = 64;
+/// Bodies remembered at most; the cache is emptied past this. A document
+/// has a handful of scripts, and the tree of a long one takes megabytes.
+const MAX_BODIES: usize = 16;
 
 struct Parsed {
     body: String,
@@ -56,6 +56,9 @@ pub(crate) fn parse_body(
         None => parse(None),
     };
     if let Ok(mut cache) = cache().lock() {
+        // A different body at the same place is this script before the
+        // last edit: it will not come back, so its tree is not kept.
+        cache.retain(|_, parsed| parsed.start != start);
         if cache.len() >= MAX_BODIES {
             cache.clear();
         }

@@ -1185,3 +1185,154 @@ async fn a_shellcheck_that_cannot_run_is_one_message_not_a_crash() {
         .iter()
         .any(|code| code.starts_with("SC")));
 }
+
+/// What a user types or pastes at the start of a line, by section: each
+/// kind lands in commands, `%packages` and script bodies, and line inserts
+/// move every script below them (so their cached trees are shifted).
+const TYPED_LINES: &[&str] = &[
+    "systemctl enable chronyd\n",
+    "if [ -f /etc/x ]; then\n  echo \"$HOME\" >> /root/log\nfi\n",
+    "cat > /etc/motd <<EOF\nhello\nEOF\n",
+    "httpd\n",
+    "no-such-packag\n",
+    "-kernel-tools\n",
+    "@core\n",
+    "timezone UTC\n",
+    "%post\necho hi\n%end\n",
+];
+
+/// Small deterministic random numbers (xorshift64*).
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1) as u64) as usize
+    }
+}
+
+/// One random edit of ASCII `text` as an LSP change (line, column):
+/// typing a character, deleting a short range, or pasting lines.
+fn random_change(random: &mut Random, text: &mut String) -> Value {
+    let lines: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .filter(|&start| start < text.len())
+        .collect();
+    let line = random.below(lines.len());
+    let start = lines[line];
+    let length = text[start..].find('\n').unwrap_or(text.len() - start);
+    let position = |column: usize| json!({ "line": line, "character": column });
+    let (from, to, insert) = match random.below(10) {
+        0..=4 => {
+            let column = random.below(length + 1);
+            let typed = ["a", "-", " ", "$", "\"", "1", "/", "%"][random.below(8)];
+            (column, column, typed.to_string())
+        }
+        5..=7 if length > 0 => {
+            let column = random.below(length);
+            let end = (column + 1 + random.below(3)).min(length);
+            (column, end, String::new())
+        }
+        _ => (
+            0,
+            0,
+            TYPED_LINES[random.below(TYPED_LINES.len())].to_string(),
+        ),
+    };
+    text.replace_range(start + from..start + to, &insert);
+    json!({ "range": { "start": position(from), "end": position(to) }, "text": insert })
+}
+
+/// The diagnostics of a fresh analysis of `text` as the server reports them
+/// (code, UTF-16 range, message), sorted.
+fn fresh_diagnostics(path: &std::path::Path, text: &str) -> Vec<(String, Value, String)> {
+    use kslint::analysis::{analyze, CheckOptions};
+    use kslint::source::{ColumnUnit, SourceFile};
+    let options = CheckOptions {
+        config: kslint::config::Config::discover(path)
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+        ..CheckOptions::default()
+    };
+    let analysis = analyze(SourceFile::new(path, text), &options);
+    let file = analysis.sources.get(analysis.main);
+    let point = |offset: usize| {
+        let position = file.position(offset, ColumnUnit::Utf16CodeUnits);
+        json!({ "line": position.line, "character": position.column })
+    };
+    let mut found: Vec<(String, Value, String)> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.location.file == analysis.main)
+        .map(|d| {
+            let code = d
+                .external
+                .as_ref()
+                .map_or(d.rule.code.to_string(), |e| e.code.to_string());
+            let range = json!({ "start": point(d.location.range.start), "end": point(d.location.range.end) });
+            (code, range, d.message.clone())
+        })
+        .collect();
+    found.sort_by_key(|d| format!("{d:?}"));
+    found
+}
+
+fn published_diagnostics(published: &Value) -> Vec<(String, Value, String)> {
+    let mut found: Vec<(String, Value, String)> = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["range"].clone(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort_by_key(|d| format!("{d:?}"));
+    found
+}
+
+/// After each of many random edits of a kickstart on real media, the
+/// published diagnostics (computed from the edited tree, the script trees
+/// kept from earlier versions and the remembered did-you-mean answers)
+/// equal a fresh analysis of the same text.
+#[tokio::test]
+async fn incremental_diagnostics_equal_a_fresh_analysis_after_random_edits() {
+    let ks = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/centos7-media/build_iso/isolinux/ks/ks.cfg");
+    let mut text = std::fs::read_to_string(&ks).unwrap();
+    assert!(text.is_ascii(), "the edits below count columns in bytes");
+    let uri = url(&ks);
+    let mut client = start_with_settings(json!({ "shellcheck": false })).await;
+    let published = client.open(&uri, &text).await;
+    assert_eq!(
+        published_diagnostics(&published),
+        fresh_diagnostics(&ks, &text)
+    );
+    let mut random = Random(0x6b73_6c69_6e74);
+    for version in 2..=250 {
+        let change = random_change(&mut random, &mut text);
+        client
+            .notify(
+                "textDocument/didChange",
+                json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [change] }),
+            )
+            .await;
+        let published = loop {
+            let published = client.diagnostics(&uri).await;
+            if published["version"] == version {
+                break published;
+            }
+        };
+        assert_eq!(
+            published_diagnostics(&published),
+            fresh_diagnostics(&ks, &text),
+            "after edit {version}, text:\n{text}"
+        );
+    }
+}

@@ -66,7 +66,7 @@ impl Settings {
                 packages: 4_000,
                 process_runs: 30,
                 inprocess_runs: 20,
-                edits: 500,
+                edits: 1_000,
                 heavy_runs: 3,
                 blob_bytes: 256 << 20,
             }
@@ -124,7 +124,7 @@ impl Row {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("usage: kslint-bench [--quick]\n\nPrints one table: kslint against reference tools, with ratios.");
+        println!("usage: kslint-bench [--quick] [--lsp]\n\nPrints one table: kslint against reference tools, with ratios.\n--lsp: only the language server rows.");
         return;
     }
     let settings = Settings::new(args.iter().any(|a| a == "--quick"));
@@ -139,12 +139,18 @@ fn main() {
     println!("kslint binary: {}", kslint.display());
     let mut rows = Vec::new();
 
-    check_rows(&settings, &kslint, work.path(), &mut rows);
-    lsp_rows(&settings, &kslint, work.path(), &mut rows);
+    let lsp_only = args.iter().any(|a| a == "--lsp");
+    if !lsp_only {
+        check_rows(&settings, &kslint, work.path(), &mut rows);
+    }
     let media = work.path().join("media");
-    media_rows(&settings, &kslint, &media, &mut rows);
-    repo_rows(&settings, &kslint, &media, &mut rows);
-    iso_rows(&settings, &kslint, work.path(), &media, &mut rows);
+    let root = generate_media(&settings, &media);
+    lsp_rows(&settings, &kslint, &root, &mut rows);
+    if !lsp_only {
+        media_rows(&settings, &kslint, &media, &root, &mut rows);
+        repo_rows(&settings, &kslint, &media, &mut rows);
+        iso_rows(&settings, &kslint, work.path(), &media, &mut rows);
+    }
 
     println!();
     print_table(&rows);
@@ -276,30 +282,32 @@ const HEADER: &str = "#version=RHEL9\nlang en_US.UTF-8\nkeyboard us\ntimezone UT
      part pv.01 --size=1 --grow\nvolgroup vg pv.01\n\
      logvol / --vgname=vg --name=root --fstype=xfs --size=8192 --grow\nreboot\n";
 
-/// A kickstart whose `%post` has `lines` lines of varied shell: services,
-/// conditionals, loops, heredocs, pipelines, redirections.
+/// Varied shell: services, conditionals, loops, heredocs, pipelines,
+/// redirections.
+const POST_BLOCK: &str = "systemctl enable sshd\n\
+    cp /etc/skel/.bashrc /root/.bashrc\n\
+    sed -i 's/^#PermitRootLogin.*/PermitRootLogin no/' /etc/ssh/sshd_config\n\
+    if [ -f /etc/sysconfig/network ]; then\n\
+    \x20 echo \"NETWORKING=yes\" >> /etc/sysconfig/network\n\
+    fi\n\
+    for f in /etc/yum.repos.d/*.repo; do\n\
+    \x20 sed -i 's/enabled=1/enabled=0/' \"$f\"\n\
+    done\n\
+    cat > /etc/motd <<'EOF'\n\
+    Welcome; do not run systemctl start here\n\
+    EOF\n\
+    useradd -m admin && echo admin:secret | chpasswd\n\
+    mkdir -p /opt/app/bin /opt/app/etc 2>/dev/null\n\
+    tar -C /opt/app -xzf /root/app.tar.gz || echo failed >> /root/errors\n\
+    chmod 0600 /root/.ssh/authorized_keys\n";
+
+/// A kickstart whose `%post` has `lines` lines of [`POST_BLOCK`].
 fn post_kickstart(lines: usize) -> String {
-    const BLOCK: &str = "systemctl enable sshd\n\
-        cp /etc/skel/.bashrc /root/.bashrc\n\
-        sed -i 's/^#PermitRootLogin.*/PermitRootLogin no/' /etc/ssh/sshd_config\n\
-        if [ -f /etc/sysconfig/network ]; then\n\
-        \x20 echo \"NETWORKING=yes\" >> /etc/sysconfig/network\n\
-        fi\n\
-        for f in /etc/yum.repos.d/*.repo; do\n\
-        \x20 sed -i 's/enabled=1/enabled=0/' \"$f\"\n\
-        done\n\
-        cat > /etc/motd <<'EOF'\n\
-        Welcome; do not run systemctl start here\n\
-        EOF\n\
-        useradd -m admin && echo admin:secret | chpasswd\n\
-        mkdir -p /opt/app/bin /opt/app/etc 2>/dev/null\n\
-        tar -C /opt/app -xzf /root/app.tar.gz || echo failed >> /root/errors\n\
-        chmod 0600 /root/.ssh/authorized_keys\n";
-    let per_block = BLOCK.lines().count();
+    let per_block = POST_BLOCK.lines().count();
     let mut text = String::from(HEADER);
     text.push_str("%post --log=/root/ks-post.log\n");
     for _ in 0..lines / per_block {
-        text.push_str(BLOCK);
+        text.push_str(POST_BLOCK);
     }
     text.push_str("%end\n");
     text
@@ -309,108 +317,110 @@ fn post_kickstart(lines: usize) -> String {
 // language server
 // ---------------------------------------------------------------------------
 
-fn lsp_rows(settings: &Settings, kslint: &Path, dir: &Path, rows: &mut Vec<Row>) {
-    match lsp_latency(settings, kslint, dir) {
-        Ok((latencies, rss)) => {
-            let p50 = percentile(&latencies, 50.0);
-            let p99 = percentile(&latencies, 99.0);
-            rows.push(Row::new(
-                format!(
-                    "LSP didChange -> publishDiagnostics, p50 ({} edits, 300-line file)",
-                    latencies.len()
-                ),
-                Measure {
-                    wall: p50,
-                    cpu: None,
-                    failed: false,
-                },
-                "",
-            ));
-            rows.push(Row::new(
-                "LSP didChange -> publishDiagnostics, p99",
-                Measure {
-                    wall: p99,
-                    cpu: None,
-                    failed: false,
-                },
-                "",
-            ));
-            rows.push(Row::text("LSP server memory (RSS now / peak)", rss, ""));
+/// Lines of the kickstart the language server edits (issue #7).
+const LSP_LINES: usize = 5_000;
+
+/// The language server on a real workspace (issue #7): the generated media
+/// tree as the workspace root, a 5,000-line kickstart in it that uses the
+/// media's packages and groups, and random typing and pasting anywhere in
+/// it. Each edit's latency runs from writing the `didChange` to reading the
+/// `publishDiagnostics` of that version. The main run has shellcheck off
+/// (an external program whose own run time is not the server's); a shorter
+/// second run with it on shows what a user with shellcheck installed sees.
+fn lsp_rows(settings: &Settings, kslint: &Path, root: &Path, rows: &mut Vec<Row>) {
+    let runs = [(false, settings.edits), (true, settings.edits / 20)];
+    for (shellcheck, edits) in runs {
+        if shellcheck && !installed("shellcheck", &["--version"]) {
+            continue;
         }
-        Err(error) => rows.push(Row::text(
-            "LSP didChange -> publishDiagnostics",
-            format!("failed: {error}"),
-            "",
-        )),
+        let label = if shellcheck {
+            "shellcheck on"
+        } else {
+            "shellcheck off"
+        };
+        match lsp_latency(settings, kslint, root, edits, shellcheck) {
+            Ok(run) => {
+                let name = |what: &str| {
+                    format!(
+                        "LSP didChange -> publishDiagnostics {what} ({} edits, {LSP_LINES}-line ks, \
+                         {} RPMs, {label})",
+                        run.latencies.len(),
+                        settings.packages
+                    )
+                };
+                let measure = |wall| Measure {
+                    wall,
+                    cpu: None,
+                    failed: false,
+                };
+                rows.push(Row::new(
+                    name("p50"),
+                    Measure {
+                        cpu: Some(run.cpu_per_edit),
+                        ..measure(percentile(&run.latencies, 50.0))
+                    },
+                    "",
+                ));
+                rows.push(Row::new(
+                    name("p99"),
+                    measure(percentile(&run.latencies, 99.0)),
+                    if shellcheck { "" } else { "<= 10 ms" },
+                ));
+                rows.push(Row::new(
+                    format!("LSP didOpen -> first publishDiagnostics ({label}, index cache cold)"),
+                    measure(run.first_diagnostics),
+                    "",
+                ));
+                rows.push(Row::text(
+                    format!("LSP server memory, RSS now / peak ({label})"),
+                    run.memory,
+                    if shellcheck { "" } else { "<= 100 MB" },
+                ));
+            }
+            Err(error) => rows.push(Row::text(
+                format!("LSP didChange -> publishDiagnostics ({label})"),
+                format!("failed: {error}"),
+                "",
+            )),
+        }
     }
 }
 
-/// Sends `settings.edits` edits and returns the time from each `didChange`
-/// to the `publishDiagnostics` of that version, and the server's memory.
+/// What one language-server run measured.
+struct LspRun {
+    latencies: Vec<Duration>,
+    /// The server's user + system time over all edits, per edit.
+    cpu_per_edit: Duration,
+    first_diagnostics: Duration,
+    /// `VmRSS / VmHWM` of the server after the edits.
+    memory: String,
+}
+
+/// Starts `kslint lsp` with `root` as the workspace, opens a generated
+/// kickstart in it and sends `edits` random edits, one at a time.
 fn lsp_latency(
     settings: &Settings,
     kslint: &Path,
-    dir: &Path,
-) -> Result<(Vec<Duration>, String), String> {
-    let mut child = Command::new(kslint)
-        .arg("lsp")
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start `kslint lsp`: {e}"))?;
-    let pid = child.id();
-    let stdin = Arc::new(Mutex::new(child.stdin.take().expect("stdin")));
-    let stdout = child.stdout.take().expect("stdout");
-    let (sender, messages) = mpsc::channel::<(Instant, serde_json::Value)>();
-    let replies = stdin.clone();
-    let reader = std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        while let Some(message) = read_message(&mut reader) {
-            let now = Instant::now();
-            // Answer the server's own requests so that it never waits.
-            if let (Some(id), Some(method)) = (message.get("id"), message.get("method")) {
-                let result = if method == "workspace/configuration" {
-                    let items = message["params"]["items"].as_array().map_or(0, Vec::len);
-                    serde_json::Value::Array(vec![serde_json::Value::Null; items])
-                } else {
-                    serde_json::Value::Null
-                };
-                let reply = serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result});
-                let _ = write_message(&mut *replies.lock().expect("stdin lock"), &reply);
-                continue;
-            }
-            if sender.send((now, message)).is_err() {
-                break;
-            }
-        }
-    });
-    let send = |message: serde_json::Value| -> Result<(), String> {
-        write_message(&mut *stdin.lock().expect("stdin lock"), &message)
-            .map_err(|e| format!("cannot write to the server: {e}"))
-    };
-    let wait_for = |what: &dyn Fn(&serde_json::Value) -> bool| -> Result<Instant, String> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match messages.recv_timeout(left) {
-                Ok((at, message)) if what(&message) => return Ok(at),
-                Ok(_) => continue,
-                Err(_) => return Err("no answer from the server within 30 s".to_string()),
-            }
-        }
-    };
-    let path = dir.join("lsp.ks");
-    let text = format!("# bench\n{}", generated_kickstart(300));
+    root: &Path,
+    edits: usize,
+    shellcheck: bool,
+) -> Result<LspRun, String> {
+    let path = root.join("ks/lsp-bench.ks");
+    let text = lsp_kickstart(settings.packages, LSP_LINES);
     std::fs::write(&path, &text).map_err(|e| e.to_string())?;
-    let uri = format!("file://{}", path.display());
-    send(
+    // The header cache of this run only: the first open reads every header.
+    let cache = root.join("../lsp-cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let server = LspServer::start(kslint, root, &cache)?;
+    let root_uri = format!("file://{}", root.display());
+    server.send(
         serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {"processId": std::process::id(), "rootUri": null, "capabilities": {}}}),
+        "params": {"processId": std::process::id(), "rootUri": root_uri,
+            "initializationOptions": {"shellcheck": shellcheck}, "capabilities": {}}}),
     )?;
-    wait_for(&|m| m.get("id") == Some(&serde_json::json!(1)))?;
-    send(serde_json::json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}))?;
+    server.wait_for(&|m| m.get("id") == Some(&serde_json::json!(1)))?;
+    server.send(serde_json::json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}))?;
+    let uri = format!("file://{}", path.display());
     let is_diagnostics_of = |version: i64| {
         let uri = uri.clone();
         move |m: &serde_json::Value| {
@@ -419,56 +429,313 @@ fn lsp_latency(
                 && m["params"]["version"] == version
         }
     };
-    send(
+    let opened = Instant::now();
+    server.send(
         serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didOpen",
-        "params": {"textDocument": {"uri": uri, "languageId": "kickstart", "version": 1, "text": text}}}),
+        "params": {"textDocument": {"uri": uri, "languageId": "kickstart", "version": 1,
+            "text": text}}}),
     )?;
-    wait_for(&is_diagnostics_of(1))?;
-    let mut latencies = Vec::with_capacity(settings.edits);
-    for version in 2..(2 + settings.edits as i64) {
-        // Type a character at the end of the first line, then delete it.
-        let change = if version % 2 == 0 {
-            serde_json::json!({"range": {"start": {"line": 0, "character": 7},
-                "end": {"line": 0, "character": 7}}, "text": "x"})
-        } else {
-            serde_json::json!({"range": {"start": {"line": 0, "character": 7},
-                "end": {"line": 0, "character": 8}}, "text": ""})
-        };
+    let first_diagnostics = server
+        .wait_for(&is_diagnostics_of(1))?
+        .saturating_duration_since(opened);
+    let mut document: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut rng = Rng::new(bench_seed());
+    let mut latencies = Vec::with_capacity(edits);
+    let cpu_before = process_cpu(server.pid);
+    for version in 2..(2 + edits as i64) {
+        let change = random_edit(&mut rng, &mut document);
         let sent = Instant::now();
-        send(
+        server.send(
             serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didChange",
             "params": {"textDocument": {"uri": uri, "version": version},
                 "contentChanges": [change]}}),
         )?;
-        let received = wait_for(&is_diagnostics_of(version))?;
+        let received = server.wait_for(&is_diagnostics_of(version))?;
         latencies.push(received.saturating_duration_since(sent));
     }
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_else(|| "?".to_string())
-    };
-    let rss = format!("{} / {}", field("VmRSS:"), field("VmHWM:"));
-    send(serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}))?;
-    let _ = wait_for(&|m| m.get("id") == Some(&serde_json::json!(2)));
-    send(serde_json::json!({"jsonrpc": "2.0", "method": "exit", "params": null}))?;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            _ if Instant::now() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break;
+    let cpu = process_cpu(server.pid).saturating_sub(cpu_before);
+    let memory = server.memory();
+    server.stop();
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_dir_all(&cache);
+    Ok(LspRun {
+        cpu_per_edit: cpu / edits.max(1) as u32,
+        latencies,
+        first_diagnostics,
+        memory,
+    })
+}
+
+/// A running `kslint lsp` and the thread that reads what it writes.
+struct LspServer {
+    child: std::process::Child,
+    pid: u32,
+    stdin: Arc<Mutex<std::process::ChildStdin>>,
+    messages: mpsc::Receiver<(Instant, serde_json::Value)>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LspServer {
+    fn start(kslint: &Path, root: &Path, cache: &Path) -> Result<Self, String> {
+        let mut child = Command::new(kslint)
+            .arg("lsp")
+            .current_dir(root)
+            .env("KSLINT_CACHE_DIR", cache)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start `kslint lsp`: {e}"))?;
+        let stdin = Arc::new(Mutex::new(child.stdin.take().expect("stdin")));
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, messages) = mpsc::channel();
+        let replies = stdin.clone();
+        let reader = std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(message) = read_message(&mut reader) {
+                let now = Instant::now();
+                // Answer the server's own requests so that it never waits.
+                if let (Some(id), Some(method)) = (message.get("id"), message.get("method")) {
+                    let result = if method == "workspace/configuration" {
+                        let items = message["params"]["items"].as_array().map_or(0, Vec::len);
+                        serde_json::Value::Array(vec![serde_json::Value::Null; items])
+                    } else {
+                        serde_json::Value::Null
+                    };
+                    let reply = serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result});
+                    let _ = write_message(&mut *replies.lock().expect("stdin lock"), &reply);
+                    continue;
+                }
+                if sender.send((now, message)).is_err() {
+                    break;
+                }
             }
-            _ => std::thread::sleep(Duration::from_millis(10)),
+        });
+        Ok(LspServer {
+            pid: child.id(),
+            child,
+            stdin,
+            messages,
+            reader: Some(reader),
+        })
+    }
+
+    fn send(&self, message: serde_json::Value) -> Result<(), String> {
+        write_message(&mut *self.stdin.lock().expect("stdin lock"), &message)
+            .map_err(|e| format!("cannot write to the server: {e}"))
+    }
+
+    /// When the first message `what` accepts arrived.
+    fn wait_for(&self, what: &dyn Fn(&serde_json::Value) -> bool) -> Result<Instant, String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.messages.recv_timeout(left) {
+                Ok((at, message)) if what(&message) => return Ok(at),
+                Ok(_) => continue,
+                Err(_) => return Err("no answer from the server within 60 s".to_string()),
+            }
         }
     }
-    let _ = reader.join();
-    Ok((latencies, rss))
+
+    /// `VmRSS / VmHWM` from `/proc`.
+    fn memory(&self) -> String {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_else(|| "?".to_string())
+        };
+        format!("{} / {}", field("VmRSS:"), field("VmHWM:"))
+    }
+
+    fn stop(mut self) {
+        let _ = self.send(
+            serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}),
+        );
+        let _ = self.wait_for(&|m| m.get("id") == Some(&serde_json::json!(2)));
+        let _ = self.send(serde_json::json!({"jsonrpc": "2.0", "method": "exit", "params": null}));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) => break,
+                _ if Instant::now() > deadline => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    break;
+                }
+                _ => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
+}
+
+/// User + system time of a running process so far (`/proc/<pid>/stat`).
+fn process_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name may hold spaces: count fields after its `)`.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_micros(ticks * 1_000_000 / per_second)
+}
+
+/// The seed of the random edits: fixed, so that runs compare;
+/// `KSLINT_BENCH_SEED` picks another sequence.
+fn bench_seed() -> u64 {
+    std::env::var("KSLINT_BENCH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x6b73_6c69_6e74)
+}
+
+/// splitmix64: small, seeded, and good enough to pick edit places.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// What a user might type or paste in each kind of section.
+const COMMAND_LINES: &[&str] = &[
+    "timezone Europe/Berlin --utc",
+    "selinux --enforcing",
+    "firewall --enabled --service=ssh",
+    "services --enabled=sshd,chronyd",
+    "user --name=admin --groups=wheel",
+];
+const PACKAGE_LINES: &[&str] = &[
+    "pkg0123",
+    "pkg0456",
+    "-pkg0789",
+    "@core",
+    "@base",
+    "vim-enhanced",
+    "pkg3999",
+];
+const SHELL_LINES: &[&str] = &[
+    "systemctl enable chronyd",
+    "echo \"configured\" >> /root/post.log",
+    "mkdir -p /opt/app",
+    "if [ -d /opt/app ]; then",
+    "  chown -R root:root /opt/app",
+    "fi",
+    "sed -i 's/^SELINUX=.*/SELINUX=enforcing/' /etc/selinux/config",
+];
+const TYPED: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789-_=./ \"$";
+
+/// One random edit of `document` (its lines, kept in step with the
+/// server's text): mostly typing and deleting single characters, some whole
+/// lines and small pastes of what belongs to the section at that place.
+/// Returns the LSP content change.
+fn random_edit(rng: &mut Rng, document: &mut Vec<String>) -> serde_json::Value {
+    let line = rng.below(document.len());
+    let range = |l1: usize, c1: usize, l2: usize, c2: usize| {
+        serde_json::json!({"start": {"line": l1, "character": c1},
+            "end": {"line": l2, "character": c2}})
+    };
+    let roll = rng.below(100);
+    if roll < 55 {
+        let column = rng.below(document[line].len() + 1);
+        let typed = (TYPED[rng.below(TYPED.len())] as char).to_string();
+        document[line].insert_str(column, &typed);
+        return serde_json::json!({"range": range(line, column, line, column), "text": typed});
+    }
+    if roll < 80 && !document[line].is_empty() {
+        let column = rng.below(document[line].len());
+        document[line].remove(column);
+        return serde_json::json!({"range": range(line, column, line, column + 1), "text": ""});
+    }
+    let pool = match section_at(document, line) {
+        Some(header) if header.starts_with("%packages") => PACKAGE_LINES,
+        Some(header) if header.starts_with("%post") || header.starts_with("%pre") => SHELL_LINES,
+        _ => COMMAND_LINES,
+    };
+    let count = if roll < 92 { 1 } else { 2 + rng.below(5) };
+    let pasted: Vec<String> = (0..count).map(|_| rng.pick(pool).to_string()).collect();
+    let text: String = pasted.iter().map(|l| format!("{l}\n")).collect();
+    document.splice(line..line, pasted);
+    serde_json::json!({"range": range(line, 0, line, 0), "text": text})
+}
+
+/// The header of the section `line` is in (`None` among the commands).
+fn section_at(document: &[String], line: usize) -> Option<&str> {
+    document[..=line]
+        .iter()
+        .rev()
+        .map(|l| l.trim_start())
+        .find(|l| l.starts_with('%'))
+        .filter(|header| !header.starts_with("%end"))
+}
+
+/// A kickstart of about `lines` lines for the media of `packages` RPMs:
+/// commands, a `%pre`, a `%packages` naming media packages and groups (and
+/// a few that are missing), and several `%post` sections of varied shell.
+fn lsp_kickstart(packages: usize, lines: usize) -> String {
+    let mut text = String::from(HEADER);
+    text.push_str("%pre --interpreter=/bin/bash --log=/tmp/ks-pre.log\n");
+    for _ in 0..3 {
+        text.push_str(POST_BLOCK);
+    }
+    text.push_str("%end\n%packages\n@core\n@base\n");
+    let listed = (lines * 3 / 10).min(packages);
+    for i in 0..listed {
+        let index = i * packages / listed.max(1);
+        match i % 97 {
+            13 => text.push_str(&format!("-pkg{index:04}\n")),
+            50 => text.push_str(&format!("missing-package-{i}\n")),
+            _ => text.push_str(&format!("pkg{index:04}\n")),
+        }
+    }
+    text.push_str("%end\n");
+    let sections = [
+        "%post --log=/root/ks-post.log",
+        "%post --nochroot",
+        "%post --erroronfail",
+        "%post --interpreter=/bin/bash",
+    ];
+    let used = text.lines().count();
+    let per_section = lines.saturating_sub(used + 2 * sections.len()) / sections.len();
+    let per_block = POST_BLOCK.lines().count();
+    for header in sections {
+        text.push_str(header);
+        text.push('\n');
+        for _ in 0..per_section / per_block {
+            text.push_str(POST_BLOCK);
+        }
+        text.push_str("%end\n");
+    }
+    text
 }
 
 fn write_message(out: &mut impl Write, message: &serde_json::Value) -> std::io::Result<()> {
@@ -517,14 +784,25 @@ fn make_media(settings: &Settings, media: &Path) -> PathBuf {
         .map(|i| format!("pkg{i:04}"))
         .collect();
     let members: Vec<(&str, &str)> = members.iter().map(|n| (n.as_str(), "mandatory")).collect();
+    let base: Vec<String> = (50..100.min(settings.packages))
+        .map(|i| format!("pkg{i:04}"))
+        .collect();
+    let base: Vec<(&str, &str)> = base.iter().map(|n| (n.as_str(), "default")).collect();
     std::fs::write(
         media.join("build_iso/comps.xml"),
         comps_xml(
-            &[GroupSpec {
-                id: "core",
-                name: "Core",
-                packages: &members,
-            }],
+            &[
+                GroupSpec {
+                    id: "core",
+                    name: "Core",
+                    packages: &members,
+                },
+                GroupSpec {
+                    id: "base",
+                    name: "Base",
+                    packages: &base,
+                },
+            ],
             &[],
         ),
     )
@@ -557,7 +835,7 @@ fn rpm_spec(i: usize) -> RpmSpec {
     spec
 }
 
-fn media_rows(settings: &Settings, kslint: &Path, media: &Path, rows: &mut Vec<Row>) {
+fn generate_media(settings: &Settings, media: &Path) -> PathBuf {
     let started = Instant::now();
     let root = make_media(settings, media);
     println!(
@@ -565,8 +843,12 @@ fn media_rows(settings: &Settings, kslint: &Path, media: &Path, rows: &mut Vec<R
         settings.packages,
         started.elapsed().as_secs_f64()
     );
+    root
+}
+
+fn media_rows(settings: &Settings, kslint: &Path, media: &Path, root: &Path, rows: &mut Vec<Row>) {
     let n = settings.packages;
-    let layout = || MediaLayout::at(&root, None).expect("media layout");
+    let layout = || MediaLayout::at(root, None).expect("media layout");
     let cold = time_in_process(if settings.quick { 1 } else { 5 }, || {
         let (index, stats) = MediaIndex::load_with(layout(), None);
         assert_eq!(stats.headers_read, n, "every header read");

@@ -360,7 +360,14 @@ pub struct PackageIndex {
     /// False when file lists are partial (primary.xml without filelists):
     /// unresolved file requirements are then not reported.
     pub complete_files: bool,
+    /// Did-you-mean answers already computed: a language server asks for
+    /// the same unknown names after every edit, and each answer compares
+    /// the name with every package name.
+    suggestions: std::sync::Mutex<HashMap<String, Option<String>>>,
 }
+
+/// Did-you-mean answers a [`PackageIndex`] keeps at most.
+const MAX_SUGGESTIONS: usize = 10_000;
 
 impl PackageIndex {
     pub fn new(packages: Vec<Package>, complete_files: bool) -> Self {
@@ -430,6 +437,24 @@ impl PackageIndex {
             .flatten()
             .map(|&id| self.packages[id].name.as_str())
             .filter(move |name| seen.insert(*name))
+    }
+
+    /// The package name closest to `name` (see [`crate::rules::suggest`]),
+    /// remembered for this index.
+    pub fn suggest(&self, name: &str) -> Option<String> {
+        let cached = |suggestions: &HashMap<String, Option<String>>| suggestions.get(name).cloned();
+        if let Some(answer) = self.suggestions.lock().ok().as_deref().and_then(cached) {
+            return answer;
+        }
+        let answer = crate::rules::suggest(name, self.names()).map(str::to_string);
+        if let Ok(mut suggestions) = self.suggestions.lock() {
+            // Bounded: typing produces a new unknown name per keystroke.
+            if suggestions.len() >= MAX_SUGGESTIONS {
+                suggestions.clear();
+            }
+            suggestions.insert(name.to_string(), answer.clone());
+        }
+        answer
     }
 
     /// The (binary) packages named `name`.

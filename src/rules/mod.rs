@@ -281,9 +281,13 @@ fn script_bytes(document: &crate::syntax::model::Document) -> usize {
 /// Did-you-mean: the candidate closest to `word` by edit distance, if it is
 /// close enough to be a plausible typo.
 pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
-    let limit = (word.chars().count() / 3).clamp(1, 3);
+    let length = word.chars().count();
+    let limit = (length / 3).clamp(1, 3);
     candidates
         .into_iter()
+        // The distance is at least the difference in length: skip the
+        // table for names that cannot be close enough.
+        .filter(|candidate| candidate.chars().count().abs_diff(length) <= limit)
         .map(|candidate| (edit_distance(word, candidate), candidate))
         .filter(|&(distance, _)| distance <= limit)
         .min_by_key(|&(distance, candidate)| (distance, candidate.len()))

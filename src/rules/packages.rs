@@ -709,7 +709,7 @@ impl<'s, 'a> Checker<'s, 'a> {
             let suggestion = if entry.is_glob() {
                 None
             } else {
-                suggest(&entry.name, media.packages.names())
+                media.packages.suggest(&entry.name)
             };
             let what = if entry.is_glob() {
                 "matches no package"

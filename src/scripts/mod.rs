@@ -10,6 +10,7 @@
 pub mod installer;
 pub mod shell;
 pub mod shellcheck;
+mod tree_cache;
 
 use crate::source::TextRange;
 use crate::syntax::model::{Arg, Document, ScriptKind, Section, SectionKind};

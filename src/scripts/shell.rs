@@ -181,28 +181,52 @@ fn lookup<'v>(vars: &'v Variables, name: &str) -> Option<&'v str> {
     }
 }
 
+/// Parses the part `range` of `text` with tree-sitter-bash, reusing `old`.
+fn parse_range(text: &str, range: Range, old: Option<&Tree>) -> Tree {
+    PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        parser
+            .set_included_ranges(&[range])
+            .expect("a single range is always ordered");
+        let tree = parser
+            .parse(text, old)
+            .expect("no timeout or cancellation flag is set, so parsing completes");
+        parser
+            .set_included_ranges(&[])
+            .expect("an empty range list is valid");
+        tree
+    })
+}
+
+/// The body as tree-sitter's single included range.
+fn included_range(text: &str, body: TextRange) -> Range {
+    Range {
+        start_byte: body.start,
+        end_byte: body.end,
+        start_point: point_at(text, body.start),
+        end_point: point_at(text, body.end),
+    }
+}
+
 impl<'a> ShellScript<'a> {
     /// Parses the byte range `body` of `text` (a whole kickstart file).
     pub fn parse(text: &'a str, body: TextRange) -> Self {
-        let range = Range {
-            start_byte: body.start,
-            end_byte: body.end,
-            start_point: point_at(text, body.start),
-            end_point: point_at(text, body.end),
-        };
-        let tree = PARSER.with(|parser| {
-            let mut parser = parser.borrow_mut();
-            parser
-                .set_included_ranges(&[range])
-                .expect("a single range is always ordered");
-            let tree = parser
-                .parse(text, None)
-                .expect("no timeout or cancellation flag is set, so parsing completes");
-            parser
-                .set_included_ranges(&[])
-                .expect("an empty range list is valid");
-            tree
-        });
+        let range = included_range(text, body);
+        let tree = super::tree_cache::parse_body(text, range, |old| parse_range(text, range, old));
+        Self::with_tree(text, body, tree)
+    }
+
+    /// [`parse`](Self::parse) without the cache of earlier trees.
+    #[cfg(test)]
+    pub(crate) fn parse_fresh(text: &'a str, body: TextRange) -> Self {
+        Self::with_tree(
+            text,
+            body,
+            parse_range(text, included_range(text, body), None),
+        )
+    }
+
+    fn with_tree(text: &'a str, body: TextRange, tree: Tree) -> Self {
         let mut script = Self {
             text,
             range: body,

@@ -518,30 +518,15 @@ fn load_source(source: &Source) -> Result<Catalog, AssembleError> {
     }
     let mut found_repo = false;
     for base in REPO_BASES {
-        let repomd_path = repo_path(base, "repodata/repomd.xml");
-        let Some(item) = source.get(&repomd_path)? else {
+        let Some(repomd) = source.repomd(base)? else {
             continue;
         };
         found_repo = true;
+        let repomd_path = repo_path(base, "repodata/repomd.xml");
         let at = |what: &str| format!("{}: {what}", source.describe());
-        let text = String::from_utf8_lossy(&source.read(&item)?).into_owned();
-        let repomd = Repomd::parse(&text).map_err(|e| {
-            AssembleError::new(format!(
-                "{} (at byte {})",
-                at(&format!("{repomd_path}: {}", e.message)),
-                e.offset
-            ))
-        })?;
         catalog.has_modules |= repomd.record("modules").is_some();
         let read = |href: &str| -> Result<String, AssembleError> {
-            let path = repo_path(base, href);
-            let item = source.get(&path)?.ok_or_else(|| {
-                AssembleError::new(at(&format!(
-                    "{path}: named by {repomd_path} but not on the media"
-                )))
-            })?;
-            let plain = crate::media::xml::decompress(&source.read(&item)?)
-                .map_err(|e| AssembleError::new(at(&format!("{path}: {e}"))))?;
+            let plain = source.repo_file(base, href)?;
             Ok(String::from_utf8_lossy(&plain).into_owned())
         };
         let primary = repomd

@@ -14,6 +14,7 @@ use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use crate::iso::reader::{Entry, EntryKind, IsoReadError, IsoReader};
+use crate::media::repodata::Repomd;
 
 /// An error of `init` or `collect`, naming the file concerned.
 #[derive(Debug)]
@@ -90,6 +91,39 @@ impl Source {
             return Ok(Source::Dir(path.to_path_buf()));
         }
         Ok(Source::Iso(Box::new(IsoReader::open(path)?)))
+    }
+
+    /// The `repomd.xml` of the repository at `base` (`""`, `BaseOS`, …),
+    /// when the source has one.
+    pub fn repomd(&self, base: &str) -> Result<Option<Repomd>, AssembleError> {
+        let path = init::repo_path(base, "repodata/repomd.xml");
+        let Some(item) = self.get(&path)? else {
+            return Ok(None);
+        };
+        let text = String::from_utf8_lossy(&self.read(&item)?).into_owned();
+        let repomd = Repomd::parse(&text).map_err(|e| {
+            AssembleError::new(format!(
+                "{}: {path}: {} (at byte {})",
+                self.describe(),
+                e.message,
+                e.offset
+            ))
+        })?;
+        Ok(Some(repomd))
+    }
+
+    /// A metadata file `repomd.xml` of the repository at `base` names,
+    /// decompressed.
+    pub fn repo_file(&self, base: &str, href: &str) -> Result<Vec<u8>, AssembleError> {
+        let path = init::repo_path(base, href);
+        let at = |what: String| AssembleError::new(format!("{}: {path}: {what}", self.describe()));
+        let item = self.get(&path)?.ok_or_else(|| {
+            at(format!(
+                "named by {} but not on the media",
+                init::repo_path(base, "repodata/repomd.xml")
+            ))
+        })?;
+        crate::media::xml::decompress(&self.read(&item)?).map_err(|e| at(e.to_string()))
     }
 
     pub fn describe(&self) -> String {

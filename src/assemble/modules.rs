@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 
 use super::init::{repo_path, REPO_BASES};
 use super::{AssembleError, Source};
-use crate::media::repodata::Repomd;
 
 /// The project file holding the module metadata of repository `base`
 /// (`""` for the root repository, `BaseOS`, `AppStream`).
@@ -208,33 +207,17 @@ pub fn artifact(package: &crate::media::Package) -> String {
 pub fn read_source(source: &Source) -> Result<Vec<(String, String)>, AssembleError> {
     let mut out = Vec::new();
     for base in REPO_BASES {
-        let repomd_path = repo_path(base, "repodata/repomd.xml");
-        let Some(item) = source.get(&repomd_path)? else {
+        let Some(repomd) = source.repomd(base)? else {
             continue;
         };
-        let at = |what: &str| format!("{}: {what}", source.describe());
-        let text = String::from_utf8_lossy(&source.read(&item)?).into_owned();
-        let repomd = Repomd::parse(&text).map_err(|e| {
-            AssembleError::new(format!(
-                "{} (at byte {})",
-                at(&format!("{repomd_path}: {}", e.message)),
-                e.offset
-            ))
-        })?;
         let Some(record) = repomd.record("modules") else {
             continue;
         };
         let path = repo_path(base, &record.href);
-        let item = source.get(&path)?.ok_or_else(|| {
-            AssembleError::new(at(&format!(
-                "{path}: named by {repomd_path} but not on the media"
-            )))
-        })?;
-        let plain = crate::media::xml::decompress(&source.read(&item)?)
-            .map_err(|e| AssembleError::new(at(&format!("{path}: {e}"))))?;
-        let text = String::from_utf8(plain)
-            .map_err(|_| AssembleError::new(at(&format!("{path}: not UTF-8"))))?;
-        parse(&text).map_err(|e| AssembleError::new(at(&format!("{path}: {e}"))))?;
+        let at = |what: &str| format!("{}: {path}: {what}", source.describe());
+        let plain = source.repo_file(base, &record.href)?;
+        let text = String::from_utf8(plain).map_err(|_| AssembleError::new(at("not UTF-8")))?;
+        parse(&text).map_err(|e| AssembleError::new(at(&e.to_string())))?;
         out.push((base.to_string(), text));
     }
     Ok(out)

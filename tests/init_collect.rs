@@ -845,6 +845,44 @@ fn corrupted_images_never_panic() {
 
 /// EL8+ media: `BaseOS/` and `AppStream/`, each with its own repodata. The
 /// RPMs go back to the repository they come from; added ones to AppStream.
+/// Masters `dvd`, laid out as Rocky Linux `release` media (BaseOS and
+/// AppStream, each with its repodata; AppStream with `modules` when given),
+/// into an image beside it.
+fn rocky_image(s: &Scratch, dvd: &Path, release: &str, modules: Option<PathBuf>) -> PathBuf {
+    write(
+        &dvd.join(".treeinfo"),
+        format!("[general]\nfamily = Rocky Linux\nversion = {release}\narch = x86_64\n\n[variant-BaseOS]\nrepository = BaseOS\n\n[variant-AppStream]\nrepository = AppStream\n").as_bytes(),
+    );
+    write(
+        &dvd.join(".discinfo"),
+        format!("1700000000.0\nRocky Linux {release}\nx86_64\n").as_bytes(),
+    );
+    for (base, modules) in [("BaseOS", None), ("AppStream", modules)] {
+        let options = RepoOptions {
+            group: GroupSource::File(s.join("stock-comps.xml")),
+            revision: Some("1".into()),
+            workers: 1,
+            modules,
+            ..RepoOptions::default()
+        };
+        repo::generate(&dvd.join(base), &options).unwrap();
+    }
+    let image = s.join(&format!("Rocky-{release}-x86_64-dvd.iso"));
+    let opts = IsoOptions {
+        volume_id: format!("Rocky-{}-x86_64-dvd", release.replace('.', "-")),
+        timestamp: Some(1_600_000_000),
+        ..IsoOptions::default()
+    };
+    iso::build(
+        Tree::from_dir(dvd).unwrap(),
+        &opts,
+        &image,
+        &mut Control::default(),
+    )
+    .unwrap();
+    image
+}
+
 #[test]
 fn split_media_keep_their_repositories() {
     let s = Scratch::new("init-split");
@@ -877,36 +915,7 @@ fn split_media_keep_their_repositories() {
     }
     fs::remove_dir_all(dvd.join("Packages")).unwrap();
     fs::remove_dir_all(dvd.join("repodata")).unwrap();
-    write(
-        &dvd.join(".treeinfo"),
-        b"[general]\nfamily = Rocky Linux\nversion = 8.9\narch = x86_64\n\n[variant-BaseOS]\nrepository = BaseOS\n\n[variant-AppStream]\nrepository = AppStream\n",
-    );
-    write(
-        &dvd.join(".discinfo"),
-        b"1700000000.0\nRocky Linux 8.9\nx86_64\n",
-    );
-    for base in ["BaseOS", "AppStream"] {
-        let options = RepoOptions {
-            group: GroupSource::File(s.join("stock-comps.xml")),
-            revision: Some("1".into()),
-            workers: 1,
-            ..RepoOptions::default()
-        };
-        repo::generate(&dvd.join(base), &options).unwrap();
-    }
-    let image = s.join("Rocky-8.9-x86_64-dvd.iso");
-    let opts = IsoOptions {
-        volume_id: "Rocky-8-9-x86_64-dvd".into(),
-        timestamp: Some(1_600_000_000),
-        ..IsoOptions::default()
-    };
-    iso::build(
-        Tree::from_dir(&dvd).unwrap(),
-        &opts,
-        &image,
-        &mut Control::default(),
-    )
-    .unwrap();
+    let image = rocky_image(&s, &dvd, "8.9", None);
     let project = s.join("proj");
     kslint::assemble::init::run(&kslint::assemble::init::InitOptions {
         from: image.clone(),
@@ -1135,39 +1144,9 @@ fn module_metadata_goes_through_init_collect_and_repo() {
     ] {
         spec.write_to(&appstream).unwrap();
     }
-    write(
-        &dvd.join(".treeinfo"),
-        b"[general]\nfamily = Rocky Linux\nversion = 8.6\narch = x86_64\n\n[variant-BaseOS]\nrepository = BaseOS\n\n[variant-AppStream]\nrepository = AppStream\n",
-    );
-    write(
-        &dvd.join(".discinfo"),
-        b"1700000000.0\nRocky Linux 8.6\nx86_64\n",
-    );
     let stock_modules = s.join("stock-modules.yaml");
     write(&stock_modules, MODULES_YAML.as_bytes());
-    for (base, modules) in [("BaseOS", None), ("AppStream", Some(stock_modules.clone()))] {
-        let options = RepoOptions {
-            group: GroupSource::File(s.join("stock-comps.xml")),
-            revision: Some("1".into()),
-            workers: 1,
-            modules,
-            ..RepoOptions::default()
-        };
-        repo::generate(&dvd.join(base), &options).unwrap();
-    }
-    let image = s.join("Rocky-8.6-x86_64-dvd.iso");
-    let opts = IsoOptions {
-        volume_id: "Rocky-8-6-x86_64-dvd".into(),
-        timestamp: Some(1_600_000_000),
-        ..IsoOptions::default()
-    };
-    iso::build(
-        Tree::from_dir(&dvd).unwrap(),
-        &opts,
-        &image,
-        &mut Control::default(),
-    )
-    .unwrap();
+    let image = rocky_image(&s, &dvd, "8.6", Some(stock_modules.clone()));
 
     // init keeps AppStream's module metadata as it is.
     let project = s.join("proj");

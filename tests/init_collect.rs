@@ -4,8 +4,9 @@
 
 #[path = "iso/common.rs"]
 mod common;
+mod repo_common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -1071,48 +1072,32 @@ data:
 ...
 ";
 
-/// `<data type="KIND">` of a repomd.xml: its elements' text by name
-/// (`checksum`, `open-checksum`, `size`, …) and the `location href`.
-fn repomd_record(repomd: &str, kind: &str) -> Option<std::collections::BTreeMap<String, String>> {
-    let start = repomd.find(&format!("<data type=\"{kind}\">"))?;
-    let block = &repomd[start..start + repomd[start..].find("</data>")?];
-    let mut fields = std::collections::BTreeMap::new();
-    for line in block.lines().skip(1) {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("<location href=\"") {
-            fields.insert("href".into(), rest.split('"').next()?.to_string());
-        } else if let Some(rest) = line.strip_prefix('<') {
-            // `<name attr="…">value</name>`
-            let name = rest.split([' ', '>']).next()?;
-            let value = rest.split_once('>')?.1.split('<').next()?;
-            fields.insert(name.to_string(), value.to_string());
-        }
-    }
-    Some(fields)
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
+/// Reads back the `modules` record of `repo`'s repomd.xml, after checking
+/// every record against its file (checksum, size, open-checksum,
+/// open-size, a location carrying the checksum). Returns the record's
+/// fields by element name (the location as `href`) and the YAML.
+fn verified_modules_record(repo: &Path) -> (BTreeMap<String, String>, String) {
+    let data = repo_common::Repodata::read(repo);
+    data.assert_consistent();
+    let file = data
+        .records
+        .get("modules")
+        .unwrap_or_else(|| panic!("no modules record in {}", repo.display()));
+    let mut fields: BTreeMap<String, String> = file
+        .record
+        .children
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Reads back the `modules` record of `repo`'s repomd.xml: the file it
-/// names has the recorded checksum and size, and its content the
-/// recorded open-checksum and open-size. Returns the record and the YAML.
-fn verified_modules_record(repo: &Path) -> (std::collections::BTreeMap<String, String>, String) {
-    let repomd = fs::read_to_string(repo.join("repodata/repomd.xml")).unwrap();
-    let record = repomd_record(&repomd, "modules").unwrap_or_else(|| panic!("{repomd}"));
-    let stored = fs::read(repo.join(&record["href"])).unwrap();
-    assert_eq!(record["checksum"], sha256_hex(&stored), "{repomd}");
-    assert_eq!(record["size"], stored.len().to_string());
-    let plain = kslint::media::xml::decompress(&stored).unwrap();
-    assert_eq!(record["open-checksum"], sha256_hex(&plain), "{repomd}");
-    assert_eq!(record["open-size"], plain.len().to_string());
-    assert!(record["href"].ends_with(&format!("{}-modules.yaml.gz", record["checksum"])));
-    (record, String::from_utf8(plain).unwrap())
+        .filter(|child| child.name != "location")
+        .map(|child| (child.name.clone(), child.text.clone()))
+        .collect();
+    let href = file
+        .record
+        .child("location")
+        .expect("location")
+        .attr("href");
+    assert!(href.ends_with("-modules.yaml.gz"), "{href}");
+    fields.insert("href".into(), href.to_string());
+    (fields, String::from_utf8(file.plain.clone()).unwrap())
 }
 
 /// EL8+ media: module metadata goes from the image through init and
@@ -1295,7 +1280,7 @@ fn module_metadata_goes_through_init_collect_and_repo() {
         );
         assert!(o.status.success(), "{}", text(&o));
         let (reference, _) = verified_modules_record(&theirs_repo);
-        let same = |fields: &std::collections::BTreeMap<String, String>| {
+        let same = |fields: &BTreeMap<String, String>| {
             let mut fields = fields.clone();
             for name in ["checksum", "size", "timestamp", "href"] {
                 fields.remove(name);

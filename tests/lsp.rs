@@ -1,6 +1,9 @@
 //! The language server in process: JSON-RPC requests through the real
 //! `LspService`, notifications read back from its client socket.
 
+#[path = "iso/common.rs"]
+mod common;
+
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -1063,25 +1066,11 @@ async fn start_with_settings(settings: Value) -> Client {
     client
 }
 
-fn shellcheck_installed() -> bool {
-    let found = std::process::Command::new("shellcheck")
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !found {
-        if std::env::var("KSLINT_REQUIRE_SHELLCHECK").as_deref() == Ok("1") {
-            panic!("shellcheck is not on PATH and KSLINT_REQUIRE_SHELLCHECK=1");
-        }
-        println!("SKIP: shellcheck is not on PATH");
-    }
-    found
-}
-
 const SHELLCHECK_KS: &str = "lang C\n%post\n\techo é $HOME\n%end\n";
 
 #[tokio::test]
 async fn shellcheck_findings_are_published_when_shellcheck_is_installed() {
-    if !shellcheck_installed() {
+    if !common::shellcheck_installed() {
         return;
     }
     let uri = "file:///tmp/kslint-lsp-test/shellcheck.cfg";

@@ -5,6 +5,9 @@
 //! Skips (printing SKIP) when shellcheck is not installed, unless
 //! `KSLINT_REQUIRE_SHELLCHECK=1`, as in CI.
 
+#[path = "iso/common.rs"]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -12,20 +15,6 @@ use serde_json::Value;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shellcheck")
-}
-
-fn shellcheck_installed() -> bool {
-    let found = Command::new("shellcheck")
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !found {
-        if std::env::var("KSLINT_REQUIRE_SHELLCHECK").as_deref() == Ok("1") {
-            panic!("shellcheck is not on PATH and KSLINT_REQUIRE_SHELLCHECK=1");
-        }
-        println!("SKIP: shellcheck is not on PATH");
-    }
-    found
 }
 
 fn kslint(dir: &Path, args: &[&str]) -> Output {
@@ -86,7 +75,7 @@ fn point(d: &Value, which: &str) -> (u64, u64) {
 
 #[test]
 fn findings_land_on_kickstart_lines_and_columns() {
-    if !shellcheck_installed() {
+    if !common::shellcheck_installed() {
         return;
     }
     let dir = fixtures();
@@ -135,7 +124,7 @@ fn findings_land_on_kickstart_lines_and_columns() {
 
 #[test]
 fn duplicates_of_kslint_rules_are_dropped() {
-    if !shellcheck_installed() {
+    if !common::shellcheck_installed() {
         return;
     }
     let dir = fixtures();
@@ -189,7 +178,7 @@ fn duplicates_of_kslint_rules_are_dropped() {
 
 #[test]
 fn off_by_default_on_by_flag_or_config() {
-    if !shellcheck_installed() {
+    if !common::shellcheck_installed() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -263,7 +252,7 @@ fn missing_shellcheck_is_a_notice_not_a_failure() {
 /// shellcheck again; a changed body does.
 #[test]
 fn results_are_cached_by_body() {
-    if !shellcheck_installed() {
+    if !common::shellcheck_installed() {
         return;
     }
     use kslint::analysis::{analyze, CheckOptions};
@@ -312,7 +301,7 @@ fn kslint_suppressions_cover_shellcheck_findings() {
         .map(|d| d["code"].as_str().unwrap())
         .collect();
     assert!(!codes.contains(&"KS0012"), "{codes:?}");
-    if !shellcheck_installed() {
+    if !common::shellcheck_installed() {
         return;
     }
     let checked = json(
@@ -331,7 +320,7 @@ fn kslint_suppressions_cover_shellcheck_findings() {
 /// reported; `--interpreter=/bin/sh` asks for POSIX sh, and gets SC3010.
 #[test]
 fn dialect_follows_the_interpreter() {
-    if !shellcheck_installed() {
+    if !common::shellcheck_installed() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

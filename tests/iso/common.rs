@@ -50,6 +50,23 @@ pub fn have(tool: &str, package: &str, test: &str) -> bool {
     found
 }
 
+/// True when shellcheck runs; otherwise a SKIP line, or a failure when
+/// `KSLINT_REQUIRE_SHELLCHECK=1` (CI installs it, so a skip there would hide
+/// the tests).
+pub fn shellcheck_installed() -> bool {
+    let found = Command::new("shellcheck")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !found {
+        if std::env::var("KSLINT_REQUIRE_SHELLCHECK").as_deref() == Ok("1") {
+            panic!("shellcheck is not on PATH and KSLINT_REQUIRE_SHELLCHECK=1");
+        }
+        println!("SKIP: shellcheck is not on PATH");
+    }
+    found
+}
+
 pub fn run(cmd: &str, args: &[&str]) -> Output {
     Command::new(cmd)
         .args(args)

@@ -124,7 +124,7 @@ impl Row {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("usage: kslint-bench [--quick] [--lsp]\n\nPrints one table: kslint against reference tools, with ratios.\n--lsp: only the language server rows.");
+        println!("usage: kslint-bench [--quick] [--lsp] [--only GROUP,...]\n\nPrints one table: kslint against reference tools, with ratios.\n--lsp: only the language server rows (same as --only lsp).\n--only: only these groups of rows: check, lsp, media, repo, iso.");
         return;
     }
     let settings = Settings::new(args.iter().any(|a| a == "--quick"));
@@ -139,16 +139,22 @@ fn main() {
     println!("kslint binary: {}", kslint.display());
     let mut rows = Vec::new();
 
-    let lsp_only = args.iter().any(|a| a == "--lsp");
-    if !lsp_only {
+    let groups = Groups::from_args(&args);
+    if groups.wants("check") {
         check_rows(&settings, &kslint, work.path(), &mut rows);
     }
     let media = work.path().join("media");
     let root = generate_media(&settings, &media);
-    lsp_rows(&settings, &kslint, &root, &mut rows);
-    if !lsp_only {
+    if groups.wants("lsp") {
+        lsp_rows(&settings, &kslint, &root, &mut rows);
+    }
+    if groups.wants("media") {
         media_rows(&settings, &kslint, &media, &root, &mut rows);
+    }
+    if groups.wants("repo") {
         repo_rows(&settings, &kslint, &media, &mut rows);
+    }
+    if groups.wants("iso") {
         iso_rows(&settings, &kslint, work.path(), &media, &mut rows);
     }
 
@@ -159,6 +165,33 @@ fn main() {
          wall = median of the runs, CPU = mean user+system time per run."
     );
     println!("total bench time {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// Which groups of rows to run: all by default, or those named by
+/// `--only a,b` (`--lsp` is `--only lsp`).
+struct Groups(Option<Vec<String>>);
+
+impl Groups {
+    fn from_args(args: &[String]) -> Self {
+        if args.iter().any(|a| a == "--lsp") {
+            return Groups(Some(vec!["lsp".to_string()]));
+        }
+        let only = args
+            .iter()
+            .enumerate()
+            .find_map(|(i, arg)| match arg.as_str() {
+                "--only" => args.get(i + 1).map(String::as_str),
+                _ => arg.strip_prefix("--only="),
+            });
+        let only = only.map(|list| list.split(',').map(str::to_string).collect());
+        Groups(only)
+    }
+
+    fn wants(&self, group: &str) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|name| name == group))
+    }
 }
 
 /// The `kslint` binary next to this one (cargo builds both).

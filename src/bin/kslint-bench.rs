@@ -960,27 +960,39 @@ fn repo_rows(settings: &Settings, kslint: &Path, media: &Path, rows: &mut Vec<Ro
     let comps = media.join("build_iso/comps.xml");
     let repodata = root.join("repodata");
     let runs = settings.heavy_runs;
-    let ours = time_process(runs, || {
-        let _ = std::fs::remove_dir_all(&repodata);
+    let kslint_repo = |update: bool| {
         let mut command = Command::new(kslint);
         command
-            .args(["repo", "-q", "--no-update", "-g"])
+            .args([
+                "repo",
+                "-q",
+                if update { "--update" } else { "--no-update" },
+            ])
+            .arg("-g")
             .arg(&comps)
             .arg(&root);
         command
+    };
+    let createrepo = |update: bool| {
+        let mut command = Command::new("createrepo_c");
+        command.args(["-q", "--no-database", "-g"]).arg(&comps);
+        if update {
+            command.arg("--update");
+        }
+        command.arg(&root);
+        command
+    };
+    let ours = time_process(runs, || {
+        let _ = std::fs::remove_dir_all(&repodata);
+        kslint_repo(false)
     });
-    let theirs = installed("createrepo_c", &["--version"]).then(|| {
+    let has_createrepo = installed("createrepo_c", &["--version"]);
+    let theirs = has_createrepo.then(|| {
         time_process(runs, || {
             let _ = std::fs::remove_dir_all(&repodata);
-            let mut command = Command::new("createrepo_c");
-            command
-                .args(["-q", "--no-database", "-g"])
-                .arg(&comps)
-                .arg(&root);
-            command
+            createrepo(false)
         })
     });
-    let _ = std::fs::remove_dir_all(&repodata);
     rows.push(
         Row::new(
             format!(
@@ -992,6 +1004,74 @@ fn repo_rows(settings: &Settings, kslint: &Path, media: &Path, rows: &mut Vec<Ro
         )
         .against("createrepo_c --no-database", theirs),
     );
+
+    // Warm updates: before each run one RPM is replaced by a new build.
+    let update_runs = settings.process_runs.min(11);
+    let mut changes = RpmChanges::new(&root.join("Packages"), settings.packages);
+    let _ = std::fs::remove_dir_all(&repodata);
+    time_process(1, || kslint_repo(false));
+    let our_update = time_process(update_runs, || {
+        changes.next();
+        kslint_repo(true)
+    });
+    let their_update = has_createrepo.then(|| {
+        let _ = std::fs::remove_dir_all(&repodata);
+        time_process(1, || createrepo(false));
+        time_process(update_runs, || {
+            changes.next();
+            createrepo(true)
+        })
+    });
+    changes.restore();
+    let _ = std::fs::remove_dir_all(&repodata);
+    let name = "repodata warm update after one RPM changed";
+    rows.push(Row::new(name, our_update, "<= 0.1x").against("kslint repo, full run", Some(ours)));
+    rows.push(
+        Row::new(name, our_update, "").against("createrepo_c --update --no-database", their_update),
+    );
+}
+
+const NEW_RELEASE: &str = "2.el7";
+
+/// Replaces RPMs of the media tree one at a time by a new build (a new
+/// release), and puts the original builds back.
+struct RpmChanges {
+    packages: PathBuf,
+    count: usize,
+    changed: Vec<usize>,
+}
+
+impl RpmChanges {
+    fn new(packages: &Path, count: usize) -> Self {
+        RpmChanges {
+            packages: packages.to_path_buf(),
+            count,
+            changed: Vec::new(),
+        }
+    }
+
+    /// Replaces the next RPM: a different one each time (7919 is prime, so
+    /// the steps visit every index before one comes back).
+    fn next(&mut self) {
+        let i = (self.changed.len() * 7919 + 11) % self.count;
+        let original = rpm_spec(i);
+        let _ = std::fs::remove_file(self.packages.join(original.file_name()));
+        original
+            .release(NEW_RELEASE)
+            .write_to(&self.packages)
+            .expect("write rpm");
+        self.changed.push(i);
+    }
+
+    /// Puts back the original builds of the changed RPMs.
+    fn restore(self) {
+        for i in self.changed {
+            let original = rpm_spec(i);
+            let new = original.clone().release(NEW_RELEASE);
+            let _ = std::fs::remove_file(self.packages.join(new.file_name()));
+            original.write_to(&self.packages).expect("write rpm");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-//! Shared by the `repo_*` tests and `benches/repo.rs`: RPMs generated with
+//! Shared by the `repo_*` tests: RPMs generated with
 //! the `rpm` crate, trees of them, running `kslint repo` and `createrepo_c`,
 //! and reading repodata back into comparable trees.
 
@@ -592,60 +592,4 @@ pub fn temp_dirs(dir: &Path) -> Vec<String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(".repodata"))
         .collect()
-}
-
-/// A package for the benchmark: 8 to 16 files of incompressible bytes
-/// (about 80 KB in all, times `scale`), a handful of dependencies and five
-/// changelog entries.
-pub fn bench_package(i: u32, generation: u32, scale: usize) -> (String, Vec<u8>) {
-    let name = format!("bench{i:04}");
-    let mut state = u64::from(i) * 0x9e37_79b9_7f4a_7c15 + u64::from(generation) + 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let mut b = PackageBuilder::new(&name, "1.0", "MIT", "x86_64", &format!("Benchmark package {i}"))
-        .release(format!("{}.el9", generation + 1))
-        .description(format!(
-            "Package {i} of the repodata benchmark, generation {generation}.\nIt has files, dependencies and a changelog."
-        ))
-        .url("https://example.com/bench")
-        .build_host("bench")
-        .source_date(1_700_000_000u32 + i);
-    let files = 8 + (next() % 9) as usize;
-    for f in 0..files {
-        let size = (1024 + (next() % 11_000) as usize) * scale;
-        let mut content = Vec::with_capacity(size);
-        while content.len() < size {
-            content.extend_from_slice(&next().to_le_bytes());
-        }
-        let path = match f {
-            0 => format!("/usr/bin/{name}"),
-            1 => format!("/etc/{name}/{name}.conf"),
-            _ => format!("/usr/lib64/{name}/module{f}.so"),
-        };
-        b = b
-            .with_file_contents(content, FileOptions::new(path))
-            .expect("add file");
-    }
-    b = b
-        .requires(dep("/bin/sh", SCRIPT_PRE, ""))
-        .requires(dep("glibc", GT | EQ, "2.34"))
-        .requires(dep(&format!("bench{:04}", (i + 1) % 2000), 0, ""))
-        .requires(dep("libc.so.6(GLIBC_2.34)(64bit)", 0, ""))
-        .provides(dep(&format!("lib{name}.so.1()(64bit)"), 0, ""))
-        .provides(dep(&format!("{name}-api"), EQ, "1.0"));
-    for c in 0..5u32 {
-        b = b.add_changelog_entry(
-            format!("Packager {c} <p{c}@example.com> - 1.0-{}", 5 - c),
-            format!("- change {c} of package {i}\n- another line"),
-            1_690_000_000u32 - c * 86_400,
-        );
-    }
-    (
-        format!("{name}-1.0-{}.el9.x86_64.rpm", generation + 1),
-        build(b),
-    )
 }

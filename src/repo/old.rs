@@ -347,10 +347,7 @@ fn scan_packages(text: &str, kind: Kind) -> Result<Vec<OldPackage>, String> {
     // The parser lets control characters through; libxml2 (dnf, anaconda)
     // refuses the whole file for one, so an element holding one is never
     // copied into new metadata.
-    if let Some(at) = text
-        .bytes()
-        .position(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
-    {
+    if let Some(at) = first_control_character(text.as_bytes()) {
         let (line, column) = line_column(text, at);
         return Err(format!(
             "malformed XML at {line}:{column}: the control character {:#04x} is not allowed in XML",
@@ -441,6 +438,23 @@ fn scan_packages(text: &str, kind: Kind) -> Result<Vec<OldPackage>, String> {
         }
     }
     Ok(packages)
+}
+
+/// Where the first control character that XML does not allow is.
+fn first_control_character(bytes: &[u8]) -> Option<usize> {
+    let forbidden = |b: u8| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
+    // Whole chunks are tested without an early exit, which the compiler
+    // turns into vector code: several times faster than `position` on the
+    // megabytes of an old metadata file, where there is usually none.
+    const CHUNK: usize = 64;
+    let chunk = bytes
+        .chunks(CHUNK)
+        .position(|chunk| chunk.iter().fold(false, |any, &b| any | forbidden(b)))?;
+    let start = chunk * CHUNK;
+    bytes[start..]
+        .iter()
+        .position(|&b| forbidden(b))
+        .map(|at| start + at)
 }
 
 /// The children of the root of `repomd.xml`, as written.
@@ -575,6 +589,19 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn control_characters_are_found_in_any_chunk() {
+        assert_eq!(first_control_character(b""), None);
+        let mut text = b"<a>\t\r\n".repeat(40);
+        assert_eq!(first_control_character(&text), None);
+        for at in [0, 63, 64, 65, 200, text.len() - 1] {
+            let saved = text[at];
+            text[at] = 0x1f;
+            assert_eq!(first_control_character(&text), Some(at), "{at}");
+            text[at] = saved;
         }
     }
 

@@ -182,8 +182,7 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         return Err(RepoError::at(&repodata, "exists and is not a directory"));
     }
     clear_abandoned_temps(target)?;
-    let candidates = scan(base, &options.exclude)?;
-    let old = OldRepodata::load(base, options.update).map_err(RepoError::new)?;
+    let (candidates, old) = scan_and_load_old(base, options)?;
     let mut summary = RepoSummary {
         repodata: repodata.clone(),
         packages: candidates.len(),
@@ -259,6 +258,24 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         &mut summary.notes,
     );
     Ok(summary)
+}
+
+/// The RPMs below `base` and the old repodata. Independent: one stats
+/// every RPM, the other decompresses and parses the old metadata, so they
+/// run side by side.
+fn scan_and_load_old(
+    base: &Path,
+    options: &RepoOptions,
+) -> Result<(Vec<Candidate>, Option<OldRepodata>), RepoError> {
+    let (candidates, old) = std::thread::scope(|scope| {
+        let scanner = scope.spawn(|| scan(base, &options.exclude));
+        let old = OldRepodata::load(base, options.update).map_err(RepoError::new);
+        let candidates = scanner
+            .join()
+            .unwrap_or_else(|_| Err(RepoError::at(base, "internal error while listing the RPMs")));
+        (candidates, old)
+    });
+    Ok((candidates?, old?))
 }
 
 fn now() -> u64 {

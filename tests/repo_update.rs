@@ -138,6 +138,30 @@ fn update_copies_unchanged_runs_compressed() {
     let after = snapshot(&base.join("repodata"));
     let names = |s: &std::collections::BTreeMap<String, _>| s.keys().cloned().collect::<Vec<_>>();
     assert_eq!(names(&before), names(&after));
+    // The unchanged files were left in place, not written again, and their
+    // records give the time of the file in place.
+    for (name, (checksum, time)) in &before {
+        if name != "repomd.xml" {
+            assert_eq!(after.get(name), Some(&(checksum.clone(), *time)), "{name}");
+        }
+    }
+    let repodata = Repodata::read(&base);
+    repodata.assert_consistent();
+    let repomd = std::fs::read_to_string(base.join("repodata/repomd.xml")).unwrap();
+    for name in names(&after).iter().filter(|n| *n != "repomd.xml") {
+        let seconds = mtime(&base.join("repodata").join(name))
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let record = repomd
+            .split("</data>")
+            .find(|r| r.contains(name.as_str()))
+            .unwrap();
+        assert!(
+            record.contains(&format!("<timestamp>{seconds}</timestamp>")),
+            "{name}: {record}"
+        );
+    }
 }
 
 #[test]

@@ -11,9 +11,10 @@
 //! * **Atomicity.** Everything is written into `.repodata.tmp-<pid>-…/`
 //!   beside `repodata/` and synced; the data files (whose names carry their
 //!   checksum, so never collide) are moved into `repodata/`, then the new
-//!   `repomd.xml` replaces the old one in one `rename`. At every instant
-//!   `repodata/repomd.xml` is the old or the new one, and every file it
-//!   names is there. Only then are the files of the old metadata removed.
+//!   `repomd.xml` replaces the old one in one `rename`. (A new file that
+//!   `repodata/` already holds, same name so same checksum, stays as it
+//!   is.) At every instant `repodata/repomd.xml` is the old or the new
+//!   one, and every file it names is there. Only then are the files of the old metadata removed.
 //!   Any error before the switch leaves `repodata/` untouched.
 //! * **Ownership.** We own the `primary`, `filelists`, `other` and `group*`
 //!   records and the `*_db`/`*_zck` variants createrepo makes (which we do
@@ -231,6 +232,7 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
                 .map_err(|e| RepoError::at(&from, format!("cannot copy: {e}")))?;
         }
     }
+    keep_files_already_in_place(&temp.path, &repodata, &mut records);
     let repomd = render::repomd(&revision, &records, &raw_kept);
     write_file(&temp.path.join("repomd.xml"), repomd.as_bytes())?;
     let new_names: HashSet<String> = records
@@ -793,6 +795,36 @@ fn write_group(dir: &Path, name: &str, plain: &[u8]) -> Result<[DataRecord; 2], 
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), RepoError> {
     std::fs::write(path, bytes).map_err(|e| RepoError::at(path, e.to_string()))
+}
+
+/// Removes from `temp` the new files that `repodata/` already holds (an
+/// update where the comps file or a whole metadata file did not change),
+/// and gives their records the time of the file in place. Their names
+/// carry the checksum of their content, so the file in place has the same
+/// bytes; and it is already on disk (a run of ours syncs its files before
+/// moving them in; one of another tool's is as durable as the old
+/// metadata naming it). Keeping it saves writing and syncing it again and
+/// a `rename` over a file the old repomd.xml names.
+fn keep_files_already_in_place(temp: &Path, repodata: &Path, records: &mut [DataRecord]) {
+    for record in records {
+        let Some(name) = record.href.strip_prefix("repodata/") else {
+            continue;
+        };
+        let new = temp.join(name);
+        let (Ok(new_meta), Ok(old_meta)) = (
+            std::fs::metadata(&new),
+            std::fs::symlink_metadata(repodata.join(name)),
+        ) else {
+            continue;
+        };
+        // The size guards against a truncated file of the same name.
+        if old_meta.is_file()
+            && old_meta.len() == new_meta.len()
+            && std::fs::remove_file(&new).is_ok()
+        {
+            record.timestamp = mtime_secs(&old_meta);
+        }
+    }
 }
 
 /// Flushes every file in `dir` to disk, all at once (the file system

@@ -27,6 +27,34 @@ pub fn compress(data: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
+/// The extra field (RFC 1952 §2.3.1.1) of the first member of the
+/// metadata files we write: subfield `KS`, "kslint repodata". It says the
+/// file holds nothing but what we rendered or what the XML parser
+/// accepted before we copied it (see `old::parse_file`).
+const MARK: &[u8] = b"KS\x0f\x00kslint repodata";
+
+/// `data` as one gzip member whose header carries [`MARK`].
+pub fn compress_marked(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::GzBuilder::new().extra(MARK).write(
+        Vec::with_capacity(data.len() / 4 + 96),
+        Compression::new(LEVEL),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(data);
+    encoder.finish().unwrap_or_default()
+}
+
+/// Whether the first member's header carries [`MARK`] (with the header's
+/// own CRC when it has one, checked by the decoder).
+pub fn is_marked(bytes: &[u8]) -> bool {
+    const FEXTRA: u8 = 0x04;
+    if bytes.len() < 12 || bytes[..3] != [0x1f, 0x8b, 8] || bytes[3] & FEXTRA == 0 {
+        return false;
+    }
+    let length = usize::from(u16::from_le_bytes([bytes[10], bytes[11]]));
+    bytes.get(12..12 + length) == Some(MARK)
+}
+
 /// One member of a gzip file: where its compressed bytes are and where
 /// its text went.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,5 +124,20 @@ mod tests {
         let error = members(&file, &mut plain, 8).unwrap_err();
         assert!(error.contains("decompression bomb"), "{error}");
         assert!(plain.len() <= 9, "{}", plain.len());
+    }
+
+    #[test]
+    fn marked_members_read_as_plain_gzip() {
+        let mut file = compress_marked(b"<head>");
+        assert!(is_marked(&file));
+        assert!(!is_marked(&compress(b"<head>")));
+        file.extend(compress(b"</head>"));
+        let mut all = Vec::new();
+        flate2::read::MultiGzDecoder::new(&file[..])
+            .read_to_end(&mut all)
+            .unwrap();
+        assert_eq!(all, b"<head></head>");
+        let mut plain = Vec::new();
+        assert_eq!(members(&file, &mut plain, 1 << 20).unwrap().len(), 2);
     }
 }

@@ -593,7 +593,7 @@ fn write_all(
     for kind in Kind::ALL {
         let mut output = Output::create(dir, kind)?;
         let head = kind.head(candidates.len());
-        output.push(&gz::compress(head.as_bytes()), head.as_bytes())?;
+        output.push(&gz::compress_marked(head.as_bytes()), head.as_bytes())?;
         outputs.push(output);
     }
 

@@ -27,6 +27,7 @@ fn quick_report_runs_and_has_every_row() {
         "| media index, cold, 200 RPM headers (in process) |",
         "| check with media, warm cache, 200 RPMs (whole process) |",
         "| repodata, 200 RPMs (kslint repo --no-update) |",
+        "| repodata warm update after one RPM changed | ",
         "| ISO build, ",
         "| init, unpack the ISO (the files init copies",
     ] {

@@ -15,7 +15,7 @@ use crate::diagnostic::{fix, Applicability, Diagnostic, Severity};
 use crate::scripts::flat::{Field, Flat, Kind};
 use crate::scripts::installer::{self, Availability, Installer, Place};
 use crate::scripts::shell::{basename, path_is_under};
-use crate::scripts::{self, Script, ShellCommand, ShellScript, Value, SYSIMAGE, SYSROOT};
+use crate::scripts::{self, Redirect, Script, ShellCommand, ShellScript, Value, SYSIMAGE, SYSROOT};
 use crate::source::TextRange;
 use crate::syntax::model::{Arg, ScriptKind};
 
@@ -371,7 +371,7 @@ struct View<'s> {
     commands: Vec<ShellCommand<'s>>,
     uses: Vec<PathUse<'s>>,
     /// Every redirection (`file_redirect`, `herestring_redirect`).
-    redirects: Vec<Node<'s>>,
+    redirects: Vec<Redirect<'s>>,
     /// Statements run in the background (`job &`).
     jobs: Vec<Node<'s>>,
     /// Where the last `wait`, `kill`, `pkill` or `killall` starts.
@@ -406,8 +406,8 @@ impl<'s> View<'s> {
             return view;
         };
         let flat = &view.flat;
-        // (redirection, flat index of the command node it applies to)
-        let mut redirects: Vec<(Node, Option<usize>)> = Vec::new();
+        // (flat index of a redirection, of the command node it applies to)
+        let mut redirects: Vec<(usize, Option<usize>)> = Vec::new();
         // The flat index of each command, in order.
         let mut command_at: Vec<usize> = Vec::new();
         for (index, entry) in flat.entries().iter().enumerate() {
@@ -427,7 +427,7 @@ impl<'s> View<'s> {
                         flat.get(child).kind,
                         Kind::FileRedirect | Kind::HerestringRedirect
                     ) {
-                        redirects.push((flat.get(child).node, target));
+                        redirects.push((child, target));
                     }
                 }
             }
@@ -484,11 +484,9 @@ impl<'s> View<'s> {
                 _ => {}
             }
         }
-        for (redirect_node, target) in redirects {
-            view.redirects.push(redirect_node);
-            let Some(redirect) = shell.redirects_of(redirect_node) else {
-                continue;
-            };
+        for (redirect_at, target) in redirects {
+            let redirect = shell.redirect_at(flat, redirect_at);
+            view.redirects.push(redirect);
             let Some(file) = redirect.target.filter(|t| t.kind() != "number") else {
                 continue;
             };
@@ -1380,10 +1378,7 @@ fn stdin_supplied<'s>(view: &View<'s>, node: Node<'s>) -> bool {
 /// `exec < /dev/tty6`, `read x < /dev/console`: reading from a console.
 fn console_input(cx: &Context, view: &View, out: &mut Vec<Diagnostic>) {
     let shell = view.shell();
-    for &node in &view.redirects {
-        let Some(redirect) = shell.redirects_of(node) else {
-            continue;
-        };
+    for redirect in &view.redirects {
         if !redirect.feeds_stdin() {
             continue;
         }
@@ -1399,7 +1394,7 @@ fn console_input(cx: &Context, view: &View, out: &mut Vec<Diagnostic>) {
             out.push(Diagnostic::new(
                 &INTERACTIVE_COMMAND,
                 cx.file_id,
-                node_range(node),
+                node_range(redirect.node),
                 format!("reading from `{path}` waits for a person at that console; an unattended installation has nobody there"),
             ));
         }
@@ -1558,6 +1553,11 @@ fn media_path_typo(cx: &Context, view: &View, path: &PathUse, out: &mut Vec<Diag
         return;
     }
     let text = &path.value.text;
+    // Every known mount point starts with one of these: most words have
+    // neither, and one scan for both is cheaper than a search per mount.
+    if !contains_mount_root(text) {
+        return;
+    }
     for mount in KNOWN_MOUNTS {
         let Some(at) = text.find(mount) else { continue };
         if at == 0 {
@@ -1593,6 +1593,14 @@ fn media_path_typo(cx: &Context, view: &View, path: &PathUse, out: &mut Vec<Diag
         out.push(diagnostic);
         return;
     }
+}
+
+/// Whether `text` contains `/mnt/` or `/run/`, where every one of
+/// [`KNOWN_MOUNTS`] lives.
+fn contains_mount_root(text: &str) -> bool {
+    text.as_bytes()
+        .windows(5)
+        .any(|window| window == b"/mnt/" || window == b"/run/")
 }
 
 fn media_file_missing(
@@ -2457,4 +2465,19 @@ pub fn shellcheck(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typo check skips words without a mount root: every known mount
+    /// point must have one, or its typos would go unreported.
+    #[test]
+    fn every_known_mount_has_a_mount_root() {
+        for mount in KNOWN_MOUNTS {
+            assert!(contains_mount_root(&format!("x{mount}")), "{mount}");
+        }
+        assert!(!contains_mount_root("/var/log/steps"));
+    }
 }

@@ -32,10 +32,14 @@ pub enum Kind {
     DoGroup,
     ElifClause,
     ElseClause,
+    FileDescriptor,
     FileRedirect,
     ForStatement,
     FunctionDefinition,
     HeredocBody,
+    HeredocEnd,
+    HeredocRedirect,
+    HeredocStart,
     HerestringRedirect,
     IfStatement,
     List,
@@ -70,10 +74,14 @@ impl Kind {
             "do_group" => Kind::DoGroup,
             "elif_clause" => Kind::ElifClause,
             "else_clause" => Kind::ElseClause,
+            "file_descriptor" => Kind::FileDescriptor,
             "file_redirect" => Kind::FileRedirect,
             "for_statement" => Kind::ForStatement,
             "function_definition" => Kind::FunctionDefinition,
             "heredoc_body" => Kind::HeredocBody,
+            "heredoc_end" => Kind::HeredocEnd,
+            "heredoc_redirect" => Kind::HeredocRedirect,
+            "heredoc_start" => Kind::HeredocStart,
             "herestring_redirect" => Kind::HerestringRedirect,
             "if_statement" => Kind::IfStatement,
             "list" => Kind::List,
@@ -153,6 +161,15 @@ fn ids() -> &'static Ids {
     })
 }
 
+/// The [`Kind`] of `node`.
+pub fn kind_of(node: Node) -> Kind {
+    ids()
+        .kinds
+        .get(usize::from(node.kind_id()))
+        .copied()
+        .unwrap_or(Kind::Other)
+}
+
 /// One node of a [`Flat`] tree.
 #[derive(Clone, Copy, Debug)]
 pub struct Entry<'t> {
@@ -184,11 +201,7 @@ impl<'t> Flat<'t> {
             let index = entries.len() as u32;
             entries.push(Entry {
                 node,
-                kind: ids
-                    .kinds
-                    .get(usize::from(node.kind_id()))
-                    .copied()
-                    .unwrap_or(Kind::Other),
+                kind: kind_of(node),
                 field: cursor
                     .field_id()
                     .and_then(|id| ids.fields.get(usize::from(id.get())).copied())

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use tree_sitter::{Node, Parser, Point, Range, Tree};
 
-use super::flat::{Field, Flat, Kind};
+use super::flat::{self, Field, Flat, Kind};
 use crate::source::TextRange;
 
 thread_local! {
@@ -442,14 +442,33 @@ impl<'a> ShellScript<'a> {
     }
 
     fn redirect<'t>(&'t self, node: Node<'t>) -> Redirect<'t> {
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.children(&mut cursor).collect();
+        self.redirect_of_children(node, children.into_iter().map(|c| (c, flat::kind_of(c))))
+    }
+
+    /// [`redirects_of`](Self::redirects_of) for the redirection node at
+    /// `index` of `flat`.
+    pub fn redirect_at<'t>(&'t self, flat: &Flat<'t>, index: usize) -> Redirect<'t> {
+        let children = flat.children(index).map(|child| {
+            let entry = flat.get(child);
+            (entry.node, entry.kind)
+        });
+        self.redirect_of_children(flat.get(index).node, children)
+    }
+
+    fn redirect_of_children<'t>(
+        &'t self,
+        node: Node<'t>,
+        children: impl Iterator<Item = (Node<'t>, Kind)>,
+    ) -> Redirect<'t> {
         let mut op = "";
         let mut fd = None;
         let mut target = None;
-        let mut cursor = node.walk();
-        for child in node.children(&mut cursor) {
-            match child.kind() {
-                "file_descriptor" => fd = self.text_of(child).parse().ok(),
-                "heredoc_start" | "heredoc_body" | "heredoc_end" | "comment" => {}
+        for (child, kind) in children {
+            match kind {
+                Kind::FileDescriptor => fd = self.text_of(child).parse().ok(),
+                Kind::HeredocStart | Kind::HeredocBody | Kind::HeredocEnd | Kind::Comment => {}
                 _ if !child.is_named() => {
                     if op.is_empty() {
                         op = self.text_of(child);
@@ -462,7 +481,7 @@ impl<'a> ShellScript<'a> {
                 }
             }
         }
-        if node.kind() == "heredoc_redirect" {
+        if flat::kind_of(node) == Kind::HeredocRedirect {
             target = None;
         }
         Redirect {

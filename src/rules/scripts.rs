@@ -3,7 +3,7 @@
 //! system, every other script in the installer's RAM disk, and most of these
 //! rules are about a script looking in the wrong one of the two.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
 use tree_sitter::Node;
@@ -12,9 +12,10 @@ use super::{declare_rule, Context};
 use crate::analysis::media_root;
 use crate::catalog;
 use crate::diagnostic::{fix, Applicability, Diagnostic, Severity};
+use crate::scripts::flat::{Field, Flat, Kind};
 use crate::scripts::installer::{self, Availability, Installer, Place};
 use crate::scripts::shell::{basename, path_is_under};
-use crate::scripts::{self, Script, ShellCommand, ShellScript, Value, SYSIMAGE, SYSROOT};
+use crate::scripts::{self, Redirect, Script, ShellCommand, ShellScript, Value, SYSIMAGE, SYSROOT};
 use crate::source::TextRange;
 use crate::syntax::model::{Arg, ScriptKind};
 
@@ -364,15 +365,15 @@ impl PathUse<'_> {
 /// one pass over its syntax tree.
 struct View<'s> {
     script: &'s Script<'s>,
+    /// The script's syntax tree as one array (empty without a shell body):
+    /// parents by index, where `Node::parent` walks down from the root.
+    flat: Flat<'s>,
     commands: Vec<ShellCommand<'s>>,
     uses: Vec<PathUse<'s>>,
     /// Every redirection (`file_redirect`, `herestring_redirect`).
-    redirects: Vec<Node<'s>>,
+    redirects: Vec<Redirect<'s>>,
     /// Statements run in the background (`job &`).
     jobs: Vec<Node<'s>>,
-    /// The parent of every node that has children, by node id: climbing
-    /// with `Node::parent` costs a walk down from the root each step.
-    parents: HashMap<usize, Node<'s>>,
     /// Where the last `wait`, `kill`, `pkill` or `killall` starts.
     last_waiter: Option<usize>,
     /// The script uses livecd-creator's `$LIVE_ROOT` or `$INSTALL_ROOT`.
@@ -383,32 +384,19 @@ struct View<'s> {
     exec_stderr: Option<usize>,
 }
 
-/// Nodes whose children are statements, where `&` ends a background job
-/// (elsewhere it is the bitwise and of `$(( a & b ))`).
-const STATEMENT_LISTS: &[&str] = &[
-    "program",
-    "compound_statement",
-    "do_group",
-    "subshell",
-    "if_statement",
-    "elif_clause",
-    "else_clause",
-    "case_item",
-    "while_statement",
-    "function_definition",
-    "command_substitution",
-    "list",
-];
-
 impl<'s> View<'s> {
     fn new(script: &'s Script<'s>) -> Self {
         let mut view = View {
             script,
+            flat: script
+                .shell
+                .as_ref()
+                .map(ShellScript::flat)
+                .unwrap_or_default(),
             commands: Vec::new(),
             uses: Vec::new(),
             redirects: Vec::new(),
             jobs: Vec::new(),
-            parents: HashMap::new(),
             last_waiter: None,
             live_media: false,
             exec_stdout: None,
@@ -417,57 +405,56 @@ impl<'s> View<'s> {
         let Some(shell) = &script.shell else {
             return view;
         };
-        // (redirection, id of the command node it applies to)
-        let mut redirects: Vec<(Node, Option<usize>)> = Vec::new();
-        let mut index_of: HashMap<usize, usize> = HashMap::new();
-        for (node, parent) in shell.nodes_with_parents() {
-            let kind = node.kind();
-            if let Some(parent) = parent.filter(|_| node.child_count() > 0) {
-                view.parents.insert(node.id(), parent);
-            }
-            if kind == "command" || kind == "redirected_statement" {
-                let target = if kind == "command" {
-                    index_of.insert(node.id(), view.commands.len());
-                    view.commands.push(shell.command(node));
-                    Some(node.id())
+        let flat = &view.flat;
+        // (flat index of a redirection, of the command node it applies to)
+        let mut redirects: Vec<(usize, Option<usize>)> = Vec::new();
+        // The flat index of each command, in order.
+        let mut command_at: Vec<usize> = Vec::new();
+        for (index, entry) in flat.entries().iter().enumerate() {
+            let node = entry.node;
+            if matches!(entry.kind, Kind::Command | Kind::RedirectedStatement) {
+                let target = if entry.kind == Kind::Command {
+                    command_at.push(index);
+                    view.commands.push(shell.command_at(flat, index));
+                    Some(index)
                 } else {
-                    node.child_by_field_name("body")
-                        .filter(|body| body.kind() == "command")
-                        .map(|body| body.id())
+                    flat.field_children(index, Field::Body)
+                        .next()
+                        .filter(|&body| flat.get(body).kind == Kind::Command)
                 };
-                let mut cursor = node.walk();
-                for child in node.children(&mut cursor) {
-                    if matches!(child.kind(), "file_redirect" | "herestring_redirect") {
+                for child in flat.children(index) {
+                    if matches!(
+                        flat.get(child).kind,
+                        Kind::FileRedirect | Kind::HerestringRedirect
+                    ) {
                         redirects.push((child, target));
                     }
                 }
             }
-            if STATEMENT_LISTS.contains(&kind) {
+            if entry.kind.is_statement_list() {
                 let mut previous = None;
-                let mut cursor = node.walk();
-                for child in node.children(&mut cursor) {
-                    match child.kind() {
-                        "&" if !child.is_named() => view.jobs.extend(previous),
-                        "comment" => continue,
+                for child in flat.children(index) {
+                    match flat.get(child).kind {
+                        Kind::Ampersand => view.jobs.extend(previous),
+                        Kind::Comment => continue,
                         _ => {}
                     }
-                    previous = Some(child);
+                    previous = Some(flat.get(child).node);
                 }
             }
-            match kind {
-                "for_statement" => {
-                    let mut cursor = node.walk();
-                    for value in node.children_by_field_name("value", &mut cursor) {
+            match entry.kind {
+                Kind::ForStatement => {
+                    for value in flat.field_children(index, Field::Value) {
                         view.uses.push(PathUse::new(
                             shell,
-                            value,
+                            flat.get(value).node,
                             UseKind::LoopItem,
                             None,
                             script.in_chroot,
                         ));
                     }
                 }
-                "test_command" => {
+                Kind::TestCommand => {
                     for word in word_nodes(node) {
                         view.uses.push(PathUse::new(
                             shell,
@@ -478,18 +465,18 @@ impl<'s> View<'s> {
                         ));
                     }
                 }
-                "variable_assignment" => {
-                    if let Some(value) = node.child_by_field_name("value") {
+                Kind::VariableAssignment => {
+                    if let Some(value) = flat.field_children(index, Field::Value).next() {
                         view.uses.push(PathUse::new(
                             shell,
-                            value,
+                            flat.get(value).node,
                             UseKind::Assignment,
                             None,
                             script.in_chroot,
                         ));
                     }
                 }
-                "variable_name" => {
+                Kind::VariableName => {
                     if matches!(shell.text_of(node), "LIVE_ROOT" | "INSTALL_ROOT") {
                         view.live_media = true;
                     }
@@ -497,15 +484,13 @@ impl<'s> View<'s> {
                 _ => {}
             }
         }
-        for (redirect_node, target) in redirects {
-            view.redirects.push(redirect_node);
-            let Some(redirect) = shell.redirects_of(redirect_node) else {
-                continue;
-            };
+        for (redirect_at, target) in redirects {
+            let redirect = shell.redirect_at(flat, redirect_at);
+            view.redirects.push(redirect);
             let Some(file) = redirect.target.filter(|t| t.kind() != "number") else {
                 continue;
             };
-            let command = target.and_then(|id| index_of.get(&id).copied());
+            let command = target.and_then(|at| command_at.binary_search(&at).ok());
             let kind = UseKind::Redirect {
                 write: redirect.writes_file(),
             };
@@ -554,9 +539,9 @@ impl<'s> View<'s> {
             // script's output goes: the script's own log.
             if command.name == "exec"
                 && command.args.is_empty()
-                && is_top_level(&view, command.node)
+                && is_top_level(flat, command_at[index])
             {
-                let parent = view.parent(command.node);
+                let parent = flat.parent(command_at[index]).map(|p| flat.get(p).node);
                 for redirect in shell.redirects_within(command.node, parent) {
                     if redirect.covers_stdout() && view.exec_stdout.is_none() {
                         if let Some(target) = redirect.target {
@@ -583,13 +568,13 @@ impl<'s> View<'s> {
         view
     }
 
-    /// The parent of `node`, from the table made while walking the tree.
+    /// The parent of `node`, from the flat tree.
     fn parent<'n>(&self, node: Node<'n>) -> Option<Node<'n>>
     where
         's: 'n,
     {
-        match self.parents.get(&node.id()) {
-            Some(parent) => Some(*parent),
+        match self.flat.index_of(node) {
+            Some(index) => self.flat.parent(index).map(|p| self.flat.get(p).node),
             None => node.parent(),
         }
     }
@@ -666,12 +651,14 @@ fn word_nodes(node: Node) -> Vec<Node> {
     found
 }
 
-fn is_top_level<'s>(view: &View<'s>, node: Node<'s>) -> bool {
-    let mut current = view.parent(node);
+/// Whether the node at `index` is a statement of the script itself, not
+/// of a block, loop or function (a redirection around it aside).
+fn is_top_level(flat: &Flat, index: usize) -> bool {
+    let mut current = flat.parent(index);
     while let Some(parent) = current {
-        match parent.kind() {
-            "program" => return true,
-            "redirected_statement" => current = view.parent(parent),
+        match flat.get(parent).kind {
+            Kind::Program => return true,
+            Kind::RedirectedStatement => current = flat.parent(parent),
             _ => return false,
         }
     }
@@ -1391,10 +1378,7 @@ fn stdin_supplied<'s>(view: &View<'s>, node: Node<'s>) -> bool {
 /// `exec < /dev/tty6`, `read x < /dev/console`: reading from a console.
 fn console_input(cx: &Context, view: &View, out: &mut Vec<Diagnostic>) {
     let shell = view.shell();
-    for &node in &view.redirects {
-        let Some(redirect) = shell.redirects_of(node) else {
-            continue;
-        };
+    for redirect in &view.redirects {
         if !redirect.feeds_stdin() {
             continue;
         }
@@ -1410,7 +1394,7 @@ fn console_input(cx: &Context, view: &View, out: &mut Vec<Diagnostic>) {
             out.push(Diagnostic::new(
                 &INTERACTIVE_COMMAND,
                 cx.file_id,
-                node_range(node),
+                node_range(redirect.node),
                 format!("reading from `{path}` waits for a person at that console; an unattended installation has nobody there"),
             ));
         }
@@ -1569,6 +1553,11 @@ fn media_path_typo(cx: &Context, view: &View, path: &PathUse, out: &mut Vec<Diag
         return;
     }
     let text = &path.value.text;
+    // Every known mount point starts with one of these: most words have
+    // neither, and one scan for both is cheaper than a search per mount.
+    if !contains_mount_root(text) {
+        return;
+    }
     for mount in KNOWN_MOUNTS {
         let Some(at) = text.find(mount) else { continue };
         if at == 0 {
@@ -1604,6 +1593,14 @@ fn media_path_typo(cx: &Context, view: &View, path: &PathUse, out: &mut Vec<Diag
         out.push(diagnostic);
         return;
     }
+}
+
+/// Whether `text` contains `/mnt/` or `/run/`, where every one of
+/// [`KNOWN_MOUNTS`] lives.
+fn contains_mount_root(text: &str) -> bool {
+    text.as_bytes()
+        .windows(5)
+        .any(|window| window == b"/mnt/" || window == b"/run/")
 }
 
 fn media_file_missing(
@@ -2468,4 +2465,19 @@ pub fn shellcheck(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typo check skips words without a mount root: every known mount
+    /// point must have one, or its typos would go unreported.
+    #[test]
+    fn every_known_mount_has_a_mount_root() {
+        for mount in KNOWN_MOUNTS {
+            assert!(contains_mount_root(&format!("x{mount}")), "{mount}");
+        }
+        assert!(!contains_mount_root("/var/log/steps"));
+    }
 }

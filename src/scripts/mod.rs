@@ -7,6 +7,7 @@
 //! Bodies run by another interpreter (`--interpreter=/usr/bin/python3`) get
 //! no syntax tree; checks that need one skip them.
 
+pub mod flat;
 pub mod installer;
 pub mod shell;
 pub mod shellcheck;

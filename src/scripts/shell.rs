@@ -5,11 +5,12 @@
 //! kickstart file: nothing needs shifting, and a diagnostic on a node points
 //! at the right line and column of the file, also in included files.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
 use tree_sitter::{Node, Parser, Point, Range, Tree};
 
+use super::flat::{self, Field, Flat, Kind};
 use crate::source::TextRange;
 
 thread_local! {
@@ -148,8 +149,14 @@ pub struct ShellScript<'a> {
     text: &'a str,
     range: TextRange,
     tree: Tree,
+    /// Gathered from the first [`flat`](Self::flat) walk over the tree.
+    statics: OnceCell<Statics>,
+}
+
+/// What the script says statically, gathered in one pass over its tree.
+struct Statics {
     vars: Variables,
-    /// Ranges where words are probes (see [`is_probe`](Self::is_probe)),
+    /// Ranges where words are probes (see [`is_probe`](ShellScript::is_probe)),
     /// sorted by start.
     probes: Vec<TextRange>,
     longest_probe: usize,
@@ -227,19 +234,26 @@ impl<'a> ShellScript<'a> {
     }
 
     fn with_tree(text: &'a str, body: TextRange, tree: Tree) -> Self {
-        let mut script = Self {
+        Self {
             text,
             range: body,
             tree,
-            vars: HashMap::new(),
-            probes: Vec::new(),
-            longest_probe: 0,
-        };
-        let (vars, probes) = script.collect_variables_and_probes();
-        script.vars = vars;
-        script.probes = probes;
-        script.longest_probe = script.probes.iter().map(|p| p.len()).max().unwrap_or(0);
-        script
+            statics: OnceCell::new(),
+        }
+    }
+
+    /// Every node of the tree in one array (see [`Flat`]). The first call
+    /// also gathers the script's static variables and probes from it.
+    pub fn flat(&self) -> Flat<'_> {
+        let flat = Flat::new(self.root());
+        self.statics
+            .get_or_init(|| self.collect_variables_and_probes(&flat));
+        flat
+    }
+
+    fn statics(&self) -> &Statics {
+        self.statics
+            .get_or_init(|| self.collect_variables_and_probes(&Flat::new(self.root())))
     }
 
     pub fn root(&self) -> Node<'_> {
@@ -261,22 +275,19 @@ impl<'a> ShellScript<'a> {
 
     /// Every node of the tree in document order.
     pub fn nodes(&self) -> impl Iterator<Item = Node<'_>> {
-        Preorder::new(self.root()).map(|(node, _)| node)
-    }
-
-    /// Every node of the tree in document order, with its parent (`None`
-    /// for the root).
-    pub fn nodes_with_parents(&self) -> impl Iterator<Item = (Node<'_>, Option<Node<'_>>)> {
-        Preorder::new(self.root())
+        let flat = self.flat();
+        let nodes: Vec<Node> = flat.entries().iter().map(|entry| entry.node).collect();
+        nodes.into_iter()
     }
 
     /// Every simple command in document order, wrappers unwrapped. Text in
     /// heredoc bodies and comments is not a command; commands inside `$( )`
     /// are.
     pub fn commands(&self) -> Vec<ShellCommand<'_>> {
-        self.nodes()
-            .filter(|node| node.kind() == "command")
-            .map(|node| self.command(node))
+        let flat = self.flat();
+        (0..flat.entries().len())
+            .filter(|&index| flat.get(index).kind == Kind::Command)
+            .map(|index| self.command_at(&flat, index))
             .collect()
     }
 
@@ -292,9 +303,31 @@ impl<'a> ShellScript<'a> {
         words
     }
 
+    /// [`words`](Self::words) of the `command` node at `index` of `flat`.
+    fn words_at<'t>(&'t self, flat: &Flat<'t>, index: usize) -> Vec<Node<'t>> {
+        let mut words = Vec::new();
+        if let Some(name) = flat.field_children(index, Field::Name).next() {
+            let name = flat.get(name).node;
+            words.push(name.named_child(0).unwrap_or(name));
+        }
+        words.extend(
+            flat.field_children(index, Field::Argument)
+                .map(|arg| flat.get(arg).node),
+        );
+        words
+    }
+
     /// The simple command a `command` node runs, wrappers unwrapped.
     pub fn command<'t>(&'t self, node: Node<'t>) -> ShellCommand<'t> {
-        let words = self.words(node);
+        self.unwrap_command(node, self.words(node))
+    }
+
+    /// [`command`](Self::command) for the node at `index` of `flat`.
+    pub fn command_at<'t>(&'t self, flat: &Flat<'t>, index: usize) -> ShellCommand<'t> {
+        self.unwrap_command(flat.get(index).node, self.words_at(flat, index))
+    }
+
+    fn unwrap_command<'t>(&'t self, node: Node<'t>, words: Vec<Node<'t>>) -> ShellCommand<'t> {
         let mut wrappers = Vec::new();
         let mut chroot = None;
         let mut at = 0;
@@ -409,14 +442,33 @@ impl<'a> ShellScript<'a> {
     }
 
     fn redirect<'t>(&'t self, node: Node<'t>) -> Redirect<'t> {
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.children(&mut cursor).collect();
+        self.redirect_of_children(node, children.into_iter().map(|c| (c, flat::kind_of(c))))
+    }
+
+    /// [`redirects_of`](Self::redirects_of) for the redirection node at
+    /// `index` of `flat`.
+    pub fn redirect_at<'t>(&'t self, flat: &Flat<'t>, index: usize) -> Redirect<'t> {
+        let children = flat.children(index).map(|child| {
+            let entry = flat.get(child);
+            (entry.node, entry.kind)
+        });
+        self.redirect_of_children(flat.get(index).node, children)
+    }
+
+    fn redirect_of_children<'t>(
+        &'t self,
+        node: Node<'t>,
+        children: impl Iterator<Item = (Node<'t>, Kind)>,
+    ) -> Redirect<'t> {
         let mut op = "";
         let mut fd = None;
         let mut target = None;
-        let mut cursor = node.walk();
-        for child in node.children(&mut cursor) {
-            match child.kind() {
-                "file_descriptor" => fd = self.text_of(child).parse().ok(),
-                "heredoc_start" | "heredoc_body" | "heredoc_end" | "comment" => {}
+        for (child, kind) in children {
+            match kind {
+                Kind::FileDescriptor => fd = self.text_of(child).parse().ok(),
+                Kind::HeredocStart | Kind::HeredocBody | Kind::HeredocEnd | Kind::Comment => {}
                 _ if !child.is_named() => {
                     if op.is_empty() {
                         op = self.text_of(child);
@@ -429,7 +481,7 @@ impl<'a> ShellScript<'a> {
                 }
             }
         }
-        if node.kind() == "heredoc_redirect" {
+        if flat::kind_of(node) == Kind::HeredocRedirect {
             target = None;
         }
         Redirect {
@@ -472,17 +524,18 @@ impl<'a> ShellScript<'a> {
     /// paths.
     pub fn is_probe(&self, node: Node) -> bool {
         let (start, end) = (node.start_byte(), node.end_byte());
-        let candidates = self.probes.partition_point(|probe| probe.start <= start);
-        self.probes[..candidates]
+        let statics = self.statics();
+        let candidates = statics.probes.partition_point(|probe| probe.start <= start);
+        statics.probes[..candidates]
             .iter()
             .rev()
-            .take_while(|probe| probe.start + self.longest_probe >= end)
+            .take_while(|probe| probe.start + statics.longest_probe >= end)
             .any(|probe| end <= probe.end)
     }
 
     /// The statically known text of a word, string or expansion.
     pub fn value(&self, node: Node) -> Value {
-        self.evaluate(node, &self.vars)
+        self.evaluate(node, &self.statics().vars)
     }
 
     fn evaluate(&self, node: Node, vars: &Variables) -> Value {
@@ -591,24 +644,30 @@ impl<'a> ShellScript<'a> {
     /// The value of a variable assigned once with static text in the script
     /// (or set by anaconda for every script).
     pub fn variable(&self, name: &str) -> Option<&str> {
-        lookup(&self.vars, name)
+        lookup(&self.statics().vars, name)
     }
 
     /// Static variables (see [`variable`](Self::variable)) and the ranges
     /// [`is_probe`](Self::is_probe) looks at, in one pass over the tree:
     /// tree-sitter finds a node's parent by walking down from the root, so
     /// the checks avoid climbing from every word.
-    fn collect_variables_and_probes(&self) -> (Variables, Vec<TextRange>) {
+    fn collect_variables_and_probes(&self, flat: &Flat) -> Statics {
         let mut vars = Variables::new();
         let mut probes = Vec::new();
-        for node in self.nodes() {
-            match node.kind() {
-                "variable_assignment" => {
-                    let Some(name) = node.child_by_field_name("name") else {
+        let field = |index, field| {
+            flat.field_children(index, field)
+                .next()
+                .map(|c| flat.get(c).node)
+        };
+        for (index, entry) in flat.entries().iter().enumerate() {
+            let node = entry.node;
+            match entry.kind {
+                Kind::VariableAssignment => {
+                    let Some(name) = field(index, Field::Name) else {
                         continue;
                     };
                     // Values may refer to variables assigned before them.
-                    let value = match node.child_by_field_name("value") {
+                    let value = match field(index, Field::Value) {
                         None => Some(String::new()),
                         Some(value) => {
                             let value = self.evaluate(value, &vars);
@@ -617,27 +676,28 @@ impl<'a> ShellScript<'a> {
                     };
                     assign(&mut vars, self.text_of(name), value);
                 }
-                "for_statement" => {
-                    if let Some(name) = node.child_by_field_name("variable") {
+                Kind::ForStatement => {
+                    if let Some(name) = field(index, Field::Variable) {
                         assign(&mut vars, self.text_of(name), None);
                     }
-                    let mut cursor = node.walk();
-                    let values: Vec<Node> =
-                        node.children_by_field_name("value", &mut cursor).collect();
-                    if let (Some(first), Some(last)) = (values.first(), values.last()) {
-                        probes.push(TextRange::new(first.start_byte(), last.end_byte()));
+                    let mut values = flat.field_children(index, Field::Value);
+                    if let Some(first) = values.next() {
+                        let last = values.last().unwrap_or(first);
+                        probes.push(TextRange::new(
+                            flat.get(first).node.start_byte(),
+                            flat.get(last).node.end_byte(),
+                        ));
                     }
                 }
-                "test_command" => probes.push(range_of(node)),
-                "case_statement" => {
-                    if let Some(value) = node.child_by_field_name("value") {
+                Kind::TestCommand => probes.push(range_of(node)),
+                Kind::CaseStatement => {
+                    if let Some(value) = field(index, Field::Value) {
                         probes.push(range_of(value));
                     }
                 }
-                "command" => {
-                    let name = node
-                        .child_by_field_name("name")
-                        .map_or("", |name| basename(self.text_of(name)));
+                Kind::Command => {
+                    let name =
+                        field(index, Field::Name).map_or("", |name| basename(self.text_of(name)));
                     if matches!(name, "test" | "[" | "[[") {
                         probes.push(range_of(node));
                     }
@@ -646,7 +706,12 @@ impl<'a> ShellScript<'a> {
             }
         }
         probes.sort_by_key(|probe| probe.start);
-        (vars, probes)
+        let longest_probe = probes.iter().map(|p| p.len()).max().unwrap_or(0);
+        Statics {
+            vars,
+            probes,
+            longest_probe,
+        }
     }
 
     /// Where the literal path in `node` starts in the file, when the word
@@ -810,53 +875,6 @@ fn point_at(text: &str, offset: usize) -> Point {
         .rposition(|&b| b == b'\n')
         .map_or(0, |at| at + 1);
     Point::new(row, offset - line_start)
-}
-
-/// Pre-order traversal over a node and its descendants, with each node's
-/// parent (known from the cursor's path, so no `Node::parent` call, which
-/// tree-sitter answers by walking down from the root: O(width) per call on
-/// a script of thousands of top-level statements).
-struct Preorder<'t> {
-    cursor: tree_sitter::TreeCursor<'t>,
-    /// The ancestors of the cursor's node, innermost last.
-    ancestors: Vec<Node<'t>>,
-    done: bool,
-}
-
-impl<'t> Preorder<'t> {
-    fn new(root: Node<'t>) -> Self {
-        Self {
-            cursor: root.walk(),
-            ancestors: Vec::new(),
-            done: false,
-        }
-    }
-}
-
-impl<'t> Iterator for Preorder<'t> {
-    type Item = (Node<'t>, Option<Node<'t>>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let node = self.cursor.node();
-        let parent = self.ancestors.last().copied();
-        if self.cursor.goto_first_child() {
-            self.ancestors.push(node);
-            return Some((node, parent));
-        }
-        loop {
-            if self.cursor.goto_next_sibling() {
-                return Some((node, parent));
-            }
-            if !self.cursor.goto_parent() {
-                self.done = true;
-                return Some((node, parent));
-            }
-            self.ancestors.pop();
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,352 @@
+//! A shell syntax tree flattened into one array by a single pre-order walk.
+//!
+//! The script checks look at every node several times (commands,
+//! redirections, jobs, assignments, probes). Asking tree-sitter each time
+//! costs: `Node::kind` is a string to compare, `Node::parent` walks down
+//! from the root (O(width) per call on a script of thousands of top-level
+//! statements), and `child_by_field_name` looks the field name up first.
+//! One walk with a `TreeCursor` records, per node, its kind as a small enum
+//! (from a table built once from the language's kind ids), the field it
+//! fills in its parent, and the indices of its parent and next sibling;
+//! the checks then iterate this array.
+
+use std::sync::OnceLock;
+
+use tree_sitter::Node;
+
+/// Index of "no node" (the root's parent, the last child's next sibling).
+const NONE: u32 = u32::MAX;
+
+/// The node kinds the script checks tell apart; every other kind is `Other`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Other,
+    /// The anonymous `&` token.
+    Ampersand,
+    CaseItem,
+    CaseStatement,
+    Command,
+    CommandSubstitution,
+    Comment,
+    CompoundStatement,
+    DoGroup,
+    ElifClause,
+    ElseClause,
+    FileDescriptor,
+    FileRedirect,
+    ForStatement,
+    FunctionDefinition,
+    HeredocBody,
+    HeredocEnd,
+    HeredocRedirect,
+    HeredocStart,
+    HerestringRedirect,
+    IfStatement,
+    List,
+    Pipeline,
+    Program,
+    RedirectedStatement,
+    Subshell,
+    TestCommand,
+    VariableAssignment,
+    VariableName,
+    WhileStatement,
+}
+
+impl Kind {
+    /// The kind named `name`; `named` tells tree-sitter's named nodes from
+    /// anonymous tokens of the same text.
+    fn of(name: &str, named: bool) -> Kind {
+        if !named {
+            return if name == "&" {
+                Kind::Ampersand
+            } else {
+                Kind::Other
+            };
+        }
+        match name {
+            "case_item" => Kind::CaseItem,
+            "case_statement" => Kind::CaseStatement,
+            "command" => Kind::Command,
+            "command_substitution" => Kind::CommandSubstitution,
+            "comment" => Kind::Comment,
+            "compound_statement" => Kind::CompoundStatement,
+            "do_group" => Kind::DoGroup,
+            "elif_clause" => Kind::ElifClause,
+            "else_clause" => Kind::ElseClause,
+            "file_descriptor" => Kind::FileDescriptor,
+            "file_redirect" => Kind::FileRedirect,
+            "for_statement" => Kind::ForStatement,
+            "function_definition" => Kind::FunctionDefinition,
+            "heredoc_body" => Kind::HeredocBody,
+            "heredoc_end" => Kind::HeredocEnd,
+            "heredoc_redirect" => Kind::HeredocRedirect,
+            "heredoc_start" => Kind::HeredocStart,
+            "herestring_redirect" => Kind::HerestringRedirect,
+            "if_statement" => Kind::IfStatement,
+            "list" => Kind::List,
+            "pipeline" => Kind::Pipeline,
+            "program" => Kind::Program,
+            "redirected_statement" => Kind::RedirectedStatement,
+            "subshell" => Kind::Subshell,
+            "test_command" => Kind::TestCommand,
+            "variable_assignment" => Kind::VariableAssignment,
+            "variable_name" => Kind::VariableName,
+            "while_statement" => Kind::WhileStatement,
+            _ => Kind::Other,
+        }
+    }
+
+    /// Nodes whose children are statements, where `&` ends a background
+    /// job (elsewhere it is the bitwise and of `$(( a & b ))`).
+    pub fn is_statement_list(self) -> bool {
+        matches!(
+            self,
+            Kind::Program
+                | Kind::CompoundStatement
+                | Kind::DoGroup
+                | Kind::Subshell
+                | Kind::IfStatement
+                | Kind::ElifClause
+                | Kind::ElseClause
+                | Kind::CaseItem
+                | Kind::WhileStatement
+                | Kind::FunctionDefinition
+                | Kind::CommandSubstitution
+                | Kind::List
+        )
+    }
+}
+
+/// The fields of a node in its parent that the checks ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Other,
+    Argument,
+    Body,
+    Name,
+    Value,
+    Variable,
+}
+
+/// [`Kind`] and [`Field`] by tree-sitter-bash's ids, looked up once.
+struct Ids {
+    kinds: Vec<Kind>,
+    fields: Vec<Field>,
+}
+
+fn ids() -> &'static Ids {
+    static IDS: OnceLock<Ids> = OnceLock::new();
+    IDS.get_or_init(|| {
+        let language: tree_sitter::Language = tree_sitter_bash::LANGUAGE.into();
+        let kinds = (0..language.node_kind_count())
+            .map(|id| {
+                let id = id as u16;
+                let name = language.node_kind_for_id(id).unwrap_or("");
+                Kind::of(name, language.node_kind_is_named(id))
+            })
+            .collect();
+        // Field ids start at 1; 0 is "no field".
+        let fields = (0..=language.field_count())
+            .map(|id| match language.field_name_for_id(id as u16) {
+                Some("argument") => Field::Argument,
+                Some("body") => Field::Body,
+                Some("name") => Field::Name,
+                Some("value") => Field::Value,
+                Some("variable") => Field::Variable,
+                _ => Field::Other,
+            })
+            .collect();
+        Ids { kinds, fields }
+    })
+}
+
+/// The [`Kind`] of `node`.
+pub fn kind_of(node: Node) -> Kind {
+    ids()
+        .kinds
+        .get(usize::from(node.kind_id()))
+        .copied()
+        .unwrap_or(Kind::Other)
+}
+
+/// One node of a [`Flat`] tree.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry<'t> {
+    pub node: Node<'t>,
+    pub kind: Kind,
+    /// The field the node fills in its parent.
+    pub field: Field,
+    parent: u32,
+    next_sibling: u32,
+}
+
+/// Every node of a tree in document (pre-)order.
+#[derive(Default)]
+pub struct Flat<'t> {
+    entries: Vec<Entry<'t>>,
+}
+
+impl<'t> Flat<'t> {
+    /// Walks the tree below `root` once.
+    pub fn new(root: Node<'t>) -> Self {
+        let ids = ids();
+        let mut entries = Vec::with_capacity(root.descendant_count());
+        let mut cursor = root.walk();
+        // Indices of the ancestors of the cursor's node, innermost last.
+        let mut ancestors: Vec<u32> = Vec::new();
+        let mut previous_sibling = NONE;
+        loop {
+            let node = cursor.node();
+            let index = entries.len() as u32;
+            entries.push(Entry {
+                node,
+                kind: kind_of(node),
+                field: cursor
+                    .field_id()
+                    .and_then(|id| ids.fields.get(usize::from(id.get())).copied())
+                    .unwrap_or(Field::Other),
+                parent: ancestors.last().copied().unwrap_or(NONE),
+                next_sibling: NONE,
+            });
+            if previous_sibling != NONE {
+                entries[previous_sibling as usize].next_sibling = index;
+            }
+            if cursor.goto_first_child() {
+                ancestors.push(index);
+                previous_sibling = NONE;
+                continue;
+            }
+            previous_sibling = index;
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    return Flat { entries };
+                }
+                previous_sibling = ancestors.pop().unwrap_or(NONE);
+            }
+        }
+    }
+
+    pub fn entries(&self) -> &[Entry<'t>] {
+        &self.entries
+    }
+
+    pub fn get(&self, index: usize) -> &Entry<'t> {
+        &self.entries[index]
+    }
+
+    /// The index of `node`'s parent (`None` for the root).
+    pub fn parent(&self, index: usize) -> Option<usize> {
+        let parent = self.entries[index].parent;
+        (parent != NONE).then_some(parent as usize)
+    }
+
+    /// The indices of `index`'s children, in order.
+    pub fn children(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+        let first = index + 1;
+        let mut next = match self.entries.get(first) {
+            Some(child) if child.parent as usize == index => first as u32,
+            _ => NONE,
+        };
+        std::iter::from_fn(move || {
+            if next == NONE {
+                return None;
+            }
+            let current = next as usize;
+            next = self.entries[current].next_sibling;
+            Some(current)
+        })
+    }
+
+    /// The children of `index` that fill `field`.
+    pub fn field_children(&self, index: usize, field: Field) -> impl Iterator<Item = usize> + '_ {
+        self.children(index)
+            .filter(move |&child| self.entries[child].field == field)
+    }
+
+    /// The index of `node` in this tree. Pre-order keeps start bytes in
+    /// order almost everywhere, so a binary search finds it; where error
+    /// recovery or a heredoc breaks the order, a scan does.
+    pub fn index_of(&self, node: Node<'t>) -> Option<usize> {
+        let start = node.start_byte();
+        let first = self
+            .entries
+            .partition_point(|entry| entry.node.start_byte() < start);
+        self.entries[first..]
+            .iter()
+            .take_while(|entry| entry.node.start_byte() == start)
+            .position(|entry| entry.node == node)
+            .map(|at| first + at)
+            .or_else(|| self.entries.iter().position(|entry| entry.node == node))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> tree_sitter::Tree {
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&tree_sitter_bash::LANGUAGE.into())
+            .unwrap();
+        parser.parse(text, None).unwrap()
+    }
+
+    /// The flat array holds the nodes, parents, children and fields that
+    /// tree-sitter's own API gives, for a script with most constructs.
+    #[test]
+    fn matches_the_tree() {
+        let text = "A=1\nfor i in a b; do echo \"$i\" & done\ncat <<EOF | grep x > /o\nbody $A\nEOF\nif [ -f x ]; then (sleep 1 &); fi\ncase $A in 1) :;; esac\nf() { x=$(( 1 & 2 )); }\n";
+        let tree = parse(text);
+        let flat = Flat::new(tree.root_node());
+        let mut expected = Vec::new();
+        let mut stack = vec![tree.root_node()];
+        while let Some(node) = stack.pop() {
+            expected.push(node);
+            let mut cursor = node.walk();
+            let children: Vec<Node> = node.children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev());
+        }
+        let nodes: Vec<Node> = flat.entries().iter().map(|e| e.node).collect();
+        assert_eq!(nodes, expected);
+        for (index, entry) in flat.entries().iter().enumerate() {
+            let node = entry.node;
+            assert_eq!(flat.parent(index).map(|p| flat.get(p).node), node.parent());
+            let mut cursor = node.walk();
+            let children: Vec<Node> = node.children(&mut cursor).collect();
+            let flat_children: Vec<Node> = flat.children(index).map(|c| flat.get(c).node).collect();
+            assert_eq!(flat_children, children);
+            assert_eq!(flat.index_of(node), Some(index));
+            let kind = Kind::of(node.kind(), node.is_named());
+            assert_eq!(entry.kind, kind, "{}", node.kind());
+            for (field, name) in [
+                (Field::Argument, "argument"),
+                (Field::Body, "body"),
+                (Field::Name, "name"),
+                (Field::Value, "value"),
+                (Field::Variable, "variable"),
+            ] {
+                let mut cursor = node.walk();
+                let by_name: Vec<Node> = node.children_by_field_name(name, &mut cursor).collect();
+                let by_flat: Vec<Node> = flat
+                    .field_children(index, field)
+                    .map(|c| flat.get(c).node)
+                    .collect();
+                assert_eq!(by_flat, by_name, "{name} of {}", node.kind());
+            }
+        }
+        let kinds: Vec<Kind> = flat.entries().iter().map(|e| e.kind).collect();
+        for kind in [
+            Kind::Ampersand,
+            Kind::ForStatement,
+            Kind::HeredocBody,
+            Kind::Pipeline,
+            Kind::CaseStatement,
+            Kind::FunctionDefinition,
+            Kind::Subshell,
+        ] {
+            assert!(kinds.contains(&kind), "{kind:?}");
+        }
+    }
+}

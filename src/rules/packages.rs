@@ -19,6 +19,7 @@ use crate::diagnostic::{fix, Applicability, Diagnostic, Severity};
 use crate::media::comps::{Found, Group, ReqType};
 use crate::media::index::{Dep, PkgId};
 use crate::media::{LayoutKind, MediaIndex, PackageSource};
+use crate::memo::{KeyHasher, Memo};
 use crate::source::{FileId, SourceFile, SourceMap, TextRange};
 use crate::syntax::model::{Arg, Document, PackageEntry, PackageKind, Section, SectionKind};
 
@@ -202,6 +203,9 @@ pub struct PackageScope<'a> {
     files: MediaFiles,
     sections: Vec<(FileId, &'a Section)>,
     document_files: HashSet<FileId>,
+    /// What the findings depend on besides the media index and the
+    /// release: the text of every section, and which file has which id.
+    memo_key: KeyHasher,
     findings: OnceLock<Vec<Diagnostic>>,
 }
 
@@ -210,24 +214,54 @@ impl<'a> PackageScope<'a> {
         media: Option<&'a MediaIndex>,
         files: MediaFiles,
         documents: impl IntoIterator<Item = &'a Document>,
+        sources: &SourceMap,
     ) -> Self {
         let mut sections = Vec::new();
         let mut document_files = HashSet::new();
+        let mut memo_key = KeyHasher::new("packages");
         for document in documents {
             document_files.insert(document.file);
+            memo_key
+                .add(document.file)
+                .add(&sources.get(document.file).path);
             for section in document.sections() {
                 if section.kind == SectionKind::Packages {
                     sections.push((document.file, section));
+                    let text = &sources.get(document.file).text;
+                    memo_key.add(text.get(section.range.start..section.range.end));
                 }
             }
         }
+        let mut media_files: Vec<_> = files.by_path.iter().collect();
+        media_files.sort();
+        memo_key.add(media_files);
         PackageScope {
             media,
             files,
             sections,
             document_files,
+            memo_key,
             findings: OnceLock::new(),
         }
+    }
+
+    /// The findings, from `memo` when the sections' text was checked before.
+    fn findings(&self, version: SyntaxVersion, memo: Option<&Memo>) -> Vec<Diagnostic> {
+        let Some(memo) = memo else {
+            return Checker::new(self, version).run();
+        };
+        let key = self.memo_key.clone().add(version).finish();
+        let spans: Vec<(FileId, TextRange)> = self
+            .sections
+            .iter()
+            .map(|(file, section)| (*file, section.range))
+            .collect();
+        if let Some((found, relocation)) = memo.get::<Vec<Diagnostic>>(key, &spans) {
+            return relocation.diagnostics(&found);
+        }
+        let found = Checker::new(self, version).run();
+        memo.insert(key, spans, std::sync::Arc::new(found.clone()));
+        found
     }
 }
 
@@ -235,7 +269,7 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(scope) = cx.packages else { return };
     let findings = scope
         .findings
-        .get_or_init(|| Checker::new(scope, cx.version).run());
+        .get_or_init(|| scope.findings(cx.version, cx.options.memo.as_deref()));
     for diagnostic in findings {
         let file = diagnostic.location.file;
         let mine = file == cx.file_id

@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use globset::GlobBuilder;
 
@@ -17,7 +17,7 @@ use crate::analysis::FileRole;
 use crate::catalog::SyntaxVersion;
 use crate::diagnostic::{fix, Applicability, Diagnostic, Severity};
 use crate::media::comps::{Found, Group, ReqType};
-use crate::media::index::{Dep, PkgId};
+use crate::media::index::{Dep, PackageIndex, PkgId};
 use crate::media::{LayoutKind, MediaIndex, PackageSource};
 use crate::memo::{KeyHasher, Memo};
 use crate::source::{FileId, SourceFile, SourceMap, TextRange};
@@ -248,7 +248,7 @@ impl<'a> PackageScope<'a> {
     /// The findings, from `memo` when the sections' text was checked before.
     fn findings(&self, version: SyntaxVersion, memo: Option<&Memo>) -> Vec<Diagnostic> {
         let Some(memo) = memo else {
-            return Checker::new(self, version).run();
+            return Checker::new(self, version, None).run();
         };
         let key = self.memo_key.clone().add(version).finish();
         let spans: Vec<(FileId, TextRange)> = self
@@ -259,7 +259,7 @@ impl<'a> PackageScope<'a> {
         if let Some((found, relocation)) = memo.get::<Vec<Diagnostic>>(key, &spans) {
             return relocation.diagnostics(&found);
         }
-        let found = Checker::new(self, version).run();
+        let found = Checker::new(self, version, Some(memo)).run();
         memo.insert(key, spans, std::sync::Arc::new(found.clone()));
         found
     }
@@ -300,10 +300,12 @@ struct Checker<'s, 'a> {
     version: SyntaxVersion,
     lines: Vec<Line<'a>>,
     out: Vec<Diagnostic>,
+    /// Where dependency results of earlier selections are kept.
+    memo: Option<&'s Memo>,
 }
 
 impl<'s, 'a> Checker<'s, 'a> {
-    fn new(scope: &'s PackageScope<'a>, version: SyntaxVersion) -> Self {
+    fn new(scope: &'s PackageScope<'a>, version: SyntaxVersion, memo: Option<&'s Memo>) -> Self {
         let lines = scope
             .sections
             .iter()
@@ -319,6 +321,7 @@ impl<'s, 'a> Checker<'s, 'a> {
             version,
             lines,
             out: Vec::new(),
+            memo,
         }
     }
 
@@ -793,6 +796,41 @@ impl<'s, 'a> Checker<'s, 'a> {
     }
 
     // KS2004, KS2005, KS2006
+    /// The requirements no package provides within the closure of `roots`,
+    /// each with the chain from the package back to its root. Edits to
+    /// `%packages` often leave the selection as it was (a comment, a name
+    /// that matched nothing and still does): the memo keeps the last ones.
+    fn unresolved(
+        &self,
+        index: &PackageIndex,
+        roots: &[PkgId],
+        excluded: &HashSet<PkgId>,
+    ) -> Arc<Vec<(PkgId, Dep, Vec<PkgId>)>> {
+        let compute = || {
+            let allowed = |id: PkgId| !excluded.contains(&id);
+            let closure = index.closure_among(roots, &allowed);
+            let members = closure.members();
+            let unresolved = index.unresolved_among(&members, &allowed);
+            let with_chains = unresolved
+                .into_iter()
+                .map(|(id, dep)| (id, dep, closure.chain(id)))
+                .collect();
+            Arc::new(with_chains)
+        };
+        let Some(memo) = self.memo else {
+            return compute();
+        };
+        let mut excluded: Vec<PkgId> = excluded.iter().copied().collect();
+        excluded.sort_unstable();
+        let key = KeyHasher::new("closure").add(roots).add(excluded).finish();
+        if let Some((found, _)) = memo.get(key, &[]) {
+            return found;
+        }
+        let found = compute();
+        memo.insert(key, Vec::new(), found.clone());
+        found
+    }
+
     fn selection(&mut self, media: &'a MediaIndex) {
         let index = &media.packages;
         let ignore_missing = self.header_flag("--ignoremissing");
@@ -915,11 +953,8 @@ impl<'s, 'a> Checker<'s, 'a> {
             ids.sort_unstable();
             ids
         };
-        let allowed = |id: PkgId| !excluded_ids.contains(&id);
-        let closure = index.closure_among(&root_ids, &allowed);
-        let members = closure.members();
-        for (id, dep) in index.unresolved_among(&members, &allowed) {
-            let chain = closure.chain(id);
+        for (id, dep, chain) in self.unresolved(index, &root_ids, excluded_ids).iter() {
+            let (id, dep) = (*id, dep.clone());
             let root = *chain.last().unwrap_or(&id);
             let Some(line) = root_line.get(&root) else {
                 continue;

@@ -226,11 +226,14 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         .collect();
     let facts = Facts::new(cx, summaries.iter().any(|s| s.live_media));
     for (i, section) in sections.iter().enumerate() {
-        let key = keys[i].clone().add(facts.fingerprint()).finish();
+        let key = keys[i].clone().add(facts.fingerprint(cx)).finish();
+        // KS3017 points at the `cdrom` line: it moves like the script does.
+        let mut spans = spans(i);
+        spans.extend(facts.offline_source.map(|range| (cx.file_id, range)));
         let found = remembered(
             memo,
             key,
-            spans(i),
+            spans,
             |r, f: &Findings| f.relocated(r),
             || Findings::of(cx, &facts, view(i)),
         );
@@ -477,12 +480,14 @@ impl Facts {
     }
 
     /// Everything here but `packages`, which only KS3002 reads, and it is
-    /// checked on every run.
-    fn fingerprint(&self) -> impl std::hash::Hash {
+    /// checked on every run. The `cdrom` line counts by its text: where it
+    /// is goes with the memo's spans.
+    fn fingerprint<'t>(&self, cx: &'t Context) -> impl std::hash::Hash + 't {
         (
             self.installer.boot_media_path(),
             self.ostree,
-            self.offline_source,
+            self.offline_source
+                .map(|range| cx.text().get(range.start..range.end)),
             self.live_media,
         )
     }

@@ -688,17 +688,29 @@ impl<'a> ShellScript<'a> {
             return found;
         }
         let mut blanked = self.text.as_bytes().to_vec();
+        // The blanked text differs only inside the heredoc bodies: the tree
+        // is re-parsed there, not from scratch.
+        let mut tree = self.tree.clone();
         for body in bodies {
             for byte in &mut blanked[body.byte_range()] {
                 if *byte != b'\n' {
                     *byte = b' ';
                 }
             }
+            tree.edit(&tree_sitter::InputEdit {
+                start_byte: body.start_byte(),
+                old_end_byte: body.end_byte(),
+                new_end_byte: body.end_byte(),
+                start_position: body.start_position(),
+                old_end_position: body.end_position(),
+                new_end_position: body.end_position(),
+            });
         }
         let blanked = String::from_utf8(blanked).expect("ASCII spaces keep the text UTF-8");
-        let reparsed = ShellScript::parse(&blanked, self.range);
+        let range = included_range(&blanked, self.range);
+        let reparsed = parse_range(&blanked, range, Some(&tree));
         let mut remaining = Vec::new();
-        collect_errors(reparsed.root(), &mut remaining);
+        collect_errors(reparsed.root_node(), &mut remaining);
         remaining
     }
 }

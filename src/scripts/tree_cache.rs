@@ -43,17 +43,31 @@ pub(crate) fn parse_body(
     let body = &text[range.start_byte..range.end_byte];
     let key = key(body);
     let start = (range.start_byte, range.start_point);
-    let previous = cache().lock().ok().and_then(|cache| {
-        let parsed = cache.get(&key)?;
-        (parsed.body == body).then(|| (parsed.start, parsed.tree.clone()))
-    });
-    let tree = match previous {
-        Some((old_start, tree)) if old_start == start => return tree,
-        Some((old_start, mut tree)) => match shift(&mut tree, old_start, start) {
+    let (same_text, same_place) = match cache().lock() {
+        Ok(cache) => (
+            cache
+                .get(&key)
+                .filter(|parsed| parsed.body == body)
+                .map(|parsed| (parsed.start, parsed.tree.clone())),
+            // The body that was here before the last edit.
+            cache
+                .values()
+                .find(|parsed| parsed.start == start)
+                .map(|parsed| (parsed.body.clone(), parsed.tree.clone())),
+        ),
+        Err(_) => (None, None),
+    };
+    let tree = match (same_text, same_place) {
+        (Some((old_start, tree)), _) if old_start == start => return tree,
+        (Some((old_start, mut tree)), _) => match shift(&mut tree, old_start, start) {
             true => parse(Some(&tree)),
             false => parse(None),
         },
-        None => parse(None),
+        (None, Some((old_body, mut tree))) => {
+            tree.edit(&edit_between(&old_body, body, start));
+            parse(Some(&tree))
+        }
+        (None, None) => parse(None),
     };
     if let Ok(mut cache) = cache().lock() {
         // A different body at the same place is this script before the
@@ -72,6 +86,42 @@ pub(crate) fn parse_body(
         );
     }
     tree
+}
+
+/// The edit that turns `old` into `new`, both bodies starting at `start`:
+/// the span between their common prefix and their common suffix.
+pub(crate) fn edit_between(old: &str, new: &str, start: (usize, Point)) -> InputEdit {
+    let prefix = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let room = old.len().min(new.len()) - prefix;
+    let suffix = old
+        .bytes()
+        .rev()
+        .zip(new.bytes().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (start_byte, start_point) = start;
+    let at = |text: &str, offset: usize| {
+        let before = &text.as_bytes()[..offset];
+        let rows = before.iter().filter(|&&b| b == b'\n').count();
+        let column = match before.iter().rposition(|&b| b == b'\n') {
+            Some(newline) => offset - newline - 1,
+            None => start_point.column + offset,
+        };
+        Point::new(start_point.row + rows, column)
+    };
+    InputEdit {
+        start_byte: start_byte + prefix,
+        old_end_byte: start_byte + old.len() - suffix,
+        new_end_byte: start_byte + new.len() - suffix,
+        start_position: at(new, prefix),
+        old_end_position: at(old, old.len() - suffix),
+        new_end_position: at(new, new.len() - suffix),
+    }
 }
 
 /// Moves every node of `tree` from a body starting at `from` to one
@@ -155,6 +205,30 @@ mod tests {
                 let range = TextRange::new(start, start + body.len());
                 assert_eq!(&sexp_with_ranges(&ShellScript::parse(text, range)), fresh);
             }
+        }
+    }
+
+    /// A body edited in place (typing, deleting, pasting lines) reuses the
+    /// tree of its previous text and ends up with the tree of a fresh parse.
+    #[test]
+    fn edited_bodies_match_a_fresh_parse() {
+        let versions = [
+            "echo one\nif true; then\n  cp a b\nfi\n",
+            "echo one\nif true; then\n  cp a \"b\nfi\n",
+            "echo one\nif true; then\n  cp a \"b\"\nfi\ncat <<EOF\nx\nEOF\n",
+            "echo öne\nif true; then\n  cp a \"b\"\nfi\ncat <<EOF\nx\nEOF\n",
+            "echo öne\n",
+            "for x in 1 2; do\n  echo \"$x\"\ndone\necho öne\n",
+        ];
+        for body in versions {
+            let text = format!("lang C\n%post\n{body}%end\n");
+            let start = text.find("%post\n").unwrap() + 6;
+            let range = TextRange::new(start, start + body.len());
+            assert_eq!(
+                sexp_with_ranges(&ShellScript::parse(&text, range)),
+                sexp_with_ranges(&ShellScript::parse_fresh(&text, range)),
+                "{body:?}"
+            );
         }
     }
 }

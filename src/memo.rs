@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::diagnostic::Diagnostic;
 use crate::media::MediaIndex;
+use crate::scripts::TreeCache;
 use crate::source::{FileId, TextRange};
 
 /// Entries not used by this many analyses in a row are dropped.
@@ -26,6 +27,8 @@ const KEEP_GENERATIONS: u64 = 2;
 #[derive(Default)]
 pub struct Memo {
     inner: Mutex<Inner>,
+    /// The syntax trees of recent script bodies.
+    trees: TreeCache,
 }
 
 impl std::fmt::Debug for Memo {
@@ -59,6 +62,12 @@ impl Memo {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // Entries are inserted whole: a panic elsewhere leaves them usable.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Trees of script bodies parsed before, to re-parse edited ones
+    /// incrementally.
+    pub fn trees(&self) -> &TreeCache {
+        &self.trees
     }
 
     /// Forgets everything, e.g. after files on disk or settings changed.

@@ -199,6 +199,7 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     }
     let memo = cx.options.memo.as_deref();
+    let trees = memo.map(Memo::trees);
     // Scripts are parsed and walked only when the memo does not have what
     // is asked of them: after an edit, that is the edited one.
     let parsed: Vec<OnceCell<Script>> = sections.iter().map(|_| OnceCell::new()).collect();
@@ -206,7 +207,7 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let view = |i: usize| {
         views[i].get_or_init(|| {
             View::new(parsed[i].get_or_init(|| {
-                scripts::script(cx.text(), sections[i], true).expect("a script section")
+                scripts::script(cx.text(), sections[i], Some(trees)).expect("a script section")
             }))
         })
     };
@@ -237,7 +238,7 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             |r, f: &Findings| f.relocated(r),
             || Findings::of(cx, &facts, view(i)),
         );
-        let header = scripts::script(cx.text(), section, false).expect("a script section");
+        let header = scripts::script(cx.text(), section, None).expect("a script section");
         interpreter_missing(cx, &facts, &header, out);
         out.extend(found.before_log_check);
         log_not_kept(cx, &summaries[i], &summaries[i + 1..], out);
@@ -2564,20 +2565,24 @@ pub fn shellcheck(
     use crate::scripts::shellcheck as sc;
 
     let text = cx.text();
-    let bodies: Vec<(TextRange, &'static str)> = scripts::scripts(text, cx.document)
-        .iter()
-        .filter(|script| script.shell.is_some())
-        .filter_map(|script| {
-            let body = script.section.body_range()?;
-            // Without `--interpreter` the installer runs `/bin/sh`, which is
-            // bash on every anaconda image: bash-isms are fine there.
-            let shell = script
-                .interpreter
-                .as_ref()
-                .map_or("bash", |interpreter| sc::dialect(&interpreter.value));
-            Some((body, shell))
-        })
-        .collect();
+    let bodies: Vec<(TextRange, &'static str)> = scripts::scripts(
+        text,
+        cx.document,
+        cx.options.memo.as_deref().map(Memo::trees),
+    )
+    .iter()
+    .filter(|script| script.shell.is_some())
+    .filter_map(|script| {
+        let body = script.section.body_range()?;
+        // Without `--interpreter` the installer runs `/bin/sh`, which is
+        // bash on every anaconda image: bash-isms are fine there.
+        let shell = script
+            .interpreter
+            .as_ref()
+            .map_or("bash", |interpreter| sc::dialect(&interpreter.value));
+        Some((body, shell))
+    })
+    .collect();
     if bodies.is_empty() {
         return Vec::new();
     }

@@ -10,12 +10,13 @@
 pub mod installer;
 pub mod shell;
 pub mod shellcheck;
-mod tree_cache;
+pub mod tree_cache;
 
 use crate::source::TextRange;
 use crate::syntax::model::{Arg, Document, ScriptKind, Section, SectionKind};
 
 pub use shell::{Redirect, ShellCommand, ShellScript, SyntaxError, Value};
+pub use tree_cache::TreeCache;
 
 /// The root of the installed system as the installer mounts it.
 pub const SYSIMAGE: &str = "/mnt/sysimage";
@@ -83,18 +84,28 @@ pub fn is_shell(interpreter: &str) -> bool {
     matches!(shell::basename(interpreter), "sh" | "bash" | "dash" | "ash")
 }
 
-/// Every script section of `document`, in file order; `text` is the file's text.
-pub fn scripts<'a>(text: &'a str, document: &'a Document) -> Vec<Script<'a>> {
+/// Every script section of `document`, in file order; `text` is the file's
+/// text. Shell bodies are parsed, reusing the trees in `trees` if given.
+pub fn scripts<'a>(
+    text: &'a str,
+    document: &'a Document,
+    trees: Option<&TreeCache>,
+) -> Vec<Script<'a>> {
     document
         .sections()
-        .filter_map(|section| script(text, section, true))
+        .filter_map(|section| script(text, section, Some(trees)))
         .collect()
 }
 
 /// `section` as a script (`None` for other sections). The shell body is
-/// parsed only when `parse_shell`; without it, `shell` is `None` and
-/// `too_large` says nothing: enough for what the header tells.
-pub fn script<'a>(text: &'a str, section: &'a Section, parse_shell: bool) -> Option<Script<'a>> {
+/// parsed only when `parse_shell` is given (with the trees to reuse, if
+/// any); without it, `shell` is `None` and `too_large` says nothing: enough
+/// for what the header tells.
+pub fn script<'a>(
+    text: &'a str,
+    section: &'a Section,
+    parse_shell: Option<Option<&TreeCache>>,
+) -> Option<Script<'a>> {
     let SectionKind::Script(kind) = section.kind else {
         return None;
     };
@@ -103,9 +114,10 @@ pub fn script<'a>(text: &'a str, section: &'a Section, parse_shell: bool) -> Opt
     let in_chroot = kind == ScriptKind::Post && section.header_option("--nochroot").is_none();
     let shell_interpreter = interpreter.as_ref().is_none_or(|i| is_shell(&i.value));
     let (shell, too_large) = match section.body_range() {
-        Some(body) if parse_shell && shell_interpreter && !body.is_empty() => {
-            parse_body(text, body)
-        }
+        Some(body) if shell_interpreter && !body.is_empty() => match parse_shell {
+            Some(trees) => parse_body(text, body, trees),
+            None => (None, None),
+        },
         _ => (None, None),
     };
     Some(Script {
@@ -120,7 +132,11 @@ pub fn script<'a>(text: &'a str, section: &'a Section, parse_shell: bool) -> Opt
 }
 
 /// The shell tree of a body, or why there is none.
-fn parse_body(text: &str, body: TextRange) -> (Option<ShellScript<'_>>, Option<String>) {
+fn parse_body<'a>(
+    text: &'a str,
+    body: TextRange,
+    trees: Option<&TreeCache>,
+) -> (Option<ShellScript<'a>>, Option<String>) {
     if body.len() > MAX_SHELL_BYTES {
         let why = format!(
             "{} bytes, more than the {} kslint parses",
@@ -129,7 +145,10 @@ fn parse_body(text: &str, body: TextRange) -> (Option<ShellScript<'_>>, Option<S
         );
         return (None, Some(why));
     }
-    let shell = ShellScript::parse(text, body);
+    let shell = match trees {
+        Some(trees) => ShellScript::parse_reusing(text, body, trees),
+        None => ShellScript::parse(text, body),
+    };
     let nodes = shell.root().descendant_count();
     if nodes > MAX_SHELL_NODES {
         let why =

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use tree_sitter::{Node, Parser, Point, Range, Tree};
 
+use super::tree_cache::TreeCache;
 use crate::source::TextRange;
 
 thread_local! {
@@ -211,19 +212,17 @@ fn included_range(text: &str, body: TextRange) -> Range {
 impl<'a> ShellScript<'a> {
     /// Parses the byte range `body` of `text` (a whole kickstart file).
     pub fn parse(text: &'a str, body: TextRange) -> Self {
-        let range = included_range(text, body);
-        let tree = super::tree_cache::parse_body(text, range, |old| parse_range(text, range, old));
+        let tree = parse_range(text, included_range(text, body), None);
         Self::with_tree(text, body, tree)
     }
 
-    /// [`parse`](Self::parse) without the cache of earlier trees.
-    #[cfg(test)]
-    pub(crate) fn parse_fresh(text: &'a str, body: TextRange) -> Self {
-        Self::with_tree(
-            text,
-            body,
-            parse_range(text, included_range(text, body), None),
-        )
+    /// [`parse`](Self::parse), reusing the trees of bodies `cache` saw
+    /// before (the same text elsewhere, or an earlier text here).
+    pub fn parse_reusing(text: &'a str, body: TextRange, cache: &TreeCache) -> Self {
+        let range = included_range(text, body);
+        let tree =
+            super::tree_cache::parse_body(cache, text, range, |old| parse_range(text, range, old));
+        Self::with_tree(text, body, tree)
     }
 
     fn with_tree(text: &'a str, body: TextRange, tree: Tree) -> Self {

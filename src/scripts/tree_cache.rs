@@ -1,4 +1,5 @@
-//! Syntax trees of script bodies parsed before. A language server checks
+//! Syntax trees of script bodies parsed before, kept per document by the
+//! language server (in its [`Memo`](crate::memo::Memo)). A language server checks
 //! the whole document again after every keystroke; most `%pre`/`%post`
 //! bodies are then unchanged, at most moved by an edit above them. A body
 //! whose text was parsed before reuses that tree: as it is when it has not
@@ -8,7 +9,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use tree_sitter::{InputEdit, Point, Range, Tree};
 
@@ -22,10 +23,9 @@ struct Parsed {
     tree: Tree,
 }
 
-fn cache() -> &'static Mutex<HashMap<u64, Parsed>> {
-    static CACHE: OnceLock<Mutex<HashMap<u64, Parsed>>> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
+/// The trees of one document's recent script bodies.
+#[derive(Default)]
+pub struct TreeCache(Mutex<HashMap<u64, Parsed>>);
 
 fn key(body: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
@@ -36,6 +36,7 @@ fn key(body: &str) -> u64 {
 /// The tree of the body `range` of `text`, from `parse` (given the old tree
 /// to reuse, if any) or from the cache.
 pub(crate) fn parse_body(
+    cache: &TreeCache,
     text: &str,
     range: Range,
     parse: impl FnOnce(Option<&Tree>) -> Tree,
@@ -43,7 +44,7 @@ pub(crate) fn parse_body(
     let body = &text[range.start_byte..range.end_byte];
     let key = key(body);
     let start = (range.start_byte, range.start_point);
-    let (same_text, same_place) = match cache().lock() {
+    let (same_text, same_place) = match cache.0.lock() {
         Ok(cache) => (
             cache
                 .get(&key)
@@ -69,7 +70,7 @@ pub(crate) fn parse_body(
         }
         (None, None) => parse(None),
     };
-    if let Ok(mut cache) = cache().lock() {
+    if let Ok(mut cache) = cache.0.lock() {
         // A different body at the same place is this script before the
         // last edit: it will not come back, so its tree is not kept.
         cache.retain(|_, parsed| parsed.start != start);
@@ -158,6 +159,7 @@ fn shift(tree: &mut Tree, from: (usize, Point), to: (usize, Point)) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::TreeCache;
     use crate::scripts::shell::ShellScript;
     use crate::source::TextRange;
 
@@ -196,14 +198,18 @@ mod tests {
             .map(|text| {
                 let start = text.find("\nif").unwrap() + 1;
                 let range = TextRange::new(start, start + body.len());
-                sexp_with_ranges(&ShellScript::parse_fresh(text, range))
+                sexp_with_ranges(&ShellScript::parse(text, range))
             })
             .collect();
+        let cache = TreeCache::default();
         for _round in 0..2 {
             for (text, fresh) in texts.iter().zip(&fresh) {
                 let start = text.find("\nif").unwrap() + 1;
                 let range = TextRange::new(start, start + body.len());
-                assert_eq!(&sexp_with_ranges(&ShellScript::parse(text, range)), fresh);
+                assert_eq!(
+                    &sexp_with_ranges(&ShellScript::parse_reusing(text, range, &cache)),
+                    fresh
+                );
             }
         }
     }
@@ -220,13 +226,14 @@ mod tests {
             "echo öne\n",
             "for x in 1 2; do\n  echo \"$x\"\ndone\necho öne\n",
         ];
+        let cache = TreeCache::default();
         for body in versions {
             let text = format!("lang C\n%post\n{body}%end\n");
             let start = text.find("%post\n").unwrap() + 6;
             let range = TextRange::new(start, start + body.len());
             assert_eq!(
+                sexp_with_ranges(&ShellScript::parse_reusing(&text, range, &cache)),
                 sexp_with_ranges(&ShellScript::parse(&text, range)),
-                sexp_with_ranges(&ShellScript::parse_fresh(&text, range)),
                 "{body:?}"
             );
         }

@@ -32,6 +32,9 @@ pub struct CheckOptions {
     /// The shellcheck program for the optional shellcheck pass (KS3020);
     /// `None` leaves it out.
     pub shellcheck: Option<PathBuf>,
+    /// Results of earlier analyses of this document to reuse (the language
+    /// server keeps one per open document); `None` computes everything.
+    pub memo: Option<Arc<crate::memo::Memo>>,
 }
 
 /// The result of analysing one kickstart file and the files it includes.
@@ -100,11 +103,15 @@ pub fn analyze_incremental(
         links,
     } = includes::follow(&workspace, &mut sources, &document, &mut diagnostics);
     let media = load_media(&sources.get(main).path, options);
+    if let Some(memo) = &options.memo {
+        memo.begin(media.as_ref());
+    }
     let media_files = rules::packages::MediaFiles::register(media.as_deref(), &mut sources);
     let package_scope = rules::packages::PackageScope::new(
         media.as_deref(),
         media_files,
         std::iter::once(&document).chain(&included),
+        &sources,
     );
     for (role, document) in std::iter::once((FileRole::Main, &document)).chain(
         included

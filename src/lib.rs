@@ -20,6 +20,7 @@ pub mod includes;
 pub mod iso;
 pub mod lsp;
 pub mod media;
+pub mod memo;
 pub mod repo;
 pub mod rules;
 pub mod scripts;

@@ -284,6 +284,7 @@ pub fn run(
         shellcheck: check_config.shellcheck().flatten(),
         config: check_config,
         open_files: Arc::new(open_files),
+        memo: None,
     };
     let mut analyses = Vec::new();
     for file in &boot_files {

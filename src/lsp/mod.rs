@@ -26,6 +26,7 @@ use crate::catalog::SyntaxVersion;
 use crate::config::Config;
 use crate::diagnostic::Severity;
 use crate::ide;
+use crate::memo::Memo;
 use crate::rules;
 use crate::source::{ColumnUnit, SourceFile, TextRange};
 
@@ -68,6 +69,8 @@ struct Document {
     /// document with the same version number while an analysis of the old
     /// text is still running.
     opening: u64,
+    /// Findings of earlier versions that the next analysis may reuse.
+    memo: Arc<Memo>,
 }
 
 #[derive(Default)]
@@ -91,6 +94,13 @@ struct State {
 impl State {
     fn unit(&self) -> ColumnUnit {
         self.unit.unwrap_or(ColumnUnit::Utf16CodeUnits)
+    }
+
+    /// After settings or files on disk changed, findings are computed anew.
+    fn forget_memos(&mut self) {
+        for document in self.documents.values() {
+            document.memo.clear();
+        }
     }
 }
 
@@ -283,7 +293,9 @@ impl Backend {
         }];
         if let Ok(values) = self.client.configuration(items).await {
             if let Some(settings) = values.into_iter().next().and_then(parse_settings) {
-                self.state().settings = settings;
+                let mut state = self.state();
+                state.settings = settings;
+                state.forget_memos();
             }
         }
         self.schedule_all();
@@ -410,6 +422,10 @@ fn check_options(state: &State, uri: &Url) -> CheckOptions {
         shellcheck: shellcheck_program(state.settings.shellcheck, &config),
         config,
         open_files: Arc::new(open_files),
+        memo: state
+            .documents
+            .get(uri)
+            .map(|document| document.memo.clone()),
     }
 }
 
@@ -608,6 +624,7 @@ impl LanguageServer for Backend {
                     tree: None,
                     analysis: None,
                     opening,
+                    memo: Arc::default(),
                 },
             );
         }
@@ -642,7 +659,9 @@ impl LanguageServer for Backend {
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         if let Some(settings) = parse_settings(params.settings) {
-            self.state().settings = settings;
+            let mut state = self.state();
+            state.settings = settings;
+            state.forget_memos();
         }
         // Pull the authoritative settings without holding up the queue.
         let this = self.clone();
@@ -650,6 +669,8 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
+        // Script findings look at files on the media (KS3009).
+        self.state().forget_memos();
         self.schedule_all();
     }
 

@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use globset::GlobBuilder;
 
@@ -17,8 +17,9 @@ use crate::analysis::FileRole;
 use crate::catalog::SyntaxVersion;
 use crate::diagnostic::{fix, Applicability, Diagnostic, Severity};
 use crate::media::comps::{Found, Group, ReqType};
-use crate::media::index::{Dep, PkgId};
+use crate::media::index::{Dep, PackageIndex, PkgId};
 use crate::media::{LayoutKind, MediaIndex, PackageSource};
+use crate::memo::{KeyHasher, Memo};
 use crate::source::{FileId, SourceFile, SourceMap, TextRange};
 use crate::syntax::model::{Arg, Document, PackageEntry, PackageKind, Section, SectionKind};
 
@@ -202,6 +203,9 @@ pub struct PackageScope<'a> {
     files: MediaFiles,
     sections: Vec<(FileId, &'a Section)>,
     document_files: HashSet<FileId>,
+    /// What the findings depend on besides the media index and the
+    /// release: the text of every section, and which file has which id.
+    memo_key: KeyHasher,
     findings: OnceLock<Vec<Diagnostic>>,
 }
 
@@ -210,24 +214,54 @@ impl<'a> PackageScope<'a> {
         media: Option<&'a MediaIndex>,
         files: MediaFiles,
         documents: impl IntoIterator<Item = &'a Document>,
+        sources: &SourceMap,
     ) -> Self {
         let mut sections = Vec::new();
         let mut document_files = HashSet::new();
+        let mut memo_key = KeyHasher::new("packages");
         for document in documents {
             document_files.insert(document.file);
+            memo_key
+                .add(document.file)
+                .add(&sources.get(document.file).path);
             for section in document.sections() {
                 if section.kind == SectionKind::Packages {
                     sections.push((document.file, section));
+                    let text = &sources.get(document.file).text;
+                    memo_key.add(text.get(section.range.start..section.range.end));
                 }
             }
         }
+        let mut media_files: Vec<_> = files.by_path.iter().collect();
+        media_files.sort();
+        memo_key.add(media_files);
         PackageScope {
             media,
             files,
             sections,
             document_files,
+            memo_key,
             findings: OnceLock::new(),
         }
+    }
+
+    /// The findings, from `memo` when the sections' text was checked before.
+    fn findings(&self, version: SyntaxVersion, memo: Option<&Memo>) -> Vec<Diagnostic> {
+        let Some(memo) = memo else {
+            return Checker::new(self, version, None).run();
+        };
+        let key = self.memo_key.clone().add(version).finish();
+        let spans: Vec<(FileId, TextRange)> = self
+            .sections
+            .iter()
+            .map(|(file, section)| (*file, section.range))
+            .collect();
+        if let Some((found, relocation)) = memo.get::<Vec<Diagnostic>>(key, &spans) {
+            return relocation.diagnostics(&found);
+        }
+        let found = Checker::new(self, version, Some(memo)).run();
+        memo.insert(key, spans, std::sync::Arc::new(found.clone()));
+        found
     }
 }
 
@@ -235,7 +269,7 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(scope) = cx.packages else { return };
     let findings = scope
         .findings
-        .get_or_init(|| Checker::new(scope, cx.version).run());
+        .get_or_init(|| scope.findings(cx.version, cx.options.memo.as_deref()));
     for diagnostic in findings {
         let file = diagnostic.location.file;
         let mine = file == cx.file_id
@@ -266,10 +300,12 @@ struct Checker<'s, 'a> {
     version: SyntaxVersion,
     lines: Vec<Line<'a>>,
     out: Vec<Diagnostic>,
+    /// Where dependency results of earlier selections are kept.
+    memo: Option<&'s Memo>,
 }
 
 impl<'s, 'a> Checker<'s, 'a> {
-    fn new(scope: &'s PackageScope<'a>, version: SyntaxVersion) -> Self {
+    fn new(scope: &'s PackageScope<'a>, version: SyntaxVersion, memo: Option<&'s Memo>) -> Self {
         let lines = scope
             .sections
             .iter()
@@ -285,6 +321,7 @@ impl<'s, 'a> Checker<'s, 'a> {
             version,
             lines,
             out: Vec::new(),
+            memo,
         }
     }
 
@@ -759,6 +796,41 @@ impl<'s, 'a> Checker<'s, 'a> {
     }
 
     // KS2004, KS2005, KS2006
+    /// The requirements no package provides within the closure of `roots`,
+    /// each with the chain from the package back to its root. Edits to
+    /// `%packages` often leave the selection as it was (a comment, a name
+    /// that matched nothing and still does): the memo keeps the last ones.
+    fn unresolved(
+        &self,
+        index: &PackageIndex,
+        roots: &[PkgId],
+        excluded: &HashSet<PkgId>,
+    ) -> Arc<Vec<(PkgId, Dep, Vec<PkgId>)>> {
+        let compute = || {
+            let allowed = |id: PkgId| !excluded.contains(&id);
+            let closure = index.closure_among(roots, &allowed);
+            let members = closure.members();
+            let unresolved = index.unresolved_among(&members, &allowed);
+            let with_chains = unresolved
+                .into_iter()
+                .map(|(id, dep)| (id, dep, closure.chain(id)))
+                .collect();
+            Arc::new(with_chains)
+        };
+        let Some(memo) = self.memo else {
+            return compute();
+        };
+        let mut excluded: Vec<PkgId> = excluded.iter().copied().collect();
+        excluded.sort_unstable();
+        let key = KeyHasher::new("closure").add(roots).add(excluded).finish();
+        if let Some((found, _)) = memo.get(key, &[]) {
+            return found;
+        }
+        let found = compute();
+        memo.insert(key, Vec::new(), found.clone());
+        found
+    }
+
     fn selection(&mut self, media: &'a MediaIndex) {
         let index = &media.packages;
         let ignore_missing = self.header_flag("--ignoremissing");
@@ -881,11 +953,8 @@ impl<'s, 'a> Checker<'s, 'a> {
             ids.sort_unstable();
             ids
         };
-        let allowed = |id: PkgId| !excluded_ids.contains(&id);
-        let closure = index.closure_among(&root_ids, &allowed);
-        let members = closure.members();
-        for (id, dep) in index.unresolved_among(&members, &allowed) {
-            let chain = closure.chain(id);
+        for (id, dep, chain) in self.unresolved(index, &root_ids, excluded_ids).iter() {
+            let (id, dep) = (*id, dep.clone());
             let root = *chain.last().unwrap_or(&id);
             let Some(line) = root_line.get(&root) else {
                 continue;

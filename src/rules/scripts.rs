@@ -3,8 +3,10 @@
 //! system, every other script in the installer's RAM disk, and most of these
 //! rules are about a script looking in the wrong one of the two.
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use tree_sitter::Node;
 
@@ -12,12 +14,13 @@ use super::{declare_rule, Context};
 use crate::analysis::media_root;
 use crate::catalog;
 use crate::diagnostic::{fix, Applicability, Diagnostic, Severity};
+use crate::memo::{KeyHasher, Memo, Relocation};
 use crate::scripts::flat::{Field, Flat, Kind};
 use crate::scripts::installer::{self, Availability, Installer, Place};
 use crate::scripts::shell::{basename, path_is_under};
 use crate::scripts::{self, Redirect, Script, ShellCommand, ShellScript, Value, SYSIMAGE, SYSROOT};
-use crate::source::TextRange;
-use crate::syntax::model::{Arg, ScriptKind};
+use crate::source::{FileId, TextRange};
+use crate::syntax::model::{Arg, ScriptKind, Section, SectionKind};
 
 declare_rule!(
     SHELL_SYNTAX_ERROR,
@@ -188,47 +191,225 @@ const SYSTEM_DIRS: &[&str] = &[
 const INSTALLER_SCRATCH: &[&str] = &["/var/tmp", "/var/run", "/var/lock"];
 
 pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    let scripts = scripts::scripts(cx.text(), cx.document);
-    if scripts.is_empty() {
+    let sections: Vec<&Section> = cx
+        .document
+        .sections()
+        .filter(|section| matches!(section.kind, SectionKind::Script(_)))
+        .collect();
+    if sections.is_empty() {
         return;
     }
-    let views: Vec<View> = scripts.iter().map(View::new).collect();
-    let facts = Facts::new(cx, &views);
-    for (index, view) in views.iter().enumerate() {
-        let script = view.script;
-        interpreter_missing(cx, &facts, script, out);
-        log_path_namespace(cx, view, out);
-        log_not_kept(cx, view, &views[index + 1..], out);
-        script_without_log(cx, view, out);
-        let Some(shell) = &script.shell else { continue };
-        shell_syntax_errors(cx, shell, out);
-        critical_without_erroronfail(cx, view, out);
+    let memo = cx.options.memo.as_deref();
+    let trees = memo.map(Memo::trees);
+    // Scripts are parsed and walked only when the memo does not have what
+    // is asked of them: after an edit, that is the edited one.
+    let parsed: Vec<OnceCell<Script>> = sections.iter().map(|_| OnceCell::new()).collect();
+    let views: Vec<OnceCell<View>> = sections.iter().map(|_| OnceCell::new()).collect();
+    let view = |i: usize| {
+        views[i].get_or_init(|| {
+            View::new(parsed[i].get_or_init(|| {
+                scripts::script(cx.text(), sections[i], Some(trees)).expect("a script section")
+            }))
+        })
+    };
+    let keys: Vec<KeyHasher> = sections.iter().map(|s| script_key(cx, s)).collect();
+    let spans = |i: usize| vec![(cx.file_id, sections[i].range)];
+    let summaries: Vec<Summary> = (0..sections.len())
+        .map(|i| {
+            let key = keys[i].clone().add("summary").finish();
+            remembered(
+                memo,
+                key,
+                spans(i),
+                |r, s: &Summary| s.relocated(r),
+                || Summary::of(cx, view(i)),
+            )
+        })
+        .collect();
+    let facts = Facts::new(cx, summaries.iter().any(|s| s.live_media));
+    for (i, section) in sections.iter().enumerate() {
+        let key = keys[i].clone().add(facts.fingerprint(cx)).finish();
+        // KS3017 points at the `cdrom` line: it moves like the script does.
+        let mut spans = spans(i);
+        spans.extend(facts.offline_source.map(|range| (cx.file_id, range)));
+        let found = remembered(
+            memo,
+            key,
+            spans,
+            |r, f: &Findings| f.relocated(r),
+            || Findings::of(cx, &facts, view(i)),
+        );
+        let header = scripts::script(cx.text(), section, None).expect("a script section");
+        interpreter_missing(cx, &facts, &header, out);
+        out.extend(found.before_log_check);
+        log_not_kept(cx, &summaries[i], &summaries[i + 1..], out);
+        out.extend(found.after_log_check);
+    }
+    pre_output_not_included(cx, &summaries, out);
+    for summary in &summaries {
+        script_too_large(cx, summary, out);
+    }
+}
+
+/// What a script's results depend on besides its own text: where it is
+/// (file), the release, and the media tree its paths are looked up in.
+fn script_key(cx: &Context, section: &Section) -> KeyHasher {
+    let mut key = KeyHasher::new("script");
+    key.add(cx.file_id)
+        .add(&cx.file.path)
+        .add(cx.version)
+        .add(media_root(cx.options))
+        .add(cx.text().get(section.range.start..section.range.end));
+    key
+}
+
+/// `compute()`, or the value `memo` has under `key` moved by `relocate`.
+fn remembered<T: Clone + Send + Sync + 'static>(
+    memo: Option<&Memo>,
+    key: u64,
+    spans: Vec<(FileId, TextRange)>,
+    relocate: impl FnOnce(&Relocation, &T) -> T,
+    compute: impl FnOnce() -> T,
+) -> T {
+    let Some(memo) = memo else { return compute() };
+    if let Some((value, relocation)) = memo.get::<T>(key, &spans) {
+        return relocate(&relocation, &value);
+    }
+    let value = compute();
+    memo.insert(key, spans, Arc::new(value.clone()));
+    value
+}
+
+/// The findings about one script that depend only on it and on [`Facts`],
+/// split around KS3013 (which looks at the later scripts) to keep the order
+/// they are reported in.
+#[derive(Clone)]
+struct Findings {
+    before_log_check: Vec<Diagnostic>,
+    after_log_check: Vec<Diagnostic>,
+}
+
+impl Findings {
+    fn of(cx: &Context, facts: &Facts, view: &View) -> Self {
+        let mut before_log_check = Vec::new();
+        log_path_namespace(cx, view, &mut before_log_check);
+        let mut out = Vec::new();
+        script_without_log(cx, view, &mut out);
+        let Some(shell) = &view.script.shell else {
+            return Findings {
+                before_log_check,
+                after_log_check: out,
+            };
+        };
+        shell_syntax_errors(cx, shell, &mut out);
+        critical_without_erroronfail(cx, view, &mut out);
         for command in &view.commands {
-            service_start_in_chroot(cx, view, command, out);
-            interactive_command(cx, view, command, out);
-            reboot_in_script(cx, view, command, out);
-            network_on_offline_media(cx, &facts, view, command, out);
+            service_start_in_chroot(cx, view, command, &mut out);
+            interactive_command(cx, view, command, &mut out);
+            reboot_in_script(cx, view, command, &mut out);
+            network_on_offline_media(cx, facts, view, command, &mut out);
         }
-        daemon_left_running(cx, view, out);
-        console_input(cx, view, out);
+        daemon_left_running(cx, view, &mut out);
+        console_input(cx, view, &mut out);
         let probes_media = view.uses.iter().any(|u| {
             u.is_probe() && installer::media_mount(&u.value.text, u.value.complete).is_some()
         });
         for path in &view.uses {
-            media_in_chroot(cx, view, path, out);
+            media_in_chroot(cx, view, path, &mut out);
             if !probes_media {
-                media_path_for_release(cx, &facts, view, path, out);
+                media_path_for_release(cx, facts, view, path, &mut out);
             }
-            media_path_typo(cx, view, path, out);
-            media_file_missing(cx, &facts, view, path, out);
-            sysimage_in_chroot(cx, view, path, out);
-            nochroot_writes_installer(cx, &facts, view, path, out);
-            sysimage_on_ostree(cx, &facts, view, path, out);
+            media_path_typo(cx, view, path, &mut out);
+            media_file_missing(cx, facts, view, path, &mut out);
+            sysimage_in_chroot(cx, view, path, &mut out);
+            nochroot_writes_installer(cx, facts, view, path, &mut out);
+            sysimage_on_ostree(cx, facts, view, path, &mut out);
+        }
+        Findings {
+            before_log_check,
+            after_log_check: out,
         }
     }
-    pre_output_not_included(cx, &views, out);
-    for script in &scripts {
-        script_too_large(cx, script, out);
+
+    fn relocated(&self, relocation: &Relocation) -> Self {
+        Findings {
+            before_log_check: relocation.diagnostics(&self.before_log_check),
+            after_log_check: relocation.diagnostics(&self.after_log_check),
+        }
+    }
+}
+
+/// What the checks that look across scripts (KS3013, KS3019) and [`Facts`]
+/// need of one script, kept so that an unchanged script is not walked again.
+#[derive(Clone)]
+struct Summary {
+    file: FileId,
+    kind: ScriptKind,
+    in_chroot: bool,
+    /// The script uses livecd-creator's `$LIVE_ROOT` or `$INSTALL_ROOT`.
+    live_media: bool,
+    /// Logs this script leaves in the installer's RAM disk unless a later
+    /// script copies them (KS3013): where each is named, and its path.
+    logs: Vec<(TextRange, String)>,
+    /// The operands of commands (what a later script may copy).
+    arguments: Vec<Value>,
+    /// Words that read a path (not writes, data or assignments).
+    reads: Vec<Value>,
+    /// Files under /tmp a `%pre` writes kickstart commands to (KS3019).
+    kickstart_outputs: Vec<(TextRange, String)>,
+    /// The header's keyword and why the body is not checked (KS3021).
+    too_large: Option<(TextRange, String)>,
+}
+
+impl Summary {
+    fn of(cx: &Context, view: &View) -> Self {
+        let script = view.script;
+        let values_of = |keep: &dyn Fn(&PathUse) -> bool| -> Vec<Value> {
+            view.uses
+                .iter()
+                .filter(|u| keep(u))
+                .map(|u| u.value.clone())
+                .collect()
+        };
+        Summary {
+            file: cx.file_id,
+            kind: script.kind,
+            in_chroot: script.in_chroot,
+            live_media: view.live_media,
+            logs: kept_logs(view),
+            arguments: values_of(&|u| u.kind == UseKind::Argument),
+            reads: values_of(&|u| {
+                !u.is_write() && u.kind != UseKind::Data && u.kind != UseKind::Assignment
+            }),
+            kickstart_outputs: kickstart_outputs(cx, view),
+            too_large: script
+                .too_large
+                .as_ref()
+                .map(|why| (script.section.header.name_range, why.clone())),
+        }
+    }
+
+    fn relocated(&self, relocation: &Relocation) -> Self {
+        let place = |pairs: &[(TextRange, String)]| -> Vec<(TextRange, String)> {
+            pairs
+                .iter()
+                .map(|(range, text)| (relocation.range(self.file, *range), text.clone()))
+                .collect()
+        };
+        Summary {
+            file: self.file,
+            kind: self.kind,
+            in_chroot: self.in_chroot,
+            live_media: self.live_media,
+            logs: place(&self.logs),
+            arguments: self.arguments.clone(),
+            reads: self.reads.clone(),
+            kickstart_outputs: place(&self.kickstart_outputs),
+            too_large: self
+                .too_large
+                .as_ref()
+                .map(|(range, why)| (relocation.range(self.file, *range), why.clone())),
+        }
     }
 }
 
@@ -236,14 +417,14 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 // KS3021
 // ---------------------------------------------------------------------------
 
-fn script_too_large(cx: &Context, script: &Script, out: &mut Vec<Diagnostic>) {
-    let Some(why) = &script.too_large else {
+fn script_too_large(cx: &Context, summary: &Summary, out: &mut Vec<Diagnostic>) {
+    let Some((range, why)) = &summary.too_large else {
         return;
     };
     out.push(Diagnostic::new(
         &SCRIPT_TOO_LARGE,
         cx.file_id,
-        script.section.header.name_range,
+        *range,
         format!("this script is not checked as shell: its body is too large ({why})"),
     ));
 }
@@ -264,8 +445,7 @@ struct Facts {
 }
 
 impl Facts {
-    fn new(cx: &Context, views: &[View]) -> Self {
-        let live_media = views.iter().any(|view| view.live_media);
+    fn new(cx: &Context, live_media: bool) -> Self {
         let mut ostree = false;
         let mut source = None;
         let mut network = false;
@@ -299,6 +479,19 @@ impl Facts {
             packages,
             live_media,
         }
+    }
+
+    /// Everything here but `packages`, which only KS3002 reads, and it is
+    /// checked on every run. The `cdrom` line counts by its text: where it
+    /// is goes with the memo's spans.
+    fn fingerprint<'t>(&self, cx: &'t Context) -> impl std::hash::Hash + 't {
+        (
+            self.installer.boot_media_path(),
+            self.ostree,
+            self.offline_source
+                .map(|range| cx.text().get(range.start..range.end)),
+            self.live_media,
+        )
     }
 }
 
@@ -1875,10 +2068,12 @@ fn log_path_namespace(cx: &Context, view: &View, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn log_not_kept(cx: &Context, view: &View, later: &[View], out: &mut Vec<Diagnostic>) {
+/// The logs of a script that stay in the installer's RAM disk unless a
+/// later script copies them: `--log` and `exec >FILE` outside the target.
+fn kept_logs(view: &View) -> Vec<(TextRange, String)> {
     let script = view.script;
     if script.in_chroot || matches!(script.kind, ScriptKind::OnError | ScriptKind::Traceback) {
-        return;
+        return Vec::new();
     }
     // A `%post --nochroot` that sends its output to `/root/…` is already
     // reported by KS3012.
@@ -1891,20 +2086,25 @@ fn log_not_kept(cx: &Context, view: &View, later: &[View], out: &mut Vec<Diagnos
         })
         .map(|(_, range, value)| (*range, value.text.clone()));
     let log = script.log.as_ref().map(|l| (l.range, l.value.clone()));
-    for (range, path) in log.into_iter().chain(exec) {
-        if !path.starts_with('/')
-            || TARGET_ROOTS.iter().any(|r| path_is_under(&path, r, true))
-            || ["/dev", "/proc", "/sys"]
-                .iter()
-                .any(|d| path_is_under(&path, d, true))
-        {
-            continue;
-        }
-        let copied = later.iter().any(|v| {
-            !v.script.in_chroot
-                && v.uses
+    log.into_iter()
+        .chain(exec)
+        .filter(|(_, path)| {
+            path.starts_with('/')
+                && !TARGET_ROOTS.iter().any(|r| path_is_under(path, r, true))
+                && !["/dev", "/proc", "/sys"]
                     .iter()
-                    .any(|u| u.kind == UseKind::Argument && glob_prefix_matches(&u.value, &path))
+                    .any(|d| path_is_under(path, d, true))
+        })
+        .collect()
+}
+
+fn log_not_kept(cx: &Context, script: &Summary, later: &[Summary], out: &mut Vec<Diagnostic>) {
+    for (range, path) in &script.logs {
+        let copied = later.iter().any(|v| {
+            !v.in_chroot
+                && v.arguments
+                    .iter()
+                    .any(|argument| glob_prefix_matches(argument, path))
         });
         if copied {
             continue;
@@ -1917,10 +2117,10 @@ fn log_not_kept(cx: &Context, view: &View, later: &[View], out: &mut Vec<Diagnos
         out.push(Diagnostic::new(
             &LOG_NOT_KEPT,
             cx.file_id,
-            range,
+            *range,
             format!(
                 "the log `{}` stays in the installer's RAM disk and is gone after the reboot; {advice}",
-                shorten(&path)
+                shorten(path)
             ),
         ));
     }
@@ -2211,7 +2411,30 @@ fn is_critical(shell: &ShellScript, command: &ShellCommand) -> bool {
 // KS3019
 // ---------------------------------------------------------------------------
 
-fn pre_output_not_included(cx: &Context, views: &[View], out: &mut Vec<Diagnostic>) {
+/// The files under /tmp a `%pre` writes kickstart commands to, with where
+/// each write is.
+fn kickstart_outputs(cx: &Context, view: &View) -> Vec<(TextRange, String)> {
+    let Some(shell) = view
+        .script
+        .shell
+        .as_ref()
+        .filter(|_| view.script.kind == ScriptKind::Pre)
+    else {
+        return Vec::new();
+    };
+    view.uses
+        .iter()
+        .filter(|path| path.kind == (UseKind::Redirect { write: true }))
+        .filter(|path| path.value.complete && path_is_under(&path.value.text, "/tmp", true))
+        .filter(|path| {
+            path.command
+                .is_some_and(|index| writes_kickstart(cx, view, shell, &view.commands[index]))
+        })
+        .map(|path| (path.range, path.value.text.clone()))
+        .collect()
+}
+
+fn pre_output_not_included(cx: &Context, scripts: &[Summary], out: &mut Vec<Diagnostic>) {
     let facts_includes: Vec<String> = cx
         .document
         .includes()
@@ -2219,49 +2442,33 @@ fn pre_output_not_included(cx: &Context, views: &[View], out: &mut Vec<Diagnosti
         .collect();
     let mut reported = HashSet::new();
     let mut reads = None;
-    for view in views.iter().filter(|v| v.script.kind == ScriptKind::Pre) {
-        let Some(shell) = &view.script.shell else {
+    for (range, file) in scripts.iter().flat_map(|s| &s.kickstart_outputs) {
+        if facts_includes.iter().any(|i| i == file) || reported.contains(file) {
             continue;
-        };
-        for path in &view.uses {
-            let UseKind::Redirect { write: true } = path.kind else {
-                continue;
-            };
-            if !path.value.complete || !path_is_under(&path.value.text, "/tmp", true) {
-                continue;
-            }
-            let file = &path.value.text;
-            if facts_includes.iter().any(|i| i == file) || reported.contains(file) {
-                continue;
-            }
-            // Read by a later command of any script (cat, cp, sed …).
-            if reads
-                .get_or_insert_with(|| ReadIndex::new(views))
-                .matches(file)
-            {
-                continue;
-            }
-            let Some(index) = path.command else { continue };
-            if !writes_kickstart(cx, view, shell, &view.commands[index]) {
-                continue;
-            }
-            reported.insert(file.clone());
-            out.push(
-                Diagnostic::new(
-                    &PRE_OUTPUT_NOT_INCLUDED,
-                    cx.file_id,
-                    path.range,
-                    format!("`%pre` writes kickstart commands to `{file}`, but no `%include {file}` reads them"),
-                )
-                .with_fix(fix(
-                    format!("Add `%include {file}` at the end"),
-                    Applicability::Unsafe,
-                    cx.file_id,
-                    TextRange::empty(cx.text().len()),
-                    format!("{}%include {file}\n", if cx.text().ends_with('\n') { "" } else { "\n" }),
-                )),
-            );
         }
+        // Read by a later command of any script (cat, cp, sed …).
+        if reads
+            .get_or_insert_with(|| ReadIndex::new(scripts))
+            .matches(file)
+        {
+            continue;
+        }
+        reported.insert(file.clone());
+        out.push(
+            Diagnostic::new(
+                &PRE_OUTPUT_NOT_INCLUDED,
+                cx.file_id,
+                *range,
+                format!("`%pre` writes kickstart commands to `{file}`, but no `%include {file}` reads them"),
+            )
+            .with_fix(fix(
+                format!("Add `%include {file}` at the end"),
+                Applicability::Unsafe,
+                cx.file_id,
+                TextRange::empty(cx.text().len()),
+                format!("{}%include {file}\n", if cx.text().ends_with('\n') { "" } else { "\n" }),
+            )),
+        );
     }
 }
 
@@ -2277,20 +2484,16 @@ struct ReadIndex<'v> {
 }
 
 impl<'v> ReadIndex<'v> {
-    fn new(views: &'v [View]) -> Self {
+    fn new(scripts: &'v [Summary]) -> Self {
         let mut index = ReadIndex {
             paths: HashSet::new(),
             glob_prefixes: Vec::new(),
         };
-        let reads = views
-            .iter()
-            .flat_map(|v| &v.uses)
-            .filter(|u| !u.is_write() && u.kind != UseKind::Data && u.kind != UseKind::Assignment);
-        for read in reads {
-            let text = read.value.text.as_str();
+        for read in scripts.iter().flat_map(|s| &s.reads) {
+            let text = read.text.as_str();
             match text.find(['*', '?', '[']) {
                 Some(at) => index.glob_prefixes.push(&text[..at]),
-                None if read.value.complete => {
+                None if read.complete => {
                     index.paths.insert(text);
                     index.paths.insert(text.trim_end_matches('/'));
                 }
@@ -2359,20 +2562,24 @@ pub fn shellcheck(
     use crate::scripts::shellcheck as sc;
 
     let text = cx.text();
-    let bodies: Vec<(TextRange, &'static str)> = scripts::scripts(text, cx.document)
-        .iter()
-        .filter(|script| script.shell.is_some())
-        .filter_map(|script| {
-            let body = script.section.body_range()?;
-            // Without `--interpreter` the installer runs `/bin/sh`, which is
-            // bash on every anaconda image: bash-isms are fine there.
-            let shell = script
-                .interpreter
-                .as_ref()
-                .map_or("bash", |interpreter| sc::dialect(&interpreter.value));
-            Some((body, shell))
-        })
-        .collect();
+    let bodies: Vec<(TextRange, &'static str)> = scripts::scripts(
+        text,
+        cx.document,
+        cx.options.memo.as_deref().map(Memo::trees),
+    )
+    .iter()
+    .filter(|script| script.shell.is_some())
+    .filter_map(|script| {
+        let body = script.section.body_range()?;
+        // Without `--interpreter` the installer runs `/bin/sh`, which is
+        // bash on every anaconda image: bash-isms are fine there.
+        let shell = script
+            .interpreter
+            .as_ref()
+            .map_or("bash", |interpreter| sc::dialect(&interpreter.value));
+        Some((body, shell))
+    })
+    .collect();
     if bodies.is_empty() {
         return Vec::new();
     }

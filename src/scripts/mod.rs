@@ -11,12 +11,13 @@ pub mod flat;
 pub mod installer;
 pub mod shell;
 pub mod shellcheck;
-mod tree_cache;
+pub mod tree_cache;
 
 use crate::source::TextRange;
 use crate::syntax::model::{Arg, Document, ScriptKind, Section, SectionKind};
 
 pub use shell::{Redirect, ShellCommand, ShellScript, SyntaxError, Value};
+pub use tree_cache::TreeCache;
 
 /// The root of the installed system as the installer mounts it.
 pub const SYSIMAGE: &str = "/mnt/sysimage";
@@ -84,55 +85,78 @@ pub fn is_shell(interpreter: &str) -> bool {
     matches!(shell::basename(interpreter), "sh" | "bash" | "dash" | "ash")
 }
 
-/// Every script section of `document`, in file order; `text` is the file's text.
-pub fn scripts<'a>(text: &'a str, document: &'a Document) -> Vec<Script<'a>> {
+/// Every script section of `document`, in file order; `text` is the file's
+/// text. Shell bodies are parsed, reusing the trees in `trees` if given.
+pub fn scripts<'a>(
+    text: &'a str,
+    document: &'a Document,
+    trees: Option<&TreeCache>,
+) -> Vec<Script<'a>> {
     document
         .sections()
-        .filter_map(|section| {
-            let SectionKind::Script(kind) = section.kind else {
-                return None;
-            };
-            let interpreter = header_value(section, &["--interpreter"]);
-            let log = header_value(section, &["--log", "--logfile"]);
-            let in_chroot =
-                kind == ScriptKind::Post && section.header_option("--nochroot").is_none();
-            let shell_interpreter = interpreter.as_ref().is_none_or(|i| is_shell(&i.value));
-            let mut too_large = None;
-            let shell = match section.body_range() {
-                Some(body) if shell_interpreter && !body.is_empty() => {
-                    if body.len() > MAX_SHELL_BYTES {
-                        too_large = Some(format!(
-                            "{} bytes, more than the {} kslint parses",
-                            body.len(),
-                            MAX_SHELL_BYTES
-                        ));
-                        None
-                    } else {
-                        let shell = ShellScript::parse(text, body);
-                        let nodes = shell.root().descendant_count();
-                        if nodes > MAX_SHELL_NODES {
-                            too_large = Some(format!(
-                                "{nodes} shell syntax nodes, more than the {MAX_SHELL_NODES} kslint checks"
-                            ));
-                            None
-                        } else {
-                            Some(shell)
-                        }
-                    }
-                }
-                _ => None,
-            };
-            Some(Script {
-                section,
-                kind,
-                in_chroot,
-                interpreter,
-                log,
-                shell,
-                too_large,
-            })
-        })
+        .filter_map(|section| script(text, section, Some(trees)))
         .collect()
+}
+
+/// `section` as a script (`None` for other sections). The shell body is
+/// parsed only when `parse_shell` is given (with the trees to reuse, if
+/// any); without it, `shell` is `None` and `too_large` says nothing: enough
+/// for what the header tells.
+pub fn script<'a>(
+    text: &'a str,
+    section: &'a Section,
+    parse_shell: Option<Option<&TreeCache>>,
+) -> Option<Script<'a>> {
+    let SectionKind::Script(kind) = section.kind else {
+        return None;
+    };
+    let interpreter = header_value(section, &["--interpreter"]);
+    let log = header_value(section, &["--log", "--logfile"]);
+    let in_chroot = kind == ScriptKind::Post && section.header_option("--nochroot").is_none();
+    let shell_interpreter = interpreter.as_ref().is_none_or(|i| is_shell(&i.value));
+    let (shell, too_large) = match section.body_range() {
+        Some(body) if shell_interpreter && !body.is_empty() => match parse_shell {
+            Some(trees) => parse_body(text, body, trees),
+            None => (None, None),
+        },
+        _ => (None, None),
+    };
+    Some(Script {
+        section,
+        kind,
+        in_chroot,
+        interpreter,
+        log,
+        shell,
+        too_large,
+    })
+}
+
+/// The shell tree of a body, or why there is none.
+fn parse_body<'a>(
+    text: &'a str,
+    body: TextRange,
+    trees: Option<&TreeCache>,
+) -> (Option<ShellScript<'a>>, Option<String>) {
+    if body.len() > MAX_SHELL_BYTES {
+        let why = format!(
+            "{} bytes, more than the {} kslint parses",
+            body.len(),
+            MAX_SHELL_BYTES
+        );
+        return (None, Some(why));
+    }
+    let shell = match trees {
+        Some(trees) => ShellScript::parse_reusing(text, body, trees),
+        None => ShellScript::parse(text, body),
+    };
+    let nodes = shell.root().descendant_count();
+    if nodes > MAX_SHELL_NODES {
+        let why =
+            format!("{nodes} shell syntax nodes, more than the {MAX_SHELL_NODES} kslint checks");
+        return (None, Some(why));
+    }
+    (Some(shell), None)
 }
 
 /// The value of the first of `names` among the header options, in either

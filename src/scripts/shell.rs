@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use tree_sitter::{Node, Parser, Point, Range, Tree};
 
 use super::flat::{self, Field, Flat, Kind};
+use super::tree_cache::TreeCache;
 use crate::source::TextRange;
 
 thread_local! {
@@ -218,19 +219,17 @@ fn included_range(text: &str, body: TextRange) -> Range {
 impl<'a> ShellScript<'a> {
     /// Parses the byte range `body` of `text` (a whole kickstart file).
     pub fn parse(text: &'a str, body: TextRange) -> Self {
-        let range = included_range(text, body);
-        let tree = super::tree_cache::parse_body(text, range, |old| parse_range(text, range, old));
+        let tree = parse_range(text, included_range(text, body), None);
         Self::with_tree(text, body, tree)
     }
 
-    /// [`parse`](Self::parse) without the cache of earlier trees.
-    #[cfg(test)]
-    pub(crate) fn parse_fresh(text: &'a str, body: TextRange) -> Self {
-        Self::with_tree(
-            text,
-            body,
-            parse_range(text, included_range(text, body), None),
-        )
+    /// [`parse`](Self::parse), reusing the trees of bodies `cache` saw
+    /// before (the same text elsewhere, or an earlier text here).
+    pub fn parse_reusing(text: &'a str, body: TextRange, cache: &TreeCache) -> Self {
+        let range = included_range(text, body);
+        let tree =
+            super::tree_cache::parse_body(cache, text, range, |old| parse_range(text, range, old));
+        Self::with_tree(text, body, tree)
     }
 
     fn with_tree(text: &'a str, body: TextRange, tree: Tree) -> Self {
@@ -753,17 +752,29 @@ impl<'a> ShellScript<'a> {
             return found;
         }
         let mut blanked = self.text.as_bytes().to_vec();
+        // The blanked text differs only inside the heredoc bodies: the tree
+        // is re-parsed there, not from scratch.
+        let mut tree = self.tree.clone();
         for body in bodies {
             for byte in &mut blanked[body.byte_range()] {
                 if *byte != b'\n' {
                     *byte = b' ';
                 }
             }
+            tree.edit(&tree_sitter::InputEdit {
+                start_byte: body.start_byte(),
+                old_end_byte: body.end_byte(),
+                new_end_byte: body.end_byte(),
+                start_position: body.start_position(),
+                old_end_position: body.end_position(),
+                new_end_position: body.end_position(),
+            });
         }
         let blanked = String::from_utf8(blanked).expect("ASCII spaces keep the text UTF-8");
-        let reparsed = ShellScript::parse(&blanked, self.range);
+        let range = included_range(&blanked, self.range);
+        let reparsed = parse_range(&blanked, range, Some(&tree));
         let mut remaining = Vec::new();
-        collect_errors(reparsed.root(), &mut remaining);
+        collect_errors(reparsed.root_node(), &mut remaining);
         remaining
     }
 }

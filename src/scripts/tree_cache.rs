@@ -1,4 +1,5 @@
-//! Syntax trees of script bodies parsed before. A language server checks
+//! Syntax trees of script bodies parsed before, kept per document by the
+//! language server (in its [`Memo`](crate::memo::Memo)). A language server checks
 //! the whole document again after every keystroke; most `%pre`/`%post`
 //! bodies are then unchanged, at most moved by an edit above them. A body
 //! whose text was parsed before reuses that tree: as it is when it has not
@@ -8,7 +9,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use tree_sitter::{InputEdit, Point, Range, Tree};
 
@@ -22,10 +23,9 @@ struct Parsed {
     tree: Tree,
 }
 
-fn cache() -> &'static Mutex<HashMap<u64, Parsed>> {
-    static CACHE: OnceLock<Mutex<HashMap<u64, Parsed>>> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
+/// The trees of one document's recent script bodies.
+#[derive(Default)]
+pub struct TreeCache(Mutex<HashMap<u64, Parsed>>);
 
 fn key(body: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
@@ -36,6 +36,7 @@ fn key(body: &str) -> u64 {
 /// The tree of the body `range` of `text`, from `parse` (given the old tree
 /// to reuse, if any) or from the cache.
 pub(crate) fn parse_body(
+    cache: &TreeCache,
     text: &str,
     range: Range,
     parse: impl FnOnce(Option<&Tree>) -> Tree,
@@ -43,19 +44,33 @@ pub(crate) fn parse_body(
     let body = &text[range.start_byte..range.end_byte];
     let key = key(body);
     let start = (range.start_byte, range.start_point);
-    let previous = cache().lock().ok().and_then(|cache| {
-        let parsed = cache.get(&key)?;
-        (parsed.body == body).then(|| (parsed.start, parsed.tree.clone()))
-    });
-    let tree = match previous {
-        Some((old_start, tree)) if old_start == start => return tree,
-        Some((old_start, mut tree)) => match shift(&mut tree, old_start, start) {
+    let (same_text, same_place) = match cache.0.lock() {
+        Ok(cache) => (
+            cache
+                .get(&key)
+                .filter(|parsed| parsed.body == body)
+                .map(|parsed| (parsed.start, parsed.tree.clone())),
+            // The body that was here before the last edit.
+            cache
+                .values()
+                .find(|parsed| parsed.start == start)
+                .map(|parsed| (parsed.body.clone(), parsed.tree.clone())),
+        ),
+        Err(_) => (None, None),
+    };
+    let tree = match (same_text, same_place) {
+        (Some((old_start, tree)), _) if old_start == start => return tree,
+        (Some((old_start, mut tree)), _) => match shift(&mut tree, old_start, start) {
             true => parse(Some(&tree)),
             false => parse(None),
         },
-        None => parse(None),
+        (None, Some((old_body, mut tree))) => {
+            tree.edit(&edit_between(&old_body, body, start));
+            parse(Some(&tree))
+        }
+        (None, None) => parse(None),
     };
-    if let Ok(mut cache) = cache().lock() {
+    if let Ok(mut cache) = cache.0.lock() {
         // A different body at the same place is this script before the
         // last edit: it will not come back, so its tree is not kept.
         cache.retain(|_, parsed| parsed.start != start);
@@ -72,6 +87,42 @@ pub(crate) fn parse_body(
         );
     }
     tree
+}
+
+/// The edit that turns `old` into `new`, both bodies starting at `start`:
+/// the span between their common prefix and their common suffix.
+pub(crate) fn edit_between(old: &str, new: &str, start: (usize, Point)) -> InputEdit {
+    let prefix = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let room = old.len().min(new.len()) - prefix;
+    let suffix = old
+        .bytes()
+        .rev()
+        .zip(new.bytes().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (start_byte, start_point) = start;
+    let at = |text: &str, offset: usize| {
+        let before = &text.as_bytes()[..offset];
+        let rows = before.iter().filter(|&&b| b == b'\n').count();
+        let column = match before.iter().rposition(|&b| b == b'\n') {
+            Some(newline) => offset - newline - 1,
+            None => start_point.column + offset,
+        };
+        Point::new(start_point.row + rows, column)
+    };
+    InputEdit {
+        start_byte: start_byte + prefix,
+        old_end_byte: start_byte + old.len() - suffix,
+        new_end_byte: start_byte + new.len() - suffix,
+        start_position: at(new, prefix),
+        old_end_position: at(old, old.len() - suffix),
+        new_end_position: at(new, new.len() - suffix),
+    }
 }
 
 /// Moves every node of `tree` from a body starting at `from` to one
@@ -108,6 +159,7 @@ fn shift(tree: &mut Tree, from: (usize, Point), to: (usize, Point)) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::TreeCache;
     use crate::scripts::shell::ShellScript;
     use crate::source::TextRange;
 
@@ -146,15 +198,44 @@ mod tests {
             .map(|text| {
                 let start = text.find("\nif").unwrap() + 1;
                 let range = TextRange::new(start, start + body.len());
-                sexp_with_ranges(&ShellScript::parse_fresh(text, range))
+                sexp_with_ranges(&ShellScript::parse(text, range))
             })
             .collect();
+        let cache = TreeCache::default();
         for _round in 0..2 {
             for (text, fresh) in texts.iter().zip(&fresh) {
                 let start = text.find("\nif").unwrap() + 1;
                 let range = TextRange::new(start, start + body.len());
-                assert_eq!(&sexp_with_ranges(&ShellScript::parse(text, range)), fresh);
+                assert_eq!(
+                    &sexp_with_ranges(&ShellScript::parse_reusing(text, range, &cache)),
+                    fresh
+                );
             }
+        }
+    }
+
+    /// A body edited in place (typing, deleting, pasting lines) reuses the
+    /// tree of its previous text and ends up with the tree of a fresh parse.
+    #[test]
+    fn edited_bodies_match_a_fresh_parse() {
+        let versions = [
+            "echo one\nif true; then\n  cp a b\nfi\n",
+            "echo one\nif true; then\n  cp a \"b\nfi\n",
+            "echo one\nif true; then\n  cp a \"b\"\nfi\ncat <<EOF\nx\nEOF\n",
+            "echo öne\nif true; then\n  cp a \"b\"\nfi\ncat <<EOF\nx\nEOF\n",
+            "echo öne\n",
+            "for x in 1 2; do\n  echo \"$x\"\ndone\necho öne\n",
+        ];
+        let cache = TreeCache::default();
+        for body in versions {
+            let text = format!("lang C\n%post\n{body}%end\n");
+            let start = text.find("%post\n").unwrap() + 6;
+            let range = TextRange::new(start, start + body.len());
+            assert_eq!(
+                sexp_with_ranges(&ShellScript::parse_reusing(&text, range, &cache)),
+                sexp_with_ranges(&ShellScript::parse(&text, range)),
+                "{body:?}"
+            );
         }
     }
 }

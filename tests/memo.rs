@@ -12,6 +12,8 @@ use kslint::analysis::{analyze, CheckOptions};
 use kslint::diagnostic::Diagnostic;
 use kslint::memo::Memo;
 use kslint::source::SourceFile;
+use proptest::prelude::RngExt;
+use proptest::test_runner::{RngAlgorithm, TestRng};
 
 const EDITS_PER_FILE: usize = 30;
 
@@ -19,20 +21,18 @@ fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
-/// splitmix64, seeded per file so that a failure names a reproducible run.
-struct Rng(u64);
+/// A seeded generator, so that a failure names a reproducible run.
+struct Rng(TestRng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Self {
+        let mut bytes = [0u8; 32];
+        bytes[..8].copy_from_slice(&seed.to_le_bytes());
+        Rng(TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
     }
 
     fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound.max(1) as u64) as usize
+        self.0.random_range(0..bound.max(1))
     }
 }
 
@@ -107,7 +107,7 @@ fn check_file(path: &Path, options: &CheckOptions, pool: &[String], seed: u64) {
         memo: Some(memo.clone()),
         ..options.clone()
     };
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     for step in 0..=EDITS_PER_FILE {
         if step > 0 {
             edit(&mut rng, &mut text, pool);

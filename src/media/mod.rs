@@ -94,7 +94,7 @@ impl MediaIndex {
     /// Reads the media of `layout` with the cache in `cache_path` (none:
     /// read everything), and says how much was read.
     pub fn load_with(layout: MediaLayout, cache_path: Option<&Path>) -> (MediaIndex, LoadStats) {
-        let old = cache_path.map(Cache::load).unwrap_or_default();
+        let (old, mut listings) = load_cache_and_list_rpms(&layout, cache_path);
         let mut loader = Loader {
             old,
             new: Cache::default(),
@@ -112,10 +112,10 @@ impl MediaIndex {
         let mut repodata_count = 0;
         for repo in &layout.repos {
             let base = packages.len();
-            let headers = repo
-                .packages
-                .as_deref()
-                .map(|dir| loader.headers(&layout.root, dir, base));
+            let headers = listings
+                .next()
+                .flatten()
+                .map(|files| loader.headers(&layout.root, files, base));
             let repomd = repo.repomd.as_deref().and_then(|path| loader.repomd(path));
             if repomd.is_some() {
                 repodata_count += 1;
@@ -242,6 +242,43 @@ impl MediaIndex {
     }
 }
 
+/// The old cache and, per repository of `layout`, its `*.rpm` files with
+/// their stamps (`None` without a `Packages/`). A warm load spends most of
+/// its I/O time on these two: a second thread lists and stats the RPMs
+/// while this one decodes the cache (the decoding allocates much, which a
+/// second thread does in a heap of its own that grows by small steps).
+fn load_cache_and_list_rpms(
+    layout: &MediaLayout,
+    cache_path: Option<&Path>,
+) -> (Cache, impl Iterator<Item = Option<Vec<(PathBuf, Stamp)>>>) {
+    let list = || -> Vec<Option<Vec<(PathBuf, Stamp)>>> {
+        layout
+            .repos
+            .iter()
+            .map(|repo| {
+                repo.packages.as_deref().map(|dir| {
+                    let mut files = Vec::new();
+                    list_rpms(dir, &mut files, 0);
+                    files.sort_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+                    files
+                })
+            })
+            .collect()
+    };
+    let Some(path) = cache_path else {
+        return (Cache::default(), list().into_iter());
+    };
+    let (cache, listings) = std::thread::scope(|scope| {
+        let listings = scope.spawn(list);
+        let cache = Cache::load(path);
+        match listings.join() {
+            Ok(listings) => (cache, listings),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    (cache, listings.into_iter())
+}
+
 /// Cheap signs that a loaded tree changed (a long-running language server
 /// reuses an index only while these hold): the modification times of the
 /// package directories, of `repomd.xml` and of the comps file.
@@ -300,12 +337,10 @@ impl Loader {
                 .any(|k| !self.new.primaries.contains_key(k))
     }
 
-    /// Headers of every `*.rpm` below `dir`, from the cache when unchanged.
-    /// `base` is the number of packages loaded before these.
-    fn headers(&mut self, root: &Path, dir: &Path, base: usize) -> Vec<Package> {
-        let mut files = Vec::new();
-        list_rpms(dir, &mut files, 0);
-        files.sort_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+    /// Headers of the `files` of one `Packages/` (sorted `*.rpm` paths and
+    /// stamps), from the cache when unchanged. `base` is the number of
+    /// packages loaded before these.
+    fn headers(&mut self, root: &Path, files: Vec<(PathBuf, Stamp)>, base: usize) -> Vec<Package> {
         self.stats.rpm_files += files.len();
         let mut todo = Vec::new();
         let mut results: Vec<Option<Result<Package, String>>> = Vec::with_capacity(files.len());

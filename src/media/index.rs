@@ -366,55 +366,105 @@ pub struct PackageIndex {
     suggestions: std::sync::Mutex<HashMap<String, Option<String>>>,
 }
 
+/// From this many packages on, [`PackageIndex::new`] uses two threads.
+const PARALLEL_INDEX_PACKAGES: usize = 1000;
+
+/// `(first(), second())`, on two threads when `parallel`.
+fn both<A: Send, B>(
+    parallel: bool,
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B,
+) -> (A, B) {
+    if !parallel {
+        return (first(), second());
+    }
+    std::thread::scope(|scope| {
+        let first = scope.spawn(first);
+        let second = second();
+        match first.join() {
+            Ok(first) => (first, second),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// The architecture most binary packages are built for, `noarch` when none.
+fn primary_arch(packages: &[Package]) -> String {
+    let mut arch_counts: HashMap<&str, usize> = HashMap::new();
+    for package in packages {
+        if package.arch != "noarch" && !package.is_source() {
+            *arch_counts.entry(&package.arch).or_default() += 1;
+        }
+    }
+    arch_counts
+        .into_iter()
+        .max_by_key(|&(arch, count)| (count, std::cmp::Reverse(arch)))
+        .map(|(arch, _)| arch.to_string())
+        .unwrap_or_else(|| "noarch".to_string())
+}
+
+/// Name → binary packages of that name, in package order.
+fn name_table(packages: &[Package]) -> FastMap<u64, Vec<PkgId>> {
+    let mut table: FastMap<u64, Vec<PkgId>> = table(packages.len());
+    for (id, package) in packages.iter().enumerate() {
+        if !package.is_source() {
+            table.entry(key(&package.name)).or_default().push(id);
+        }
+    }
+    table
+}
+
+/// Name of each item of `list(package)` → (package, index in the list),
+/// over the binary packages in order.
+fn entry_table<T>(
+    packages: &[Package],
+    list: impl Fn(&Package) -> &[T],
+    name: impl Fn(&T) -> &str,
+) -> FastMap<u64, Vec<(PkgId, u32)>> {
+    let mut table: FastMap<u64, Vec<(PkgId, u32)>> =
+        table(packages.iter().map(|p| list(p).len()).sum());
+    for (id, package) in packages.iter().enumerate() {
+        if package.is_source() {
+            continue;
+        }
+        for (n, item) in list(package).iter().enumerate() {
+            table
+                .entry(key(name(item)))
+                .or_default()
+                .push((id, n as u32));
+        }
+    }
+    table
+}
+
 /// Did-you-mean answers a [`PackageIndex`] keeps at most.
 const MAX_SUGGESTIONS: usize = 10_000;
 
 impl PackageIndex {
     pub fn new(packages: Vec<Package>, complete_files: bool) -> Self {
-        let count = |f: fn(&Package) -> usize| packages.iter().map(f).sum::<usize>();
-        let mut index = PackageIndex {
+        // The file table is as big as the three others together: on a
+        // large media tree it is built on a second thread.
+        let (files, (by_name, provides, obsoletes)) = both(
+            packages.len() >= PARALLEL_INDEX_PACKAGES,
+            || entry_table(&packages, |p| &p.files, String::as_str),
+            || {
+                (
+                    name_table(&packages),
+                    entry_table(&packages, |p| &p.provides, |d| d.name.as_str()),
+                    entry_table(&packages, |p| &p.obsoletes, |d| d.name.as_str()),
+                )
+            },
+        );
+        PackageIndex {
+            primary_arch: primary_arch(&packages),
             complete_files,
-            by_name: table(packages.len()),
-            provides: table(count(|p| p.provides.len())),
-            files: table(count(|p| p.files.len())),
-            obsoletes: table(count(|p| p.obsoletes.len())),
-            ..Default::default()
-        };
-        let mut arch_counts: HashMap<&str, usize> = HashMap::new();
-        for package in &packages {
-            if package.arch != "noarch" && !package.is_source() {
-                *arch_counts.entry(&package.arch).or_default() += 1;
-            }
+            by_name,
+            provides,
+            files,
+            obsoletes,
+            packages,
+            suggestions: Default::default(),
         }
-        index.primary_arch = arch_counts
-            .into_iter()
-            .max_by_key(|&(arch, count)| (count, std::cmp::Reverse(arch)))
-            .map(|(arch, _)| arch.to_string())
-            .unwrap_or_else(|| "noarch".to_string());
-        for (id, package) in packages.iter().enumerate() {
-            if package.is_source() {
-                continue;
-            }
-            index
-                .by_name
-                .entry(key(&package.name))
-                .or_default()
-                .push(id);
-            for (n, provide) in package.provides.iter().enumerate() {
-                let list = index.provides.entry(key(&provide.name)).or_default();
-                list.push((id, n as u32));
-            }
-            for (n, file) in package.files.iter().enumerate() {
-                let list = index.files.entry(key(file)).or_default();
-                list.push((id, n as u32));
-            }
-            for (n, obsolete) in package.obsoletes.iter().enumerate() {
-                let list = index.obsoletes.entry(key(&obsolete.name)).or_default();
-                list.push((id, n as u32));
-            }
-        }
-        index.packages = packages;
-        index
     }
 
     pub fn len(&self) -> usize {
@@ -642,10 +692,7 @@ impl PackageIndex {
         if self.find_provider(dep, allowed).is_some() {
             return Satisfied::Yes;
         }
-        if dep.name.starts_with('/') && !self.complete_files {
-            return Satisfied::Unknown;
-        }
-        Satisfied::No
+        self.unmet(dep)
     }
 
     fn eval_rich(
@@ -727,13 +774,27 @@ impl PackageIndex {
                 None => Vec::new(),
             };
         }
+        match self.need(dep, installed, allowed) {
+            Need::Pull(id) => vec![id],
+            Need::Met | Need::Unmet => Vec::new(),
+        }
+    }
+
+    /// What a plain (not rich, not built-in) requirement needs while
+    /// computing a closure.
+    fn need(
+        &self,
+        dep: &Dep,
+        installed: &dyn Fn(PkgId) -> bool,
+        allowed: &dyn Fn(PkgId) -> bool,
+    ) -> Need {
         // Most requirements are already met by an installed package: check
         // that without collecting every provider.
         if self
             .find_provider(dep, |id| allowed(id) && installed(id))
             .is_some()
         {
-            return Vec::new();
+            return Need::Met;
         }
         let providers: Vec<PkgId> = self
             .providers(dep)
@@ -741,9 +802,9 @@ impl PackageIndex {
             .filter(|&id| allowed(id))
             .collect();
         if providers.is_empty() {
-            return Vec::new();
+            return Need::Unmet;
         }
-        vec![self.pick(&providers)]
+        Need::Pull(self.pick(&providers))
     }
 
     fn pull_rich(
@@ -821,6 +882,7 @@ impl PackageIndex {
         // warm check.
         let mut member = vec![false; self.packages.len()];
         let mut queue = VecDeque::new();
+        let mut unmet = HashSet::new();
         for &root in roots {
             if !member[root] {
                 member[root] = true;
@@ -829,10 +891,21 @@ impl PackageIndex {
             }
         }
         while let Some(id) = queue.pop_front() {
-            for dep in &self.packages[id].requires {
+            for (n, dep) in self.packages[id].requires.iter().enumerate() {
                 let pulled = {
                     let installed = |p: PkgId| member[p];
-                    self.pull(dep, &installed, allowed)
+                    if dep.is_builtin() || dep.is_rich() {
+                        self.pull(dep, &installed, allowed)
+                    } else {
+                        match self.need(dep, &installed, allowed) {
+                            Need::Met => Vec::new(),
+                            Need::Pull(provider) => vec![provider],
+                            Need::Unmet => {
+                                unmet.insert((id, n));
+                                Vec::new()
+                            }
+                        }
+                    }
                 };
                 for new in pulled {
                     if !member[new] {
@@ -843,7 +916,60 @@ impl PackageIndex {
                 }
             }
         }
-        Closure { parent }
+        Closure { parent, unmet }
+    }
+
+    /// [`PackageIndex::unresolved_among`] for the members of `closure`, which
+    /// must come from [`PackageIndex::closure_among`] with the same
+    /// `allowed`: plain requirements are answered from what the closure
+    /// found, only rich ones are evaluated again.
+    pub fn unresolved_in(
+        &self,
+        closure: &Closure,
+        allowed: &dyn Fn(PkgId) -> bool,
+    ) -> Vec<(PkgId, Dep)> {
+        let installed = |id: PkgId| closure.parent.contains_key(&id);
+        let mut out = Vec::new();
+        for id in self.by_name_order(closure.parent.keys().copied().collect()) {
+            let requires = &self.packages[id].requires;
+            for (n, dep) in requires.iter().enumerate() {
+                if requires[..n].contains(dep) {
+                    continue;
+                }
+                let satisfied = if dep.is_builtin() || dep.is_rich() {
+                    self.satisfiable_among(dep, &installed, allowed)
+                } else if !closure.unmet.contains(&(id, n)) {
+                    Satisfied::Yes
+                } else {
+                    self.unmet(dep)
+                };
+                if satisfied == Satisfied::No {
+                    out.push((id, dep.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// A plain requirement without a provider: unknown for a file when the
+    /// file lists are partial.
+    fn unmet(&self, dep: &Dep) -> Satisfied {
+        if dep.name.starts_with('/') && !self.complete_files {
+            Satisfied::Unknown
+        } else {
+            Satisfied::No
+        }
+    }
+
+    /// `ids` sorted by package name, then id.
+    fn by_name_order(&self, mut ids: Vec<PkgId>) -> Vec<PkgId> {
+        ids.sort_unstable_by(|&a, &b| {
+            self.packages[a]
+                .name
+                .cmp(&self.packages[b].name)
+                .then(a.cmp(&b))
+        });
+        ids
     }
 
     /// The requirements of `members` that nothing on the media satisfies,
@@ -859,15 +985,8 @@ impl PackageIndex {
         allowed: &dyn Fn(PkgId) -> bool,
     ) -> Vec<(PkgId, Dep)> {
         let installed = |id: PkgId| members.contains(&id);
-        let mut ids: Vec<PkgId> = members.iter().copied().collect();
-        ids.sort_unstable_by(|&a, &b| {
-            self.packages[a]
-                .name
-                .cmp(&self.packages[b].name)
-                .then(a.cmp(&b))
-        });
         let mut out = Vec::new();
-        for id in ids {
+        for id in self.by_name_order(members.iter().copied().collect()) {
             let requires = &self.packages[id].requires;
             for (n, dep) in requires.iter().enumerate() {
                 // A requirement listed twice is reported once. Lists are
@@ -918,6 +1037,19 @@ pub fn compare_packages(a: &Package, b: &Package) -> Ordering {
 #[derive(Debug, Default)]
 pub struct Closure {
     pub parent: HashMap<PkgId, Option<PkgId>>,
+    /// (package, index into its `requires`) of the plain requirements that
+    /// no allowed package provides.
+    unmet: HashSet<(PkgId, usize)>,
+}
+
+/// What a plain requirement needs while a closure is computed.
+enum Need {
+    /// An installed package provides it.
+    Met,
+    /// The best provider, to install.
+    Pull(PkgId),
+    /// No allowed package provides it.
+    Unmet,
 }
 
 impl Closure {
@@ -1247,6 +1379,72 @@ mod tests {
             .collect();
         assert_eq!(unresolved, ["(missing and bash)", "bash > 2.0"]);
         assert_eq!(closure.chain(0), vec![0, 1]);
+    }
+
+    /// `n` packages requiring each other (plain, versioned, file, rich,
+    /// duplicated and missing requirements), some `src` and `i686` ones.
+    fn web(n: usize) -> Vec<Package> {
+        (0..n)
+            .map(|i| {
+                let arch = match i % 50 {
+                    7 => "src",
+                    9 => "i686",
+                    _ => "x86_64",
+                };
+                let soname = format!("lib{i}.so()(64bit)");
+                let mut requires = vec![
+                    Dep::new(format!("lib{}.so()(64bit)", i / 2), 0, ""),
+                    Dep::new(format!("p{}", i / 3), sense::GREATER, "0.5"),
+                    Dep::new(format!("/usr/bin/p{}", (i * 7) % n), 0, ""),
+                    Dep::new(format!("(p{} or p{})", i + n, i / 5), 0, ""),
+                ];
+                if i % 11 == 0 {
+                    requires.push(Dep::new(format!("gone{i}"), 0, ""));
+                    requires.push(Dep::new(format!("gone{i}"), 0, ""));
+                    requires.push(Dep::new(format!("/usr/bin/gone{i}"), 0, ""));
+                }
+                let mut package = pkg(&format!("p{i}"), arch, &[&soname], &requires);
+                package.files = vec![format!("/usr/bin/p{i}")];
+                package.obsoletes = vec![Dep::new(format!("old-p{}", i % 10), 0, "")];
+                package
+            })
+            .collect()
+    }
+
+    #[test]
+    fn large_index_answers_as_a_scan_of_the_packages() {
+        let index = PackageIndex::new(web(PARALLEL_INDEX_PACKAGES + 200), true);
+        let binary = |id: &PkgId| !index.packages[*id].is_source();
+        let ids = || (0..index.len()).filter(binary);
+        for i in [0, 7, 9, 500, 1199] {
+            let name = format!("p{i}");
+            let by_scan: Vec<PkgId> = ids()
+                .filter(|&id| index.packages[id].name == name)
+                .collect();
+            assert_eq!(index.by_name(&name), by_scan);
+            let file = Dep::new(format!("/usr/bin/p{i}"), 0, "");
+            assert_eq!(index.providers(&file), by_scan);
+            let soname = Dep::new(format!("lib{i}.so()(64bit)"), 0, "");
+            assert_eq!(index.providers(&soname), by_scan);
+        }
+        let obsoleters: Vec<PkgId> = ids().filter(|id| id % 10 == 3).collect();
+        assert_eq!(index.obsoleters("old-p3"), obsoleters);
+        assert_eq!(index.primary_arch, "x86_64");
+    }
+
+    #[test]
+    fn unresolved_in_a_closure_is_unresolved_among_its_members() {
+        for complete_files in [true, false] {
+            let index = PackageIndex::new(web(1300), complete_files);
+            let allowed = |id: PkgId| id % 13 != 4;
+            let closure = index.closure_among(&[1299, 640, 3], &allowed);
+            let from_scratch = index.unresolved_among(&closure.members(), &allowed);
+            assert!(
+                from_scratch.len() > 10,
+                "the web has unresolved requirements"
+            );
+            assert_eq!(index.unresolved_in(&closure, &allowed), from_scratch);
+        }
     }
 
     #[test]

@@ -809,8 +809,7 @@ impl<'s, 'a> Checker<'s, 'a> {
         let compute = || {
             let allowed = |id: PkgId| !excluded.contains(&id);
             let closure = index.closure_among(roots, &allowed);
-            let members = closure.members();
-            let unresolved = index.unresolved_among(&members, &allowed);
+            let unresolved = index.unresolved_in(&closure, &allowed);
             let with_chains = unresolved
                 .into_iter()
                 .map(|(id, dep)| (id, dep, closure.chain(id)))

@@ -610,7 +610,9 @@ impl PackageIndex {
     /// Calls `visit` with each provider of `dep` (a package may come more
     /// than once) until it returns true.
     fn each_provider(&self, dep: &Dep, mut visit: impl FnMut(PkgId) -> bool) {
-        if let Some(list) = self.provides.get(&key(&dep.name)) {
+        // All three tables are keyed by the same hash: compute it once.
+        let name_key = key(&dep.name);
+        if let Some(list) = self.provides.get(&name_key) {
             for &(id, n) in list {
                 let provide = &self.packages[id].provides[n as usize];
                 if provide.name == dep.name && ranges_overlap(provide, dep) && visit(id) {
@@ -620,7 +622,7 @@ impl PackageIndex {
         }
         // Every package provides itself at its own EVR, even when the header
         // (e.g. a primary.xml subset) does not list it.
-        if let Some(ids) = self.by_name.get(&key(&dep.name)) {
+        if let Some(ids) = self.by_name.get(&name_key) {
             for &id in ids {
                 let package = &self.packages[id];
                 if package.name != dep.name {
@@ -637,7 +639,7 @@ impl PackageIndex {
             }
         }
         if dep.name.starts_with('/') {
-            if let Some(list) = self.files.get(&key(&dep.name)) {
+            if let Some(list) = self.files.get(&name_key) {
                 for &(id, n) in list {
                     if self.packages[id].files[n as usize] == dep.name && visit(id) {
                         return;

@@ -23,7 +23,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use kslint::assemble::init::{run, InitOptions};
+use kslint::assemble::init::{run, InitOptions, COPIED_FROM_IMAGE};
 use kslint::iso::{self, Control, IsoOptions, Tree};
 
 /// Pseudo-random bytes (xorshift64*), fast enough not to dominate the setup.
@@ -166,14 +166,7 @@ fn main() {
         "-indev".into(),
         image.display().to_string(),
     ];
-    for path in [
-        "isolinux",
-        "EFI",
-        "images",
-        "LiveOS",
-        ".discinfo",
-        ".treeinfo",
-    ] {
+    for path in COPIED_FROM_IMAGE {
         args.extend([
             "-extract".into(),
             format!("/{path}"),

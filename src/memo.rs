@@ -126,6 +126,25 @@ impl Memo {
     }
 }
 
+/// `compute()`, or what `memo` keeps under `key` for parts now at `spans`,
+/// moved there by `relocate`. A computed value is kept for the next time.
+/// Without a memo, always `compute()`.
+pub fn remember<T: Clone + Send + Sync + 'static>(
+    memo: Option<&Memo>,
+    key: u64,
+    spans: Vec<(FileId, TextRange)>,
+    relocate: impl FnOnce(&Relocation, &T) -> T,
+    compute: impl FnOnce() -> T,
+) -> T {
+    let Some(memo) = memo else { return compute() };
+    if let Some((value, relocation)) = memo.get::<T>(key, &spans) {
+        return relocate(&relocation, &value);
+    }
+    let value = compute();
+    memo.insert(key, spans, Arc::new(value.clone()));
+    value
+}
+
 /// How positions move from where a memo entry was computed to where its
 /// text is now: each part keeps its length and moves as a whole.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -19,6 +19,16 @@ use crate::media::repodata::Repomd;
 
 /// Directories copied from the source root into the ISO root as they are.
 pub const TREE_DIRS: &[&str] = &["EFI", "images", "LiveOS"];
+/// The top-level paths of a stock image that `init` copies (with any other
+/// top-level files): what a reference extraction takes to do the same work.
+pub const COPIED_FROM_IMAGE: &[&str] = &[
+    "isolinux",
+    "EFI",
+    "images",
+    "LiveOS",
+    ".discinfo",
+    ".treeinfo",
+];
 /// Directories of the source never copied by `init` (packages come with
 /// `collect`, repodata is made for the new set of packages).
 const SKIPPED: &[&str] = &["Packages", "repodata", "BaseOS", "AppStream", "isolinux"];

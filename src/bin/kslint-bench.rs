@@ -1188,7 +1188,7 @@ fn iso_rows(settings: &Settings, kslint: &Path, work: &Path, media: &Path, rows:
             command.args(["-osirrox", "on", "-indev"]).arg(&source);
             // The same files: init copies the boot and installer files and
             // leaves Packages/ to `collect`.
-            for path in INIT_COPIES {
+            for path in kslint::assemble::init::COPIED_FROM_IMAGE {
                 if root.join(path).exists() {
                     command
                         .args(["-extract", &format!("/{path}")])
@@ -1216,16 +1216,6 @@ fn iso_rows(settings: &Settings, kslint: &Path, work: &Path, media: &Path, rows:
     let _ = std::fs::remove_dir_all(&ours_dir);
     let _ = std::fs::remove_dir_all(&theirs_dir);
 }
-
-/// What `kslint init` copies from an image (Packages/ is left to `collect`).
-const INIT_COPIES: [&str; 6] = [
-    "isolinux",
-    "EFI",
-    "images",
-    "LiveOS",
-    ".discinfo",
-    ".treeinfo",
-];
 
 fn all_files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();

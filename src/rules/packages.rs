@@ -19,7 +19,7 @@ use crate::diagnostic::{fix, Applicability, Diagnostic, Severity};
 use crate::media::comps::{Found, Group, ReqType};
 use crate::media::index::{Dep, PackageIndex, PkgId};
 use crate::media::{LayoutKind, MediaIndex, PackageSource};
-use crate::memo::{KeyHasher, Memo};
+use crate::memo::{remember, KeyHasher, Memo};
 use crate::source::{FileId, SourceFile, SourceMap, TextRange};
 use crate::syntax::model::{Arg, Document, PackageEntry, PackageKind, Section, SectionKind};
 
@@ -247,21 +247,19 @@ impl<'a> PackageScope<'a> {
 
     /// The findings, from `memo` when the sections' text was checked before.
     fn findings(&self, version: SyntaxVersion, memo: Option<&Memo>) -> Vec<Diagnostic> {
-        let Some(memo) = memo else {
-            return Checker::new(self, version, None).run();
-        };
         let key = self.memo_key.clone().add(version).finish();
         let spans: Vec<(FileId, TextRange)> = self
             .sections
             .iter()
             .map(|(file, section)| (*file, section.range))
             .collect();
-        if let Some((found, relocation)) = memo.get::<Vec<Diagnostic>>(key, &spans) {
-            return relocation.diagnostics(&found);
-        }
-        let found = Checker::new(self, version, Some(memo)).run();
-        memo.insert(key, spans, std::sync::Arc::new(found.clone()));
-        found
+        remember(
+            memo,
+            key,
+            spans,
+            |relocation, found: &Vec<Diagnostic>| relocation.diagnostics(found),
+            || Checker::new(self, version, memo).run(),
+        )
     }
 }
 
@@ -816,18 +814,17 @@ impl<'s, 'a> Checker<'s, 'a> {
                 .collect();
             Arc::new(with_chains)
         };
-        let Some(memo) = self.memo else {
-            return compute();
-        };
         let mut excluded: Vec<PkgId> = excluded.iter().copied().collect();
         excluded.sort_unstable();
         let key = KeyHasher::new("closure").add(roots).add(excluded).finish();
-        if let Some((found, _)) = memo.get(key, &[]) {
-            return found;
-        }
-        let found = compute();
-        memo.insert(key, Vec::new(), found.clone());
-        found
+        // No positions in it: nothing to move.
+        remember(
+            self.memo,
+            key,
+            Vec::new(),
+            |_, found| Arc::clone(found),
+            compute,
+        )
     }
 
     fn selection(&mut self, media: &'a MediaIndex) {

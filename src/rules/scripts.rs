@@ -6,7 +6,6 @@
 use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
 
 use tree_sitter::Node;
 
@@ -14,7 +13,7 @@ use super::{declare_rule, Context};
 use crate::analysis::media_root;
 use crate::catalog;
 use crate::diagnostic::{fix, Applicability, Diagnostic, Severity};
-use crate::memo::{KeyHasher, Memo, Relocation};
+use crate::memo::{remember, KeyHasher, Memo, Relocation};
 use crate::scripts::flat::{Field, Flat, Kind};
 use crate::scripts::installer::{self, Availability, Installer, Place};
 use crate::scripts::shell::{basename, path_is_under};
@@ -217,7 +216,7 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let summaries: Vec<Summary> = (0..sections.len())
         .map(|i| {
             let key = keys[i].clone().add("summary").finish();
-            remembered(
+            remember(
                 memo,
                 key,
                 spans(i),
@@ -232,7 +231,7 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         // KS3017 points at the `cdrom` line: it moves like the script does.
         let mut spans = spans(i);
         spans.extend(facts.offline_source.map(|range| (cx.file_id, range)));
-        let found = remembered(
+        let found = remember(
             memo,
             key,
             spans,
@@ -263,25 +262,8 @@ fn script_key(cx: &Context, section: &Section) -> KeyHasher {
     key
 }
 
-/// `compute()`, or the value `memo` has under `key` moved by `relocate`.
-fn remembered<T: Clone + Send + Sync + 'static>(
-    memo: Option<&Memo>,
-    key: u64,
-    spans: Vec<(FileId, TextRange)>,
-    relocate: impl FnOnce(&Relocation, &T) -> T,
-    compute: impl FnOnce() -> T,
-) -> T {
-    let Some(memo) = memo else { return compute() };
-    if let Some((value, relocation)) = memo.get::<T>(key, &spans) {
-        return relocate(&relocation, &value);
-    }
-    let value = compute();
-    memo.insert(key, spans, Arc::new(value.clone()));
-    value
-}
-
 /// The findings about one script that depend only on it and on [`Facts`],
-/// split around KS3013 (which looks at the later scripts) to keep the order
+/// split around KS3015 (which looks at the later scripts) to keep the order
 /// they are reported in.
 #[derive(Clone)]
 struct Findings {
@@ -339,7 +321,7 @@ impl Findings {
     }
 }
 
-/// What the checks that look across scripts (KS3013, KS3019) and [`Facts`]
+/// What the checks that look across scripts (KS3015, KS3019) and [`Facts`]
 /// need of one script, kept so that an unchanged script is not walked again.
 #[derive(Clone)]
 struct Summary {
@@ -349,7 +331,7 @@ struct Summary {
     /// The script uses livecd-creator's `$LIVE_ROOT` or `$INSTALL_ROOT`.
     live_media: bool,
     /// Logs this script leaves in the installer's RAM disk unless a later
-    /// script copies them (KS3013): where each is named, and its path.
+    /// script copies them (KS3015): where each is named, and its path.
     logs: Vec<(TextRange, String)>,
     /// The operands of commands (what a later script may copy).
     arguments: Vec<Value>,

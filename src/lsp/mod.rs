@@ -108,26 +108,44 @@ impl State {
 pub struct Backend {
     client: Client,
     state: Arc<Mutex<State>>,
+    /// Over stdio, diagnostics are serialised here and sent past tower-lsp
+    /// (see [`framing::Outbox`]); `None` sends them through `client`.
+    outbox: Option<framing::Outbox>,
 }
 
-/// The service with kslint's extra notification handlers.
+/// The service with kslint's extra notification handlers; diagnostics are
+/// published through its client socket.
 pub fn service() -> (LspService<Backend>, tower_lsp::ClientSocket) {
-    LspService::build(Backend::new)
-        .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
-        .custom_method("kslint/documentText", Backend::document_text)
-        .custom_method(framing::INVALID_MESSAGE_METHOD, Backend::invalid_message)
-        .finish()
+    service_with(None)
+}
+
+/// The service, publishing diagnostics through `outbox` when given.
+fn service_with(outbox: Option<framing::Outbox>) -> (LspService<Backend>, tower_lsp::ClientSocket) {
+    LspService::build(move |client| Backend {
+        outbox,
+        ..Backend::new(client)
+    })
+    .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
+    .custom_method("kslint/documentText", Backend::document_text)
+    .custom_method(framing::INVALID_MESSAGE_METHOD, Backend::invalid_message)
+    .finish()
 }
 
 /// Runs the server on stdin/stdout until the client exits.
 pub async fn run_stdio() {
-    let (service, socket) = service();
+    let (outbox, queued) = framing::Outbox::new();
+    let (service, socket) = service_with(Some(outbox.clone()));
     // One message at a time keeps edits in order; the slow work (analysis,
     // ISO builds) runs in spawned tasks, so the queue never waits on it.
     let (checked, server_input) = tokio::io::duplex(1 << 16);
     let (server_output, answers) = tokio::io::duplex(1 << 16);
     tokio::spawn(framing::forward(tokio::io::stdin(), checked));
-    let output = tokio::spawn(framing::forward_output(answers, tokio::io::stdout()));
+    let output = tokio::spawn(framing::forward_output(
+        answers,
+        outbox,
+        queued,
+        tokio::io::stdout(),
+    ));
     Server::new(server_input, server_output, socket)
         .concurrency_level(1)
         .serve(service)
@@ -141,6 +159,7 @@ impl Backend {
         Self {
             client,
             state: Arc::new(Mutex::new(State::default())),
+            outbox: None,
         }
     }
 
@@ -158,6 +177,7 @@ impl Backend {
         let Some(job) = self.job(&uri) else { return };
         let client = self.client.clone();
         let state = self.state.clone();
+        let this = self.clone();
         let job_uri = uri.clone();
         tokio::spawn(async move {
             let version = job.version;
@@ -192,34 +212,73 @@ impl Backend {
             for notice in fresh_notices {
                 client.show_message(MessageType::WARNING, notice).await;
             }
-            let published = {
-                let mut state = state
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                let unit = state.unit();
-                let docs_url = state
-                    .settings
-                    .docs_url
-                    .clone()
-                    .unwrap_or_else(|| convert::DEFAULT_DOCS_URL.to_string());
+            let (unit, docs_url) = {
+                let state = state.lock().unwrap_or_else(|p| p.into_inner());
+                (state.unit(), docs_url(&state.settings))
+            };
+            // Converted (and serialised) before taking the lock again: the
+            // queue of edits waits for that lock.
+            let diagnostics = main_diagnostics(&analysis, &uri, unit, &docs_url);
+            let message = this.serialise(&uri, &diagnostics, Some(version));
+            let unsent = {
+                let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
                 match state.documents.get_mut(&uri) {
                     Some(document)
                         if document.version == version && document.opening == opening =>
                     {
                         document.tree = Some(analysis.document.tree.clone());
                         document.analysis = Some((version, analysis.clone()));
-                        Some(main_diagnostics(&analysis, &uri, unit, &docs_url))
                     }
                     // Closed, or edited again: this result is stale.
-                    _ => None,
+                    _ => return,
+                }
+                match message {
+                    // Sent while holding the lock: a publish of a later
+                    // version cannot overtake it.
+                    Some(message) => {
+                        this.send_serialised(message);
+                        None
+                    }
+                    None => Some(diagnostics),
                 }
             };
-            if let Some(diagnostics) = published {
+            if let Some(diagnostics) = unsent {
                 client
                     .publish_diagnostics(uri, diagnostics, Some(version))
                     .await;
             }
         });
+    }
+
+    /// `diagnostics` of `uri` as a `publishDiagnostics` message, when
+    /// they go out through the outbox (`None` otherwise).
+    fn serialise(
+        &self,
+        uri: &Url,
+        diagnostics: &[Diagnostic],
+        version: Option<i32>,
+    ) -> Option<Vec<u8>> {
+        self.outbox.as_ref()?;
+        Some(publish_message(uri, diagnostics, version))
+    }
+
+    fn send_serialised(&self, message: Vec<u8>) {
+        if let Some(outbox) = &self.outbox {
+            outbox.send(message);
+        }
+    }
+
+    /// Publishes `diagnostics` of `uri` outside the per-edit analyses (a
+    /// closed document, a blocked build), the same way those are sent.
+    async fn publish(&self, uri: Url, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
+        match self.serialise(&uri, &diagnostics, version) {
+            Some(message) => self.send_serialised(message),
+            None => {
+                self.client
+                    .publish_diagnostics(uri, diagnostics, version)
+                    .await
+            }
+        }
     }
 
     fn schedule_all(&self) {
@@ -442,6 +501,42 @@ fn shellcheck_program(setting: Option<bool>, config: &Config) -> Option<PathBuf>
     }
 }
 
+/// The JSON of the `publishDiagnostics` notification tower-lsp would send
+/// (see `Client::publish_diagnostics`), serialised straight from the LSP
+/// types.
+fn publish_message(uri: &Url, diagnostics: &[Diagnostic], version: Option<i32>) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Params<'a> {
+        uri: &'a Url,
+        diagnostics: &'a [Diagnostic],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<i32>,
+    }
+    #[derive(serde::Serialize)]
+    struct Notification<'a> {
+        jsonrpc: &'static str,
+        method: &'static str,
+        params: Params<'a>,
+    }
+    let notification = Notification {
+        jsonrpc: "2.0",
+        method: <notification::PublishDiagnostics as notification::Notification>::METHOD,
+        params: Params {
+            uri,
+            diagnostics,
+            version,
+        },
+    };
+    serde_json::to_vec(&notification).expect("LSP types serialise")
+}
+
+fn docs_url(settings: &Settings) -> String {
+    settings
+        .docs_url
+        .clone()
+        .unwrap_or_else(|| convert::DEFAULT_DOCS_URL.to_string())
+}
+
 fn main_diagnostics(
     analysis: &Analysis,
     uri: &Url,
@@ -653,7 +748,7 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.state().documents.remove(&uri);
-        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        self.publish(uri, Vec::new(), None).await;
         self.schedule_all();
     }
 
@@ -1113,9 +1208,7 @@ impl Backend {
                     ));
             }
             for (uri, diagnostics) in by_uri {
-                self.client
-                    .publish_diagnostics(uri, diagnostics, None)
-                    .await;
+                self.publish(uri, diagnostics, None).await;
             }
         }
     }
@@ -1164,6 +1257,39 @@ mod tests {
 
     fn config(text: &str) -> Config {
         Config::parse(Path::new("/p/kslint.toml"), text).unwrap()
+    }
+
+    /// What tower-lsp's `Client::publish_diagnostics` sends for the same
+    /// arguments, as JSON.
+    fn through_tower_lsp(uri: &Url, diagnostics: &[Diagnostic], version: Option<i32>) -> Value {
+        let params = PublishDiagnosticsParams::new(uri.clone(), diagnostics.to_vec(), version);
+        let request = tower_lsp::jsonrpc::Request::build(
+            <notification::PublishDiagnostics as notification::Notification>::METHOD,
+        )
+        .params(serde_json::to_value(params).unwrap())
+        .finish();
+        serde_json::to_value(request).unwrap()
+    }
+
+    #[test]
+    fn serialised_publishes_equal_tower_lsps() {
+        let uri = Url::parse("file:///ks/a%20b.ks").unwrap();
+        let file = SourceFile::new(
+            "/ks/a b.ks",
+            "lang xx\n%post\necho \"é\" $x\n%end\n".to_string(),
+        );
+        let analysis = analysis::analyze(file, &CheckOptions::default());
+        assert!(!analysis.diagnostics.is_empty());
+        for unit in [ColumnUnit::Utf16CodeUnits, ColumnUnit::Utf8Bytes] {
+            let diagnostics = main_diagnostics(&analysis, &uri, unit, convert::DEFAULT_DOCS_URL);
+            for version in [Some(3), None] {
+                let ours: Value =
+                    serde_json::from_slice(&publish_message(&uri, &diagnostics, version)).unwrap();
+                assert_eq!(ours, through_tower_lsp(&uri, &diagnostics, version));
+            }
+        }
+        let none: Value = serde_json::from_slice(&publish_message(&uri, &[], None)).unwrap();
+        assert_eq!(none, through_tower_lsp(&uri, &[], None));
     }
 
     #[test]

@@ -283,23 +283,42 @@ fn script_bytes(document: &crate::syntax::model::Document) -> usize {
 pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     let length = word.chars().count();
     let limit = (length / 3).clamp(1, 3);
+    // Asked with thousands of package names per keystroke: one table and
+    // one decoded word for all candidates, bytes when both are ASCII.
+    let word_chars: Vec<char> = word.chars().collect();
+    let mut table = Vec::new();
+    let mut candidate_chars = Vec::new();
     candidates
         .into_iter()
         // The distance is at least the difference in length: skip the
         // table for names that cannot be close enough.
         .filter(|candidate| candidate.chars().count().abs_diff(length) <= limit)
-        .map(|candidate| (edit_distance(word, candidate), candidate))
-        .filter(|&(distance, _)| distance <= limit)
+        .filter_map(|candidate| {
+            let distance = if word.is_ascii() && candidate.is_ascii() {
+                edit_distance_within(word.as_bytes(), candidate.as_bytes(), limit, &mut table)
+            } else {
+                candidate_chars.clear();
+                candidate_chars.extend(candidate.chars());
+                edit_distance_within(&word_chars, &candidate_chars, limit, &mut table)
+            };
+            distance.map(|distance| (distance, candidate))
+        })
         .min_by_key(|&(distance, candidate)| (distance, candidate.len()))
         .map(|(_, candidate)| candidate)
 }
 
-/// Optimal string alignment distance (Levenshtein plus adjacent swaps).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
+/// Optimal string alignment distance (Levenshtein plus adjacent swaps) of
+/// `a` and `b` when it is at most `limit`, `None` when it is more.
+/// `table` is scratch space, reused between calls.
+fn edit_distance_within<T: PartialEq>(
+    a: &[T],
+    b: &[T],
+    limit: usize,
+    table: &mut Vec<usize>,
+) -> Option<usize> {
     let width = b.len() + 1;
-    let mut table = vec![0usize; (a.len() + 1) * width];
+    table.clear();
+    table.resize((a.len() + 1) * width, 0);
     for (i, cell) in table.iter_mut().step_by(width).enumerate() {
         *cell = i;
     }
@@ -307,6 +326,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
         *cell = j;
     }
     for i in 1..=a.len() {
+        let mut row_min = usize::MAX;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
             let mut best = (table[(i - 1) * width + j] + 1)
@@ -316,14 +336,93 @@ fn edit_distance(a: &str, b: &str) -> usize {
                 best = best.min(table[(i - 2) * width + j - 2] + 1);
             }
             table[i * width + j] = best;
+            row_min = row_min.min(best);
+        }
+        // Every cell is at least the smallest of the row above (a swap
+        // adds 1 to a cell two rows up, which is no less than the diagonal
+        // cell of the row above): past the limit, it stays past.
+        if row_min.min(table[i * width]) > limit {
+            return None;
         }
     }
-    table[a.len() * width + b.len()]
+    Some(table[a.len() * width + b.len()]).filter(|&distance| distance <= limit)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain full-table distance `edit_distance_within` must agree with.
+    fn reference_distance(a: &str, b: &str) -> usize {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        let width = b.len() + 1;
+        let mut table = vec![0usize; (a.len() + 1) * width];
+        for (i, cell) in table.iter_mut().step_by(width).enumerate() {
+            *cell = i;
+        }
+        for (j, cell) in table.iter_mut().take(width).enumerate() {
+            *cell = j;
+        }
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut best = (table[(i - 1) * width + j] + 1)
+                    .min(table[i * width + j - 1] + 1)
+                    .min(table[(i - 1) * width + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    best = best.min(table[(i - 2) * width + j - 2] + 1);
+                }
+                table[i * width + j] = best;
+            }
+        }
+        table[a.len() * width + b.len()]
+    }
+
+    #[test]
+    fn bounded_distance_equals_the_full_table_within_the_limit() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "abc",
+            "acb",
+            "pkg0123",
+            "pkg1023",
+            "pkg01x23",
+            "pgk0123",
+            "vim-enhanced",
+            "vim-enhnaced",
+            "bash",
+            "bahs",
+            "héllo",
+            "hello",
+            "ölä",
+            "alö",
+            "kernel-core",
+            "kernel-tools",
+            "openssh-server",
+            "openssh-sevrer",
+        ];
+        let mut table = Vec::new();
+        for a in words {
+            for b in words {
+                let full = reference_distance(a, b);
+                let (ac, bc): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+                for limit in 0..6 {
+                    let expected = Some(full).filter(|&d| d <= limit);
+                    let bounded = edit_distance_within(&ac, &bc, limit, &mut table);
+                    assert_eq!(bounded, expected, "{a:?} {b:?} limit {limit}");
+                    if a.is_ascii() && b.is_ascii() {
+                        let bytes =
+                            edit_distance_within(a.as_bytes(), b.as_bytes(), limit, &mut table);
+                        assert_eq!(bytes, expected, "{a:?} {b:?} limit {limit}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn script_checks_on_their_own_thread_find_the_same_in_the_same_order() {

@@ -92,7 +92,7 @@ pub fn analyze_incremental(
     let document = {
         let source = sources.get(main);
         let tree = syntax::parse(&source.text, old_tree);
-        Document::new(main, &source.text, tree)
+        Document::remembering(main, &source.text, tree, options.memo.as_deref())
     };
     let (version, version_source) = select_version(options, &document, &sources);
     let mut diagnostics = Vec::new();

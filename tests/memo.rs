@@ -117,6 +117,12 @@ fn check_file(path: &Path, options: &CheckOptions, pool: &[String], seed: u64) {
             SourceFile::new(path.to_path_buf(), text.clone()),
             &remembering,
         );
+        assert_eq!(
+            fresh.document.items,
+            reused.document.items,
+            "{} (seed {seed}), after edit {step}: the memo changed the document model",
+            path.display()
+        );
         let (fresh, reused) = (shown(&fresh.diagnostics), shown(&reused.diagnostics));
         if fresh != reused {
             let only_fresh: Vec<_> = fresh.iter().filter(|d| !reused.contains(d)).collect();

@@ -3,6 +3,7 @@
 use tree_sitter::{Node, Tree};
 
 use super::words::{unquote, UnclosedQuote};
+use crate::memo::{remember, KeyHasher, Memo};
 use crate::source::{FileId, TextRange};
 
 /// One shell-like word as written and as pykickstart sees it after unquoting.
@@ -36,6 +37,19 @@ impl Arg {
         match self {
             Arg::Option(option) => option.range,
             Arg::Word(word) => word.range,
+        }
+    }
+
+    fn map_ranges(&mut self, map: &impl Fn(TextRange) -> TextRange) {
+        match self {
+            Arg::Option(option) => {
+                option.range = map(option.range);
+                option.name_range = map(option.name_range);
+                if let Some(value) = &mut option.value {
+                    value.range = map(value.range);
+                }
+            }
+            Arg::Word(word) => word.range = map(word.range),
         }
     }
 }
@@ -178,6 +192,36 @@ impl Section {
     }
 
     /// The header option named exactly `name` (e.g. `--interpreter`).
+    /// Moves every range of the section with `map`, for a section reused
+    /// from an earlier text of the document.
+    pub fn map_ranges(&mut self, map: &impl Fn(TextRange) -> TextRange) {
+        self.range = map(self.range);
+        let header = &mut self.header;
+        header.range = map(header.range);
+        header.name_range = map(header.name_range);
+        header.args.iter_mut().for_each(|arg| arg.map_ranges(map));
+        match &mut self.body {
+            SectionBody::Packages(entries) => {
+                for entry in entries {
+                    entry.range = map(entry.range);
+                    entry.name_range = map(entry.name_range);
+                    for (_, range) in entry.stream.iter_mut().chain(&mut entry.profile) {
+                        *range = map(*range);
+                    }
+                    entry.options.iter_mut().for_each(|arg| arg.map_ranges(map));
+                }
+            }
+            SectionBody::Text(range) => {
+                if let Some(range) = range {
+                    *range = map(*range);
+                }
+            }
+        }
+        if let Some(end) = &mut self.end {
+            *end = map(*end);
+        }
+    }
+
     pub fn header_option(&self, name: &str) -> Option<&OptionArg> {
         self.header.args.iter().find_map(|arg| match arg {
             Arg::Option(option) if option.name == name => Some(option),
@@ -227,8 +271,16 @@ pub struct Document {
 
 impl Document {
     pub fn new(file: FileId, text: &str, tree: Tree) -> Self {
+        Self::remembering(file, text, tree, None)
+    }
+
+    /// [`Document::new`], taking the models of `%packages` sections whose
+    /// text is unchanged from `memo` (and keeping the new ones there).
+    pub fn remembering(file: FileId, text: &str, tree: Tree, memo: Option<&Memo>) -> Self {
         let mut builder = Builder {
+            file,
             text,
+            memo,
             items: Vec::new(),
             syntax_errors: Vec::new(),
         };
@@ -268,7 +320,9 @@ fn range_of(node: Node) -> TextRange {
 }
 
 struct Builder<'t> {
+    file: FileId,
     text: &'t str,
+    memo: Option<&'t Memo>,
     items: Vec<Item>,
     syntax_errors: Vec<SyntaxError>,
 }
@@ -288,6 +342,7 @@ impl Builder<'_> {
                 "command" => Item::Command(self.command(child)),
                 "include" | "ksappend" => Item::Include(self.include(child)),
                 "section_end" => Item::StrayEnd(range_of(child)),
+                "packages_section" => Item::Section(self.packages_section(child)),
                 kind if kind.ends_with("_section") => Item::Section(self.section(child)),
                 _ => continue,
             };
@@ -437,6 +492,33 @@ impl Builder<'_> {
                 .filter(|end| !end.is_missing())
                 .map(range_of),
         }
+    }
+
+    /// A `%packages` section: one entry per line, each several nodes deep,
+    /// so for a long list most of the model's work. An edit elsewhere
+    /// leaves its text as it was: the memo has it then. A section with a
+    /// syntax error is always built anew (error recovery may depend on
+    /// what comes before it).
+    fn packages_section(&self, node: Node) -> Section {
+        let range = range_of(node);
+        let text = self.text.get(range.start..range.end);
+        if node.has_error() || text.is_none() {
+            return self.section(node);
+        }
+        let key = KeyHasher::new("packages section model").add(text).finish();
+        remember(
+            self.memo,
+            key,
+            vec![(self.file, range)],
+            |relocation, section: &Section| {
+                let mut moved = section.clone();
+                if !relocation.is_identity() {
+                    moved.map_ranges(&|range| relocation.range(self.file, range));
+                }
+                moved
+            },
+            || self.section(node),
+        )
     }
 
     fn header(&self, node: Node) -> SectionHeader {

@@ -525,8 +525,7 @@ impl LspServer {
         let replies = stdin.clone();
         let reader = std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
-            while let Some(message) = read_message(&mut reader) {
-                let now = Instant::now();
+            while let Some((now, message)) = read_message(&mut reader) {
                 // Answer the server's own requests so that it never waits.
                 if let (Some(id), Some(method)) = (message.get("id"), message.get("method")) {
                     let result = if method == "workspace/configuration" {
@@ -778,7 +777,10 @@ fn write_message(out: &mut impl Write, message: &serde_json::Value) -> std::io::
     out.flush()
 }
 
-fn read_message(reader: &mut impl BufRead) -> Option<serde_json::Value> {
+/// The next message and when its last byte arrived: the arrival time is taken
+/// before the body is parsed, so the benchmark's own JSON parsing of a large
+/// publish is not counted as the server's latency.
+fn read_message(reader: &mut impl BufRead) -> Option<(Instant, serde_json::Value)> {
     let mut length = None;
     loop {
         let mut line = String::new();
@@ -797,7 +799,8 @@ fn read_message(reader: &mut impl BufRead) -> Option<serde_json::Value> {
     }
     let mut body = vec![0; length?];
     reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
+    let arrived = Instant::now();
+    Some((arrived, serde_json::from_slice(&body).ok()?))
 }
 
 // ---------------------------------------------------------------------------

@@ -162,7 +162,9 @@ fn main() {
     print_table(&rows);
     println!(
         "\nratio = kslint's time / the reference's time (below 1 = kslint is faster); \
-         wall = median of the runs, CPU = mean user+system time per run."
+         wall = median of the runs, CPU = mean user+system time per run (all threads: \
+         the in-process rows parse long shell bodies on two threads, so their CPU \
+         can exceed their wall time); targets are judged on the measure they name."
     );
     println!("total bench time {:.1} s", started.elapsed().as_secs_f64());
 }
@@ -254,7 +256,7 @@ fn check_rows(settings: &Settings, kslint: &Path, dir: &Path, rows: &mut Vec<Row
     rows.push(Row::new(
         "parse + analysis, 5,000-line kickstart (in process)",
         measure,
-        "< 5 ms",
+        "< 5 ms wall (issue #2)",
     ));
 
     let post = post_kickstart(2_000);
@@ -266,7 +268,7 @@ fn check_rows(settings: &Settings, kslint: &Path, dir: &Path, rows: &mut Vec<Row
     rows.push(Row::new(
         "analysis of a kickstart with a 2,000-line %post (in process)",
         measure,
-        "< 10 ms",
+        "< 10 ms wall (issue #5)",
     ));
     let big_path = dir.join("big-file.ks");
     std::fs::write(&big_path, &big).expect("write big-file.ks");

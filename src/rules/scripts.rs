@@ -674,8 +674,9 @@ impl<'s> View<'s> {
         }
         for (index, command) in view.commands.iter().enumerate() {
             let in_target = script.in_chroot || chroots_into_target(shell, command);
-            let written = written_operands(shell, command);
-            let data = data_operands(shell, command);
+            let values = arg_values(shell, command);
+            let written = written_operands(command, &values);
+            let data = data_operands(command, &values);
             let test = matches!(command.name.as_str(), "test" | "[" | "[[");
             if let Some(name) = command.name_node {
                 if shell.text_of(name).contains('/') {
@@ -688,18 +689,23 @@ impl<'s> View<'s> {
                     ));
                 }
             }
-            for &arg in &command.args {
+            for (at, (&arg, value)) in command.args.iter().zip(values).enumerate() {
                 let kind = if test || shell.is_probe(arg) {
                     UseKind::Test
-                } else if data.contains(&arg.id()) {
+                } else if data[at] {
                     UseKind::Data
-                } else if written.contains(&arg.id()) {
+                } else if written[at] {
                     UseKind::Written
                 } else {
                     UseKind::Argument
                 };
-                view.uses
-                    .push(PathUse::new(shell, arg, kind, Some(index), in_target));
+                view.uses.push(PathUse::with_value(
+                    arg,
+                    value,
+                    kind,
+                    Some(index),
+                    in_target,
+                ));
             }
             if let Some(root) = command.chroot {
                 view.uses.push(PathUse::new(
@@ -787,10 +793,21 @@ impl<'t> PathUse<'t> {
         command: Option<usize>,
         in_target: bool,
     ) -> Self {
+        Self::with_value(node, shell.value(node), kind, command, in_target)
+    }
+
+    /// [`new`](Self::new) with the node's value already known.
+    fn with_value(
+        node: Node<'t>,
+        value: Value,
+        kind: UseKind,
+        command: Option<usize>,
+        in_target: bool,
+    ) -> Self {
         PathUse {
             node,
             range: node_range(node),
-            value: shell.value(node),
+            value,
             kind,
             command,
             in_target,
@@ -854,149 +871,165 @@ fn operands<'t>(
     command: &ShellCommand<'t>,
     with_value: &[&str],
 ) -> Vec<Node<'t>> {
+    let values = arg_values(shell, command);
+    operand_indices(&values, with_value)
+        .into_iter()
+        .map(|at| command.args[at])
+        .collect()
+}
+
+/// The static values of a command's arguments, in order.
+fn arg_values(shell: &ShellScript, command: &ShellCommand) -> Vec<Value> {
+    command.args.iter().map(|&arg| shell.value(arg)).collect()
+}
+
+/// [`operands`] as indices into the arguments, whose values are `values`.
+fn operand_indices(values: &[Value], with_value: &[&str]) -> Vec<usize> {
     let mut found = Vec::new();
-    let mut args = command.args.iter();
+    let mut args = values.iter().enumerate();
     let mut options_done = false;
-    while let Some(&arg) = args.next() {
-        let text = shell.value(arg).text;
+    while let Some((at, value)) = args.next() {
+        let text = value.text.as_str();
         if !options_done && text == "--" {
             options_done = true;
         } else if !options_done && text.starts_with('-') && text.len() > 1 {
-            if with_value.contains(&text.as_str()) {
+            if with_value.contains(&text) {
                 args.next();
             }
         } else {
-            found.push(arg);
+            found.push(at);
         }
     }
     found
 }
 
-/// The operands a command writes to (node ids).
-fn written_operands(shell: &ShellScript, command: &ShellCommand) -> HashSet<usize> {
-    let option_value = |names: &[&str]| -> Vec<Node> {
-        let mut found = Vec::new();
-        let mut args = command.args.iter().peekable();
-        while let Some(&arg) = args.next() {
-            let text = shell.value(arg).text;
-            for name in names {
-                if text == *name {
-                    if let Some(&&next) = args.peek() {
-                        found.push(next);
-                    }
-                } else if text.starts_with(&format!("{name}=")) {
-                    found.push(arg);
+/// The arguments (by index) that follow an option of `names` (`-o FILE`)
+/// or carry it (`--output=FILE`).
+fn option_values(values: &[Value], names: &[&str]) -> Vec<usize> {
+    let mut found = Vec::new();
+    for (at, value) in values.iter().enumerate() {
+        let text = value.text.as_str();
+        for name in names {
+            if text == *name {
+                if at + 1 < values.len() {
+                    found.push(at + 1);
                 }
+            } else if text
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('='))
+            {
+                found.push(at);
             }
         }
-        found
-    };
-    let nodes: Vec<Node> = match command.name.as_str() {
+    }
+    found
+}
+
+/// The last operand, when there are at least two (`cp SOURCE… TARGET`).
+fn last_of_several(operands: Vec<usize>) -> Vec<usize> {
+    if operands.len() >= 2 {
+        operands.last().copied().into_iter().collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Which arguments of a command (whose values are `values`) it writes to.
+fn written_operands(command: &ShellCommand, values: &[Value]) -> Vec<bool> {
+    let has = |names: &[&str]| values.iter().any(|v| names.contains(&v.text.as_str()));
+    let indices: Vec<usize> = match command.name.as_str() {
         "cp" | "mv" | "rsync" | "scp" | "ln" => {
-            let targets = option_value(&["-t", "--target-directory"]);
+            let targets = option_values(values, &["-t", "--target-directory"]);
             if targets.is_empty() {
-                let ops = operands(shell, command, &["-e", "-S", "--suffix"]);
-                if ops.len() >= 2 {
-                    ops.last().copied().into_iter().collect()
-                } else {
-                    Vec::new()
-                }
+                last_of_several(operand_indices(values, &["-e", "-S", "--suffix"]))
             } else {
                 targets
             }
         }
         "install" => {
-            let ops = operands(
-                shell,
-                command,
+            let ops = operand_indices(
+                values,
                 &["-m", "-o", "-g", "-S", "--mode", "--owner", "--group"],
             );
-            let directories = command
-                .args
-                .iter()
-                .any(|a| matches!(shell.value(*a).text.as_str(), "-d" | "--directory"));
-            if directories {
+            if has(&["-d", "--directory"]) {
                 ops
             } else {
-                let targets = option_value(&["-t", "--target-directory"]);
-                if !targets.is_empty() {
-                    targets
-                } else if ops.len() >= 2 {
-                    ops.last().copied().into_iter().collect()
+                let targets = option_values(values, &["-t", "--target-directory"]);
+                if targets.is_empty() {
+                    last_of_several(ops)
                 } else {
-                    Vec::new()
+                    targets
                 }
             }
         }
-        "mkdir" | "touch" | "rm" | "rmdir" | "tee" | "truncate" | "unlink" => operands(
-            shell,
-            command,
-            &["-m", "--mode", "-s", "--size", "-d", "-r"],
-        ),
+        "mkdir" | "touch" | "rm" | "rmdir" | "tee" | "truncate" | "unlink" => {
+            operand_indices(values, &["-m", "--mode", "-s", "--size", "-d", "-r"])
+        }
         "chmod" | "chown" | "chgrp" | "setfacl" | "chcon" => {
-            let ops = operands(shell, command, &[]);
-            ops.into_iter().skip(1).collect()
+            operand_indices(values, &[]).into_iter().skip(1).collect()
         }
         "sed" => {
-            let in_place = command.args.iter().any(|a| {
-                let t = shell.value(*a).text;
+            let in_place = values.iter().any(|v| {
+                let t = v.text.as_str();
                 t.starts_with("-i")
                     || t.starts_with("--in-place")
                     || (t.starts_with('-') && !t.starts_with("--") && t.contains('i'))
             });
-            if !in_place {
-                Vec::new()
-            } else {
-                let has_script_option = command.args.iter().any(|a| {
-                    matches!(
-                        shell.value(*a).text.as_str(),
-                        "-e" | "-f" | "--expression" | "--file"
-                    )
-                });
-                let ops = operands(shell, command, &["-e", "-f", "--expression", "--file"]);
-                ops.into_iter()
+            if in_place {
+                let has_script_option = has(&["-e", "-f", "--expression", "--file"]);
+                operand_indices(values, &["-e", "-f", "--expression", "--file"])
+                    .into_iter()
                     .skip(usize::from(!has_script_option))
                     .collect()
+            } else {
+                Vec::new()
             }
         }
-        "curl" => option_value(&["-o", "--output"]),
-        "wget" => option_value(&["-O", "--output-document", "-P", "--directory-prefix"]),
-        "unzip" => option_value(&["-d"]),
-        "tar" => option_value(&["-C", "--directory"]),
+        "curl" => option_values(values, &["-o", "--output"]),
+        "wget" => option_values(
+            values,
+            &["-O", "--output-document", "-P", "--directory-prefix"],
+        ),
+        "unzip" => option_values(values, &["-d"]),
+        "tar" => option_values(values, &["-C", "--directory"]),
+        "dd" => (0..values.len())
+            .filter(|&at| values[at].text.starts_with("of="))
+            .collect(),
         _ => Vec::new(),
     };
-    let mut ids: HashSet<usize> = nodes.iter().map(|n| n.id()).collect();
-    if command.name == "dd" {
-        for arg in &command.args {
-            if shell.value(*arg).text.starts_with("of=") {
-                ids.insert(arg.id());
-            }
-        }
-    }
-    ids
+    marks(values.len(), indices)
 }
 
-/// The operands that are text rather than files (node ids).
-fn data_operands(shell: &ShellScript, command: &ShellCommand) -> HashSet<usize> {
-    if DATA_COMMANDS.contains(&command.name.as_str()) {
-        return command.args.iter().map(|a| a.id()).collect();
+/// Which arguments of a command (whose values are `values`) are text
+/// rather than files.
+fn data_operands(command: &ShellCommand, values: &[Value]) -> Vec<bool> {
+    let name = command.name.as_str();
+    if DATA_COMMANDS.contains(&name) {
+        return vec![true; values.len()];
     }
-    if PATTERN_COMMANDS.contains(&command.name.as_str()) {
-        let explicit = command.args.iter().any(|a| {
+    let mut indices = Vec::new();
+    if PATTERN_COMMANDS.contains(&name) {
+        let explicit = values.iter().any(|v| {
             matches!(
-                shell.value(*a).text.as_str(),
+                v.text.as_str(),
                 "-e" | "-f" | "--regexp" | "--expression" | "--file"
             )
         });
         if !explicit {
-            return operands(shell, command, &["-m", "-A", "-B", "-C", "-F", "-v"])
-                .first()
-                .map(|n| n.id())
-                .into_iter()
-                .collect();
+            let ops = operand_indices(values, &["-m", "-A", "-B", "-C", "-F", "-v"]);
+            indices.extend(ops.first());
         }
     }
-    HashSet::new()
+    marks(values.len(), indices)
+}
+
+/// `len` flags, set at `indices`.
+fn marks(len: usize, indices: Vec<usize>) -> Vec<bool> {
+    let mut marked = vec![false; len];
+    for at in indices {
+        marked[at] = true;
+    }
+    marked
 }
 
 fn shorten(text: &str) -> String {
@@ -2669,4 +2702,58 @@ mod tests {
         }
         assert!(!contains_mount_root("/var/log/steps"));
     }
+
+    /// Bodies parsed in two pieces give the diagnostics of bodies parsed
+    /// whole, byte for byte: for every fixture script, random mixes of their
+    /// lines, and the shape of kslint-bench's long `%post`.
+    #[test]
+    fn pieces_and_whole_bodies_give_the_same_diagnostics() {
+        use crate::analysis::{analyze, CheckOptions};
+        use crate::scripts::shell::test_split;
+
+        let mut bodies = crate::scripts::shell::tests::fixture_bodies();
+        bodies.push(BENCH_POST_BLOCK.repeat(50));
+        let options = CheckOptions::default();
+        let diagnostics = |text: &str, mode: u8| -> Vec<String> {
+            // The mode is this thread's: the scripts must be checked here.
+            assert!(text.len() < crate::rules::PARALLEL_SCRIPT_BYTES);
+            test_split::MODE.set(mode);
+            let analysis = analyze(crate::source::SourceFile::new("x.ks", text), &options);
+            test_split::MODE.set(test_split::BY_SIZE);
+            analysis
+                .diagnostics
+                .iter()
+                .map(|d| format!("{d:?}"))
+                .collect()
+        };
+        let mut found = 0;
+        for body in &bodies {
+            for header in ["%post", "%post --nochroot", "%pre"] {
+                let text = format!("lang C\nkeyboard us\n{header}\n{body}%end\n");
+                let whole = diagnostics(&text, test_split::NEVER);
+                assert_eq!(diagnostics(&text, test_split::ALWAYS), whole, "{text}");
+                found += whole.len();
+            }
+        }
+        assert!(found > 1000, "only {found} diagnostics compared");
+    }
+
+    /// The block kslint-bench repeats for its 2,000-line `%post`.
+    const BENCH_POST_BLOCK: &str = "systemctl enable sshd
+cp /etc/skel/.bashrc /root/.bashrc
+sed -i 's/^#PermitRootLogin.*/PermitRootLogin no/' /etc/ssh/sshd_config
+if [ -f /etc/sysconfig/network ]; then
+  echo \"NETWORKING=yes\" >> /etc/sysconfig/network
+fi
+for f in /etc/yum.repos.d/*.repo; do
+  sed -i 's/enabled=1/enabled=0/' \"$f\"
+done
+cat > /etc/motd <<'EOF'
+Welcome; do not run systemctl start here
+EOF
+useradd -m admin && echo admin:secret | chpasswd
+mkdir -p /opt/app/bin /opt/app/etc 2>/dev/null
+tar -C /opt/app -xzf /root/app.tar.gz || echo failed >> /root/errors
+chmod 0600 /root/.ssh/authorized_keys
+";
 }

@@ -23,15 +23,20 @@ pub enum Kind {
     Other,
     /// The anonymous `&` token.
     Ampersand,
+    AnsiCString,
     CaseItem,
     CaseStatement,
     Command,
+    CommandName,
     CommandSubstitution,
     Comment,
     CompoundStatement,
+    Concatenation,
     DoGroup,
     ElifClause,
     ElseClause,
+    Expansion,
+    ExtglobPattern,
     FileDescriptor,
     FileRedirect,
     ForStatement,
@@ -43,14 +48,21 @@ pub enum Kind {
     HerestringRedirect,
     IfStatement,
     List,
+    Number,
     Pipeline,
     Program,
+    RawString,
     RedirectedStatement,
+    SimpleExpansion,
+    String,
+    StringContent,
     Subshell,
     TestCommand,
+    TranslatedString,
     VariableAssignment,
     VariableName,
     WhileStatement,
+    Word,
 }
 
 impl Kind {
@@ -65,15 +77,20 @@ impl Kind {
             };
         }
         match name {
+            "ansi_c_string" => Kind::AnsiCString,
             "case_item" => Kind::CaseItem,
             "case_statement" => Kind::CaseStatement,
             "command" => Kind::Command,
+            "command_name" => Kind::CommandName,
             "command_substitution" => Kind::CommandSubstitution,
             "comment" => Kind::Comment,
             "compound_statement" => Kind::CompoundStatement,
+            "concatenation" => Kind::Concatenation,
             "do_group" => Kind::DoGroup,
             "elif_clause" => Kind::ElifClause,
             "else_clause" => Kind::ElseClause,
+            "expansion" => Kind::Expansion,
+            "extglob_pattern" => Kind::ExtglobPattern,
             "file_descriptor" => Kind::FileDescriptor,
             "file_redirect" => Kind::FileRedirect,
             "for_statement" => Kind::ForStatement,
@@ -85,14 +102,21 @@ impl Kind {
             "herestring_redirect" => Kind::HerestringRedirect,
             "if_statement" => Kind::IfStatement,
             "list" => Kind::List,
+            "number" => Kind::Number,
             "pipeline" => Kind::Pipeline,
             "program" => Kind::Program,
+            "raw_string" => Kind::RawString,
             "redirected_statement" => Kind::RedirectedStatement,
+            "simple_expansion" => Kind::SimpleExpansion,
+            "string" => Kind::String,
+            "string_content" => Kind::StringContent,
             "subshell" => Kind::Subshell,
             "test_command" => Kind::TestCommand,
+            "translated_string" => Kind::TranslatedString,
             "variable_assignment" => Kind::VariableAssignment,
             "variable_name" => Kind::VariableName,
             "while_statement" => Kind::WhileStatement,
+            "word" => Kind::Word,
             _ => Kind::Other,
         }
     }
@@ -190,27 +214,60 @@ pub struct Flat<'t> {
 impl<'t> Flat<'t> {
     /// Walks the tree below `root` once.
     pub fn new(root: Node<'t>) -> Self {
+        Self::of_roots(std::iter::once(root))
+    }
+
+    /// The trees of a body parsed in pieces as one: the first root stands
+    /// for the whole body, and the top-level statements of the other
+    /// pieces follow its own as its children.
+    pub fn of_roots(roots: impl Iterator<Item = Node<'t>> + Clone) -> Self {
+        let count = roots.clone().map(|root| root.descendant_count()).sum();
+        let mut flat = Flat {
+            entries: Vec::with_capacity(count),
+        };
+        let mut roots = roots;
+        let Some(first) = roots.next() else {
+            return flat;
+        };
+        flat.push_siblings(&mut first.walk(), NONE, NONE);
+        for root in roots {
+            let mut cursor = root.walk();
+            if cursor.goto_first_child() {
+                let last = flat.children(0).last().map_or(NONE, |last| last as u32);
+                flat.push_siblings(&mut cursor, 0, last);
+            }
+        }
+        flat
+    }
+
+    /// Appends, in pre-order, the cursor's node and its next siblings with
+    /// everything below them; `parent` is their parent's index and
+    /// `previous_sibling` the index of the sibling before the first.
+    fn push_siblings(
+        &mut self,
+        cursor: &mut tree_sitter::TreeCursor<'t>,
+        parent: u32,
+        mut previous_sibling: u32,
+    ) {
         let ids = ids();
-        let mut entries = Vec::with_capacity(root.descendant_count());
-        let mut cursor = root.walk();
-        // Indices of the ancestors of the cursor's node, innermost last.
+        // Indices of the ancestors of the cursor's node below `parent`,
+        // innermost last.
         let mut ancestors: Vec<u32> = Vec::new();
-        let mut previous_sibling = NONE;
         loop {
             let node = cursor.node();
-            let index = entries.len() as u32;
-            entries.push(Entry {
+            let index = self.entries.len() as u32;
+            self.entries.push(Entry {
                 node,
                 kind: kind_of(node),
                 field: cursor
                     .field_id()
                     .and_then(|id| ids.fields.get(usize::from(id.get())).copied())
                     .unwrap_or(Field::Other),
-                parent: ancestors.last().copied().unwrap_or(NONE),
+                parent: ancestors.last().copied().unwrap_or(parent),
                 next_sibling: NONE,
             });
             if previous_sibling != NONE {
-                entries[previous_sibling as usize].next_sibling = index;
+                self.entries[previous_sibling as usize].next_sibling = index;
             }
             if cursor.goto_first_child() {
                 ancestors.push(index);
@@ -219,10 +276,11 @@ impl<'t> Flat<'t> {
             }
             previous_sibling = index;
             while !cursor.goto_next_sibling() {
-                if !cursor.goto_parent() {
-                    return Flat { entries };
-                }
-                previous_sibling = ancestors.pop().unwrap_or(NONE);
+                let Some(ancestor) = ancestors.pop() else {
+                    return;
+                };
+                cursor.goto_parent();
+                previous_sibling = ancestor;
             }
         }
     }

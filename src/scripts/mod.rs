@@ -11,6 +11,7 @@ pub mod flat;
 pub mod installer;
 pub mod shell;
 pub mod shellcheck;
+pub mod split;
 pub mod tree_cache;
 
 use crate::source::TextRange;
@@ -150,7 +151,7 @@ fn parse_body<'a>(
         Some(trees) => ShellScript::parse_reusing(text, body, trees),
         None => ShellScript::parse(text, body),
     };
-    let nodes = shell.root().descendant_count();
+    let nodes = shell.node_count();
     if nodes > MAX_SHELL_NODES {
         let why =
             format!("{nodes} shell syntax nodes, more than the {MAX_SHELL_NODES} kslint checks");

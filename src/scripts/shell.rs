@@ -145,11 +145,21 @@ impl<'t> ShellCommand<'t> {
     }
 }
 
+/// Bodies at least this long are parsed in two pieces on two threads when
+/// they can be cut between top-level statements (see [`super::split`]):
+/// tree-sitter-bash reads some 8 bytes per microsecond, so the piece on the
+/// second thread saves about a millisecond per 16 KiB of body, far more
+/// than the thread costs.
+pub const SPLIT_PARSE_BYTES: usize = 16 * 1024;
+
 /// A shell script body and its syntax tree.
 pub struct ShellScript<'a> {
     text: &'a str,
     range: TextRange,
-    tree: Tree,
+    /// The body's syntax tree; for a long body parsed in pieces, one tree
+    /// per piece, in order, whose top-level statements together are those
+    /// of the whole body.
+    trees: Vec<Tree>,
     /// Gathered from the first [`flat`](Self::flat) walk over the tree.
     statics: OnceCell<Statics>,
 }
@@ -216,27 +226,92 @@ fn included_range(text: &str, body: TextRange) -> Range {
     }
 }
 
+/// Parses `body` of `text` in two pieces at once, cut at a top-level line
+/// start. `None` when there is no such cut, or when a piece has a syntax
+/// error (a cut inside a construct the scan missed leaves one; and the
+/// error checks want the whole tree anyway).
+fn parse_in_pieces(text: &str, body: TextRange) -> Option<Vec<Tree>> {
+    let cut = body.start + super::split::split_point(text.get(body.start..body.end)?)?;
+    parse_cut(text, body, cut)
+}
+
+/// [`parse_in_pieces`] with the body cut at `cut`.
+fn parse_cut(text: &str, body: TextRange, cut: usize) -> Option<Vec<Tree>> {
+    let first = included_range(text, TextRange::new(body.start, cut));
+    let second = included_range(text, TextRange::new(cut, body.end));
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| parse_range(text, second, None));
+        let first = parse_range(text, first, None);
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    });
+    let trees = vec![first, second];
+    let clean = trees.iter().all(|tree| !tree.root_node().has_error());
+    clean.then_some(trees)
+}
+
+/// [`SPLIT_PARSE_BYTES`], which tests can change to compare both ways of
+/// parsing on small bodies.
+fn split_parse_bytes() -> usize {
+    #[cfg(test)]
+    match test_split::MODE.get() {
+        test_split::ALWAYS => return 0,
+        test_split::NEVER => return usize::MAX,
+        _ => {}
+    }
+    SPLIT_PARSE_BYTES
+}
+
+/// How tests make [`ShellScript::parse`] cut bodies, on their own thread.
+#[cfg(test)]
+pub(crate) mod test_split {
+    use std::cell::Cell;
+
+    pub const BY_SIZE: u8 = 0;
+    pub const ALWAYS: u8 = 1;
+    pub const NEVER: u8 = 2;
+
+    thread_local! {
+        /// One of the above.
+        pub static MODE: Cell<u8> = const { Cell::new(BY_SIZE) };
+    }
+}
+
 impl<'a> ShellScript<'a> {
-    /// Parses the byte range `body` of `text` (a whole kickstart file).
+    /// Parses the byte range `body` of `text` (a whole kickstart file); a
+    /// long body in two pieces on two threads (see [`SPLIT_PARSE_BYTES`]).
     pub fn parse(text: &'a str, body: TextRange) -> Self {
+        if body.len() >= split_parse_bytes() {
+            if let Some(trees) = parse_in_pieces(text, body) {
+                return Self::with_trees(text, body, trees);
+            }
+        }
+        Self::parse_whole(text, body)
+    }
+
+    /// [`parse`](Self::parse) as one tree, however long the body.
+    pub fn parse_whole(text: &'a str, body: TextRange) -> Self {
         let tree = parse_range(text, included_range(text, body), None);
-        Self::with_tree(text, body, tree)
+        Self::with_trees(text, body, vec![tree])
     }
 
     /// [`parse`](Self::parse), reusing the trees of bodies `cache` saw
-    /// before (the same text elsewhere, or an earlier text here).
+    /// before (the same text elsewhere, or an earlier text here). Always
+    /// one tree: an edit re-parses incrementally, which a cut would defeat.
     pub fn parse_reusing(text: &'a str, body: TextRange, cache: &TreeCache) -> Self {
         let range = included_range(text, body);
         let tree =
             super::tree_cache::parse_body(cache, text, range, |old| parse_range(text, range, old));
-        Self::with_tree(text, body, tree)
+        Self::with_trees(text, body, vec![tree])
     }
 
-    fn with_tree(text: &'a str, body: TextRange, tree: Tree) -> Self {
+    fn with_trees(text: &'a str, body: TextRange, trees: Vec<Tree>) -> Self {
         Self {
             text,
             range: body,
-            tree,
+            trees,
             statics: OnceCell::new(),
         }
     }
@@ -244,7 +319,7 @@ impl<'a> ShellScript<'a> {
     /// Every node of the tree in one array (see [`Flat`]). The first call
     /// also gathers the script's static variables and probes from it.
     pub fn flat(&self) -> Flat<'_> {
-        let flat = Flat::new(self.root());
+        let flat = Flat::of_roots(self.roots());
         self.statics
             .get_or_init(|| self.collect_variables_and_probes(&flat));
         flat
@@ -252,11 +327,27 @@ impl<'a> ShellScript<'a> {
 
     fn statics(&self) -> &Statics {
         self.statics
-            .get_or_init(|| self.collect_variables_and_probes(&Flat::new(self.root())))
+            .get_or_init(|| self.collect_variables_and_probes(&Flat::of_roots(self.roots())))
     }
 
+    /// The root of the (first) tree.
     pub fn root(&self) -> Node<'_> {
-        self.tree.root_node()
+        self.trees[0].root_node()
+    }
+
+    /// The roots of the body's trees (one unless parsed in pieces).
+    pub fn roots(&self) -> impl Iterator<Item = Node<'_>> + Clone {
+        self.trees.iter().map(Tree::root_node)
+    }
+
+    /// The number of syntax nodes of the body, counting one root.
+    pub fn node_count(&self) -> usize {
+        let roots = self.trees.len();
+        self.roots()
+            .map(|root| root.descendant_count())
+            .sum::<usize>()
+            + 1
+            - roots
     }
 
     /// The body's range in the kickstart file.
@@ -330,12 +421,15 @@ impl<'a> ShellScript<'a> {
         let mut wrappers = Vec::new();
         let mut chroot = None;
         let mut at = 0;
-        while at < words.len() {
-            let name = basename(&self.value(words[at]).text).to_string();
+        // The value of `words[at]`, the word that may name the program.
+        let mut program = words.first().map(|&word| self.value(word));
+        while let Some(value) = &program {
+            let name = basename(&value.text);
             // `exec` alone only redirects the shell's own descriptors.
-            if !WRAPPERS.contains(&name.as_str()) || at + 1 >= words.len() {
+            if !WRAPPERS.contains(&name) || at + 1 >= words.len() {
                 break;
             }
+            let name = name.to_string();
             wrappers.push((name.clone(), words[at]));
             at += 1;
             while at < words.len() {
@@ -359,17 +453,20 @@ impl<'a> ShellScript<'a> {
                 }
                 _ => {}
             }
+            program = words.get(at).map(|&word| self.value(word));
         }
         let name_node = words.get(at).copied();
+        let name = program
+            .filter(|value| value.complete)
+            .map(|value| basename(&value.text).to_string())
+            .unwrap_or_default();
+        let mut args = words;
+        args.drain(..(at + 1).min(args.len()));
         ShellCommand {
             node,
-            name: name_node
-                .map(|n| self.value(n))
-                .filter(|v| v.complete)
-                .map(|v| basename(&v.text).to_string())
-                .unwrap_or_default(),
+            name,
             name_node,
-            args: words.get(at + 1..).unwrap_or_default().to_vec(),
+            args,
             wrappers,
             chroot,
         }
@@ -550,68 +647,34 @@ impl<'a> ShellScript<'a> {
         if !value.complete {
             return;
         }
-        match node.kind() {
-            "word" | "number" | "command_name" | "extglob_pattern" => {
-                let raw = self.text_of(node);
-                let mut chars = raw.chars();
-                while let Some(c) = chars.next() {
-                    if c == '\\' {
-                        if let Some(next) = chars.next() {
-                            if next != '\n' {
-                                value.text.push(next);
-                            }
-                        }
-                    } else {
-                        value.text.push(c);
-                    }
-                }
+        match flat::kind_of(node) {
+            Kind::Word | Kind::Number | Kind::CommandName | Kind::ExtglobPattern => {
+                push_unescaped(self.text_of(node), &mut value.text);
             }
-            "raw_string" => {
+            Kind::RawString => {
                 let raw = self.text_of(node);
                 value
                     .text
                     .push_str(raw.strip_prefix('\'').unwrap_or(raw).trim_end_matches('\''));
             }
-            "ansi_c_string" => {
+            Kind::AnsiCString => {
                 let raw = self.text_of(node);
                 let inner = raw.strip_prefix("$'").unwrap_or(raw);
                 value
                     .text
                     .push_str(inner.strip_suffix('\'').unwrap_or(inner));
             }
-            "string" | "translated_string" => {
-                let raw_start = node.start_byte();
-                let open = if node.kind() == "string" { 1 } else { 2 };
-                let mut at = raw_start + open;
-                let end = node.end_byte().saturating_sub(1).max(at);
-                let mut cursor = node.walk();
-                for child in node.named_children(&mut cursor) {
-                    if child.start_byte() > at {
-                        value
-                            .text
-                            .push_str(self.text.get(at..child.start_byte()).unwrap_or(""));
-                    }
-                    if child.kind() == "string_content" {
-                        value.text.push_str(self.text_of(child));
-                    } else {
-                        self.append_value(child, vars, value);
-                        if !value.complete {
-                            return;
-                        }
-                    }
-                    at = child.end_byte();
-                }
-                if end > at {
-                    value.text.push_str(self.text.get(at..end).unwrap_or(""));
-                }
+            kind @ (Kind::String | Kind::TranslatedString) => {
+                let open = if kind == Kind::String { 1 } else { 2 };
+                self.append_string(node, open, vars, value);
             }
-            "concatenation" => {
+            Kind::Concatenation => {
                 let mut cursor = node.walk();
                 for child in node.children(&mut cursor) {
                     self.append_value(child, vars, value);
                 }
             }
-            "simple_expansion" | "expansion" => match self.plain_variable(node) {
+            Kind::SimpleExpansion | Kind::Expansion => match self.plain_variable(node) {
                 Some(name) => match lookup(vars, name) {
                     Some(text) => value.text.push_str(text),
                     None => value.complete = false,
@@ -622,22 +685,46 @@ impl<'a> ShellScript<'a> {
         }
     }
 
+    /// The value of a `"…"` (`open` = 1) or `$"…"` (`open` = 2) string:
+    /// its text between the quotes, expansions evaluated.
+    fn append_string(&self, node: Node, open: usize, vars: &Variables, value: &mut Value) {
+        let mut at = node.start_byte() + open;
+        let end = node.end_byte().saturating_sub(1).max(at);
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            if child.start_byte() > at {
+                value
+                    .text
+                    .push_str(self.text.get(at..child.start_byte()).unwrap_or(""));
+            }
+            if flat::kind_of(child) == Kind::StringContent {
+                value.text.push_str(self.text_of(child));
+            } else {
+                self.append_value(child, vars, value);
+                if !value.complete {
+                    return;
+                }
+            }
+            at = child.end_byte();
+        }
+        if end > at {
+            value.text.push_str(self.text.get(at..end).unwrap_or(""));
+        }
+    }
+
     /// `$NAME` or `${NAME}` without operators: the variable's name.
     fn plain_variable<'t>(&'t self, node: Node<'t>) -> Option<&'t str> {
+        let mut name = None;
         let mut cursor = node.walk();
-        let children: Vec<Node> = node.children(&mut cursor).collect();
-        let names: Vec<&Node> = children
-            .iter()
-            .filter(|c| c.kind() == "variable_name")
-            .collect();
-        let operators = children
-            .iter()
-            .filter(|c| !matches!(c.kind(), "variable_name" | "$" | "${" | "}"))
-            .count();
-        match (names.as_slice(), operators) {
-            ([name], 0) => Some(self.text_of(**name)),
-            _ => None,
+        for child in node.children(&mut cursor) {
+            match flat::kind_of(child) {
+                Kind::VariableName if name.is_none() => name = Some(child),
+                Kind::Other if matches!(child.kind(), "$" | "${" | "}") => {}
+                // A second name, or an operator (`${x:-y}`, `${#x}`).
+                _ => return None,
+            }
         }
+        name.map(|name| self.text_of(name))
     }
 
     /// The value of a variable assigned once with static text in the script
@@ -740,8 +827,11 @@ impl<'a> ShellScript<'a> {
     /// away with the heredoc bodies blanked out are not reported.
     pub fn errors(&self) -> Vec<SyntaxError> {
         let mut found = Vec::new();
-        collect_errors(self.root(), &mut found);
-        if found.is_empty() {
+        for root in self.roots() {
+            collect_errors(root, &mut found);
+        }
+        // Bodies parsed in pieces have no errors (see `parse_in_pieces`).
+        if found.is_empty() || self.trees.len() > 1 {
             return found;
         }
         let bodies: Vec<Node> = self
@@ -754,7 +844,7 @@ impl<'a> ShellScript<'a> {
         let mut blanked = self.text.as_bytes().to_vec();
         // The blanked text differs only inside the heredoc bodies: the tree
         // is re-parsed there, not from scratch.
-        let mut tree = self.tree.clone();
+        let mut tree = self.trees[0].clone();
         for body in bodies {
             for byte in &mut blanked[body.byte_range()] {
                 if *byte != b'\n' {
@@ -869,6 +959,23 @@ fn first_error_leaf(node: Node) -> Option<usize> {
     children.into_iter().find_map(first_error_leaf)
 }
 
+/// `raw` with backslash escapes removed (an escaped newline is a line
+/// continuation and disappears).
+fn push_unescaped(raw: &str, out: &mut String) {
+    if !raw.contains('\\') {
+        out.push_str(raw);
+        return;
+    }
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+        } else if let Some(next) = chars.next().filter(|&next| next != '\n') {
+            out.push(next);
+        }
+    }
+}
+
 fn range_of(node: Node) -> TextRange {
     TextRange::new(node.start_byte(), node.end_byte())
 }
@@ -889,7 +996,7 @@ fn point_at(text: &str, offset: usize) -> Point {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Parses `body` as the body of a script placed after a header line, so
@@ -1007,6 +1114,117 @@ mod tests {
             assert!(script.errors().is_empty());
         });
         with_script("echo ok\n", |script, _| assert!(script.errors().is_empty()));
+    }
+
+    /// The script bodies of the test fixtures, and bodies made of random
+    /// pieces of them (cut at random lines, so with broken constructs).
+    pub(crate) fn fixture_bodies() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut files = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "ks") {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        let mut bodies = Vec::new();
+        for file in files {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            let mut body: Option<String> = None;
+            for line in text.split_inclusive('\n') {
+                if line.starts_with("%pre") || line.starts_with("%post") {
+                    body = Some(String::new());
+                } else if line.starts_with("%end") {
+                    bodies.extend(body.take());
+                } else if let Some(body) = &mut body {
+                    body.push_str(line);
+                }
+            }
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut random = move |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below.max(1) as u64) as usize
+        };
+        let whole = bodies.len();
+        for _ in 0..500 {
+            let mut combined = String::new();
+            for _ in 0..2 + random(4) {
+                let lines: Vec<&str> = bodies[random(whole)].split_inclusive('\n').collect();
+                let from = random(lines.len() / 2 + 1);
+                let to = from + random(lines.len() - from + 1);
+                combined.extend(lines[from..to].iter().copied());
+            }
+            bodies.push(combined);
+        }
+        bodies
+    }
+
+    /// Every node with what the checks read of it: kind, range, field,
+    /// parent and children. The root's own range is left out: a body parsed
+    /// in pieces has the first piece's root.
+    fn signature(script: &ShellScript) -> Vec<String> {
+        let flat = script.flat();
+        flat.entries()
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| {
+                let node = entry.node;
+                let place = match index {
+                    0 => String::new(),
+                    _ => format!(
+                        "{:?} {:?}-{:?}",
+                        node.byte_range(),
+                        node.start_position(),
+                        node.end_position()
+                    ),
+                };
+                format!(
+                    "{} {} {place} {:?} {:?} {:?} {:?}",
+                    node.kind(),
+                    node.is_named(),
+                    entry.kind,
+                    entry.field,
+                    flat.parent(index),
+                    flat.children(index).collect::<Vec<_>>(),
+                )
+            })
+            .collect()
+    }
+
+    /// Wherever the scan offers a cut and both pieces parse cleanly, the
+    /// pieces give the nodes of the whole body, at the same places.
+    #[test]
+    fn pieces_give_the_tree_of_the_whole() {
+        let mut compared = 0;
+        for body in fixture_bodies() {
+            let text = format!("lang C\n%post\n{body}%end\n");
+            let range = TextRange::new(13, 13 + body.len());
+            let whole = ShellScript::parse_whole(&text, range);
+            let expected = signature(&whole);
+            assert_eq!(whole.node_count(), expected.len());
+            for cut in super::super::split::top_level_line_starts(&body) {
+                let Some(trees) = parse_cut(&text, range, range.start + cut) else {
+                    assert!(whole.root().has_error(), "{body:?} cut at {cut}");
+                    continue;
+                };
+                let pieces = ShellScript::with_trees(&text, range, trees);
+                assert_eq!(signature(&pieces), expected, "{body:?} cut at {cut}");
+                assert_eq!(pieces.node_count(), expected.len());
+                compared += 1;
+            }
+        }
+        assert!(compared > 800, "only {compared} cuts compared");
     }
 
     #[test]

@@ -1,0 +1,302 @@
+//! Where a long shell body can be cut in two so that the halves parse on
+//! two threads and together give the tree of the whole.
+//!
+//! A cut is only offered at the start of a line where a cheap scan is sure
+//! the script is between two top-level statements: no open quote, heredoc,
+//! bracket, `if`/`case`/loop, line continuation or trailing `|`, `&&`,
+//! `||`. The scan errs towards "not at top level" (a `}` in a string makes
+//! the rest of the body look nested, and no cut is offered there). Where it
+//! cannot follow the text (a bracket closed that was never opened, a
+//! heredoc delimiter it cannot read) it stops, keeping only the cuts before.
+//! The caller still parses the whole body when either half has a syntax
+//! error, which a cut inside a construct leaves.
+
+/// The offset in `body` of the line start closest to its middle at which
+/// the body can be cut into two scripts, if any.
+pub fn split_point(body: &str) -> Option<usize> {
+    let middle = body.len() / 2;
+    top_level_line_starts(body)
+        .into_iter()
+        .filter(|&at| at > 0 && at < body.len())
+        .min_by_key(|&at| at.abs_diff(middle))
+}
+
+/// What the scan knows at a point of the text.
+#[derive(Default)]
+struct Scan {
+    /// Open `(`, `{` and `[` outside single quotes and comments.
+    brackets: i64,
+    /// Open `if`, `case`, `for`, `while`, `until` and `select`.
+    blocks: i64,
+    double_quoted: bool,
+    single_quoted: bool,
+    /// The single-quoted string is a `$'…'` one, where `\'` does not end it.
+    ansi_c: bool,
+    backquoted: bool,
+    /// Heredoc delimiters still to come, with whether tabs before them are
+    /// stripped (`<<-`), in the order their bodies follow.
+    heredocs: Vec<(String, bool)>,
+}
+
+impl Scan {
+    fn at_top_level(&self) -> bool {
+        self.brackets == 0
+            && self.blocks == 0
+            && !self.double_quoted
+            && !self.single_quoted
+            && !self.backquoted
+            && self.heredocs.is_empty()
+    }
+}
+
+/// Offsets of line starts that begin a top-level statement, as far as the
+/// scan can follow the text.
+pub(crate) fn top_level_line_starts(body: &str) -> Vec<usize> {
+    let mut found = Vec::new();
+    let mut scan = Scan::default();
+    let mut lines = LineStarts::new(body);
+    while let Some(line) = lines.next() {
+        let Some(continues) = scan_line(line, &mut scan) else {
+            break;
+        };
+        if !scan.heredocs.is_empty() && !skip_heredoc_bodies(&mut lines, &mut scan) {
+            break;
+        }
+        if scan.brackets < 0 || scan.blocks < 0 {
+            break;
+        }
+        let next = lines.offset();
+        if !continues && scan.at_top_level() && next < body.len() {
+            found.push(next);
+        }
+    }
+    found
+}
+
+/// The lines of a text (each without its `\n`), and where the next starts.
+struct LineStarts<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> LineStarts<'a> {
+    fn new(text: &'a str) -> Self {
+        LineStarts { text, at: 0 }
+    }
+
+    /// Where the next line starts.
+    fn offset(&self) -> usize {
+        self.at
+    }
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.at >= self.text.len() {
+            return None;
+        }
+        let start = self.at;
+        let rest = &self.text[start..];
+        let (line, advance) = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(newline) => (&rest[..newline], newline + 1),
+            None => (rest, rest.len()),
+        };
+        self.at += advance;
+        Some(line)
+    }
+}
+
+/// Skips the heredoc bodies that follow a line, each up to its delimiter
+/// line; `false` when the text ends first.
+fn skip_heredoc_bodies(lines: &mut LineStarts, scan: &mut Scan) -> bool {
+    for (delimiter, strip_tabs) in std::mem::take(&mut scan.heredocs) {
+        loop {
+            let Some(line) = lines.next() else {
+                return false;
+            };
+            let line = if strip_tabs {
+                line.trim_start_matches('\t')
+            } else {
+                line
+            };
+            if line == delimiter {
+                break;
+            }
+        }
+    }
+    true
+}
+
+/// Updates `scan` over one line; `Some(true)` when the statement goes on
+/// on the next line (a trailing `\\`, `|`, `|&`, `&&` or `||`), `None`
+/// when the scan cannot follow the line.
+fn scan_line(line: &str, scan: &mut Scan) -> Option<bool> {
+    let bytes = line.as_bytes();
+    let mut at = 0;
+    // The end of the code on the line so far (not blanks or a comment).
+    let mut code_end = 0;
+    let mut escaped_newline = false;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        if scan.single_quoted {
+            match byte {
+                b'\\' if scan.ansi_c => at += 1,
+                b'\'' => scan.single_quoted = false,
+                _ => {}
+            }
+            at += 1;
+            code_end = at.min(bytes.len());
+            continue;
+        }
+        if byte == b'\\' {
+            escaped_newline = at + 1 == bytes.len();
+            at = (at + 2).min(bytes.len());
+            code_end = at;
+            continue;
+        }
+        if scan.double_quoted {
+            match byte {
+                b'"' => scan.double_quoted = false,
+                b'(' | b'{' | b'[' => scan.brackets += 1,
+                b')' | b'}' | b']' => scan.brackets -= 1,
+                b'`' => scan.backquoted = !scan.backquoted,
+                _ => {}
+            }
+            at += 1;
+            code_end = at;
+            continue;
+        }
+        let word_start = at == 0 || is_separator(bytes[at - 1]);
+        match byte {
+            b'#' if word_start => break,
+            b'\'' => {
+                scan.single_quoted = true;
+                scan.ansi_c = at > 0 && bytes[at - 1] == b'$';
+            }
+            b'"' => scan.double_quoted = true,
+            b'`' => scan.backquoted = !scan.backquoted,
+            b'(' | b'{' | b'[' => scan.brackets += 1,
+            b')' | b'}' | b']' => scan.brackets -= 1,
+            b'<' if line[at..].starts_with("<<") && !line[at..].starts_with("<<<") => {
+                let (delimiter, strip_tabs, end) = heredoc_delimiter(line, at + 2)?;
+                scan.heredocs.push((delimiter, strip_tabs));
+                at = end;
+                code_end = end;
+                continue;
+            }
+            _ if word_start && byte.is_ascii_alphabetic() => {
+                let end = at
+                    + line[at..]
+                        .bytes()
+                        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                        .count();
+                if end == bytes.len() || is_separator(bytes[end]) {
+                    scan.blocks += keyword_nesting(&line[at..end]);
+                }
+                at = end;
+                code_end = end;
+                continue;
+            }
+            _ => {}
+        }
+        at += 1;
+        if !byte.is_ascii_whitespace() {
+            code_end = at;
+        }
+    }
+    let code = &line[..code_end];
+    let open_operator = code.ends_with('|') || code.ends_with("&&") || code.ends_with("|&");
+    Some(escaped_newline || open_operator)
+}
+
+/// How a word changes the nesting of compound commands.
+fn keyword_nesting(word: &str) -> i64 {
+    match word {
+        "if" | "case" | "for" | "while" | "until" | "select" => 1,
+        "fi" | "esac" | "done" => -1,
+        _ => 0,
+    }
+}
+
+/// Bytes after which a new word starts (not `{`: `${#x}` is no comment).
+fn is_separator(byte: u8) -> bool {
+    byte.is_ascii_whitespace() || matches!(byte, b';' | b'&' | b'|' | b'(' | b')')
+}
+
+/// The delimiter of a heredoc whose `<<` ends before `at`: its text with
+/// quotes removed, whether it is `<<-`, and where the word ends. `None`
+/// when the word is not one the scan can read.
+fn heredoc_delimiter(line: &str, at: usize) -> Option<(String, bool, usize)> {
+    let strip_tabs = line[at..].starts_with('-');
+    let start = at + usize::from(strip_tabs);
+    let rest = &line[start..];
+    let skipped = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    let word_start = start + skipped;
+    let word_len = line[word_start..]
+        .bytes()
+        .take_while(|b| {
+            !b.is_ascii_whitespace() && !matches!(b, b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')')
+        })
+        .count();
+    let word = &line[word_start..word_start + word_len];
+    if word.is_empty() || word.contains(['$', '`']) {
+        return None;
+    }
+    let delimiter: String = word
+        .chars()
+        .filter(|c| !matches!(c, '\'' | '"' | '\\'))
+        .collect();
+    if delimiter.is_empty() {
+        return None;
+    }
+    Some((delimiter, strip_tabs, word_start + word_len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn starts(body: &str) -> Vec<&str> {
+        top_level_line_starts(body)
+            .into_iter()
+            .map(|at| body[at..].lines().next().unwrap_or(""))
+            .collect()
+    }
+
+    #[test]
+    fn cuts_only_between_top_level_statements() {
+        let body = "echo a\nif true; then\n  echo b\nfi\ncat <<'EOF'\nx\nEOF\nls |\n  wc\nf() {\n  :\n}\necho \"multi\nline\"\nfor x in a\ndo :\ndone\necho end\n";
+        assert_eq!(
+            starts(body),
+            [
+                "if true; then",
+                "cat <<'EOF'",
+                "ls |",
+                "f() {",
+                "echo \"multi",
+                "for x in a",
+                "echo end"
+            ]
+        );
+    }
+
+    #[test]
+    fn stops_where_it_cannot_follow() {
+        // The `)` of a case pattern closes a bracket never opened.
+        let body = "echo a\ncase $x in\n  a) echo;;\nesac\necho b\n";
+        assert_eq!(starts(body), ["case $x in"]);
+        let body = "echo a\ncat <<$X\nbody\n$X\necho b\n";
+        assert_eq!(starts(body), ["cat <<$X"]);
+    }
+
+    #[test]
+    fn heredoc_bodies_and_comments_are_skipped() {
+        let body = "cat <<-EOF; echo x # it's (\n\tif\n\tEOF\necho b\nx=1 \\\n  y\necho c\n";
+        assert_eq!(starts(body), ["echo b", "x=1 \\", "echo c"]);
+    }
+
+    #[test]
+    fn the_cut_is_near_the_middle() {
+        let body = "echo 1\necho 2\necho 3\necho 4\n";
+        assert_eq!(split_point(body), Some(14));
+        assert_eq!(split_point("echo 1\n"), None);
+    }
+}

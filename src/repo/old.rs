@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use super::cache;
 use super::gz;
 use super::render::Kind;
+use super::resumable::Midstate;
 use crate::media::repodata::Repomd;
 use crate::media::xml::{decompress, line_column};
 
@@ -40,6 +42,9 @@ pub struct OldMember {
     /// Whether it holds anything but whole `<package>` elements (and the
     /// white space between them).
     pub pure: bool,
+    /// From the cache: where its text is in the blob, and the hash state
+    /// of the whole text where it starts.
+    pub cached: Option<(u64, Midstate)>,
 }
 
 #[derive(Debug, Default)]
@@ -49,11 +54,23 @@ pub struct OldFile {
     pub packages: Vec<OldPackage>,
     /// Empty unless the file is gzip.
     pub members: Vec<OldMember>,
+    /// From the cache: the hash state after the whole text.
+    pub end: Option<Midstate>,
 }
 
 impl OldFile {
     pub fn package_text(&self, index: usize) -> &str {
         &self.text[self.packages[index].range.clone()]
+    }
+
+    /// The hash state of the whole text where member `index` starts (at
+    /// `members.len()`: after the whole text), when the cache gave it.
+    pub fn midstate(&self, index: usize) -> Option<&Midstate> {
+        match self.members.get(index) {
+            Some(member) => member.cached.as_ref().map(|(_, state)| state),
+            None if index == self.members.len() => self.end.as_ref(),
+            None => None,
+        }
     }
 }
 
@@ -85,6 +102,8 @@ pub struct OldRepodata {
     pub aligned: bool,
     /// First primary package of each member holding packages → member.
     member_by_first: HashMap<usize, usize>,
+    /// The cache the files were read from, when they were.
+    pub cache: Option<cache::Source>,
 }
 
 /// Where the reusable entry of one package is in the old files.
@@ -96,10 +115,15 @@ pub struct Reuse {
 
 impl OldRepodata {
     /// Reads `repodata/repomd.xml` under `base` and, when `packages` is
-    /// set, the package metadata it names. `Ok(None)` when there is no
+    /// set, the package metadata it names (from the cache at `cache_dir`
+    /// when it is valid for them). `Ok(None)` when there is no
     /// repomd.xml; an error when repomd.xml is unreadable. Unreadable
     /// package metadata only disables reuse.
-    pub fn load(base: &Path, packages: bool) -> Result<Option<OldRepodata>, String> {
+    pub fn load(
+        base: &Path,
+        packages: bool,
+        cache_dir: Option<&Path>,
+    ) -> Result<Option<OldRepodata>, String> {
         let path = base.join("repodata").join("repomd.xml");
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
@@ -115,8 +139,11 @@ impl OldRepodata {
         if !packages {
             return Ok(Some(old));
         }
-        match load_files(base, &old.repomd, &old.records) {
-            Ok(files) => old.index(files),
+        match load_files(base, &old.repomd, &old.records, cache_dir) {
+            Ok((files, source)) => {
+                old.cache = source;
+                old.index(files);
+            }
             Err(why) => old.unusable = Some(why),
         }
         Ok(Some(old))
@@ -210,7 +237,15 @@ fn aligned(files: &[OldFile; 3]) -> bool {
     })
 }
 
-fn load_files(base: &Path, repomd: &Repomd, records: &[RawRecord]) -> Result<[OldFile; 3], String> {
+/// The three old files, with the cache they came from when it was valid.
+type Loaded = ([OldFile; 3], Option<cache::Source>);
+
+fn load_files(
+    base: &Path,
+    repomd: &Repomd,
+    records: &[RawRecord],
+    cache_dir: Option<&Path>,
+) -> Result<Loaded, String> {
     // The text sizes repomd.xml gives, to allocate once.
     let sizes: Vec<usize> = Kind::ALL
         .iter()
@@ -235,6 +270,9 @@ fn load_files(base: &Path, repomd: &Repomd, records: &[RawRecord]) -> Result<[Ol
                 .ok_or_else(|| format!("repomd.xml has no {} record", kind.name()))
         })
         .collect::<Result<_, _>>()?;
+    if let Some(found) = cache_dir.and_then(|dir| load_cached(dir, repomd, &paths)) {
+        return Ok((found.0, Some(found.1)));
+    }
     // primary on this thread, the (larger) other two beside it.
     let (primary, rest) = std::thread::scope(|scope| {
         let helper = scope.spawn(|| {
@@ -251,7 +289,28 @@ fn load_files(base: &Path, repomd: &Repomd, records: &[RawRecord]) -> Result<[Ol
         (primary, rest)
     });
     let [filelists, other] = rest;
-    Ok([primary?, filelists?, other?])
+    Ok(([primary?, filelists?, other?], None))
+}
+
+/// The three files as the cache at `dir` describes them, when it is valid
+/// for the files `repomd.xml` names (see [`cache`]).
+fn load_cached(
+    dir: &Path,
+    repomd: &Repomd,
+    paths: &[PathBuf],
+) -> Option<([OldFile; 3], cache::Source)> {
+    if !dir.join("index").is_file() {
+        return None;
+    }
+    let mut gz = Vec::with_capacity(3);
+    for (kind, path) in Kind::ALL.iter().zip(paths) {
+        let (algorithm, checksum) = repomd.record(kind.name())?.checksum.clone()?;
+        if algorithm != "sha256" {
+            return None;
+        }
+        gz.push((std::fs::read(path).ok()?, checksum));
+    }
+    cache::load(dir, gz.try_into().ok()?)
 }
 
 fn load_file(path: &Path, kind: Kind, size_hint: usize) -> Result<OldFile, String> {
@@ -283,6 +342,7 @@ pub fn parse_file(bytes: Vec<u8>, kind: Kind, size_hint: usize) -> Result<OldFil
                 text: part.plain,
                 packages: 0..0,
                 pure: false,
+                cached: None,
             })
             .collect();
         plain
@@ -302,6 +362,7 @@ pub fn parse_file(bytes: Vec<u8>, kind: Kind, size_hint: usize) -> Result<OldFil
         text,
         packages,
         members,
+        end: None,
     };
     assign_members(&mut file);
     Ok(file)

@@ -7,10 +7,13 @@ mod repo_common;
 
 use std::path::{Path, PathBuf};
 
+use kslint::repo::cache::{read_index, write_index, Index};
 use kslint::repo::{generate, GroupSource, RepoOptions, RepoSummary};
 use repo_common::*;
 
 const PACKAGES: u32 = 200;
+/// The package the damaged-cache tests change.
+const CHANGED: u32 = 120;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -232,7 +235,7 @@ fn absent_cache_falls_back_to_the_old_files() {
 fn damaged_cache_is_not_used(damage: impl Fn(&Path)) {
     let fixture = Fixture::new();
     damage(&fixture.cache_dir());
-    fixture.change(120, 1000);
+    fixture.change(CHANGED, 1000);
     let summary = fixture.update();
     assert!(!summary.from_cache, "a damaged cache was used");
     assert_eq!(summary.read, 1);
@@ -245,68 +248,73 @@ fn damaged_cache_is_not_used(damage: impl Fn(&Path)) {
     fixture.assert_same_as_full_run();
 }
 
-/// Rewrites the index with `edit` and, when `resum`, a valid checksum line
-/// (so that only the other checks can find the damage).
-fn edit_index(dir: &Path, resum: bool, edit: impl Fn(&str) -> String) {
-    let path = dir.join("index");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let body = &text[..text.rfind("sum ").unwrap()];
-    let edited = edit(body);
-    assert_ne!(edited, body, "the edit changed nothing");
-    let sum = if resum {
-        sha256_hex(edited.as_bytes())
-    } else {
-        text[text.rfind("sum ").unwrap() + 4..].trim().to_string()
-    };
-    std::fs::write(&path, format!("{edited}sum {sum}\n")).unwrap();
+/// Rewrites the index with `edit`, with a valid checksum (so that only the
+/// other checks can find the damage).
+fn edit_index(dir: &Path, edit: impl Fn(&mut Index)) {
+    let mut index = read_index(dir).expect("a valid index");
+    let before = index.clone();
+    edit(&mut index);
+    assert_ne!(index, before, "the edit changed nothing");
+    write_index(dir, &index).unwrap();
 }
 
-/// The `n`th line starting with `prefix`, with its field `field` set.
-fn set_field(body: &str, prefix: &str, n: usize, field: usize, value: &str) -> String {
-    let mut seen = 0;
-    body.lines()
-        .map(|line| {
-            let mut line = line.to_string();
-            if line.starts_with(prefix) {
-                if seen == n {
-                    let mut words: Vec<&str> = line.split(' ').collect();
-                    words[field] = value;
-                    line = words.join(" ");
-                }
-                seen += 1;
-            }
-            line + "\n"
-        })
-        .collect()
+/// The primary member holding the entry of the package the damaged-cache
+/// tests change (its text is read: the member is rebuilt).
+fn member_of_changed(index: &Index) -> usize {
+    let entry = CHANGED as usize;
+    index.files[0]
+        .members
+        .iter()
+        .position(|m| m.packages.contains(&entry))
+        .unwrap()
 }
 
 #[test]
-fn truncated_index_is_not_used() {
+fn truncated_or_flipped_index_is_not_used() {
     damaged_cache_is_not_used(|dir| {
         let path = dir.join("index");
-        let text = std::fs::read(&path).unwrap();
-        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    });
+    // Any change (here a byte of the member table) fails its checksum.
+    damaged_cache_is_not_used(|dir| {
+        let path = dir.join("index");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = bytes.len() / 3;
+        bytes[at] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
     });
 }
 
 #[test]
 fn edited_member_table_is_not_used() {
-    // Without a new checksum line: the index's own checksum fails.
+    // A member that no longer tiles the file.
     damaged_cache_is_not_used(|dir| {
-        edit_index(dir, false, |body| set_field(body, "m ", 3, 4, "7"));
+        edit_index(dir, |index| index.files[0].members[3].text.end = 7)
     });
-    // With one: the member no longer tiles the file or its text no longer
-    // has its member's CRC.
+    // Its text taken from elsewhere in the blob: not its member's CRC.
     damaged_cache_is_not_used(|dir| {
-        edit_index(dir, true, |body| set_field(body, "m ", 3, 5, "0"));
+        edit_index(dir, |index| {
+            let member = member_of_changed(index);
+            index.files[1].members[member].blob += 1;
+        })
     });
     // Packages given to the wrong member.
     damaged_cache_is_not_used(|dir| {
-        edit_index(dir, true, |body| {
-            let line = body.lines().filter(|l| l.starts_with("m ")).nth(2).unwrap();
-            let end: usize = line.split(' ').nth(7).unwrap().parse().unwrap();
-            set_field(body, "m ", 2, 7, &(end - 1).to_string())
-        });
+        edit_index(dir, |index| index.files[2].members[2].packages.end -= 1)
+    });
+    // Package ranges that are not elements.
+    damaged_cache_is_not_used(|dir| {
+        edit_index(dir, |index| {
+            let member = &index.files[0].members[member_of_changed(index)];
+            // Another package of the member, whose element is copied.
+            let entry = member
+                .packages
+                .clone()
+                .find(|&p| p != CHANGED as usize)
+                .unwrap();
+            index.files[0].packages[entry].range.start += 1;
+        })
     });
 }
 
@@ -314,36 +322,20 @@ fn edited_member_table_is_not_used() {
 fn wrong_hash_in_the_cache_is_not_used() {
     // The checksum it records is not the one repomd.xml gives.
     damaged_cache_is_not_used(|dir| {
-        edit_index(dir, true, |body| {
-            let line = body.lines().find(|l| l.starts_with("file other")).unwrap();
-            let checksum = line.split(' ').nth(2).unwrap();
-            body.replace(checksum, &"0".repeat(64))
-        });
+        edit_index(dir, |index| index.files[2].checksum = "0".repeat(64))
     });
-    // A saved hash state that is wrong would give a wrong open-checksum:
-    // the index's checksum catches the change.
-    damaged_cache_is_not_used(|dir| {
-        edit_index(dir, false, |body| {
-            set_field(body, "m ", 5, 9, &"1".repeat(64))
-        });
-    });
+    // A hash state whose tail does not fit its length.
+    damaged_cache_is_not_used(|dir| edit_index(dir, |index| index.files[1].end.length += 1));
 }
 
 #[test]
 fn damaged_blob_is_not_used() {
     damaged_cache_is_not_used(|dir| {
-        let blob = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| {
-                p.file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with("blob-")
-            })
-            .unwrap();
+        let index = read_index(dir).unwrap();
+        let member = &index.files[0].members[member_of_changed(&index)];
+        let blob = dir.join(&index.blob);
         let mut bytes = std::fs::read(&blob).unwrap();
-        let at = bytes.len() / 2;
+        let at = member.blob as usize + member.text.len() / 2;
         bytes[at] ^= 0x20;
         std::fs::write(&blob, &bytes).unwrap();
     });

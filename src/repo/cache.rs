@@ -19,9 +19,8 @@
 //! the member texts, appended to by updates (an offset the index names is
 //! never rewritten) and written afresh when most of it is dead.
 
-use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -29,10 +28,7 @@ use sha2::{Digest, Sha256};
 
 use super::header::hex;
 use super::old::{OldFile, OldMember, OldPackage};
-use super::render::Kind;
 use super::resumable::Midstate;
-
-const MAGIC: &str = "kslint repo cache 1";
 
 /// `$XDG_CACHE_HOME/kslint/repo` (or `~/.cache/kslint/repo`).
 pub fn default_root() -> Option<PathBuf> {
@@ -98,14 +94,15 @@ pub struct Source {
 
 /// The three old files as the cache in `dir` describes them, when it is
 /// valid for `gz` (the bytes of the current primary, filelists and other,
-/// with the checksums `repomd.xml` gives).
+/// with the checksums `repomd.xml` gives). No text is read yet: an update
+/// reads the members it needs with [`OldFile::load_texts`] from the blob
+/// [`Source::open_blob`] opens.
 pub fn load(dir: &Path, gz: [(Vec<u8>, String); 3]) -> Option<([OldFile; 3], Source)> {
-    let index = parse(&std::fs::read_to_string(dir.join("index")).ok()?)?;
-    let blob = read_prefix(&dir.join(&index.blob), index.blob_length)?;
+    let index = read_index(dir)?;
     let mut live = 0;
     let mut files = Vec::with_capacity(3);
-    for (cached, (bytes, checksum)) in index.files.iter().zip(gz) {
-        let file = rebuild(cached, bytes, &checksum, &blob)?;
+    for (cached, (bytes, checksum)) in index.files.into_iter().zip(gz) {
+        let file = rebuild(cached, bytes, &checksum)?;
         live += file.text.len() as u64;
         files.push(file);
     }
@@ -119,65 +116,58 @@ pub fn load(dir: &Path, gz: [(Vec<u8>, String); 3]) -> Option<([OldFile; 3], Sou
     Some((files, source))
 }
 
-fn read_prefix(path: &Path, length: u64) -> Option<Vec<u8>> {
-    let file = File::open(path).ok()?;
-    let mut out = Vec::with_capacity(usize::try_from(length).ok()?);
-    file.take(length).read_to_end(&mut out).ok()?;
-    (out.len() as u64 == length).then_some(out)
+impl Source {
+    /// The blob, when it is as long as the index says.
+    pub fn open_blob(&self) -> Option<File> {
+        let file = File::open(self.dir.join(&self.blob)).ok()?;
+        (file.metadata().ok()?.len() >= self.blob_length).then_some(file)
+    }
 }
 
-/// The [`OldFile`] of one cached file, after checking the table against
-/// the gzip file and the text against each member's CRC-32.
-fn rebuild(cached: &CachedFile, bytes: Vec<u8>, checksum: &str, blob: &[u8]) -> Option<OldFile> {
+/// The [`OldFile`] of one cached file (its text not read), after checking
+/// the table against the gzip file.
+fn rebuild(cached: CachedFile, bytes: Vec<u8>, checksum: &str) -> Option<OldFile> {
     if cached.checksum != checksum
         || bytes.len() as u64 != cached.size
         || hex(&Sha256::digest(&bytes)) != checksum
     {
         return None;
     }
-    let text_length = cached.members.last().map_or(0, |m| m.text.end);
-    let mut text = Vec::with_capacity(text_length);
     let mut members = Vec::with_capacity(cached.members.len());
-    let (mut compressed_at, mut packages_at) = (0, 0);
-    for member in &cached.members {
+    let (mut compressed_at, mut text_at, mut packages_at) = (0, 0, 0);
+    for member in cached.members {
         let tiles = member.compressed.start == compressed_at
-            && member.text.start == text.len()
+            && member.text.start == text_at
+            && member.text.end >= text_at
             && member.packages.start == packages_at
+            && member.packages.end >= packages_at
             && member.packages.end <= cached.packages.len()
             && member.midstate.length == member.text.start as u64;
         if !tiles || !trailer_matches(&bytes, &member.compressed, &member.text)? {
             return None;
         }
-        let start = usize::try_from(member.blob).ok()?;
-        let piece = blob.get(start..start.checked_add(member.text.len())?)?;
-        if crc32fast::hash(piece) != trailer_crc(&bytes, &member.compressed)? {
-            return None;
-        }
-        text.extend_from_slice(piece);
         compressed_at = member.compressed.end;
+        text_at = member.text.end;
         packages_at = member.packages.end;
         members.push(OldMember {
-            compressed: member.compressed.clone(),
-            text: member.text.clone(),
-            packages: member.packages.clone(),
+            compressed: member.compressed,
+            text: member.text,
+            packages: member.packages,
             pure: member.pure,
-            cached: Some((member.blob, member.midstate.clone())),
+            cached: Some((member.blob, member.midstate)),
+            loaded: false,
         });
     }
     let complete = compressed_at == bytes.len()
         && packages_at == cached.packages.len()
-        && cached.end.length == text.len() as u64;
-    let text = String::from_utf8(text).ok()?;
-    let packages_fit = cached.packages.iter().all(|p| {
-        text.get(p.range.clone())
-            .is_some_and(|t| t.starts_with("<package") && t.ends_with("</package>"))
-    });
-    (complete && packages_fit).then(|| OldFile {
+        && cached.end.length == text_at as u64;
+    // Zeroed memory the system maps only where a member is read into it.
+    complete.then(|| OldFile {
         bytes,
-        text,
-        packages: cached.packages.clone(),
+        text: vec![0; text_at],
+        packages: cached.packages,
         members,
-        end: Some(cached.end.clone()),
+        end: Some(cached.end),
     })
 }
 
@@ -191,59 +181,48 @@ fn trailer_matches(bytes: &[u8], compressed: &Range<usize>, text: &Range<usize>)
     Some(size == text.len() as u32)
 }
 
-fn trailer_crc(bytes: &[u8], compressed: &Range<usize>) -> Option<u32> {
+/// The CRC-32 of a member's text, from its gzip trailer.
+pub fn trailer_crc(bytes: &[u8], compressed: &Range<usize>) -> Option<u32> {
     let member = bytes.get(compressed.clone())?;
     let at = member.len().checked_sub(8)?;
     Some(u32::from_le_bytes(member[at..at + 4].try_into().ok()?))
 }
 
-/// A member's text for [`store`], and where the blob of the source
-/// already holds it, if it does.
+/// A member's text for [`store`]: where the blob of the source already
+/// holds it, if it does, and the text when it was read.
 pub struct Text<'a> {
-    pub text: &'a str,
+    pub text: Option<&'a [u8]>,
     pub in_blob: Option<u64>,
 }
 
-/// One member of a file just written, for [`store`].
-pub struct Written<'a> {
-    pub compressed: Range<usize>,
-    pub text: Range<usize>,
-    pub content: Text<'a>,
-    pub packages: Range<usize>,
-    pub pure: bool,
-    pub midstate: Midstate,
-}
-
-/// One file just written, for [`store`].
-pub struct WrittenFile<'a> {
-    pub checksum: String,
-    pub size: u64,
-    pub members: Vec<Written<'a>>,
-    pub end: Midstate,
-    pub packages: Vec<OldPackage>,
-}
-
-/// Records the files just written in the cache at `dir`: appends the new
-/// texts to the blob of `source` (or writes a new blob when there is no
-/// usable one or most of it would be dead), then replaces the index.
+/// Records the files just written (`files`, whose members' blob offsets
+/// this fills in, and the texts of their members) in the cache at `dir`:
+/// appends the new texts to the blob of `source` (or writes a new blob
+/// when there is no usable one or most of it would be dead), then
+/// replaces the index.
 pub fn store(
     dir: &Path,
     source: Option<&Source>,
-    files: &[WrittenFile<'_>; 3],
+    mut files: [CachedFile; 3],
+    texts: &[Vec<Text<'_>>; 3],
 ) -> std::io::Result<()> {
+    if !parallel(&files) {
+        return Err(std::io::Error::other(
+            "the files do not list the same packages in the same order",
+        ));
+    }
     std::fs::create_dir_all(dir)?;
-    let live: u64 = files
-        .iter()
-        .flat_map(|f| &f.members)
-        .map(|m| m.text.len() as u64)
+    let members = || files.iter().flat_map(|f| &f.members);
+    let live: u64 = members().map(|m| m.text.len() as u64).sum();
+    let fresh: u64 = members()
+        .zip(texts.iter().flatten())
+        .filter(|(_, text)| text.in_blob.is_none())
+        .map(|(m, _)| m.text.len() as u64)
         .sum();
-    let fresh: u64 = files
-        .iter()
-        .flat_map(|f| &f.members)
-        .filter(|m| m.content.in_blob.is_none())
-        .map(|m| m.text.len() as u64)
-        .sum();
-    let append = source.filter(|s| s.dir == dir && s.blob_length + fresh <= 2 * live + (4 << 20));
+    let source = source.filter(|s| s.dir == dir);
+    let old_blob = source.and_then(Source::open_blob);
+    let append =
+        source.filter(|s| old_blob.is_some() && s.blob_length + fresh <= 2 * live + (4 << 20));
     let (blob, mut blob_length, mut writer, rewrite) = match append {
         Some(source) => {
             let mut file = File::options().write(true).open(dir.join(&source.blob))?;
@@ -257,50 +236,72 @@ pub fn store(
             (name, 0, file, true)
         }
     };
-    let mut index = Index {
-        blob: blob.clone(),
-        ..Index::default()
-    };
     let mut pending = std::io::BufWriter::with_capacity(1 << 20, &mut writer);
-    for (slot, file) in index.files.iter_mut().zip(files) {
-        let mut members = Vec::with_capacity(file.members.len());
-        for member in &file.members {
-            let offset = match member.content.in_blob.filter(|_| !rewrite) {
+    let mut buffer = Vec::new();
+    for (file, texts) in files.iter_mut().zip(texts) {
+        for (member, text) in file.members.iter_mut().zip(texts) {
+            member.blob = match text.in_blob.filter(|_| !rewrite) {
                 Some(offset) => offset,
                 None => {
-                    let text = member.content.text.as_bytes();
-                    pending.write_all(text)?;
-                    blob_length += text.len() as u64;
-                    blob_length - text.len() as u64
+                    let bytes = member_text(member, text, old_blob.as_ref(), &mut buffer)?;
+                    pending.write_all(bytes)?;
+                    blob_length += bytes.len() as u64;
+                    blob_length - bytes.len() as u64
                 }
             };
-            members.push(CachedMember {
-                compressed: member.compressed.clone(),
-                text: member.text.clone(),
-                blob: offset,
-                packages: member.packages.clone(),
-                pure: member.pure,
-                midstate: member.midstate.clone(),
-            });
         }
-        *slot = CachedFile {
-            checksum: file.checksum.clone(),
-            size: file.size,
-            members,
-            end: file.end.clone(),
-            packages: file.packages.clone(),
-        };
     }
     pending.flush()?;
     drop(pending);
-    index.blob_length = blob_length;
-    let temp = dir.join(format!("index.tmp-{}", std::process::id()));
-    std::fs::write(&temp, render(&index))?;
-    std::fs::rename(&temp, dir.join("index"))?;
+    write_index(
+        dir,
+        &Index {
+            blob: blob.clone(),
+            blob_length,
+            files,
+        },
+    )?;
     if rewrite {
         remove_other_blobs(dir, &blob);
     }
     Ok(())
+}
+
+/// Whether package `i` of filelists and other is package `i` of primary
+/// (always so in files we write: each run renders or copies the three
+/// entries of a package together), which lets the index keep the entries
+/// of filelists and other as their ranges only.
+fn parallel(files: &[CachedFile; 3]) -> bool {
+    files[1..].iter().all(|file| {
+        file.packages.len() == files[0].packages.len()
+            && file
+                .packages
+                .iter()
+                .zip(&files[0].packages)
+                .all(|(entry, primary)| entry.pkgid == primary.pkgid)
+    })
+}
+
+/// The text of a member for a new blob: as read, or from the old blob (not
+/// checked here: the next update checks every text it reads).
+fn member_text<'a>(
+    member: &CachedMember,
+    text: &Text<'a>,
+    old_blob: Option<&File>,
+    buffer: &'a mut Vec<u8>,
+) -> std::io::Result<&'a [u8]> {
+    use std::os::unix::fs::FileExt;
+    if let Some(text) = text.text {
+        return Ok(text);
+    }
+    let (Some(offset), Some(blob)) = (text.in_blob, old_blob) else {
+        return Err(std::io::Error::other(
+            "a member's text is neither read nor in the blob",
+        ));
+    };
+    buffer.resize(member.text.len(), 0);
+    blob.read_exact_at(buffer, offset)?;
+    Ok(buffer)
 }
 
 fn remove_other_blobs(dir: &Path, keep: &str) {
@@ -321,197 +322,232 @@ pub fn forget(dir: &Path) {
     let _ = std::fs::remove_file(dir.join("index"));
 }
 
-// The index is text: a line per file, member and package, then the
-// SHA-256 of all the lines before.
+// The index is binary (little-endian numbers, strings as a length and
+// bytes), followed by the SHA-256 of all of it.
 
-fn render(index: &Index) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{MAGIC}");
-    let _ = writeln!(out, "blob {} {}", field(&index.blob), index.blob_length);
-    for (kind, file) in Kind::ALL.iter().zip(&index.files) {
-        let _ = writeln!(
-            out,
-            "file {} {} {} {} {} {}",
-            kind.name(),
-            file.checksum,
-            file.size,
-            file.members.len(),
-            file.packages.len(),
-            midstate(&file.end)
-        );
-        for m in &file.members {
-            let _ = writeln!(
-                out,
-                "m {} {} {} {} {} {} {} {} {}",
-                m.compressed.start,
-                m.compressed.end,
-                m.text.start,
-                m.text.end,
-                m.blob,
-                m.packages.start,
-                m.packages.end,
-                u8::from(m.pure),
-                midstate(&m.midstate)
-            );
-        }
-        for p in &file.packages {
-            let _ = writeln!(
-                out,
-                "p {} {} {} {} {} {} {}",
-                p.range.start,
-                p.range.end,
-                p.size,
-                p.mtime,
-                field(&p.checksum_type),
-                field(&p.pkgid),
-                field(&p.location)
-            );
-        }
+const MAGIC: &[u8] = b"kslint repo cache 2\n";
+
+/// The index of the cache at `dir`, when it is whole (its checksum holds).
+pub fn read_index(dir: &Path) -> Option<Index> {
+    let bytes = std::fs::read(dir.join("index")).ok()?;
+    let body_end = bytes.len().checked_sub(32)?;
+    let (body, sum) = bytes.split_at(body_end);
+    if Sha256::digest(body)[..] != *sum {
+        return None;
     }
-    let sum = hex(&Sha256::digest(out.as_bytes()));
-    let _ = writeln!(out, "sum {sum}");
-    out
+    let mut reader = Reader {
+        bytes: body.strip_prefix(MAGIC)?,
+    };
+    let index = reader.index()?;
+    reader.bytes.is_empty().then_some(index)
 }
 
-/// A string as one space-free field: `=` then the text with `%`, blanks
-/// and line breaks escaped (so the empty string is `=`).
-fn field(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 1);
-    out.push('=');
-    for c in text.chars() {
-        match c {
-            '%' | ' ' | '\n' | '\r' | '\t' => {
-                let _ = write!(out, "%{:02X}", c as u32);
+/// Replaces the index of the cache at `dir` (a new file, then a `rename`).
+pub fn write_index(dir: &Path, index: &Index) -> std::io::Result<()> {
+    let mut out = Writer {
+        bytes: Vec::with_capacity(1 << 20),
+    };
+    out.bytes.extend_from_slice(MAGIC);
+    out.index(index);
+    let sum = Sha256::digest(&out.bytes);
+    out.bytes.extend_from_slice(&sum);
+    let temp = dir.join(format!("index.tmp-{}", std::process::id()));
+    std::fs::write(&temp, &out.bytes)?;
+    std::fs::rename(&temp, dir.join("index"))
+}
+
+struct Writer {
+    bytes: Vec<u8>,
+}
+
+impl Writer {
+    fn number(&mut self, n: u64) {
+        self.bytes.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn range(&mut self, range: &Range<usize>) {
+        self.number(range.start as u64);
+        self.number(range.end as u64);
+    }
+
+    fn text(&mut self, text: &[u8]) {
+        self.number(text.len() as u64);
+        self.bytes.extend_from_slice(text);
+    }
+
+    fn midstate(&mut self, state: &Midstate) {
+        for word in state.state {
+            self.bytes.extend_from_slice(&word.to_le_bytes());
+        }
+        self.number(state.length);
+        self.text(&state.tail);
+    }
+
+    fn index(&mut self, index: &Index) {
+        self.text(index.blob.as_bytes());
+        self.number(index.blob_length);
+        for (kind, file) in index.files.iter().enumerate() {
+            self.text(file.checksum.as_bytes());
+            self.number(file.size);
+            self.midstate(&file.end);
+            self.number(file.members.len() as u64);
+            for member in &file.members {
+                self.range(&member.compressed);
+                self.range(&member.text);
+                self.number(member.blob);
+                self.range(&member.packages);
+                self.number(u64::from(member.pure));
+                self.midstate(&member.midstate);
             }
-            c => out.push(c),
+            self.number(file.packages.len() as u64);
+            for package in &file.packages {
+                self.range(&package.range);
+                // Only primary's entries say more (see `parallel`).
+                if kind == 0 {
+                    self.number(package.size);
+                    self.number(package.mtime);
+                    self.text(package.checksum_type.as_bytes());
+                    self.text(package.pkgid.as_bytes());
+                    self.text(package.location.as_bytes());
+                }
+            }
         }
     }
-    out
 }
 
-fn unfield(raw: &str) -> Option<String> {
-    let raw = raw.strip_prefix('=')?;
-    let mut out = Vec::with_capacity(raw.len());
-    let bytes = raw.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let code = raw.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(code, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl Reader<'_> {
+    fn number(&mut self) -> Option<u64> {
+        let (head, rest) = self.bytes.split_first_chunk::<8>()?;
+        self.bytes = rest;
+        Some(u64::from_le_bytes(*head))
+    }
+
+    fn size(&mut self) -> Option<usize> {
+        usize::try_from(self.number()?).ok()
+    }
+
+    fn range(&mut self) -> Option<Range<usize>> {
+        Some(self.size()?..self.size()?)
+    }
+
+    fn bytes(&mut self) -> Option<&[u8]> {
+        let length = self.size()?;
+        if length > self.bytes.len() {
+            return None;
         }
+        let (head, rest) = self.bytes.split_at(length);
+        self.bytes = rest;
+        Some(head)
     }
-    String::from_utf8(out).ok()
-}
 
-fn midstate(state: &Midstate) -> String {
-    let mut out = String::with_capacity(80 + 2 * state.tail.len());
-    for word in state.state {
-        let _ = write!(out, "{word:08x}");
+    fn text(&mut self) -> Option<String> {
+        String::from_utf8(self.bytes()?.to_vec()).ok()
     }
-    let _ = write!(out, " {} ={}", state.length, hex(&state.tail));
-    out
-}
 
-fn parse_midstate(words: &mut std::str::SplitAsciiWhitespace<'_>) -> Option<Midstate> {
-    let raw = words.next()?;
-    if raw.len() != 64 {
-        return None;
+    fn midstate(&mut self) -> Option<Midstate> {
+        let mut state = [0u32; 8];
+        for word in &mut state {
+            let (head, rest) = self.bytes.split_first_chunk::<4>()?;
+            self.bytes = rest;
+            *word = u32::from_le_bytes(*head);
+        }
+        let saved = Midstate {
+            state,
+            length: self.number()?,
+            tail: self.bytes()?.to_vec(),
+        };
+        super::resumable::Sha256Stream::can_resume(&saved).then_some(saved)
     }
-    let mut state = [0u32; 8];
-    for (i, word) in state.iter_mut().enumerate() {
-        *word = u32::from_str_radix(raw.get(8 * i..8 * i + 8)?, 16).ok()?;
-    }
-    let length = words.next()?.parse().ok()?;
-    let tail_hex = words.next()?.strip_prefix('=')?;
-    let tail = (0..tail_hex.len() / 2)
-        .map(|i| u8::from_str_radix(tail_hex.get(2 * i..2 * i + 2)?, 16).ok())
-        .collect::<Option<Vec<u8>>>()?;
-    let saved = Midstate {
-        state,
-        length,
-        tail,
-    };
-    super::resumable::Sha256Stream::can_resume(&saved).then_some(saved)
-}
 
-fn parse(text: &str) -> Option<Index> {
-    let body_end = text.rfind("sum ")?;
-    let (body, sum_line) = text.split_at(body_end);
-    if sum_line.trim_end() != format!("sum {}", hex(&Sha256::digest(body.as_bytes()))) {
-        return None;
+    /// A count of items of at least `size` bytes each, when that many can
+    /// be there.
+    fn count(&mut self, size: usize) -> Option<usize> {
+        let count = self.size()?;
+        (count <= self.bytes.len() / size).then_some(count)
     }
-    let mut lines = body.lines();
-    if lines.next()? != MAGIC {
-        return None;
-    }
-    let mut words = lines.next()?.split_ascii_whitespace();
-    (words.next()? == "blob").then_some(())?;
-    let mut index = Index {
-        blob: unfield(words.next()?)?,
-        blob_length: words.next()?.parse().ok()?,
-        ..Index::default()
-    };
-    if index.blob.contains('/') || !index.blob.starts_with("blob-") {
-        return None;
-    }
-    for (kind, slot) in Kind::ALL.iter().zip(index.files.iter_mut()) {
-        *slot = parse_file(&mut lines, *kind)?;
-    }
-    lines.next().is_none().then_some(index)
-}
 
-fn parse_file(lines: &mut std::str::Lines<'_>, kind: Kind) -> Option<CachedFile> {
-    let mut words = lines.next()?.split_ascii_whitespace();
-    (words.next()? == "file" && words.next()? == kind.name()).then_some(())?;
-    let checksum = words.next()?.to_string();
-    let size = words.next()?.parse().ok()?;
-    let member_count: usize = words.next()?.parse().ok()?;
-    let package_count: usize = words.next()?.parse().ok()?;
-    let end = parse_midstate(&mut words)?;
-    let mut members = Vec::with_capacity(member_count.min(1 << 20));
-    for _ in 0..member_count {
-        let mut words = lines.next()?.split_ascii_whitespace();
-        (words.next()? == "m").then_some(())?;
-        let mut number = || -> Option<usize> { words.next()?.parse().ok() };
-        let compressed = number()?..number()?;
-        let text = number()?..number()?;
-        let blob = number()? as u64;
-        let packages = number()?..number()?;
-        let pure = number()? == 1;
-        let midstate = parse_midstate(&mut words)?;
-        members.push(CachedMember {
-            compressed,
-            text,
+    fn index(&mut self) -> Option<Index> {
+        let blob = self.text()?;
+        if blob.contains('/') || !blob.starts_with("blob-") {
+            return None;
+        }
+        let blob_length = self.number()?;
+        let primary = self.file(None)?;
+        let files = [
+            self.file(Some(&primary))?,
+            self.file(Some(&primary))?,
+            primary,
+        ];
+        let [filelists, other, primary] = files;
+        let files = [primary, filelists, other];
+        Some(Index {
             blob,
+            blob_length,
+            files,
+        })
+    }
+
+    /// One file's table; for filelists and other, whose package `i` is
+    /// primary's package `i`, the entries take primary's pkgid.
+    fn file(&mut self, primary: Option<&CachedFile>) -> Option<CachedFile> {
+        let checksum = self.text()?;
+        let size = self.number()?;
+        let end = self.midstate()?;
+        let members = (0..self.count(64)?)
+            .map(|_| {
+                Some(CachedMember {
+                    compressed: self.range()?,
+                    text: self.range()?,
+                    blob: self.number()?,
+                    packages: self.range()?,
+                    pure: self.number()? == 1,
+                    midstate: self.midstate()?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let packages = match primary {
+            None => (0..self.count(56)?)
+                .map(|_| {
+                    Some(OldPackage {
+                        range: self.range()?,
+                        size: self.number()?,
+                        mtime: self.number()?,
+                        checksum_type: self.text()?,
+                        pkgid: self.text()?,
+                        location: self.text()?,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?,
+            Some(primary) => {
+                let count = self.count(16)?;
+                if count != primary.packages.len() {
+                    return None;
+                }
+                primary
+                    .packages
+                    .iter()
+                    .map(|entry| {
+                        Some(OldPackage {
+                            range: self.range()?,
+                            pkgid: entry.pkgid.clone(),
+                            size: u64::MAX,
+                            mtime: u64::MAX,
+                            ..OldPackage::default()
+                        })
+                    })
+                    .collect::<Option<Vec<_>>>()?
+            }
+        };
+        Some(CachedFile {
+            checksum,
+            size,
+            members,
+            end,
             packages,
-            pure,
-            midstate,
-        });
+        })
     }
-    let mut packages = Vec::with_capacity(package_count.min(1 << 20));
-    for _ in 0..package_count {
-        let mut words = lines.next()?.split_ascii_whitespace();
-        (words.next()? == "p").then_some(())?;
-        let start = words.next()?.parse().ok()?;
-        let end = words.next()?.parse().ok()?;
-        packages.push(OldPackage {
-            range: start..end,
-            size: words.next()?.parse().ok()?,
-            mtime: words.next()?.parse().ok()?,
-            checksum_type: unfield(words.next()?)?,
-            pkgid: unfield(words.next()?)?,
-            location: unfield(words.next()?)?,
-        });
-    }
-    Some(CachedFile {
-        checksum,
-        size,
-        members,
-        end,
-        packages,
-    })
 }

@@ -8,6 +8,13 @@
 //!   again: its old `<package>` elements are copied. Runs of packages are
 //!   stored as separate gzip members (see [`gz`]), cut where the hash of a
 //!   location says so, so an unchanged run is copied compressed.
+//! * **Cache.** After each run the member tables and texts go to a side
+//!   cache outside the repository ([`cache`], [`RepoOptions::cache`]). An
+//!   update whose cache is valid for the files in place reads neither the
+//!   old files' text nor their XML: it reads the texts of the members it
+//!   rebuilds or hashes, and resumes the hash of each text (`open-checksum`)
+//!   where the first member differs ([`resumable`]). Without a valid cache
+//!   it decompresses and parses the old files as before.
 //! * **Atomicity.** Everything is written into `.repodata.tmp-<pid>-…/`
 //!   beside `repodata/` and synced; the data files (whose names carry their
 //!   checksum, so never collide) are moved into `repodata/`, then the new
@@ -196,7 +203,14 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         .cache
         .as_deref()
         .map(|root| cache::dir_for(root, base));
-    let (candidates, old) = scan_and_load_old(base, options, cache_dir.as_deref())?;
+    let (candidates, mut old) = scan_and_load_old(base, options, cache_dir.as_deref())?;
+    let mut plan = Plan::new(&candidates, old.as_ref());
+    if !read_cached_texts(old.as_mut(), &plan, candidates.len()) {
+        // The cache's texts are not what its table says: read the old
+        // files themselves.
+        old = OldRepodata::load(base, options.update, None).map_err(RepoError::new)?;
+        plan = Plan::new(&candidates, old.as_ref());
+    }
     let mut summary = RepoSummary {
         repodata: repodata.clone(),
         packages: candidates.len(),
@@ -215,6 +229,7 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
     let (mut records, written) = write_all(
         &temp.path,
         &candidates,
+        &plan,
         old.as_ref(),
         group,
         options,
@@ -266,9 +281,7 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
     sync_files(&temp.path)?;
     install(temp, &repodata)?;
     if let Some(dir) = cache_dir.as_ref().filter(|_| options.output.is_none()) {
-        let source = old.as_ref().and_then(|o| o.cache.as_ref());
-        let files = written.cache_files(old.as_ref());
-        if let Err(error) = cache::store(dir, source, &files) {
+        if let Err(error) = store_cache(dir, old.as_ref(), written) {
             cache::forget(dir);
             summary
                 .notes
@@ -520,17 +533,18 @@ impl<'o> Output<'o> {
         let index = self.members.len();
         let same_as_old = matches!(content, Content::Old(i) if i == index);
         let old = self.old;
-        let plain = match (&content, old) {
-            (Content::New(text), _) => text.as_str(),
-            (Content::Old(i), Some(old)) => &old.text[old.members[*i].text.clone()],
+        // The text of a copied member may not have been read (when it is
+        // not hashed).
+        let (plain, plain_length) = match (&content, old) {
+            (Content::New(text), _) => (Some(text.as_bytes()), text.len()),
+            (Content::Old(i), Some(old)) => (old.member_text(*i), old.members[*i].text.len()),
             (Content::Old(_), None) => {
                 return Err(RepoError::new(
                     "internal error: a copied member without its file",
                 ))
             }
         };
-        let plain_length = plain.len();
-        let midstate = self.hash_text(index, same_as_old, plain.as_bytes())?;
+        let midstate = self.hash_text(index, same_as_old, plain)?;
         let text_start = self.open_size as usize;
         let first_package = self.packages.len();
         self.packages
@@ -577,7 +591,7 @@ impl<'o> Output<'o> {
         &mut self,
         index: usize,
         same_as_old: bool,
-        text: &[u8],
+        text: Option<&[u8]>,
     ) -> Result<Midstate, RepoError> {
         if self.plain.is_none() {
             let saved = self.old.and_then(|old| old.midstate(index)).cloned();
@@ -595,6 +609,8 @@ impl<'o> Output<'o> {
             .plain
             .as_mut()
             .ok_or_else(|| RepoError::new("internal error"))?;
+        let text =
+            text.ok_or_else(|| RepoError::new("internal error: a text to hash was not read"))?;
         let midstate = hasher.save();
         hasher.update(text);
         Ok(midstate)
@@ -643,43 +659,51 @@ struct Written {
 }
 
 impl Written {
-    /// What [`cache::store`] keeps: the texts of members copied from a
-    /// cached file are in its blob already.
-    fn cache_files<'a>(&'a self, old: Option<&'a OldRepodata>) -> [cache::WrittenFile<'a>; 3] {
-        let file = |finished: &'a Finished| {
-            let old_file = old.and_then(|o| o.file(kind_of(&finished.record)));
-            cache::WrittenFile {
-                checksum: finished.record.checksum.clone(),
+    /// What [`cache::store`] keeps: the table of each file, and where each
+    /// member's text comes from.
+    fn into_cache(self) -> Option<([cache::CachedFile; 3], [Vec<Content>; 3])> {
+        let mut tables = Vec::with_capacity(3);
+        let mut contents = Vec::with_capacity(3);
+        for finished in self.files {
+            let mut table = cache::CachedFile {
+                checksum: finished.record.checksum,
                 size: finished.record.size,
-                end: finished.end.clone(),
-                packages: finished.packages.clone(),
-                members: finished
-                    .members
-                    .iter()
-                    .map(|member| cache::Written {
-                        compressed: member.compressed.clone(),
-                        text: member.text.clone(),
-                        content: cached_text(&member.content, old_file),
-                        packages: member.packages.clone(),
-                        pure: member.pure,
-                        midstate: member.midstate.clone(),
-                    })
-                    .collect(),
+                members: Vec::with_capacity(finished.members.len()),
+                end: finished.end,
+                packages: finished.packages,
+            };
+            let mut content = Vec::with_capacity(finished.members.len());
+            for member in finished.members {
+                table.members.push(cache::CachedMember {
+                    compressed: member.compressed,
+                    text: member.text,
+                    blob: 0,
+                    packages: member.packages,
+                    pure: member.pure,
+                    midstate: member.midstate,
+                });
+                content.push(member.content);
             }
-        };
-        [
-            file(&self.files[0]),
-            file(&self.files[1]),
-            file(&self.files[2]),
-        ]
+            tables.push(table);
+            contents.push(content);
+        }
+        Some((tables.try_into().ok()?, contents.try_into().ok()?))
     }
 }
 
-fn kind_of(record: &DataRecord) -> Kind {
-    Kind::ALL
-        .into_iter()
-        .find(|kind| kind.name() == record.kind)
-        .unwrap_or(Kind::Primary)
+/// Records the files just installed in the cache at `dir`.
+fn store_cache(dir: &Path, old: Option<&OldRepodata>, written: Written) -> std::io::Result<()> {
+    let (tables, contents) = written
+        .into_cache()
+        .ok_or_else(|| std::io::Error::other("internal error: not three files"))?;
+    let texts = [0, 1, 2].map(|k| {
+        let old_file = old.and_then(|o| o.file(Kind::ALL[k]));
+        contents[k]
+            .iter()
+            .map(|content| cached_text(content, old_file))
+            .collect()
+    });
+    cache::store(dir, old.and_then(|o| o.cache.as_ref()), tables, &texts)
 }
 
 /// The text of a member and, when it was copied from a cached file,
@@ -687,16 +711,16 @@ fn kind_of(record: &DataRecord) -> Kind {
 fn cached_text<'a>(content: &'a Content, old: Option<&'a OldFile>) -> cache::Text<'a> {
     match (content, old) {
         (Content::Old(i), Some(old)) => cache::Text {
-            text: &old.text[old.members[*i].text.clone()],
+            text: old.member_text(*i),
             in_blob: old.members[*i].cached.as_ref().map(|(offset, _)| *offset),
         },
         (Content::New(text), _) => cache::Text {
-            text,
+            text: Some(text.as_bytes()),
             in_blob: None,
         },
         // Not made: a copied member always has its old file.
         (Content::Old(_), None) => cache::Text {
-            text: "",
+            text: None,
             in_blob: None,
         },
     }
@@ -714,9 +738,98 @@ enum RunOut {
         compressed: [Vec<u8>; 3],
         plain: [String; 3],
         /// The `<package>` elements of each, ranges in its text.
-        packages: [Vec<OldPackage>; 3],
+        packages: Box<[Vec<OldPackage>; 3]>,
         read: usize,
     },
+}
+
+/// What an update will do with the old metadata: which packages it
+/// reuses, the runs of packages, and which runs it copies (as member `i`
+/// of the old files).
+struct Plan {
+    reuse: Vec<Option<Reuse>>,
+    runs: Vec<Range<usize>>,
+    copied: Vec<Option<usize>>,
+}
+
+impl Plan {
+    fn new(candidates: &[Candidate], old: Option<&OldRepodata>) -> Plan {
+        let reuse: Vec<Option<Reuse>> = candidates
+            .iter()
+            .map(|c| old.and_then(|o| o.reusable(&c.location, c.size, c.mtime)))
+            .collect();
+        let runs = runs(candidates);
+        let copied = runs
+            .iter()
+            .map(|range| {
+                let entries: Option<Vec<usize>> = reuse[range.clone()]
+                    .iter()
+                    .map(|r| r.map(|r| r.entries[0]))
+                    .collect();
+                old.zip(entries).and_then(|(old, e)| old.member_of(&e))
+            })
+            .collect();
+        Plan {
+            reuse,
+            runs,
+            copied,
+        }
+    }
+
+    /// The members of each old file whose text the update reads: head and
+    /// tail, those holding entries copied into rebuilt runs, and the copied
+    /// ones after the first place where the new file differs from the old
+    /// (before it, the hash resumes from the saved state).
+    fn texts_needed(&self, files: &[OldFile; 3], packages: usize) -> [Vec<bool>; 3] {
+        let mut needed = files.each_ref().map(|f| vec![false; f.members.len()]);
+        for list in &mut needed {
+            if let Some(last) = list.len().checked_sub(1) {
+                list[0] = true;
+                list[last] = true;
+            }
+        }
+        let mut diverged = packages != files[0].packages.len();
+        for (run, copied) in self.copied.iter().enumerate() {
+            diverged |= *copied != Some(run + 1);
+            match copied {
+                Some(member) if diverged => needed.iter_mut().for_each(|l| l[*member] = true),
+                Some(_) => {}
+                None => {
+                    for reuse in self.reuse[self.runs[run].clone()].iter().flatten() {
+                        for (kind, list) in needed.iter_mut().enumerate() {
+                            let member = files[kind].member_holding(reuse.entries[kind]);
+                            if let Some(slot) = member.and_then(|m| list.get_mut(m)) {
+                                *slot = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        needed
+    }
+}
+
+/// Reads the texts of the cached old files the update needs; false when
+/// one is not as the cache says.
+fn read_cached_texts(old: Option<&mut OldRepodata>, plan: &Plan, packages: usize) -> bool {
+    let Some(old) = old else {
+        return true;
+    };
+    let Some(source) = old.cache.clone() else {
+        return true;
+    };
+    let Some(files) = old.files.as_mut() else {
+        return true;
+    };
+    let Some(blob) = source.open_blob() else {
+        return false;
+    };
+    let needed = plan.texts_needed(files, packages);
+    files
+        .iter_mut()
+        .zip(&needed)
+        .all(|(file, needed)| file.load_texts(&blob, needed))
 }
 
 /// Cuts the sorted packages into runs: after a package whose location
@@ -752,14 +865,12 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 fn build_run(
     candidates: &[Candidate],
     reuse: &[Option<Reuse>],
+    copied: Option<usize>,
     old: Option<&OldRepodata>,
     changelog_limit: Option<usize>,
 ) -> Result<RunOut, RepoError> {
-    if let Some(old) = old {
-        let entries: Option<Vec<usize>> = reuse.iter().map(|r| r.map(|r| r.entries[0])).collect();
-        if let Some(member) = entries.and_then(|e| old.member_of(&e)) {
-            return Ok(RunOut::Copied(member));
-        }
+    if let Some(member) = copied {
+        return Ok(RunOut::Copied(member));
     }
     let mut plain = [String::new(), String::new(), String::new()];
     let mut packages: [Vec<OldPackage>; 3] = Default::default();
@@ -772,7 +883,14 @@ fn build_run(
                         let entry = &file.packages[reuse.entries[kind.index()]];
                         let out = &mut plain[kind.index()];
                         let start = out.len();
-                        out.push_str(file.package_text(reuse.entries[kind.index()]));
+                        let text =
+                            file.package_text(reuse.entries[kind.index()])
+                                .ok_or_else(|| {
+                                    RepoError::new(
+                                        "internal error: an old entry to copy was not read",
+                                    )
+                                })?;
+                        out.push_str(text);
                         packages[kind.index()].push(OldPackage {
                             range: start..out.len(),
                             ..entry.clone()
@@ -802,7 +920,7 @@ fn build_run(
     Ok(RunOut::Built {
         compressed,
         plain,
-        packages,
+        packages: Box::new(packages),
         read,
     })
 }
@@ -844,17 +962,18 @@ fn worker_count(requested: usize) -> usize {
 fn write_all(
     dir: &Path,
     candidates: &[Candidate],
+    plan: &Plan,
     old: Option<&OldRepodata>,
     group: Option<(String, Vec<u8>)>,
     options: &RepoOptions,
     summary: &mut RepoSummary,
 ) -> Result<(Vec<DataRecord>, Written), RepoError> {
-    let reuse: Vec<Option<Reuse>> = candidates
-        .iter()
-        .map(|c| old.and_then(|o| o.reusable(&c.location, c.size, c.mtime)))
-        .collect();
+    let Plan {
+        reuse,
+        runs,
+        copied,
+    } = plan;
     summary.reused = reuse.iter().filter(|r| r.is_some()).count();
-    let runs = runs(candidates);
     summary.runs = runs.len();
     let mut outputs = Vec::new();
     for kind in Kind::ALL {
@@ -873,7 +992,7 @@ fn write_all(
         let (sender, receiver) = std::sync::mpsc::channel::<(usize, Result<RunOut, RepoError>)>();
         for _ in 0..workers {
             let sender = sender.clone();
-            let (next, failed, runs, reuse) = (&next, &failed, &runs, &reuse);
+            let (next, failed) = (&next, &failed);
             scope.spawn(move || loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 if index >= runs.len() || failed.load(Ordering::Relaxed) {
@@ -884,6 +1003,7 @@ fn write_all(
                     build_run(
                         &candidates[range.clone()],
                         &reuse[range.clone()],
+                        copied[index],
                         old,
                         options.changelog_limit,
                     )
@@ -999,7 +1119,7 @@ fn emit(
             for ((output, (compressed, plain)), packages) in outputs
                 .iter_mut()
                 .zip(compressed.iter().zip(plain))
-                .zip(packages)
+                .zip(*packages)
             {
                 output.push(compressed, Content::New(plain), packages)?;
             }

@@ -45,12 +45,17 @@ pub struct OldMember {
     /// From the cache: where its text is in the blob, and the hash state
     /// of the whole text where it starts.
     pub cached: Option<(u64, Midstate)>,
+    /// Whether its text is in [`OldFile::text`] (from the cache, only the
+    /// members an update needs are read: [`OldFile::load_texts`]).
+    pub loaded: bool,
 }
 
 #[derive(Debug, Default)]
 pub struct OldFile {
     pub bytes: Vec<u8>,
-    pub text: String,
+    /// The whole text (UTF-8), but zero bytes where a member is not
+    /// [`OldMember::loaded`].
+    pub text: Vec<u8>,
     pub packages: Vec<OldPackage>,
     /// Empty unless the file is gzip.
     pub members: Vec<OldMember>,
@@ -59,8 +64,68 @@ pub struct OldFile {
 }
 
 impl OldFile {
-    pub fn package_text(&self, index: usize) -> &str {
-        &self.text[self.packages[index].range.clone()]
+    /// The element of package `index`; `None` if its member was not read.
+    pub fn package_text(&self, index: usize) -> Option<&str> {
+        let range = self.packages[index].range.clone();
+        let member = self.member_holding(index)?;
+        if !self.members.get(member).is_none_or(|m| m.loaded) {
+            return None;
+        }
+        std::str::from_utf8(&self.text[range]).ok()
+    }
+
+    /// The member holding package `index` (`Some(0)` for a file without members).
+    pub fn member_holding(&self, index: usize) -> Option<usize> {
+        if self.members.is_empty() {
+            return Some(0);
+        }
+        let member = self.members.partition_point(|m| m.packages.end <= index);
+        self.members
+            .get(member)
+            .filter(|m| m.packages.contains(&index))
+            .map(|_| member)
+    }
+
+    /// The text of member `index`; `None` if it was not read.
+    pub fn member_text(&self, index: usize) -> Option<&[u8]> {
+        let member = self.members.get(index).filter(|m| m.loaded)?;
+        Some(&self.text[member.text.clone()])
+    }
+
+    /// Reads from the cache's blob the texts of the `needed` members not
+    /// read yet, each checked against its gzip trailer's CRC-32 and size,
+    /// to be UTF-8 and to hold its packages where the table says. False
+    /// (and nothing to trust) when one is not.
+    pub fn load_texts(&mut self, blob: &std::fs::File, needed: &[bool]) -> bool {
+        use std::os::unix::fs::FileExt;
+        for (index, member) in self.members.iter_mut().enumerate() {
+            if member.loaded || !needed.get(index).copied().unwrap_or(false) {
+                continue;
+            }
+            let Some((offset, _)) = member.cached else {
+                return false;
+            };
+            let text = &mut self.text[member.text.clone()];
+            if blob.read_exact_at(text, offset).is_err()
+                || Some(crc32fast::hash(text))
+                    != cache::trailer_crc(&self.bytes, &member.compressed)
+                || std::str::from_utf8(text).is_err()
+            {
+                return false;
+            }
+            let fits = self.packages[member.packages.clone()].iter().all(|p| {
+                let element = &self.text[p.range.clone()];
+                p.range.start >= member.text.start
+                    && p.range.end <= member.text.end
+                    && element.starts_with(b"<package")
+                    && element.ends_with(b"</package>")
+            });
+            if !fits {
+                return false;
+            }
+            member.loaded = true;
+        }
+        true
     }
 
     /// The hash state of the whole text where member `index` starts (at
@@ -343,6 +408,7 @@ pub fn parse_file(bytes: Vec<u8>, kind: Kind, size_hint: usize) -> Result<OldFil
                 packages: 0..0,
                 pure: false,
                 cached: None,
+                loaded: true,
             })
             .collect();
         plain
@@ -357,37 +423,36 @@ pub fn parse_file(bytes: Vec<u8>, kind: Kind, size_hint: usize) -> Result<OldFil
         Some(packages) => packages,
         None => scan_packages(&text, kind)?,
     };
-    let mut file = OldFile {
+    assign_members(&text, &packages, &mut members);
+    Ok(OldFile {
         bytes,
-        text,
+        text: text.into_bytes(),
         packages,
         members,
         end: None,
-    };
-    assign_members(&mut file);
-    Ok(file)
+    })
 }
 
 /// Fills in which packages each member holds.
-fn assign_members(file: &mut OldFile) {
+fn assign_members(text: &str, packages: &[OldPackage], members: &mut [OldMember]) {
     let mut next = 0;
-    for member in &mut file.members {
+    for member in members {
         let first = next;
-        while next < file.packages.len() && file.packages[next].range.end <= member.text.end {
+        while next < packages.len() && packages[next].range.end <= member.text.end {
             next += 1;
         }
         member.packages = first..next;
-        let whole = file.packages[first..next]
+        let whole = packages[first..next]
             .iter()
             .all(|p| p.range.start >= member.text.start);
         // Nothing but white space outside the packages.
         let mut at = member.text.start;
         let mut only_space = true;
-        for package in &file.packages[first..next] {
-            only_space &= file.text[at..package.range.start.max(at)].trim().is_empty();
+        for package in &packages[first..next] {
+            only_space &= text[at..package.range.start.max(at)].trim().is_empty();
             at = package.range.end;
         }
-        only_space &= file.text[at.min(member.text.end)..member.text.end]
+        only_space &= text[at.min(member.text.end)..member.text.end]
             .trim()
             .is_empty();
         member.pure = first < next && whole && only_space;

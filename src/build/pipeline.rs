@@ -414,6 +414,8 @@ pub fn run(
                     .and_then(|dir| {
                         crate::cli::repo::project_modules(dir, &layout.root, &repo_dir.base)
                     }),
+                // Read only: the staged repodata is not cached.
+                cache: repo::cache::default_root(),
                 ..RepoOptions::default()
             };
             let summary = repo::generate(&repo_dir.base, &options)

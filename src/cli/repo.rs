@@ -137,6 +137,7 @@ fn plan(args: &RepoArgs) -> Result<Vec<(PathBuf, RepoOptions)>, String> {
         exclude: Vec::new(),
         output: None,
         modules: None,
+        cache: repo::cache::default_root(),
     };
     if let Some(path) = &args.modules {
         if !path.is_file() {

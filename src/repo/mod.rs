@@ -8,6 +8,13 @@
 //!   again: its old `<package>` elements are copied. Runs of packages are
 //!   stored as separate gzip members (see [`gz`]), cut where the hash of a
 //!   location says so, so an unchanged run is copied compressed.
+//! * **Cache.** After each run the member tables and texts go to a side
+//!   cache outside the repository ([`cache`], [`RepoOptions::cache`]). An
+//!   update whose cache is valid for the files in place reads neither the
+//!   old files' text nor their XML: it reads the texts of the members it
+//!   rebuilds or hashes, and resumes the hash of each text (`open-checksum`)
+//!   where the first member differs ([`resumable`]). Without a valid cache
+//!   it decompresses and parses the old files as before.
 //! * **Atomicity.** Everything is written into `.repodata.tmp-<pid>-…/`
 //!   beside `repodata/` and synced; the data files (whose names carry their
 //!   checksum, so never collide) are moved into `repodata/`, then the new
@@ -23,10 +30,12 @@
 //!   Given [`RepoOptions::modules`], the `modules` record is ours too: made
 //!   from that file as `modifyrepo_c modules.yaml repodata/` makes it.
 
+pub mod cache;
 pub mod gz;
 pub mod header;
 pub mod old;
 pub mod render;
+pub mod resumable;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -40,8 +49,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 use header::{hex, read_rpm};
-use old::{OldRepodata, Reuse};
+use old::{OldFile, OldPackage, OldRepodata, Reuse};
 use render::{DataRecord, Kind};
+use resumable::{Midstate, Sha256Stream};
 
 /// createrepo_c's default `--changelog-limit`.
 pub const DEFAULT_CHANGELOG_LIMIT: usize = 10;
@@ -83,6 +93,9 @@ pub struct RepoOptions {
     /// Module metadata (modulemd YAML, plain or compressed) for the
     /// `modules` record, replacing the old one; `None` keeps the old one.
     pub modules: Option<PathBuf>,
+    /// Root of the side cache that makes updates cheap (see [`cache`];
+    /// usually [`cache::default_root`]); `None`: no cache.
+    pub cache: Option<PathBuf>,
 }
 
 impl Default for RepoOptions {
@@ -96,6 +109,7 @@ impl Default for RepoOptions {
             exclude: Vec::new(),
             output: None,
             modules: None,
+            cache: None,
         }
     }
 }
@@ -110,6 +124,8 @@ pub struct RepoSummary {
     pub reused: usize,
     /// Gzip members copied compressed, of all members written.
     pub copied_runs: usize,
+    /// Whether the old metadata was read from the cache (see [`cache`]).
+    pub from_cache: bool,
     pub runs: usize,
     /// Name of the comps file in repodata/, when there are group records.
     pub group: Option<String>,
@@ -183,12 +199,24 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         return Err(RepoError::at(&repodata, "exists and is not a directory"));
     }
     clear_abandoned_temps(target)?;
-    let (candidates, old) = scan_and_load_old(base, options)?;
+    let cache_dir = options
+        .cache
+        .as_deref()
+        .map(|root| cache::dir_for(root, base));
+    let (candidates, mut old) = scan_and_load_old(base, options, cache_dir.as_deref())?;
+    let mut plan = Plan::new(&candidates, old.as_ref());
+    if !read_cached_texts(old.as_mut(), &plan, candidates.len()) {
+        // The cache's texts are not what its table says: read the old
+        // files themselves.
+        old = OldRepodata::load(base, options.update, None).map_err(RepoError::new)?;
+        plan = Plan::new(&candidates, old.as_ref());
+    }
     let mut summary = RepoSummary {
         repodata: repodata.clone(),
         packages: candidates.len(),
         ..RepoSummary::default()
     };
+    summary.from_cache = old.as_ref().is_some_and(|o| o.cache.is_some());
     if let Some(why) = old.as_ref().and_then(|o| o.unusable.as_ref()) {
         summary
             .notes
@@ -198,9 +226,10 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
     let modules = options.modules.as_deref().map(load_modules).transpose()?;
 
     let temp = TempDir::create(target)?;
-    let mut records = write_all(
+    let (mut records, written) = write_all(
         &temp.path,
         &candidates,
+        &plan,
         old.as_ref(),
         group,
         options,
@@ -251,6 +280,14 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
     }
     sync_files(&temp.path)?;
     install(temp, &repodata)?;
+    if let Some(dir) = cache_dir.as_ref().filter(|_| options.output.is_none()) {
+        if let Err(error) = store_cache(dir, old.as_ref(), written) {
+            cache::forget(dir);
+            summary
+                .notes
+                .push(format!("cannot write the cache {}: {error}", dir.display()));
+        }
+    }
     summary.removed = remove_stale(
         &repodata,
         old.as_ref(),
@@ -268,10 +305,11 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
 fn scan_and_load_old(
     base: &Path,
     options: &RepoOptions,
+    cache_dir: Option<&Path>,
 ) -> Result<(Vec<Candidate>, Option<OldRepodata>), RepoError> {
     let (candidates, old) = std::thread::scope(|scope| {
         let scanner = scope.spawn(|| scan(base, &options.exclude));
-        let old = OldRepodata::load(base, options.update).map_err(RepoError::new);
+        let old = OldRepodata::load(base, options.update, cache_dir).map_err(RepoError::new);
         let candidates = scanner
             .join()
             .unwrap_or_else(|_| Err(RepoError::at(base, "internal error while listing the RPMs")));
@@ -284,6 +322,13 @@ fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// For unique file names.
+fn now_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
 }
 
 /// `*.rpm` below `base`, followed through symbolic links, sorted as
@@ -411,45 +456,168 @@ fn strip_checksum_prefix(name: &str) -> &str {
     }
 }
 
+/// Where the text of a member just written comes from.
+enum Content {
+    /// Member `i` of the old file, copied.
+    Old(usize),
+    New(String),
+}
+
+/// One member just written, for the cache.
+struct MemberOut {
+    compressed: Range<usize>,
+    text: Range<usize>,
+    content: Content,
+    packages: Range<usize>,
+    pure: bool,
+    midstate: Midstate,
+}
+
 /// One of the three metadata files being written.
-struct Output {
+struct Output<'o> {
     kind: Kind,
     path: PathBuf,
     writer: BufWriter<File>,
     compressed: Sha256,
-    plain: Sha256,
+    /// The hash of the text; `None` while the text so far is the old
+    /// file's and the cache gave the state where it stops (hashing starts
+    /// there when it first differs).
+    plain: Option<Sha256Stream>,
+    old: Option<&'o OldFile>,
     size: u64,
     open_size: u64,
+    members: Vec<MemberOut>,
+    /// Their `<package>` elements, ranges in the whole text.
+    packages: Vec<OldPackage>,
 }
 
-impl Output {
-    fn create(dir: &Path, kind: Kind) -> Result<Output, RepoError> {
+/// A metadata file written: its record and what the cache keeps of it.
+struct Finished {
+    record: DataRecord,
+    members: Vec<MemberOut>,
+    packages: Vec<OldPackage>,
+    end: Midstate,
+}
+
+impl<'o> Output<'o> {
+    fn create(dir: &Path, kind: Kind, old: Option<&'o OldFile>) -> Result<Output<'o>, RepoError> {
         let path = dir.join(format!("{}.xml.gz", kind.name()));
         let file = File::create(&path).map_err(|e| RepoError::at(&path, e.to_string()))?;
+        let resumable = old.is_some_and(|o| o.midstate(0).is_some());
         Ok(Output {
             kind,
             path,
             writer: BufWriter::with_capacity(256 << 10, file),
             compressed: Sha256::new(),
-            plain: Sha256::new(),
+            plain: (!resumable).then(Sha256Stream::new),
+            old,
             size: 0,
             open_size: 0,
+            members: Vec::new(),
+            packages: Vec::new(),
         })
     }
 
-    fn push(&mut self, compressed: &[u8], plain: &[u8]) -> Result<(), RepoError> {
+    /// Appends one member. `packages` are its `<package>` elements, ranges
+    /// in its text.
+    fn push(
+        &mut self,
+        compressed: &[u8],
+        content: Content,
+        packages: Vec<OldPackage>,
+    ) -> Result<(), RepoError> {
         self.writer
             .write_all(compressed)
             .map_err(|e| RepoError::at(&self.path, e.to_string()))?;
         self.compressed.update(compressed);
-        self.plain.update(plain);
+        let index = self.members.len();
+        let same_as_old = matches!(content, Content::Old(i) if i == index);
+        let old = self.old;
+        // The text of a copied member may not have been read (when it is
+        // not hashed).
+        let (plain, plain_length) = match (&content, old) {
+            (Content::New(text), _) => (Some(text.as_bytes()), text.len()),
+            (Content::Old(i), Some(old)) => (old.member_text(*i), old.members[*i].text.len()),
+            (Content::Old(_), None) => {
+                return Err(RepoError::new(
+                    "internal error: a copied member without its file",
+                ))
+            }
+        };
+        let midstate = self.hash_text(index, same_as_old, plain)?;
+        let text_start = self.open_size as usize;
+        let first_package = self.packages.len();
+        self.packages
+            .extend(packages.into_iter().map(|mut package| {
+                package.range = package.range.start + text_start..package.range.end + text_start;
+                package
+            }));
+        let pure = match (&content, self.old) {
+            (Content::Old(i), Some(old)) => old.members[*i].pure,
+            _ => self.packages.len() > first_package,
+        };
+        self.members.push(MemberOut {
+            compressed: self.size as usize..self.size as usize + compressed.len(),
+            text: text_start..text_start + plain_length,
+            content,
+            packages: first_package..self.packages.len(),
+            pure,
+            midstate,
+        });
         self.size += compressed.len() as u64;
-        self.open_size += plain.len() as u64;
+        self.open_size += plain_length as u64;
         Ok(())
     }
 
+    /// Appends the head or tail: the old file's member at the same place
+    /// when it is the same (the compression is deterministic).
+    fn push_fixed(&mut self, compressed: Vec<u8>, plain: String) -> Result<(), RepoError> {
+        let index = self.members.len();
+        let same = self
+            .old
+            .and_then(|old| Some(&old.bytes[old.members.get(index)?.compressed.clone()]))
+            .is_some_and(|bytes| *bytes == compressed[..]);
+        let content = if same {
+            Content::Old(index)
+        } else {
+            Content::New(plain)
+        };
+        self.push(&compressed, content, Vec::new())
+    }
+
+    /// Hashes the text of member `index` (unless it is the old one's and
+    /// so is everything before it); the hash state where it starts.
+    fn hash_text(
+        &mut self,
+        index: usize,
+        same_as_old: bool,
+        text: Option<&[u8]>,
+    ) -> Result<Midstate, RepoError> {
+        if self.plain.is_none() {
+            let saved = self.old.and_then(|old| old.midstate(index)).cloned();
+            let Some(saved) = saved else {
+                return Err(RepoError::new(
+                    "internal error: no hash state for an unchanged member",
+                ));
+            };
+            if same_as_old {
+                return Ok(saved);
+            }
+            self.plain = Some(Sha256Stream::resume(&saved));
+        }
+        let hasher = self
+            .plain
+            .as_mut()
+            .ok_or_else(|| RepoError::new("internal error"))?;
+        let text =
+            text.ok_or_else(|| RepoError::new("internal error: a text to hash was not read"))?;
+        let midstate = hasher.save();
+        hasher.update(text);
+        Ok(midstate)
+    }
+
     /// Renames the file to `<checksum>-<name>`; its record.
-    fn finish(self) -> Result<DataRecord, RepoError> {
+    fn finish(self) -> Result<Finished, RepoError> {
         let file = self
             .writer
             .into_inner()
@@ -459,15 +627,102 @@ impl Output {
         let name = format!("{checksum}-{}.xml.gz", self.kind.name());
         let target = self.path.with_file_name(&name);
         std::fs::rename(&self.path, &target).map_err(|e| RepoError::at(&target, e.to_string()))?;
-        Ok(DataRecord {
-            kind: self.kind.name().to_string(),
-            checksum,
-            open_checksum: Some(hex(&self.plain.finalize())),
-            href: format!("repodata/{name}"),
-            timestamp: file_mtime(&target),
-            size: self.size,
-            open_size: Some(self.open_size),
+        let end = match self.plain {
+            Some(hasher) => hasher.save(),
+            None => self
+                .old
+                .and_then(|old| old.midstate(self.members.len()))
+                .cloned()
+                .ok_or_else(|| RepoError::new("internal error: no hash state at the end"))?,
+        };
+        let open_checksum = hex(&Sha256Stream::resume(&end).finalize());
+        Ok(Finished {
+            record: DataRecord {
+                kind: self.kind.name().to_string(),
+                checksum,
+                open_checksum: Some(open_checksum),
+                href: format!("repodata/{name}"),
+                timestamp: file_mtime(&target),
+                size: self.size,
+                open_size: Some(self.open_size),
+            },
+            members: self.members,
+            packages: self.packages,
+            end,
         })
+    }
+}
+
+/// The three package metadata files written, for the cache.
+struct Written {
+    files: Vec<Finished>,
+}
+
+impl Written {
+    /// What [`cache::store`] keeps: the table of each file, and where each
+    /// member's text comes from.
+    fn into_cache(self) -> Option<([cache::CachedFile; 3], [Vec<Content>; 3])> {
+        let mut tables = Vec::with_capacity(3);
+        let mut contents = Vec::with_capacity(3);
+        for finished in self.files {
+            let mut table = cache::CachedFile {
+                checksum: finished.record.checksum,
+                size: finished.record.size,
+                members: Vec::with_capacity(finished.members.len()),
+                end: finished.end,
+                packages: finished.packages,
+            };
+            let mut content = Vec::with_capacity(finished.members.len());
+            for member in finished.members {
+                table.members.push(cache::CachedMember {
+                    compressed: member.compressed,
+                    text: member.text,
+                    blob: 0,
+                    packages: member.packages,
+                    pure: member.pure,
+                    midstate: member.midstate,
+                });
+                content.push(member.content);
+            }
+            tables.push(table);
+            contents.push(content);
+        }
+        Some((tables.try_into().ok()?, contents.try_into().ok()?))
+    }
+}
+
+/// Records the files just installed in the cache at `dir`.
+fn store_cache(dir: &Path, old: Option<&OldRepodata>, written: Written) -> std::io::Result<()> {
+    let (tables, contents) = written
+        .into_cache()
+        .ok_or_else(|| std::io::Error::other("internal error: not three files"))?;
+    let texts = [0, 1, 2].map(|k| {
+        let old_file = old.and_then(|o| o.file(Kind::ALL[k]));
+        contents[k]
+            .iter()
+            .map(|content| cached_text(content, old_file))
+            .collect()
+    });
+    cache::store(dir, old.and_then(|o| o.cache.as_ref()), tables, &texts)
+}
+
+/// The text of a member and, when it was copied from a cached file,
+/// where it is in that cache's blob.
+fn cached_text<'a>(content: &'a Content, old: Option<&'a OldFile>) -> cache::Text<'a> {
+    match (content, old) {
+        (Content::Old(i), Some(old)) => cache::Text {
+            text: old.member_text(*i),
+            in_blob: old.members[*i].cached.as_ref().map(|(offset, _)| *offset),
+        },
+        (Content::New(text), _) => cache::Text {
+            text: Some(text.as_bytes()),
+            in_blob: None,
+        },
+        // Not made: a copied member always has its old file.
+        (Content::Old(_), None) => cache::Text {
+            text: None,
+            in_blob: None,
+        },
     }
 }
 
@@ -482,8 +737,99 @@ enum RunOut {
     Built {
         compressed: [Vec<u8>; 3],
         plain: [String; 3],
+        /// The `<package>` elements of each, ranges in its text.
+        packages: Box<[Vec<OldPackage>; 3]>,
         read: usize,
     },
+}
+
+/// What an update will do with the old metadata: which packages it
+/// reuses, the runs of packages, and which runs it copies (as member `i`
+/// of the old files).
+struct Plan {
+    reuse: Vec<Option<Reuse>>,
+    runs: Vec<Range<usize>>,
+    copied: Vec<Option<usize>>,
+}
+
+impl Plan {
+    fn new(candidates: &[Candidate], old: Option<&OldRepodata>) -> Plan {
+        let reuse: Vec<Option<Reuse>> = candidates
+            .iter()
+            .map(|c| old.and_then(|o| o.reusable(&c.location, c.size, c.mtime)))
+            .collect();
+        let runs = runs(candidates);
+        let copied = runs
+            .iter()
+            .map(|range| {
+                let entries: Option<Vec<usize>> = reuse[range.clone()]
+                    .iter()
+                    .map(|r| r.map(|r| r.entries[0]))
+                    .collect();
+                old.zip(entries).and_then(|(old, e)| old.member_of(&e))
+            })
+            .collect();
+        Plan {
+            reuse,
+            runs,
+            copied,
+        }
+    }
+
+    /// The members of each old file whose text the update reads: head and
+    /// tail, those holding entries copied into rebuilt runs, and the copied
+    /// ones after the first place where the new file differs from the old
+    /// (before it, the hash resumes from the saved state).
+    fn texts_needed(&self, files: &[OldFile; 3], packages: usize) -> [Vec<bool>; 3] {
+        let mut needed = files.each_ref().map(|f| vec![false; f.members.len()]);
+        for list in &mut needed {
+            if let Some(last) = list.len().checked_sub(1) {
+                list[0] = true;
+                list[last] = true;
+            }
+        }
+        let mut diverged = packages != files[0].packages.len();
+        for (run, copied) in self.copied.iter().enumerate() {
+            diverged |= *copied != Some(run + 1);
+            match copied {
+                Some(member) if diverged => needed.iter_mut().for_each(|l| l[*member] = true),
+                Some(_) => {}
+                None => {
+                    for reuse in self.reuse[self.runs[run].clone()].iter().flatten() {
+                        for (kind, list) in needed.iter_mut().enumerate() {
+                            let member = files[kind].member_holding(reuse.entries[kind]);
+                            if let Some(slot) = member.and_then(|m| list.get_mut(m)) {
+                                *slot = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        needed
+    }
+}
+
+/// Reads the texts of the cached old files the update needs; false when
+/// one is not as the cache says.
+fn read_cached_texts(old: Option<&mut OldRepodata>, plan: &Plan, packages: usize) -> bool {
+    let Some(old) = old else {
+        return true;
+    };
+    let Some(source) = old.cache.clone() else {
+        return true;
+    };
+    let Some(files) = old.files.as_mut() else {
+        return true;
+    };
+    let Some(blob) = source.open_blob() else {
+        return false;
+    };
+    let needed = plan.texts_needed(files, packages);
+    files
+        .iter_mut()
+        .zip(&needed)
+        .all(|(file, needed)| file.load_texts(&blob, needed))
 }
 
 /// Cuts the sorted packages into runs: after a package whose location
@@ -519,24 +865,36 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 fn build_run(
     candidates: &[Candidate],
     reuse: &[Option<Reuse>],
+    copied: Option<usize>,
     old: Option<&OldRepodata>,
     changelog_limit: Option<usize>,
 ) -> Result<RunOut, RepoError> {
-    if let Some(old) = old {
-        let entries: Option<Vec<usize>> = reuse.iter().map(|r| r.map(|r| r.entries[0])).collect();
-        if let Some(member) = entries.and_then(|e| old.member_of(&e)) {
-            return Ok(RunOut::Copied(member));
-        }
+    if let Some(member) = copied {
+        return Ok(RunOut::Copied(member));
     }
     let mut plain = [String::new(), String::new(), String::new()];
+    let mut packages: [Vec<OldPackage>; 3] = Default::default();
     let mut read = 0;
     for (candidate, reuse) in candidates.iter().zip(reuse) {
         match (reuse, old) {
             (Some(reuse), Some(old)) => {
                 for kind in Kind::ALL {
                     if let Some(file) = old.file(kind) {
+                        let entry = &file.packages[reuse.entries[kind.index()]];
                         let out = &mut plain[kind.index()];
-                        out.push_str(file.package_text(reuse.entries[kind.index()]));
+                        let start = out.len();
+                        let text =
+                            file.package_text(reuse.entries[kind.index()])
+                                .ok_or_else(|| {
+                                    RepoError::new(
+                                        "internal error: an old entry to copy was not read",
+                                    )
+                                })?;
+                        out.push_str(text);
+                        packages[kind.index()].push(OldPackage {
+                            range: start..out.len(),
+                            ..entry.clone()
+                        });
                         out.push('\n');
                     }
                 }
@@ -546,7 +904,10 @@ fn build_run(
                     .map_err(|message| RepoError::at(&candidate.path, message))?;
                 read += 1;
                 for kind in Kind::ALL {
-                    kind.render(&record, &mut plain[kind.index()]);
+                    let out = &mut plain[kind.index()];
+                    let start = out.len();
+                    kind.render(&record, out);
+                    packages[kind.index()].push(rendered_package(kind, &record, start..out.len()));
                 }
             }
         }
@@ -559,8 +920,32 @@ fn build_run(
     Ok(RunOut::Built {
         compressed,
         plain,
+        packages: Box::new(packages),
         read,
     })
+}
+
+/// The entry of a package just rendered at `range`, as reading it back
+/// would give it (without the line break `render` ends it with).
+fn rendered_package(kind: Kind, record: &header::PackageRecord, range: Range<usize>) -> OldPackage {
+    let element = range.start..range.end - 1;
+    match kind {
+        Kind::Primary => OldPackage {
+            range: element,
+            pkgid: record.pkgid.clone(),
+            location: record.location.clone(),
+            size: record.size_package,
+            mtime: record.time_file,
+            checksum_type: "sha256".to_string(),
+        },
+        _ => OldPackage {
+            range: element,
+            pkgid: record.pkgid.clone(),
+            size: u64::MAX,
+            mtime: u64::MAX,
+            ..OldPackage::default()
+        },
+    }
 }
 
 fn worker_count(requested: usize) -> usize {
@@ -573,27 +958,29 @@ fn worker_count(requested: usize) -> usize {
 }
 
 /// Writes primary, filelists, other and the group files into `dir`;
-/// returns their records.
+/// returns their records, and what the cache keeps of the first three.
 fn write_all(
     dir: &Path,
     candidates: &[Candidate],
+    plan: &Plan,
     old: Option<&OldRepodata>,
     group: Option<(String, Vec<u8>)>,
     options: &RepoOptions,
     summary: &mut RepoSummary,
-) -> Result<Vec<DataRecord>, RepoError> {
-    let reuse: Vec<Option<Reuse>> = candidates
-        .iter()
-        .map(|c| old.and_then(|o| o.reusable(&c.location, c.size, c.mtime)))
-        .collect();
+) -> Result<(Vec<DataRecord>, Written), RepoError> {
+    let Plan {
+        reuse,
+        runs,
+        copied,
+    } = plan;
     summary.reused = reuse.iter().filter(|r| r.is_some()).count();
-    let runs = runs(candidates);
     summary.runs = runs.len();
     let mut outputs = Vec::new();
     for kind in Kind::ALL {
-        let mut output = Output::create(dir, kind)?;
+        let mut output = Output::create(dir, kind, old.and_then(|o| o.file(kind)))?;
         let head = kind.head(candidates.len());
-        output.push(&gz::compress_marked(head.as_bytes()), head.as_bytes())?;
+        let compressed = gz::compress_marked(head.as_bytes());
+        output.push_fixed(compressed, head)?;
         outputs.push(output);
     }
 
@@ -605,7 +992,7 @@ fn write_all(
         let (sender, receiver) = std::sync::mpsc::channel::<(usize, Result<RunOut, RepoError>)>();
         for _ in 0..workers {
             let sender = sender.clone();
-            let (next, failed, runs, reuse) = (&next, &failed, &runs, &reuse);
+            let (next, failed) = (&next, &failed);
             scope.spawn(move || loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 if index >= runs.len() || failed.load(Ordering::Relaxed) {
@@ -616,6 +1003,7 @@ fn write_all(
                     build_run(
                         &candidates[range.clone()],
                         &reuse[range.clone()],
+                        copied[index],
                         old,
                         options.changelog_limit,
                     )
@@ -672,22 +1060,25 @@ fn write_all(
     summary.reused = candidates.len() - summary.read;
 
     let mut records = Vec::new();
+    let mut written = Written { files: Vec::new() };
     for mut output in outputs {
         let tail = output.kind.tail();
-        output.push(&gz::compress(tail.as_bytes()), tail.as_bytes())?;
-        records.push(output.finish()?);
+        output.push_fixed(gz::compress(tail.as_bytes()), tail.to_string())?;
+        let finished = output.finish()?;
+        records.push(finished.record.clone());
+        written.files.push(finished);
     }
     if let Some((name, plain)) = group {
         records.extend(write_group(dir, &name, &plain)?);
         summary.group = Some(name);
     }
-    Ok(records)
+    Ok((records, written))
 }
 
 /// Appends one run to the three files.
 fn emit(
     out: RunOut,
-    outputs: &mut [Output],
+    outputs: &mut [Output<'_>],
     old: Option<&OldRepodata>,
     summary: &mut RepoSummary,
 ) -> Result<(), RepoError> {
@@ -702,10 +1093,19 @@ fn emit(
                 let Some(file) = old.file(output.kind) else {
                     return Err(RepoError::new("internal error: old metadata file missing"));
                 };
-                let member = &file.members[member];
+                let found = &file.members[member];
+                let packages = file.packages[found.packages.clone()]
+                    .iter()
+                    .map(|package| OldPackage {
+                        range: package.range.start - found.text.start
+                            ..package.range.end - found.text.start,
+                        ..package.clone()
+                    })
+                    .collect();
                 output.push(
-                    &file.bytes[member.compressed.clone()],
-                    file.text[member.text.clone()].as_bytes(),
+                    &file.bytes[found.compressed.clone()],
+                    Content::Old(member),
+                    packages,
                 )?;
             }
             summary.copied_runs += 1;
@@ -713,10 +1113,15 @@ fn emit(
         RunOut::Built {
             compressed,
             plain,
+            packages,
             read,
         } => {
-            for (i, output) in outputs.iter_mut().enumerate() {
-                output.push(&compressed[i], plain[i].as_bytes())?;
+            for ((output, (compressed, plain)), packages) in outputs
+                .iter_mut()
+                .zip(compressed.iter().zip(plain))
+                .zip(*packages)
+            {
+                output.push(compressed, Content::New(plain), packages)?;
             }
             summary.read += read;
         }

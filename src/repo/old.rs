@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use super::cache;
 use super::gz;
 use super::render::Kind;
+use super::resumable::Midstate;
 use crate::media::repodata::Repomd;
 use crate::media::xml::{decompress, line_column};
 
@@ -40,20 +42,100 @@ pub struct OldMember {
     /// Whether it holds anything but whole `<package>` elements (and the
     /// white space between them).
     pub pure: bool,
+    /// From the cache: where its text is in the blob, and the hash state
+    /// of the whole text where it starts.
+    pub cached: Option<(u64, Midstate)>,
+    /// Whether its text is in [`OldFile::text`] (from the cache, only the
+    /// members an update needs are read: [`OldFile::load_texts`]).
+    pub loaded: bool,
 }
 
 #[derive(Debug, Default)]
 pub struct OldFile {
     pub bytes: Vec<u8>,
-    pub text: String,
+    /// The whole text (UTF-8), but zero bytes where a member is not
+    /// [`OldMember::loaded`].
+    pub text: Vec<u8>,
     pub packages: Vec<OldPackage>,
     /// Empty unless the file is gzip.
     pub members: Vec<OldMember>,
+    /// From the cache: the hash state after the whole text.
+    pub end: Option<Midstate>,
 }
 
 impl OldFile {
-    pub fn package_text(&self, index: usize) -> &str {
-        &self.text[self.packages[index].range.clone()]
+    /// The element of package `index`; `None` if its member was not read.
+    pub fn package_text(&self, index: usize) -> Option<&str> {
+        let range = self.packages[index].range.clone();
+        let member = self.member_holding(index)?;
+        if !self.members.get(member).is_none_or(|m| m.loaded) {
+            return None;
+        }
+        std::str::from_utf8(&self.text[range]).ok()
+    }
+
+    /// The member holding package `index` (`Some(0)` for a file without members).
+    pub fn member_holding(&self, index: usize) -> Option<usize> {
+        if self.members.is_empty() {
+            return Some(0);
+        }
+        let member = self.members.partition_point(|m| m.packages.end <= index);
+        self.members
+            .get(member)
+            .filter(|m| m.packages.contains(&index))
+            .map(|_| member)
+    }
+
+    /// The text of member `index`; `None` if it was not read.
+    pub fn member_text(&self, index: usize) -> Option<&[u8]> {
+        let member = self.members.get(index).filter(|m| m.loaded)?;
+        Some(&self.text[member.text.clone()])
+    }
+
+    /// Reads from the cache's blob the texts of the `needed` members not
+    /// read yet, each checked against its gzip trailer's CRC-32 and size,
+    /// to be UTF-8 and to hold its packages where the table says. False
+    /// (and nothing to trust) when one is not.
+    pub fn load_texts(&mut self, blob: &std::fs::File, needed: &[bool]) -> bool {
+        use std::os::unix::fs::FileExt;
+        for (index, member) in self.members.iter_mut().enumerate() {
+            if member.loaded || !needed.get(index).copied().unwrap_or(false) {
+                continue;
+            }
+            let Some((offset, _)) = member.cached else {
+                return false;
+            };
+            let text = &mut self.text[member.text.clone()];
+            if blob.read_exact_at(text, offset).is_err()
+                || Some(crc32fast::hash(text))
+                    != cache::trailer_crc(&self.bytes, &member.compressed)
+                || std::str::from_utf8(text).is_err()
+            {
+                return false;
+            }
+            let fits = self.packages[member.packages.clone()].iter().all(|p| {
+                let element = &self.text[p.range.clone()];
+                p.range.start >= member.text.start
+                    && p.range.end <= member.text.end
+                    && element.starts_with(b"<package")
+                    && element.ends_with(b"</package>")
+            });
+            if !fits {
+                return false;
+            }
+            member.loaded = true;
+        }
+        true
+    }
+
+    /// The hash state of the whole text where member `index` starts (at
+    /// `members.len()`: after the whole text), when the cache gave it.
+    pub fn midstate(&self, index: usize) -> Option<&Midstate> {
+        match self.members.get(index) {
+            Some(member) => member.cached.as_ref().map(|(_, state)| state),
+            None if index == self.members.len() => self.end.as_ref(),
+            None => None,
+        }
     }
 }
 
@@ -85,6 +167,8 @@ pub struct OldRepodata {
     pub aligned: bool,
     /// First primary package of each member holding packages → member.
     member_by_first: HashMap<usize, usize>,
+    /// The cache the files were read from, when they were.
+    pub cache: Option<cache::Source>,
 }
 
 /// Where the reusable entry of one package is in the old files.
@@ -96,10 +180,15 @@ pub struct Reuse {
 
 impl OldRepodata {
     /// Reads `repodata/repomd.xml` under `base` and, when `packages` is
-    /// set, the package metadata it names. `Ok(None)` when there is no
+    /// set, the package metadata it names (from the cache at `cache_dir`
+    /// when it is valid for them). `Ok(None)` when there is no
     /// repomd.xml; an error when repomd.xml is unreadable. Unreadable
     /// package metadata only disables reuse.
-    pub fn load(base: &Path, packages: bool) -> Result<Option<OldRepodata>, String> {
+    pub fn load(
+        base: &Path,
+        packages: bool,
+        cache_dir: Option<&Path>,
+    ) -> Result<Option<OldRepodata>, String> {
         let path = base.join("repodata").join("repomd.xml");
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
@@ -115,8 +204,11 @@ impl OldRepodata {
         if !packages {
             return Ok(Some(old));
         }
-        match load_files(base, &old.repomd, &old.records) {
-            Ok(files) => old.index(files),
+        match load_files(base, &old.repomd, &old.records, cache_dir) {
+            Ok((files, source)) => {
+                old.cache = source;
+                old.index(files);
+            }
             Err(why) => old.unusable = Some(why),
         }
         Ok(Some(old))
@@ -210,7 +302,15 @@ fn aligned(files: &[OldFile; 3]) -> bool {
     })
 }
 
-fn load_files(base: &Path, repomd: &Repomd, records: &[RawRecord]) -> Result<[OldFile; 3], String> {
+/// The three old files, with the cache they came from when it was valid.
+type Loaded = ([OldFile; 3], Option<cache::Source>);
+
+fn load_files(
+    base: &Path,
+    repomd: &Repomd,
+    records: &[RawRecord],
+    cache_dir: Option<&Path>,
+) -> Result<Loaded, String> {
     // The text sizes repomd.xml gives, to allocate once.
     let sizes: Vec<usize> = Kind::ALL
         .iter()
@@ -235,6 +335,9 @@ fn load_files(base: &Path, repomd: &Repomd, records: &[RawRecord]) -> Result<[Ol
                 .ok_or_else(|| format!("repomd.xml has no {} record", kind.name()))
         })
         .collect::<Result<_, _>>()?;
+    if let Some(found) = cache_dir.and_then(|dir| load_cached(dir, repomd, &paths)) {
+        return Ok((found.0, Some(found.1)));
+    }
     // primary on this thread, the (larger) other two beside it.
     let (primary, rest) = std::thread::scope(|scope| {
         let helper = scope.spawn(|| {
@@ -251,7 +354,28 @@ fn load_files(base: &Path, repomd: &Repomd, records: &[RawRecord]) -> Result<[Ol
         (primary, rest)
     });
     let [filelists, other] = rest;
-    Ok([primary?, filelists?, other?])
+    Ok(([primary?, filelists?, other?], None))
+}
+
+/// The three files as the cache at `dir` describes them, when it is valid
+/// for the files `repomd.xml` names (see [`cache`]).
+fn load_cached(
+    dir: &Path,
+    repomd: &Repomd,
+    paths: &[PathBuf],
+) -> Option<([OldFile; 3], cache::Source)> {
+    if !dir.join("index").is_file() {
+        return None;
+    }
+    let mut gz = Vec::with_capacity(3);
+    for (kind, path) in Kind::ALL.iter().zip(paths) {
+        let (algorithm, checksum) = repomd.record(kind.name())?.checksum.clone()?;
+        if algorithm != "sha256" {
+            return None;
+        }
+        gz.push((std::fs::read(path).ok()?, checksum));
+    }
+    cache::load(dir, gz.try_into().ok()?)
 }
 
 fn load_file(path: &Path, kind: Kind, size_hint: usize) -> Result<OldFile, String> {
@@ -283,6 +407,8 @@ pub fn parse_file(bytes: Vec<u8>, kind: Kind, size_hint: usize) -> Result<OldFil
                 text: part.plain,
                 packages: 0..0,
                 pure: false,
+                cached: None,
+                loaded: true,
             })
             .collect();
         plain
@@ -297,36 +423,36 @@ pub fn parse_file(bytes: Vec<u8>, kind: Kind, size_hint: usize) -> Result<OldFil
         Some(packages) => packages,
         None => scan_packages(&text, kind)?,
     };
-    let mut file = OldFile {
+    assign_members(&text, &packages, &mut members);
+    Ok(OldFile {
         bytes,
-        text,
+        text: text.into_bytes(),
         packages,
         members,
-    };
-    assign_members(&mut file);
-    Ok(file)
+        end: None,
+    })
 }
 
 /// Fills in which packages each member holds.
-fn assign_members(file: &mut OldFile) {
+fn assign_members(text: &str, packages: &[OldPackage], members: &mut [OldMember]) {
     let mut next = 0;
-    for member in &mut file.members {
+    for member in members {
         let first = next;
-        while next < file.packages.len() && file.packages[next].range.end <= member.text.end {
+        while next < packages.len() && packages[next].range.end <= member.text.end {
             next += 1;
         }
         member.packages = first..next;
-        let whole = file.packages[first..next]
+        let whole = packages[first..next]
             .iter()
             .all(|p| p.range.start >= member.text.start);
         // Nothing but white space outside the packages.
         let mut at = member.text.start;
         let mut only_space = true;
-        for package in &file.packages[first..next] {
-            only_space &= file.text[at..package.range.start.max(at)].trim().is_empty();
+        for package in &packages[first..next] {
+            only_space &= text[at..package.range.start.max(at)].trim().is_empty();
             at = package.range.end;
         }
-        only_space &= file.text[at.min(member.text.end)..member.text.end]
+        only_space &= text[at.min(member.text.end)..member.text.end]
             .trim()
             .is_empty();
         member.pure = first < next && whole && only_space;

@@ -286,8 +286,15 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// The cache `kslint repo` keeps (see `kslint::repo::cache`), kept out of
+/// the user's own.
+pub fn test_cache_home() -> PathBuf {
+    std::env::temp_dir().join("kslint-tests-cache-home")
+}
+
 pub fn kslint(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kslint"))
+        .env("XDG_CACHE_HOME", test_cache_home())
         .args(args)
         .output()
         .expect("run kslint")
@@ -295,6 +302,7 @@ pub fn kslint(args: &[&str]) -> Output {
 
 pub fn kslint_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kslint"))
+        .env("XDG_CACHE_HOME", test_cache_home())
         .current_dir(dir)
         .args(args)
         .output()

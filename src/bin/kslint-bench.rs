@@ -965,9 +965,13 @@ fn repo_rows(settings: &Settings, kslint: &Path, media: &Path, rows: &mut Vec<Ro
     let comps = media.join("build_iso/comps.xml");
     let repodata = root.join("repodata");
     let runs = settings.heavy_runs;
+    // The side cache of this run only, beside the media: the user's own
+    // cache is neither used nor filled.
+    let cache_home = media.join("xdg-cache");
     let kslint_repo = |update: bool| {
         let mut command = Command::new(kslint);
         command
+            .env("XDG_CACHE_HOME", &cache_home)
             .args([
                 "repo",
                 "-q",

@@ -23,6 +23,7 @@ use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -264,7 +265,56 @@ pub fn store(
     if rewrite {
         remove_other_blobs(dir, &blob);
     }
+    if let Some(root) = dir.parent() {
+        prune(root, dir, SystemTime::now());
+    }
     Ok(())
+}
+
+/// How many repositories the cache keeps (about 9 MB each for 2,000 RPMs).
+const KEPT_REPOSITORIES: usize = 8;
+
+/// How long the cache of a repository that is not updated is kept.
+const KEPT_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Bounds the cache under `root`, which every repository (and every
+/// temporary tree a test or benchmark builds) would otherwise grow: drops
+/// the entries not written for [`KEPT_FOR`] and all but the
+/// [`KEPT_REPOSITORIES`] most recently written, never `current`. Only
+/// directories named like [`dir_for`]'s are touched, so a cache root set to
+/// a directory holding other things loses nothing else.
+pub fn prune(root: &Path, current: &Path, now: SystemTime) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    let mut caches: Vec<(SystemTime, PathBuf)> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path != current && is_cache_dir_name(path))
+        .map(|path| (last_written(&path), path))
+        .collect();
+    caches.sort_by_key(|(written, _)| std::cmp::Reverse(*written));
+    for (rank, (written, path)) in caches.iter().enumerate() {
+        let stale = now.duration_since(*written).unwrap_or_default() > KEPT_FOR;
+        // `current` is kept as well, so the others get one place less.
+        if stale || rank + 1 >= KEPT_REPOSITORIES {
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
+}
+
+fn is_cache_dir_name(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// When the index of a cache entry was last replaced (the epoch when it
+/// has none: a half-made entry goes first).
+fn last_written(dir: &Path) -> SystemTime {
+    std::fs::metadata(dir.join("index"))
+        .and_then(|meta| meta.modified())
+        .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
 /// Whether package `i` of filelists and other is package `i` of primary
@@ -549,5 +599,54 @@ impl Reader<'_> {
             end,
             packages,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cache entry whose index was written `age` before `now`.
+    fn entry(root: &Path, n: usize, now: SystemTime, age: Duration) -> PathBuf {
+        let dir = root.join(format!("{n:032x}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let index = File::create(dir.join("index")).unwrap();
+        index.set_modified(now - age).unwrap();
+        dir
+    }
+
+    #[test]
+    fn prune_keeps_the_newest_entries_and_drops_old_ones() {
+        let root = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        let hour = Duration::from_secs(3600);
+        let current = entry(root.path(), 0, now, Duration::ZERO);
+        // Entries 1..=10, entry n written n hours ago; entry 11 is 31 days old.
+        let others: Vec<PathBuf> = (1..=10)
+            .map(|n| entry(root.path(), n, now, hour * n as u32))
+            .collect();
+        let ancient = entry(root.path(), 11, now, KEPT_FOR + hour);
+        let unrelated = root.path().join("not-a-cache");
+        std::fs::create_dir_all(&unrelated).unwrap();
+
+        prune(root.path(), &current, now);
+
+        assert!(current.exists());
+        assert!(unrelated.exists());
+        assert!(!ancient.exists());
+        let kept: Vec<bool> = others.iter().map(|dir| dir.exists()).collect();
+        let newest = KEPT_REPOSITORIES - 1;
+        assert_eq!(kept[..newest], vec![true; newest][..]);
+        assert_eq!(kept[newest..], vec![false; others.len() - newest][..]);
+    }
+
+    #[test]
+    fn prune_keeps_a_young_cache_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        let current = entry(root.path(), 0, now, Duration::ZERO);
+        let other = entry(root.path(), 1, now, Duration::from_secs(60));
+        prune(root.path(), &current, now);
+        assert!(current.exists() && other.exists());
     }
 }

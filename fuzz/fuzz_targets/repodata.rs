@@ -57,7 +57,11 @@ fuzz_target!(|bytes: &[u8]| {
             if let Ok(file) = old::parse_file(rest.to_vec(), kind, usize::from(selector)) {
                 for package in &file.packages {
                     let element = file.text.get(package.range.clone()).expect("inside the text");
-                    assert!(element.starts_with("<package"), "{element}");
+                    assert!(
+                        element.starts_with(b"<package"),
+                        "{}",
+                        String::from_utf8_lossy(element)
+                    );
                 }
                 for member in &file.members {
                     assert!(member.text.end <= file.text.len());

@@ -791,7 +791,7 @@ where
 
 /// Optimal string alignment distance (Damerau–Levenshtein where each
 /// substring is edited at most once).
-fn osa_distance(a: &[char], b: &[char]) -> usize {
+pub(crate) fn osa_distance(a: &[char], b: &[char]) -> usize {
     let w = b.len() + 1;
     let mut d = vec![0usize; (a.len() + 1) * w];
     for i in 0..=a.len() {

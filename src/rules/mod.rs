@@ -352,31 +352,12 @@ fn edit_distance_within<T: PartialEq>(
 mod tests {
     use super::*;
 
-    /// The plain full-table distance `edit_distance_within` must agree with.
+    /// The plain full-table distance `edit_distance_within` must agree with:
+    /// the catalog's own, written without bounds or early exits.
     fn reference_distance(a: &str, b: &str) -> usize {
         let a: Vec<char> = a.chars().collect();
         let b: Vec<char> = b.chars().collect();
-        let width = b.len() + 1;
-        let mut table = vec![0usize; (a.len() + 1) * width];
-        for (i, cell) in table.iter_mut().step_by(width).enumerate() {
-            *cell = i;
-        }
-        for (j, cell) in table.iter_mut().take(width).enumerate() {
-            *cell = j;
-        }
-        for i in 1..=a.len() {
-            for j in 1..=b.len() {
-                let cost = usize::from(a[i - 1] != b[j - 1]);
-                let mut best = (table[(i - 1) * width + j] + 1)
-                    .min(table[i * width + j - 1] + 1)
-                    .min(table[(i - 1) * width + j - 1] + cost);
-                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                    best = best.min(table[(i - 2) * width + j - 2] + 1);
-                }
-                table[i * width + j] = best;
-            }
-        }
-        table[a.len() * width + b.len()]
+        crate::catalog::osa_distance(&a, &b)
     }
 
     #[test]

@@ -316,6 +316,29 @@ fn edited_member_table_is_not_used() {
             index.files[0].packages[entry].range.start += 1;
         })
     });
+    // A package range turned inside out: refused, not a panic.
+    damaged_cache_is_not_used(|dir| {
+        edit_index(dir, |index| {
+            let member = &index.files[0].members[member_of_changed(index)];
+            let entry = member
+                .packages
+                .clone()
+                .find(|&p| p != CHANGED as usize)
+                .unwrap();
+            let range = &mut index.files[0].packages[entry].range;
+            *range = range.end..range.start;
+        })
+    });
+    // A last member claiming far more text than its bytes could inflate
+    // to: refused before any memory is given to it.
+    damaged_cache_is_not_used(|dir| {
+        edit_index(dir, |index| {
+            let file = &mut index.files[1];
+            file.members.last_mut().unwrap().text.end = 1 << 40;
+            file.end.length = 1 << 40;
+            file.end.tail.clear();
+        })
+    });
 }
 
 #[test]

@@ -140,6 +140,7 @@ fn rebuild(cached: CachedFile, bytes: Vec<u8>, checksum: &str) -> Option<OldFile
         let tiles = member.compressed.start == compressed_at
             && member.text.start == text_at
             && member.text.end >= text_at
+            && could_inflate_to(&member.compressed, &member.text)
             && member.packages.start == packages_at
             && member.packages.end >= packages_at
             && member.packages.end <= cached.packages.len()
@@ -170,6 +171,15 @@ fn rebuild(cached: CachedFile, bytes: Vec<u8>, checksum: &str) -> Option<OldFile
         members,
         end: Some(cached.end),
     })
+}
+
+/// Whether `compressed` bytes of deflate can hold `text` bytes: deflate
+/// expands at most 1032 to 1, so a table claiming more (damaged, or made up)
+/// is refused before its text is given memory.
+fn could_inflate_to(compressed: &Range<usize>, text: &Range<usize>) -> bool {
+    const DEFLATE_MAX_RATIO: usize = 1032;
+    compressed.end >= compressed.start
+        && text.len() <= (compressed.end - compressed.start).saturating_mul(DEFLATE_MAX_RATIO)
 }
 
 /// Whether the member starts like gzip and its trailer gives the text's size.
@@ -527,17 +537,12 @@ impl Reader<'_> {
         }
         let blob_length = self.number()?;
         let primary = self.file(None)?;
-        let files = [
-            self.file(Some(&primary))?,
-            self.file(Some(&primary))?,
-            primary,
-        ];
-        let [filelists, other, primary] = files;
-        let files = [primary, filelists, other];
+        let filelists = self.file(Some(&primary))?;
+        let other = self.file(Some(&primary))?;
         Some(Index {
             blob,
             blob_length,
-            files,
+            files: [primary, filelists, other],
         })
     }
 

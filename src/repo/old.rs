@@ -71,7 +71,7 @@ impl OldFile {
         if !self.members.get(member).is_none_or(|m| m.loaded) {
             return None;
         }
-        std::str::from_utf8(&self.text[range]).ok()
+        std::str::from_utf8(self.text.get(range)?).ok()
     }
 
     /// The member holding package `index` (`Some(0)` for a file without members).
@@ -114,11 +114,11 @@ impl OldFile {
                 return false;
             }
             let fits = self.packages[member.packages.clone()].iter().all(|p| {
-                let element = &self.text[p.range.clone()];
-                p.range.start >= member.text.start
-                    && p.range.end <= member.text.end
-                    && element.starts_with(b"<package")
-                    && element.ends_with(b"</package>")
+                let inside = p.range.start >= member.text.start && p.range.end <= member.text.end;
+                inside
+                    && self.text.get(p.range.clone()).is_some_and(|element| {
+                        element.starts_with(b"<package") && element.ends_with(b"</package>")
+                    })
             });
             if !fits {
                 return false;

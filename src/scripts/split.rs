@@ -299,4 +299,20 @@ mod tests {
         assert_eq!(split_point(body), Some(14));
         assert_eq!(split_point("echo 1\n"), None);
     }
+
+    proptest::proptest! {
+        /// Any text, with the bytes the scan acts on mixed with multi-byte
+        /// characters after backslashes and in words: no panic, and every
+        /// cut is the start of a line.
+        #[test]
+        fn any_text_gives_line_starts(body in "[\\\\'\"`(){}<>#$ abcdefiosuEOF\u{e9}\u{20ac};|&\t\n-]{0,300}") {
+            for at in top_level_line_starts(&body) {
+                proptest::prop_assert!(at > 0 && at < body.len());
+                proptest::prop_assert_eq!(body.as_bytes()[at - 1], b'\n');
+            }
+            if let Some(at) = split_point(&body) {
+                proptest::prop_assert!(body.is_char_boundary(at));
+            }
+        }
+    }
 }

@@ -15,6 +15,9 @@ struct Server {
     child: Child,
     stdin: ChildStdin,
     messages: Receiver<Value>,
+    /// Messages read while waiting for another one, in arrival order: an
+    /// answer may come after a later publish, which must not be lost.
+    unmatched: Vec<Value>,
     next_id: i64,
 }
 
@@ -61,6 +64,7 @@ impl Server {
             child,
             stdin,
             messages,
+            unmatched: Vec::new(),
             next_id: 1,
         }
     }
@@ -91,8 +95,12 @@ impl Server {
         self.wait(|message| message["id"] == id)
     }
 
-    /// The next message matching `wanted`, within 60 s.
+    /// The first message matching `wanted`, within 60 s: one read earlier
+    /// while waiting for something else, or the next to arrive.
     fn wait(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        if let Some(index) = self.unmatched.iter().position(&wanted) {
+            return self.unmatched.remove(index);
+        }
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -103,6 +111,7 @@ impl Server {
             if wanted(&message) {
                 return message;
             }
+            self.unmatched.push(message);
         }
     }
 

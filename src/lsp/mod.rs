@@ -1078,7 +1078,9 @@ impl Backend {
     async fn run_build(&self, options: crate::build::BuildOptions) {
         use crate::build::pipeline::{self, BuildError, Event, Phase};
         let token = NumberOrString::String(format!("kslint-build-iso-{}", std::process::id()));
-        let progress = self.state().supports_progress
+        // The lock is released before waiting for the client's answer.
+        let supports_progress = self.state().supports_progress;
+        let progress = supports_progress
             && self
                 .client
                 .send_request::<request::WorkDoneProgressCreate>(WorkDoneProgressCreateParams {

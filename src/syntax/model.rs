@@ -1,6 +1,8 @@
 //! The typed document model over the kickstart syntax tree.
 
-use tree_sitter::{Node, Tree};
+use std::sync::OnceLock;
+
+use tree_sitter::{Node, Tree, TreeCursor};
 
 use super::words::{unquote, UnclosedQuote};
 use crate::memo::{remember, KeyHasher, Memo};
@@ -532,13 +534,169 @@ impl Builder<'_> {
     }
 
     fn packages(&self, body: Node) -> Vec<PackageEntry> {
+        // One cursor for the whole list: thousands of entries, each a few
+        // nodes, make cursor set-up and name lookups the main cost.
         let mut cursor = body.walk();
-        body.named_children(&mut cursor)
-            .filter_map(|child| self.package_entry(child))
+        let mut entries = Vec::with_capacity(body.named_child_count());
+        if cursor.goto_first_child() {
+            loop {
+                if cursor.node().is_named() {
+                    entries.extend(self.package_entry(&mut cursor));
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        entries
+    }
+
+    /// The entry at `cursor`, read in one pass over its children; the
+    /// cursor is back on the entry afterwards.
+    fn package_entry(&self, cursor: &mut TreeCursor) -> Option<PackageEntry> {
+        let node = cursor.node();
+        let ids = ids();
+        let kind = ids.package_kind(node.kind_id())?;
+        let mut name = None;
+        let mut stream = None;
+        let mut profile = None;
+        let mut options = Vec::new();
+        let mut end = node.start_byte();
+        if cursor.goto_first_child() {
+            loop {
+                let child = cursor.node();
+                match cursor.field_id() {
+                    Some(field) if field == ids.name => name = name.or(Some(child)),
+                    Some(field) if field == ids.stream => stream = stream.or(Some(child)),
+                    Some(field) if field == ids.profile => profile = profile.or(Some(child)),
+                    _ => {}
+                }
+                let child_kind = child.kind_id();
+                if child_kind == ids.option {
+                    options.push(Arg::Option(self.option(child)));
+                } else if child_kind == ids.word && child.is_named() {
+                    options.push(Arg::Word(self.word(child)));
+                }
+                if child_kind != ids.comment && !self.slice(child).trim().is_empty() {
+                    end = end.max(child.end_byte());
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+            cursor.goto_parent();
+        }
+        let name_node = name?;
+        let owned = |n: Node| (self.slice(n).to_string(), range_of(n));
+        Some(PackageEntry {
+            range: TextRange::new(node.start_byte(), end),
+            kind,
+            name: self.slice(name_node).trim_end().to_string(),
+            name_range: range_of(name_node),
+            stream: stream.map(owned),
+            profile: profile.map(owned),
+            options,
+        })
+    }
+}
+
+/// Node kind and field ids of the kickstart grammar, looked up once: the
+/// model compares ids instead of names.
+struct Ids {
+    package: u16,
+    excluded_package: u16,
+    group: u16,
+    excluded_group: u16,
+    environment: u16,
+    module: u16,
+    option: u16,
+    word: u16,
+    comment: u16,
+    name: std::num::NonZeroU16,
+    stream: std::num::NonZeroU16,
+    profile: std::num::NonZeroU16,
+}
+
+impl Ids {
+    fn package_kind(&self, kind: u16) -> Option<PackageKind> {
+        Some(match kind {
+            k if k == self.package => PackageKind::Package,
+            k if k == self.excluded_package => PackageKind::ExcludedPackage,
+            k if k == self.group => PackageKind::Group,
+            k if k == self.excluded_group => PackageKind::ExcludedGroup,
+            k if k == self.environment => PackageKind::Environment,
+            k if k == self.module => PackageKind::Module,
+            _ => return None,
+        })
+    }
+}
+
+fn ids() -> &'static Ids {
+    static IDS: OnceLock<Ids> = OnceLock::new();
+    IDS.get_or_init(|| {
+        let language: tree_sitter::Language = tree_sitter_kickstart::LANGUAGE.into();
+        let kind = |name: &str| {
+            let id = language.id_for_node_kind(name, true);
+            assert_ne!(id, 0, "the kickstart grammar has no `{name}` node");
+            id
+        };
+        let field = |name: &str| {
+            language
+                .field_id_for_name(name)
+                .unwrap_or_else(|| panic!("the kickstart grammar has no `{name}` field"))
+        };
+        Ids {
+            package: kind("package"),
+            excluded_package: kind("excluded_package"),
+            group: kind("group"),
+            excluded_group: kind("excluded_group"),
+            environment: kind("environment"),
+            module: kind("module"),
+            option: kind("option"),
+            word: kind("word"),
+            comment: kind("comment"),
+            name: field("name"),
+            stream: field("stream"),
+            profile: field("profile"),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PACKAGES: &str = "%packages --ignoremissing\n\
+        @core\n\
+        @^server-product-environment\n\
+        @Development Tools --optional  # blanks in a group name\n\
+        @base --nodefaults\n\
+        -@dial-up\n\
+        -@^workstation\n\
+        @container-tools:rhel8/common  # a module\n\
+        @nodejs:18\n\
+        kernel-*\n\
+        -firewalld\n\
+        vim-enhanced   # trailing comment\n\
+        \n\
+        # a comment line\n\
+        %include /tmp/more-packages\n\
+        name with  inner blanks\n\
+        @\n\
+        -\n\
+        %end\n";
+
+    fn entries(text: &str) -> Vec<PackageEntry> {
+        let document = Document::new(FileId(0), text, crate::syntax::parse(text, None));
+        document
+            .sections()
+            .flat_map(|section| section.packages().to_vec())
             .collect()
     }
 
-    fn package_entry(&self, node: Node) -> Option<PackageEntry> {
+    /// The same entry read the slow, obvious way: node names and field
+    /// lookups by name, one child list per question.
+    fn by_names(text: &str, node: Node) -> Option<PackageEntry> {
         let kind = match node.kind() {
             "package" => PackageKind::Package,
             "excluded_package" => PackageKind::ExcludedPackage,
@@ -548,19 +706,118 @@ impl Builder<'_> {
             "module" => PackageKind::Module,
             _ => return None,
         };
-        let name_node = node.child_by_field_name("name")?;
+        let slice = |n: Node| text[n.byte_range()].to_string();
         let field = |name: &str| {
             node.child_by_field_name(name)
-                .map(|n| (self.slice(n).to_string(), range_of(n)))
+                .map(|n| (slice(n), range_of(n)))
         };
+        let name = node.child_by_field_name("name")?;
+        let mut cursor = node.walk();
+        let end = node
+            .children(&mut cursor)
+            .filter(|c| c.kind() != "comment" && !slice(*c).trim().is_empty())
+            .map(|c| c.end_byte())
+            .max()
+            .unwrap_or(node.start_byte());
+        let mut cursor = node.walk();
+        let options = node
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() == "option")
+            .map(|c| {
+                let name = c.child_by_field_name("name").unwrap_or(c);
+                Arg::Option(OptionArg {
+                    range: range_of(c),
+                    name: slice(name),
+                    name_range: range_of(name),
+                    value: None,
+                })
+            })
+            .collect();
         Some(PackageEntry {
-            range: self.without_comment(node),
+            range: TextRange::new(node.start_byte(), end),
             kind,
-            name: self.slice(name_node).trim_end().to_string(),
-            name_range: range_of(name_node),
+            name: slice(name).trim_end().to_string(),
+            name_range: range_of(name),
             stream: field("stream"),
             profile: field("profile"),
-            options: self.args(node),
+            options,
         })
+    }
+
+    fn expected(text: &str) -> Vec<PackageEntry> {
+        let tree = crate::syntax::parse(text, None);
+        let root = tree.root_node();
+        let mut cursor = root.walk();
+        let sections: Vec<Node> = root
+            .named_children(&mut cursor)
+            .filter(|node| node.kind() == "packages_section")
+            .collect();
+        let mut found = Vec::new();
+        for body in sections
+            .iter()
+            .filter_map(|s| s.child_by_field_name("body"))
+        {
+            let mut cursor = body.walk();
+            let children: Vec<Node> = body.named_children(&mut cursor).collect();
+            found.extend(children.into_iter().filter_map(|c| by_names(text, c)));
+        }
+        found
+    }
+
+    #[test]
+    fn package_entries_equal_a_reading_by_node_names() {
+        let got = entries(PACKAGES);
+        assert_eq!(got, expected(PACKAGES));
+        let kinds: Vec<PackageKind> = got.iter().map(|e| e.kind).collect();
+        use PackageKind::*;
+        assert_eq!(
+            kinds,
+            [
+                Group,
+                Environment,
+                Group,
+                Group,
+                ExcludedGroup,
+                ExcludedGroup,
+                Module,
+                Module,
+                Package,
+                ExcludedPackage,
+                Package,
+                Package
+            ]
+        );
+    }
+
+    #[test]
+    fn an_entry_ends_before_its_comment_and_keeps_its_parts() {
+        let got = entries(PACKAGES);
+        let module = &got[6];
+        assert_eq!(
+            &PACKAGES[module.range.start..module.range.end],
+            "@container-tools:rhel8/common"
+        );
+        assert_eq!(module.name, "container-tools");
+        assert_eq!(module.stream.as_ref().map(|s| s.0.as_str()), Some("rhel8"));
+        assert_eq!(
+            module.profile.as_ref().map(|s| s.0.as_str()),
+            Some("common")
+        );
+        let tools = &got[2];
+        assert_eq!(tools.name, "Development Tools");
+        assert!(matches!(&tools.options[..], [Arg::Option(o)] if o.name == "--optional"));
+        let vim = &got[10];
+        assert_eq!(&PACKAGES[vim.range.start..vim.range.end], "vim-enhanced");
+        assert_eq!(got[11].name, "name with  inner blanks");
+    }
+
+    #[test]
+    fn entries_of_a_broken_list_equal_a_reading_by_node_names() {
+        // Every prefix of the list, cut mid-line: error recovery shapes the
+        // tree differently each time.
+        for cut in (30..PACKAGES.len()).step_by(7) {
+            let text = &PACKAGES[..cut];
+            assert_eq!(entries(text), expected(text), "cut at {cut}: {text:?}");
+        }
     }
 }

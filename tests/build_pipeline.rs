@@ -637,6 +637,84 @@ mod lsp {
         format!("file://{}", path.display())
     }
 
+    /// A client may take its time to answer `window/workDoneProgress/create`;
+    /// the server must go on answering other requests meanwhile: nothing
+    /// they need (the state lock) may be held while the build waits.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_are_answered_while_the_build_waits_for_the_client() {
+        // A kickstart with an error: once released, the build stops at lint.
+        let s = Scratch::new("pipeline-lsp-waiting");
+        let root = seed_media(s.path(), &BootFiles::stand_ins());
+        let ks = root.join("ks/ks.cfg");
+        write(
+            &ks,
+            KICKSTART
+                .replace("zerombr\n", "zerombr\nclearpartt --all\n")
+                .as_bytes(),
+        );
+        let (service, socket) = kslint::lsp::service();
+        let (mut requests, mut responses) = socket.split();
+        let (seen_create, mut create_seen) = tokio::sync::mpsc::unbounded_channel::<Value>();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        // The client: holds back its answer to the progress request until
+        // released, answers everything else at once.
+        tokio::spawn(async move {
+            let mut released = Some(released);
+            while let Some(request) = requests.next().await {
+                let Some(id) = request.id().cloned() else {
+                    continue;
+                };
+                if request.method() == "window/workDoneProgress/create" {
+                    let _ = seen_create.send(serde_json::to_value(&request).unwrap());
+                    if let Some(released) = released.take() {
+                        let _ = released.await;
+                    }
+                }
+                let _ = responses
+                    .send(Response::from_parts(id, Ok(Value::Null)))
+                    .await;
+            }
+        });
+        let service = std::sync::Arc::new(tokio::sync::Mutex::new(service));
+        let call = |request: Request| {
+            let service = service.clone();
+            tokio::spawn(async move {
+                let mut service = service.lock().await;
+                service.ready().await.unwrap().call(request).await.unwrap()
+            })
+        };
+        let init = Request::build("initialize")
+            .params(json!({ "capabilities": { "window": { "workDoneProgress": true } } }))
+            .id(1)
+            .finish();
+        call(init).await.unwrap();
+        call(Request::build("initialized").params(json!({})).finish())
+            .await
+            .unwrap();
+        let execute = Request::build("workspace/executeCommand")
+            .params(json!({ "command": "kslint.buildIso",
+                "arguments": [{ "uri": uri(&ks), "output": s.join("never.iso") }] }))
+            .id(2)
+            .finish();
+        let answer = call(execute).await.unwrap().expect("a response");
+        assert!(answer.is_ok(), "{answer:?}");
+        tokio::time::timeout(Duration::from_secs(30), create_seen.recv())
+            .await
+            .expect("the build asks for a progress token")
+            .unwrap();
+        let text = Request::build("kslint/documentText")
+            .params(json!({ "uri": uri(&ks) }))
+            .id(3)
+            .finish();
+        let answer = tokio::time::timeout(Duration::from_secs(10), call(text)).await;
+        let _ = release.send(());
+        let answer = answer
+            .expect("answered while the client has not answered the progress request")
+            .unwrap()
+            .expect("a response");
+        assert!(answer.is_ok(), "{answer:?}");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn build_iso_command_reports_each_phase_and_the_result() {
         let s = Scratch::new("pipeline-lsp");

@@ -1078,7 +1078,8 @@ impl Backend {
     async fn run_build(&self, options: crate::build::BuildOptions) {
         use crate::build::pipeline::{self, BuildError, Event, Phase};
         let token = NumberOrString::String(format!("kslint-build-iso-{}", std::process::id()));
-        // The lock is released before waiting for the client's answer.
+        // Read before waiting for the client's answer: nothing else may
+        // wait for the state lock meanwhile.
         let supports_progress = self.state().supports_progress;
         let progress = supports_progress
             && self

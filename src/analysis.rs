@@ -91,8 +91,14 @@ pub fn analyze_incremental(
     let main = sources.add(file);
     let document = {
         let source = sources.get(main);
-        let tree = syntax::parse(&source.text, old_tree);
-        Document::remembering(main, &source.text, tree, options.memo.as_deref())
+        match (old_tree, options.memo.as_deref()) {
+            // A one-off check: the long file may be parsed in pieces.
+            (None, None) => syntax::parse_document(main, &source.text),
+            (old_tree, memo) => {
+                let tree = syntax::parse(&source.text, old_tree);
+                Document::remembering(main, &source.text, tree, memo)
+            }
+        }
     };
     let (version, version_source) = select_version(options, &document, &sources);
     let mut diagnostics = Vec::new();
@@ -308,8 +314,7 @@ fn version_comment(text: &str) -> Option<SyntaxVersion> {
 
 pub(crate) fn parse_document(sources: &SourceMap, file: FileId) -> Document {
     let source = sources.get(file);
-    let tree = syntax::parse(&source.text, None);
-    Document::new(file, &source.text, tree)
+    syntax::parse_document(file, &source.text)
 }
 
 /// Whether a file is the one being checked or was pulled in by an include.

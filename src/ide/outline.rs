@@ -209,7 +209,18 @@ pub struct SemanticToken {
 /// Tokens for the whole document, in order, each within one line.
 pub fn semantic_tokens(analysis: &Analysis) -> Vec<SemanticToken> {
     let mut tokens = Vec::new();
-    collect_tokens(analysis, analysis.document.tree.root_node(), &mut tokens);
+    let parsed;
+    let tree = match &analysis.document.tree {
+        Some(tree) => tree,
+        // Parsed in pieces for a one-off check: the language server never
+        // does that, but the whole tree is one parse away.
+        None => {
+            let text = &analysis.sources.get(analysis.document.file).text;
+            parsed = crate::syntax::parse(text, None);
+            &parsed
+        }
+    };
+    collect_tokens(analysis, tree.root_node(), &mut tokens);
     tokens
 }
 

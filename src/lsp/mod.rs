@@ -226,7 +226,7 @@ impl Backend {
                     Some(document)
                         if document.version == version && document.opening == opening =>
                     {
-                        document.tree = Some(analysis.document.tree.clone());
+                        document.tree = analysis.document.tree.clone();
                         document.analysis = Some((version, analysis.clone()));
                     }
                     // Closed, or edited again: this result is stale.

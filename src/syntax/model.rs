@@ -266,7 +266,9 @@ pub struct SyntaxError {
 #[derive(Debug)]
 pub struct Document {
     pub file: FileId,
-    pub tree: Tree,
+    /// The syntax tree; `None` for a long file the command line parsed in
+    /// pieces (see [`super::split`]).
+    pub tree: Option<Tree>,
     pub items: Vec<Item>,
     pub syntax_errors: Vec<SyntaxError>,
 }
@@ -289,7 +291,7 @@ impl Document {
         builder.source_file(tree.root_node());
         Self {
             file,
-            tree,
+            tree: Some(tree),
             items: builder.items,
             syntax_errors: builder.syntax_errors,
         }

@@ -19,7 +19,8 @@ fn quick_report_runs_and_has_every_row() {
     assert!(stdout.contains("machine: ") && stdout.contains("cores available"));
     for row in [
         "| check, 25-line kickstart (whole process) |",
-        "| parse + analysis, 5,000-line kickstart (in process) |",
+        "| parse + analysis, 5,000-line kickstart of commands + %packages (in process) |",
+        "| parse + analysis, 5,000-line kickstart, half of it %post (in process) |",
         "| analysis of a kickstart with a 2,000-line %post (in process) |",
         "| LSP didChange -> publishDiagnostics p50 (",
         "| LSP didChange -> publishDiagnostics p99 (",

@@ -109,10 +109,11 @@ pub fn document_in_pieces(file: FileId, text: &str, cut: Cut) -> Option<Document
     join(first?, second?, cut)
 }
 
-/// The document when its tree has no syntax error.
-fn clean(document: Document) -> Option<Document> {
-    let root = document.tree.as_ref()?.root_node();
-    (!root.has_error() && document.syntax_errors.is_empty()).then_some(document)
+/// The document when its tree has no syntax error, without the tree:
+/// the joined model has none, and the piece's own thread frees it.
+fn clean(mut document: Document) -> Option<Document> {
+    let tree = document.tree.take()?;
+    (!tree.root_node().has_error() && document.syntax_errors.is_empty()).then_some(document)
 }
 
 /// One model from the two pieces' models: the first ends with the open

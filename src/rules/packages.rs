@@ -384,7 +384,7 @@ impl<'s, 'a> Checker<'s, 'a> {
 
     // KS2008
     fn duplicates(&mut self) {
-        let mut first: HashMap<(u8, &str), Line> = HashMap::new();
+        let mut first: HashMap<(u8, &str), Line> = HashMap::with_capacity(self.lines.len());
         let mut found = Vec::new();
         for line in &self.lines {
             let entry = line.entry;

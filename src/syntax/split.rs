@@ -35,9 +35,11 @@ pub struct Cut {
     pub at: usize,
 }
 
-/// The middle one of the lines where a cut may be made, when there are
-/// enough of them. Package lines are most of the parser's work (a script
-/// body is one token), so the middle of them splits the work in two.
+/// One of the lines where a cut may be made, when there are enough of
+/// them. Package lines are most of the parser's work (a script body is one
+/// token), so they measure it. The first piece gets two fifths of them: its
+/// thread goes on alone with the checks afterwards, which for a long list
+/// take about a fifth of the time its parse and model do.
 pub fn find_cut(text: &str) -> Option<Cut> {
     find_cut_among(text, MIN_LIST_LINES)
 }
@@ -48,7 +50,7 @@ pub fn find_cut_among(text: &str, min_lines: usize) -> Option<Cut> {
     if all.len() < min_lines.max(1) {
         return None;
     }
-    all.get(all.len() / 2).copied()
+    all.get(all.len() * 2 / 5).copied()
 }
 
 /// Every line start inside a `%packages` list where a cut may be made, in
@@ -301,12 +303,12 @@ mod tests {
     }
 
     #[test]
-    fn the_middle_package_line_is_chosen_when_there_are_enough() {
+    fn two_fifths_of_the_package_lines_go_first_when_there_are_enough() {
         let text = long_list(10);
         assert_eq!(find_cut_among(&text, 11), None);
         let cut = find_cut_among(&text, 10).unwrap();
         assert!(
-            text[cut.at..].starts_with("package-5\n"),
+            text[cut.at..].starts_with("package-4\n"),
             "{}",
             &text[cut.at..]
         );

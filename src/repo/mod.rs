@@ -332,7 +332,11 @@ fn now_nanos() -> u128 {
 }
 
 /// `*.rpm` below `base`, followed through symbolic links, sorted as
-/// createrepo orders packages (file name, then directory).
+/// createrepo orders packages (file name, then directory). Every RPM's
+/// size and modification time is read (an RPM rewritten in place leaves
+/// its directory as it was), but only the RPMs': the type of the other
+/// entries comes with the directory listing. Those reads are most of an
+/// update's system time, so they are spread over threads.
 fn scan(base: &Path, exclude: &[PathBuf]) -> Result<Vec<Candidate>, RepoError> {
     let excluded: HashSet<PathBuf> = exclude
         .iter()
@@ -340,6 +344,8 @@ fn scan(base: &Path, exclude: &[PathBuf]) -> Result<Vec<Candidate>, RepoError> {
         .collect();
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut out = Vec::new();
+    // Regular files named `*.rpm`, their metadata not read yet.
+    let mut files: Vec<(std::fs::DirEntry, String, String)> = Vec::new();
     let mut stack: Vec<(PathBuf, String, usize)> = vec![(base.to_path_buf(), String::new(), 0)];
     while let Some((dir, prefix, depth)) = stack.pop() {
         let canonical = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
@@ -351,37 +357,96 @@ fn scan(base: &Path, exclude: &[PathBuf]) -> Result<Vec<Candidate>, RepoError> {
         for entry in entries {
             let entry = entry.map_err(|e| RepoError::at(&dir, format!("cannot list: {e}")))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let path = entry.path();
-            // Follows symbolic links; dangling ones are skipped.
-            let metadata = match entry.file_type() {
-                Ok(kind) if !kind.is_symlink() => entry.metadata(),
-                _ => std::fs::metadata(&path),
-            };
-            let Ok(metadata) = metadata else {
-                continue;
-            };
             let location = format!("{prefix}{name}");
-            if metadata.is_dir() {
-                if depth < 32 && !name.starts_with(TEMP_PREFIX) {
-                    stack.push((path, format!("{location}/"), depth + 1));
+            let is_rpm = name.ends_with(".rpm");
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => {
+                    if depth < 32 && !name.starts_with(TEMP_PREFIX) {
+                        stack.push((entry.path(), format!("{location}/"), depth + 1));
+                    }
                 }
-            } else if metadata.is_file() && name.ends_with(".rpm") {
-                out.push(Candidate {
-                    path,
-                    location,
-                    file_name: name,
-                    size: metadata.len(),
-                    mtime: mtime_secs(&metadata),
-                });
+                Ok(kind) if kind.is_file() => {
+                    if is_rpm {
+                        files.push((entry, location, name));
+                    }
+                }
+                // A symbolic link (followed; a dangling one is skipped),
+                // or a type the listing does not give.
+                _ => {
+                    let path = entry.path();
+                    let Ok(metadata) = std::fs::metadata(&path) else {
+                        continue;
+                    };
+                    if metadata.is_dir() {
+                        if depth < 32 && !name.starts_with(TEMP_PREFIX) {
+                            stack.push((path, format!("{location}/"), depth + 1));
+                        }
+                    } else if metadata.is_file() && is_rpm {
+                        out.push(candidate(path, location, name, &metadata));
+                    }
+                }
             }
         }
     }
+    out.extend(stat_rpms(files));
     out.sort_by(|a, b| {
         a.file_name
             .cmp(&b.file_name)
             .then_with(|| a.location.cmp(&b.location))
     });
     Ok(out)
+}
+
+fn candidate(
+    path: PathBuf,
+    location: String,
+    file_name: String,
+    metadata: &std::fs::Metadata,
+) -> Candidate {
+    Candidate {
+        path,
+        location,
+        file_name,
+        size: metadata.len(),
+        mtime: mtime_secs(metadata),
+    }
+}
+
+/// The candidates among `files` (entry, location, name), their metadata
+/// read on several threads (each `statx` relative to its directory). A
+/// file gone or no longer a regular file since the listing is skipped, as
+/// the listing would have skipped it.
+fn stat_rpms(files: Vec<(std::fs::DirEntry, String, String)>) -> Vec<Candidate> {
+    const PER_THREAD: usize = 256;
+    let stat = |(entry, location, name): (std::fs::DirEntry, String, String)| {
+        let metadata = entry.metadata().ok().filter(|m| m.is_file())?;
+        Some(candidate(entry.path(), location, name, &metadata))
+    };
+    let threads = worker_count(0).min(files.len().div_ceil(PER_THREAD)).max(1);
+    if threads == 1 {
+        return files.into_iter().filter_map(stat).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<_>> = Vec::with_capacity(threads);
+    let mut rest = files.into_iter();
+    for _ in 0..threads {
+        chunks.push(rest.by_ref().take(chunk).collect());
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || chunk.into_iter().filter_map(stat).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 fn mtime_secs(metadata: &std::fs::Metadata) -> u64 {
@@ -1495,6 +1560,58 @@ mod tests {
         assert!(!owned_name("comps.xml"));
         assert!(!owned_name(&format!("{sum}-modules.yaml.gz")));
         assert!(!owned_name("productid"));
+    }
+
+    #[test]
+    fn scan_finds_rpms_through_links_and_reads_each_ones_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("repo");
+        let packages = base.join("Packages");
+        std::fs::create_dir_all(packages.join("sub")).unwrap();
+        // Enough files for the metadata to be read on several threads.
+        for i in 0..600 {
+            std::fs::write(packages.join(format!("p{i:03}.rpm")), vec![b'x'; i]).unwrap();
+        }
+        std::fs::write(packages.join("sub/deep.rpm"), b"deep").unwrap();
+        std::fs::write(packages.join("notes.txt"), b"not an rpm").unwrap();
+        std::fs::create_dir(packages.join("dir.rpm")).unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("linked.rpm"), b"linked").unwrap();
+        std::os::unix::fs::symlink(outside.join("linked.rpm"), packages.join("l.rpm")).unwrap();
+        std::os::unix::fs::symlink(&outside, packages.join("more")).unwrap();
+        std::os::unix::fs::symlink("gone.rpm", packages.join("dangling.rpm")).unwrap();
+        std::fs::create_dir(base.join(format!("{TEMP_PREFIX}1-2"))).unwrap();
+        std::fs::write(base.join(format!("{TEMP_PREFIX}1-2/t.rpm")), b"t").unwrap();
+
+        let found = scan(&base, &[]).unwrap();
+        let mut locations: Vec<&str> = found.iter().map(|c| c.location.as_str()).collect();
+        locations.sort_unstable();
+        let mut expected: Vec<String> = (0..600).map(|i| format!("Packages/p{i:03}.rpm")).collect();
+        expected.extend(
+            [
+                "Packages/sub/deep.rpm",
+                "Packages/l.rpm",
+                "Packages/more/linked.rpm",
+            ]
+            .map(String::from),
+        );
+        expected.sort_unstable();
+        assert_eq!(locations, expected);
+        for candidate in &found {
+            let metadata = std::fs::metadata(&candidate.path).unwrap();
+            assert_eq!(candidate.size, metadata.len(), "{}", candidate.location);
+            assert_eq!(candidate.mtime, mtime_secs(&metadata));
+            assert!(candidate.location.ends_with(&candidate.file_name));
+        }
+        let order: Vec<(&str, &str)> = found
+            .iter()
+            .map(|c| (c.file_name.as_str(), c.location.as_str()))
+            .collect();
+        assert!(
+            order.windows(2).all(|w| w[0] <= w[1]),
+            "not in createrepo's order"
+        );
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub struct OldFile {
     pub members: Vec<OldMember>,
     /// From the cache: the hash state after the whole text.
     pub end: Option<Midstate>,
+    /// From the cache: its blob, for the texts read only to be hashed
+    /// ([`OldFile::text_to_hash`]).
+    pub blob: Option<std::sync::Arc<std::fs::File>>,
 }
 
 impl OldFile {
@@ -90,6 +93,24 @@ impl OldFile {
     pub fn member_text(&self, index: usize) -> Option<&[u8]> {
         let member = self.members.get(index).filter(|m| m.loaded)?;
         Some(&self.text[member.text.clone()])
+    }
+
+    /// The text of member `index`, to be hashed: as read, or else read
+    /// from the cache's blob into `buffer` (not kept: an update hashes
+    /// megabytes of copied text it never looks at) and checked against
+    /// the member's gzip trailer. `None` when it is not what the trailer
+    /// says: the cache is not to be trusted.
+    pub fn text_to_hash<'a>(&'a self, index: usize, buffer: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+        use std::os::unix::fs::FileExt;
+        let member = self.members.get(index)?;
+        if member.loaded {
+            return Some(&self.text[member.text.clone()]);
+        }
+        let (offset, _) = member.cached.as_ref()?;
+        buffer.resize(member.text.len(), 0);
+        self.blob.as_ref()?.read_exact_at(buffer, *offset).ok()?;
+        let crc = cache::trailer_crc(&self.bytes, &member.compressed)?;
+        (crc32fast::hash(buffer) == crc).then_some(&buffer[..])
     }
 
     /// Reads from the cache's blob the texts of the `needed` members not
@@ -430,6 +451,7 @@ pub fn parse_file(bytes: Vec<u8>, kind: Kind, size_hint: usize) -> Result<OldFil
         packages,
         members,
         end: None,
+        blob: None,
     })
 }
 

@@ -365,6 +365,42 @@ fn damaged_blob_is_not_used() {
 }
 
 #[test]
+fn damaged_text_read_only_to_be_hashed_is_not_used() {
+    // The text of a copied member after the rebuilt one is read while
+    // writing, only to be hashed: the run starts over without the cache.
+    damaged_cache_is_not_used(|dir| {
+        let index = read_index(dir).unwrap();
+        let file = &index.files[2];
+        let after = member_of_changed(&index) + 1;
+        assert!(after + 1 < file.members.len(), "not a copied member");
+        let member = &file.members[after];
+        let blob = dir.join(&index.blob);
+        let mut bytes = std::fs::read(&blob).unwrap();
+        bytes[member.blob as usize + member.text.len() / 2] ^= 0x20;
+        std::fs::write(&blob, &bytes).unwrap();
+    });
+}
+
+#[test]
+fn rpm_rewritten_in_place_is_read_again() {
+    // Rewritten where it is: its directory does not change, only its
+    // own modification time says so.
+    let fixture = Fixture::new();
+    let path = fixture.base.join("Packages/pkg077-1.0-1.x86_64.rpm");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, &bytes))
+        .unwrap();
+    set_mtime(&path, 1_700_000_777);
+    let summary = fixture.update();
+    assert!(summary.from_cache);
+    assert_eq!(summary.read, 1);
+    fixture.assert_same_as_full_run();
+}
+
+#[test]
 fn stale_cache_of_repodata_written_without_it_is_not_used() {
     let fixture = Fixture::new();
     // A run that does not keep the cache: the cache describes files that

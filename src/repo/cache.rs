@@ -170,6 +170,7 @@ fn rebuild(cached: CachedFile, bytes: Vec<u8>, checksum: &str) -> Option<OldFile
         packages: cached.packages,
         members,
         end: Some(cached.end),
+        blob: None,
     })
 }
 

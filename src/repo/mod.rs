@@ -12,9 +12,12 @@
 //!   cache outside the repository ([`cache`], [`RepoOptions::cache`]). An
 //!   update whose cache is valid for the files in place reads neither the
 //!   old files' text nor their XML: it reads the texts of the members it
-//!   rebuilds or hashes, and resumes the hash of each text (`open-checksum`)
-//!   where the first member differs ([`resumable`]). Without a valid cache
-//!   it decompresses and parses the old files as before.
+//!   rebuilds, and resumes the hash of each text (`open-checksum`) where
+//!   the first member differs ([`resumable`]); the copied members after
+//!   that are read one at a time while writing, to be hashed (one found
+//!   not as the cache says and the run starts over without the cache).
+//!   Without a valid cache it decompresses and parses the old files as
+//!   before.
 //! * **Atomicity.** Everything is written into `.repodata.tmp-<pid>-…/`
 //!   beside `repodata/` and synced; the data files (whose names carry their
 //!   checksum, so never collide) are moved into `repodata/`, then the new
@@ -145,6 +148,9 @@ pub struct RepoError {
     /// The file at fault, when there is one.
     pub path: Option<PathBuf>,
     pub message: String,
+    /// A text read from the side cache while writing was not what the
+    /// cache said: [`generate`] starts over without the cache.
+    stale_cache: bool,
 }
 
 impl RepoError {
@@ -152,6 +158,7 @@ impl RepoError {
         RepoError {
             path: None,
             message: message.into(),
+            stale_cache: false,
         }
     }
 
@@ -159,6 +166,14 @@ impl RepoError {
         RepoError {
             path: Some(path.to_path_buf()),
             message: message.into(),
+            stale_cache: false,
+        }
+    }
+
+    fn stale_cache() -> Self {
+        RepoError {
+            stale_cache: true,
+            ..RepoError::new("a text in the cache is not what its table says")
         }
     }
 }
@@ -205,36 +220,40 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         .map(|root| cache::dir_for(root, base));
     let (candidates, mut old) = scan_and_load_old(base, options, cache_dir.as_deref())?;
     let mut plan = Plan::new(&candidates, old.as_ref());
-    if !read_cached_texts(old.as_mut(), &plan, candidates.len()) {
+    if !read_cached_texts(old.as_mut(), &plan) {
         // The cache's texts are not what its table says: read the old
         // files themselves.
         old = OldRepodata::load(base, options.update, None).map_err(RepoError::new)?;
         plan = Plan::new(&candidates, old.as_ref());
     }
-    let mut summary = RepoSummary {
-        repodata: repodata.clone(),
-        packages: candidates.len(),
-        ..RepoSummary::default()
-    };
-    summary.from_cache = old.as_ref().is_some_and(|o| o.cache.is_some());
-    if let Some(why) = old.as_ref().and_then(|o| o.unusable.as_ref()) {
-        summary
-            .notes
-            .push(format!("the old package metadata is not reused: {why}"));
-    }
+    let mut summary = new_summary(&repodata, &candidates, old.as_ref());
     let group = load_group(base, &options.group, old.as_ref())?;
     let modules = options.modules.as_deref().map(load_modules).transpose()?;
 
-    let temp = TempDir::create(target)?;
-    let (mut records, written) = write_all(
+    let mut temp = TempDir::create(target)?;
+    let attempt = write_all(
         &temp.path,
         &candidates,
         &plan,
         old.as_ref(),
-        group,
+        group.clone(),
         options,
         &mut summary,
-    )?;
+    );
+    let (mut records, written) = match attempt {
+        Err(error) if error.stale_cache => {
+            // A cached text read while writing was not what the cache
+            // said: start over from the old files themselves.
+            drop(temp);
+            temp = TempDir::create(target)?;
+            old = OldRepodata::load(base, options.update, None).map_err(RepoError::new)?;
+            plan = Plan::new(&candidates, old.as_ref());
+            summary = new_summary(&repodata, &candidates, old.as_ref());
+            let (path, old) = (&temp.path, old.as_ref());
+            write_all(path, &candidates, &plan, old, group, options, &mut summary)?
+        }
+        attempt => attempt?,
+    };
     if let Some(plain) = &modules {
         records.push(write_modules(&temp.path, plain)?);
         summary.modules = true;
@@ -296,7 +315,36 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         &replaces,
         &mut summary.notes,
     );
+    drop_in_background((old, candidates, plan));
     Ok(summary)
+}
+
+/// Drops `value` on a thread of its own: freeing the tables of the old
+/// metadata and of the RPMs found (tens of thousands of small
+/// allocations) is a tenth of an update, and nothing waits for it. (Where
+/// no thread can be started, it is dropped here.)
+fn drop_in_background<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
+}
+
+/// The summary of a run before anything is written.
+fn new_summary(
+    repodata: &Path,
+    candidates: &[Candidate],
+    old: Option<&OldRepodata>,
+) -> RepoSummary {
+    let mut summary = RepoSummary {
+        repodata: repodata.to_path_buf(),
+        packages: candidates.len(),
+        from_cache: old.is_some_and(|o| o.cache.is_some()),
+        ..RepoSummary::default()
+    };
+    if let Some(why) = old.and_then(|o| o.unusable.as_ref()) {
+        summary
+            .notes
+            .push(format!("the old package metadata is not reused: {why}"));
+    }
+    summary
 }
 
 /// The RPMs below `base` and the old repodata. Independent: one stats
@@ -332,7 +380,11 @@ fn now_nanos() -> u128 {
 }
 
 /// `*.rpm` below `base`, followed through symbolic links, sorted as
-/// createrepo orders packages (file name, then directory).
+/// createrepo orders packages (file name, then directory). Every RPM's
+/// size and modification time is read (an RPM rewritten in place leaves
+/// its directory as it was), but only the RPMs': the type of the other
+/// entries comes with the directory listing. Those reads are most of an
+/// update's system time, so they are spread over threads.
 fn scan(base: &Path, exclude: &[PathBuf]) -> Result<Vec<Candidate>, RepoError> {
     let excluded: HashSet<PathBuf> = exclude
         .iter()
@@ -340,6 +392,8 @@ fn scan(base: &Path, exclude: &[PathBuf]) -> Result<Vec<Candidate>, RepoError> {
         .collect();
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut out = Vec::new();
+    // Regular files named `*.rpm`, their metadata not read yet.
+    let mut files: Vec<(std::fs::DirEntry, String, String)> = Vec::new();
     let mut stack: Vec<(PathBuf, String, usize)> = vec![(base.to_path_buf(), String::new(), 0)];
     while let Some((dir, prefix, depth)) = stack.pop() {
         let canonical = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
@@ -351,37 +405,96 @@ fn scan(base: &Path, exclude: &[PathBuf]) -> Result<Vec<Candidate>, RepoError> {
         for entry in entries {
             let entry = entry.map_err(|e| RepoError::at(&dir, format!("cannot list: {e}")))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let path = entry.path();
-            // Follows symbolic links; dangling ones are skipped.
-            let metadata = match entry.file_type() {
-                Ok(kind) if !kind.is_symlink() => entry.metadata(),
-                _ => std::fs::metadata(&path),
-            };
-            let Ok(metadata) = metadata else {
-                continue;
-            };
             let location = format!("{prefix}{name}");
-            if metadata.is_dir() {
-                if depth < 32 && !name.starts_with(TEMP_PREFIX) {
-                    stack.push((path, format!("{location}/"), depth + 1));
+            let is_rpm = name.ends_with(".rpm");
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => {
+                    if depth < 32 && !name.starts_with(TEMP_PREFIX) {
+                        stack.push((entry.path(), format!("{location}/"), depth + 1));
+                    }
                 }
-            } else if metadata.is_file() && name.ends_with(".rpm") {
-                out.push(Candidate {
-                    path,
-                    location,
-                    file_name: name,
-                    size: metadata.len(),
-                    mtime: mtime_secs(&metadata),
-                });
+                Ok(kind) if kind.is_file() => {
+                    if is_rpm {
+                        files.push((entry, location, name));
+                    }
+                }
+                // A symbolic link (followed; a dangling one is skipped),
+                // or a type the listing does not give.
+                _ => {
+                    let path = entry.path();
+                    let Ok(metadata) = std::fs::metadata(&path) else {
+                        continue;
+                    };
+                    if metadata.is_dir() {
+                        if depth < 32 && !name.starts_with(TEMP_PREFIX) {
+                            stack.push((path, format!("{location}/"), depth + 1));
+                        }
+                    } else if metadata.is_file() && is_rpm {
+                        out.push(candidate(path, location, name, &metadata));
+                    }
+                }
             }
         }
     }
+    out.extend(stat_rpms(files));
     out.sort_by(|a, b| {
         a.file_name
             .cmp(&b.file_name)
             .then_with(|| a.location.cmp(&b.location))
     });
     Ok(out)
+}
+
+fn candidate(
+    path: PathBuf,
+    location: String,
+    file_name: String,
+    metadata: &std::fs::Metadata,
+) -> Candidate {
+    Candidate {
+        path,
+        location,
+        file_name,
+        size: metadata.len(),
+        mtime: mtime_secs(metadata),
+    }
+}
+
+/// The candidates among `files` (entry, location, name), their metadata
+/// read on several threads (each `statx` relative to its directory). A
+/// file gone or no longer a regular file since the listing is skipped, as
+/// the listing would have skipped it.
+fn stat_rpms(files: Vec<(std::fs::DirEntry, String, String)>) -> Vec<Candidate> {
+    const PER_THREAD: usize = 256;
+    let stat = |(entry, location, name): (std::fs::DirEntry, String, String)| {
+        let metadata = entry.metadata().ok().filter(|m| m.is_file())?;
+        Some(candidate(entry.path(), location, name, &metadata))
+    };
+    let threads = worker_count(0).min(files.len().div_ceil(PER_THREAD)).max(1);
+    if threads == 1 {
+        return files.into_iter().filter_map(stat).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<_>> = Vec::with_capacity(threads);
+    let mut rest = files.into_iter();
+    for _ in 0..threads {
+        chunks.push(rest.by_ref().take(chunk).collect());
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || chunk.into_iter().filter_map(stat).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 fn mtime_secs(metadata: &std::fs::Metadata) -> u64 {
@@ -489,6 +602,8 @@ struct Output<'o> {
     members: Vec<MemberOut>,
     /// Their `<package>` elements, ranges in the whole text.
     packages: Vec<OldPackage>,
+    /// Where the text of a copied member is read to be hashed.
+    buffer: Vec<u8>,
 }
 
 /// A metadata file written: its record and what the cache keeps of it.
@@ -515,6 +630,7 @@ impl<'o> Output<'o> {
             open_size: 0,
             members: Vec::new(),
             packages: Vec::new(),
+            buffer: Vec::new(),
         })
     }
 
@@ -532,19 +648,16 @@ impl<'o> Output<'o> {
         self.compressed.update(compressed);
         let index = self.members.len();
         let same_as_old = matches!(content, Content::Old(i) if i == index);
-        let old = self.old;
-        // The text of a copied member may not have been read (when it is
-        // not hashed).
-        let (plain, plain_length) = match (&content, old) {
-            (Content::New(text), _) => (Some(text.as_bytes()), text.len()),
-            (Content::Old(i), Some(old)) => (old.member_text(*i), old.members[*i].text.len()),
+        let plain_length = match (&content, self.old) {
+            (Content::New(text), _) => text.len(),
+            (Content::Old(i), Some(old)) => old.members[*i].text.len(),
             (Content::Old(_), None) => {
                 return Err(RepoError::new(
                     "internal error: a copied member without its file",
                 ))
             }
         };
-        let midstate = self.hash_text(index, same_as_old, plain)?;
+        let midstate = self.hash_text(index, same_as_old, &content)?;
         let text_start = self.open_size as usize;
         let first_package = self.packages.len();
         self.packages
@@ -591,7 +704,7 @@ impl<'o> Output<'o> {
         &mut self,
         index: usize,
         same_as_old: bool,
-        text: Option<&[u8]>,
+        content: &Content,
     ) -> Result<Midstate, RepoError> {
         if self.plain.is_none() {
             let saved = self.old.and_then(|old| old.midstate(index)).cloned();
@@ -609,10 +722,21 @@ impl<'o> Output<'o> {
             .plain
             .as_mut()
             .ok_or_else(|| RepoError::new("internal error"))?;
-        let text =
-            text.ok_or_else(|| RepoError::new("internal error: a text to hash was not read"))?;
         let midstate = hasher.save();
-        hasher.update(text);
+        match (content, self.old) {
+            (Content::New(text), _) => hasher.update(text.as_bytes()),
+            (Content::Old(i), Some(old)) => {
+                let text = old
+                    .text_to_hash(*i, &mut self.buffer)
+                    .ok_or_else(RepoError::stale_cache)?;
+                hasher.update(text);
+            }
+            (Content::Old(_), None) => {
+                return Err(RepoError::new(
+                    "internal error: a copied member without its file",
+                ))
+            }
+        }
         Ok(midstate)
     }
 
@@ -776,11 +900,12 @@ impl Plan {
         }
     }
 
-    /// The members of each old file whose text the update reads: head and
-    /// tail, those holding entries copied into rebuilt runs, and the copied
-    /// ones after the first place where the new file differs from the old
-    /// (before it, the hash resumes from the saved state).
-    fn texts_needed(&self, files: &[OldFile; 3], packages: usize) -> [Vec<bool>; 3] {
+    /// The members of each old file whose text the update reads before
+    /// writing: head and tail, and those holding entries copied into
+    /// rebuilt runs. (The copied members after the first place where the
+    /// new file differs from the old are hashed too, but their texts are
+    /// read while writing, one at a time: [`OldFile::text_to_hash`].)
+    fn texts_needed(&self, files: &[OldFile; 3]) -> [Vec<bool>; 3] {
         let mut needed = files.each_ref().map(|f| vec![false; f.members.len()]);
         for list in &mut needed {
             if let Some(last) = list.len().checked_sub(1) {
@@ -788,20 +913,13 @@ impl Plan {
                 list[last] = true;
             }
         }
-        let mut diverged = packages != files[0].packages.len();
-        for (run, copied) in self.copied.iter().enumerate() {
-            diverged |= *copied != Some(run + 1);
-            match copied {
-                Some(member) if diverged => needed.iter_mut().for_each(|l| l[*member] = true),
-                Some(_) => {}
-                None => {
-                    for reuse in self.reuse[self.runs[run].clone()].iter().flatten() {
-                        for (kind, list) in needed.iter_mut().enumerate() {
-                            let member = files[kind].member_holding(reuse.entries[kind]);
-                            if let Some(slot) = member.and_then(|m| list.get_mut(m)) {
-                                *slot = true;
-                            }
-                        }
+        let rebuilt = self.copied.iter().enumerate().filter(|(_, c)| c.is_none());
+        for (run, _) in rebuilt {
+            for reuse in self.reuse[self.runs[run].clone()].iter().flatten() {
+                for (kind, list) in needed.iter_mut().enumerate() {
+                    let member = files[kind].member_holding(reuse.entries[kind]);
+                    if let Some(slot) = member.and_then(|m| list.get_mut(m)) {
+                        *slot = true;
                     }
                 }
             }
@@ -812,7 +930,7 @@ impl Plan {
 
 /// Reads the texts of the cached old files the update needs; false when
 /// one is not as the cache says.
-fn read_cached_texts(old: Option<&mut OldRepodata>, plan: &Plan, packages: usize) -> bool {
+fn read_cached_texts(old: Option<&mut OldRepodata>, plan: &Plan) -> bool {
     let Some(old) = old else {
         return true;
     };
@@ -825,11 +943,19 @@ fn read_cached_texts(old: Option<&mut OldRepodata>, plan: &Plan, packages: usize
     let Some(blob) = source.open_blob() else {
         return false;
     };
-    let needed = plan.texts_needed(files, packages);
-    files
+    let needed = plan.texts_needed(files);
+    if !files
         .iter_mut()
         .zip(&needed)
         .all(|(file, needed)| file.load_texts(&blob, needed))
+    {
+        return false;
+    }
+    let blob = std::sync::Arc::new(blob);
+    for file in files.iter_mut() {
+        file.blob = Some(blob.clone());
+    }
+    true
 }
 
 /// Cuts the sorted packages into runs: after a package whose location
@@ -1495,6 +1621,58 @@ mod tests {
         assert!(!owned_name("comps.xml"));
         assert!(!owned_name(&format!("{sum}-modules.yaml.gz")));
         assert!(!owned_name("productid"));
+    }
+
+    #[test]
+    fn scan_finds_rpms_through_links_and_reads_each_ones_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("repo");
+        let packages = base.join("Packages");
+        std::fs::create_dir_all(packages.join("sub")).unwrap();
+        // Enough files for the metadata to be read on several threads.
+        for i in 0..600 {
+            std::fs::write(packages.join(format!("p{i:03}.rpm")), vec![b'x'; i]).unwrap();
+        }
+        std::fs::write(packages.join("sub/deep.rpm"), b"deep").unwrap();
+        std::fs::write(packages.join("notes.txt"), b"not an rpm").unwrap();
+        std::fs::create_dir(packages.join("dir.rpm")).unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("linked.rpm"), b"linked").unwrap();
+        std::os::unix::fs::symlink(outside.join("linked.rpm"), packages.join("l.rpm")).unwrap();
+        std::os::unix::fs::symlink(&outside, packages.join("more")).unwrap();
+        std::os::unix::fs::symlink("gone.rpm", packages.join("dangling.rpm")).unwrap();
+        std::fs::create_dir(base.join(format!("{TEMP_PREFIX}1-2"))).unwrap();
+        std::fs::write(base.join(format!("{TEMP_PREFIX}1-2/t.rpm")), b"t").unwrap();
+
+        let found = scan(&base, &[]).unwrap();
+        let mut locations: Vec<&str> = found.iter().map(|c| c.location.as_str()).collect();
+        locations.sort_unstable();
+        let mut expected: Vec<String> = (0..600).map(|i| format!("Packages/p{i:03}.rpm")).collect();
+        expected.extend(
+            [
+                "Packages/sub/deep.rpm",
+                "Packages/l.rpm",
+                "Packages/more/linked.rpm",
+            ]
+            .map(String::from),
+        );
+        expected.sort_unstable();
+        assert_eq!(locations, expected);
+        for candidate in &found {
+            let metadata = std::fs::metadata(&candidate.path).unwrap();
+            assert_eq!(candidate.size, metadata.len(), "{}", candidate.location);
+            assert_eq!(candidate.mtime, mtime_secs(&metadata));
+            assert!(candidate.location.ends_with(&candidate.file_name));
+        }
+        let order: Vec<(&str, &str)> = found
+            .iter()
+            .map(|c| (c.file_name.as_str(), c.location.as_str()))
+            .collect();
+        assert!(
+            order.windows(2).all(|w| w[0] <= w[1]),
+            "not in createrepo's order"
+        );
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub struct OldFile {
     pub members: Vec<OldMember>,
     /// From the cache: the hash state after the whole text.
     pub end: Option<Midstate>,
+    /// From the cache: its blob, for the texts read only to be hashed
+    /// ([`OldFile::text_to_hash`]).
+    pub blob: Option<std::sync::Arc<std::fs::File>>,
 }
 
 impl OldFile {
@@ -90,6 +93,24 @@ impl OldFile {
     pub fn member_text(&self, index: usize) -> Option<&[u8]> {
         let member = self.members.get(index).filter(|m| m.loaded)?;
         Some(&self.text[member.text.clone()])
+    }
+
+    /// The text of member `index`, to be hashed: as read, or else read
+    /// from the cache's blob into `buffer` (not kept: an update hashes
+    /// megabytes of copied text it never looks at) and checked against
+    /// the member's gzip trailer. `None` when it is not what the trailer
+    /// says: the cache is not to be trusted.
+    pub fn text_to_hash<'a>(&'a self, index: usize, buffer: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+        use std::os::unix::fs::FileExt;
+        let member = self.members.get(index)?;
+        if member.loaded {
+            return Some(&self.text[member.text.clone()]);
+        }
+        let (offset, _) = member.cached.as_ref()?;
+        buffer.resize(member.text.len(), 0);
+        self.blob.as_ref()?.read_exact_at(buffer, *offset).ok()?;
+        let crc = cache::trailer_crc(&self.bytes, &member.compressed)?;
+        (crc32fast::hash(buffer) == crc).then_some(&buffer[..])
     }
 
     /// Reads from the cache's blob the texts of the `needed` members not
@@ -159,9 +180,13 @@ pub struct OldRepodata {
     pub files: Option<[OldFile; 3]>,
     /// Why the package entries cannot be reused, when they cannot.
     pub unusable: Option<String>,
-    by_location: HashMap<String, usize>,
+    by_location: FastMap<String, usize>,
     filelists_by_pkgid: HashMap<String, usize>,
     other_by_pkgid: HashMap<String, usize>,
+    /// Package `i` of filelists and of other is package `i` of primary
+    /// (files read from the cache, which keeps them so): no lookup by
+    /// pkgid, and no maps to build for it.
+    parallel: bool,
     /// The three files were written by us from the same runs of packages:
     /// member `i` of each holds the same packages.
     pub aligned: bool,
@@ -169,6 +194,33 @@ pub struct OldRepodata {
     member_by_first: HashMap<usize, usize>,
     /// The cache the files were read from, when they were.
     pub cache: Option<cache::Source>,
+}
+
+/// A map whose keys are hashed with FxHash (rustc's): an update looks up
+/// thousands of locations, and SipHash's resistance to chosen collisions
+/// buys nothing here (the worst a crafted repodata file can do is slow
+/// down the run that reads it).
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+        }
+        for &byte in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(SEED);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Where the reusable entry of one package is in the old files.
@@ -215,20 +267,20 @@ impl OldRepodata {
     }
 
     fn index(&mut self, files: [OldFile; 3]) {
+        self.by_location =
+            FastMap::with_capacity_and_hasher(files[0].packages.len(), Default::default());
         for (i, package) in files[0].packages.iter().enumerate() {
             self.by_location
                 .entry(package.location.clone())
                 .or_insert(i);
         }
-        for (i, package) in files[1].packages.iter().enumerate() {
-            self.filelists_by_pkgid
-                .entry(package.pkgid.clone())
-                .or_insert(i);
-        }
-        for (i, package) in files[2].packages.iter().enumerate() {
-            self.other_by_pkgid
-                .entry(package.pkgid.clone())
-                .or_insert(i);
+        // Two packages with one pkgid are the same file, so have the
+        // same filelists and other entries: taking package `i`'s own
+        // (parallel) or the first one's (lookup) gives the same text.
+        self.parallel = self.cache.is_some();
+        if !self.parallel {
+            self.filelists_by_pkgid = first_by_pkgid(&files[1]);
+            self.other_by_pkgid = first_by_pkgid(&files[2]);
         }
         self.aligned = aligned(&files);
         self.member_by_first = files[0]
@@ -249,6 +301,11 @@ impl OldRepodata {
         let package = &files[0].packages[index];
         if package.size != size || package.mtime != mtime || package.checksum_type != "sha256" {
             return None;
+        }
+        if self.parallel {
+            return Some(Reuse {
+                entries: [index; 3],
+            });
         }
         let filelists = *self.filelists_by_pkgid.get(&package.pkgid)?;
         let other = *self.other_by_pkgid.get(&package.pkgid)?;
@@ -278,6 +335,15 @@ impl OldRepodata {
     pub fn record(&self, kind: &str) -> Option<&RawRecord> {
         self.records.iter().find(|r| r.kind == kind)
     }
+}
+
+/// The index of the first package with each pkgid.
+fn first_by_pkgid(file: &OldFile) -> HashMap<String, usize> {
+    let mut found = HashMap::with_capacity(file.packages.len());
+    for (i, package) in file.packages.iter().enumerate() {
+        found.entry(package.pkgid.clone()).or_insert(i);
+    }
+    found
 }
 
 /// Whether member `i` of the three files holds the same packages in the
@@ -430,6 +496,7 @@ pub fn parse_file(bytes: Vec<u8>, kind: Kind, size_hint: usize) -> Result<OldFil
         packages,
         members,
         end: None,
+        blob: None,
     })
 }
 

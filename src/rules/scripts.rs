@@ -5,6 +5,7 @@
 
 use std::cell::OnceCell;
 use std::collections::HashSet;
+use std::ops::Range;
 use std::path::Path;
 
 use tree_sitter::Node;
@@ -248,6 +249,11 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for summary in &summaries {
         script_too_large(cx, summary, out);
     }
+    drop(views);
+    let shells = parsed
+        .into_iter()
+        .filter_map(|script| script.into_inner()?.shell);
+    shells.for_each(ShellScript::free);
 }
 
 /// What a script's results depend on besides its own text: where it is
@@ -561,192 +567,34 @@ struct View<'s> {
 
 impl<'s> View<'s> {
     fn new(script: &'s Script<'s>) -> Self {
-        let mut view = View {
-            script,
-            flat: script
-                .shell
-                .as_ref()
-                .map(ShellScript::flat)
-                .unwrap_or_default(),
-            commands: Vec::new(),
-            uses: Vec::new(),
-            redirects: Vec::new(),
-            jobs: Vec::new(),
-            last_waiter: None,
-            live_media: false,
-            exec_stdout: None,
-            exec_stderr: None,
+        let flat = script
+            .shell
+            .as_ref()
+            .map(ShellScript::flat)
+            .unwrap_or_default();
+        let mut gathered = match &script.shell {
+            Some(shell) => gather_in_parts(script, shell, &flat),
+            None => Gathered::default(),
         };
-        let Some(shell) = &script.shell else {
-            return view;
-        };
-        let flat = &view.flat;
-        // (flat index of a redirection, of the command node it applies to)
-        let mut redirects: Vec<(usize, Option<usize>)> = Vec::new();
-        // The flat index of each command, in order.
-        let mut command_at: Vec<usize> = Vec::new();
-        for (index, entry) in flat.entries().iter().enumerate() {
-            let node = entry.node;
-            if matches!(entry.kind, Kind::Command | Kind::RedirectedStatement) {
-                let target = if entry.kind == Kind::Command {
-                    command_at.push(index);
-                    view.commands.push(shell.command_at(flat, index));
-                    Some(index)
-                } else {
-                    flat.field_children(index, Field::Body)
-                        .next()
-                        .filter(|&body| flat.get(body).kind == Kind::Command)
-                };
-                for child in flat.children(index) {
-                    if matches!(
-                        flat.get(child).kind,
-                        Kind::FileRedirect | Kind::HerestringRedirect
-                    ) {
-                        redirects.push((child, target));
-                    }
-                }
-            }
-            if entry.kind.is_statement_list() {
-                let mut previous = None;
-                for child in flat.children(index) {
-                    match flat.get(child).kind {
-                        Kind::Ampersand => view.jobs.extend(previous),
-                        Kind::Comment => continue,
-                        _ => {}
-                    }
-                    previous = Some(flat.get(child).node);
-                }
-            }
-            match entry.kind {
-                Kind::ForStatement => {
-                    for value in flat.field_children(index, Field::Value) {
-                        view.uses.push(PathUse::new(
-                            shell,
-                            flat.get(value).node,
-                            UseKind::LoopItem,
-                            None,
-                            script.in_chroot,
-                        ));
-                    }
-                }
-                Kind::TestCommand => {
-                    for word in word_nodes(node) {
-                        view.uses.push(PathUse::new(
-                            shell,
-                            word,
-                            UseKind::Test,
-                            None,
-                            script.in_chroot,
-                        ));
-                    }
-                }
-                Kind::VariableAssignment => {
-                    if let Some(value) = flat.field_children(index, Field::Value).next() {
-                        view.uses.push(PathUse::new(
-                            shell,
-                            flat.get(value).node,
-                            UseKind::Assignment,
-                            None,
-                            script.in_chroot,
-                        ));
-                    }
-                }
-                Kind::VariableName => {
-                    if matches!(shell.text_of(node), "LIVE_ROOT" | "INSTALL_ROOT") {
-                        view.live_media = true;
-                    }
-                }
-                _ => {}
-            }
-        }
-        for (redirect_at, target) in redirects {
-            let redirect = shell.redirect_at(flat, redirect_at);
-            view.redirects.push(redirect);
-            let Some(file) = redirect.target.filter(|t| t.kind() != "number") else {
-                continue;
-            };
-            let command = target.and_then(|at| command_at.binary_search(&at).ok());
-            let kind = UseKind::Redirect {
-                write: redirect.writes_file(),
-            };
-            view.uses
-                .push(PathUse::new(shell, file, kind, command, script.in_chroot));
-        }
-        for (index, command) in view.commands.iter().enumerate() {
-            let in_target = script.in_chroot || chroots_into_target(shell, command);
-            let values = arg_values(shell, command);
-            let written = written_operands(command, &values);
-            let data = data_operands(command, &values);
-            let test = matches!(command.name.as_str(), "test" | "[" | "[[");
-            if let Some(name) = command.name_node {
-                if shell.text_of(name).contains('/') {
-                    view.uses.push(PathUse::new(
-                        shell,
-                        name,
-                        UseKind::Program,
-                        Some(index),
-                        in_target,
-                    ));
-                }
-            }
-            for (at, (&arg, value)) in command.args.iter().zip(values).enumerate() {
-                let kind = if test || shell.is_probe(arg) {
-                    UseKind::Test
-                } else if data[at] {
-                    UseKind::Data
-                } else if written[at] {
-                    UseKind::Written
-                } else {
-                    UseKind::Argument
-                };
-                view.uses.push(PathUse::with_value(
-                    arg,
-                    value,
-                    kind,
-                    Some(index),
-                    in_target,
-                ));
-            }
-            if let Some(root) = command.chroot {
-                view.uses.push(PathUse::new(
-                    shell,
-                    root,
-                    UseKind::Argument,
-                    Some(index),
-                    script.in_chroot,
-                ));
-            }
-            // A bare `exec` with redirections changes where the rest of the
-            // script's output goes: the script's own log.
-            if command.name == "exec"
-                && command.args.is_empty()
-                && is_top_level(flat, command_at[index])
-            {
-                let parent = flat.parent(command_at[index]).map(|p| flat.get(p).node);
-                for redirect in shell.redirects_within(command.node, parent) {
-                    if redirect.covers_stdout() && view.exec_stdout.is_none() {
-                        if let Some(target) = redirect.target {
-                            view.exec_stdout = Some((
-                                command.node.start_byte(),
-                                node_range(target),
-                                shell.value(target),
-                            ));
-                        }
-                    }
-                    if redirect.covers_stderr() && view.exec_stderr.is_none() {
-                        view.exec_stderr = Some(command.node.start_byte());
-                    }
-                }
-            }
-        }
-        view.uses.sort_by_key(|u| u.range.start);
-        view.last_waiter = view
+        let uses = gathered.sorted_uses();
+        let last_waiter = gathered
             .commands
             .iter()
             .filter(|c| matches!(c.name.as_str(), "wait" | "kill" | "pkill" | "killall"))
             .map(|c| c.node.start_byte())
             .max();
-        view
+        View {
+            script,
+            flat,
+            commands: gathered.commands,
+            uses,
+            redirects: gathered.redirects,
+            jobs: gathered.jobs,
+            last_waiter,
+            live_media: gathered.live_media,
+            exec_stdout: gathered.exec_stdout,
+            exec_stderr: gathered.exec_stderr,
+        }
     }
 
     /// The parent of `node`, from the flat tree.
@@ -811,6 +659,324 @@ impl<'t> PathUse<'t> {
             kind,
             command,
             in_target,
+        }
+    }
+}
+
+/// Scripts with at least this many syntax nodes have their [`View`]
+/// gathered in two parts on two threads: gathering takes some 60 ns a
+/// node, so the half of this many that the second thread takes saves
+/// about four times the ~60 µs a thread costs to start.
+const PARALLEL_VIEW_NODES: usize = 8 * 1024;
+
+/// [`PARALLEL_VIEW_NODES`], which tests change along with the cutting of
+/// bodies (see [`test_split`](crate::scripts::shell::test_split)).
+fn parallel_view_nodes() -> usize {
+    #[cfg(test)]
+    {
+        use crate::scripts::shell::test_split;
+        match test_split::MODE.get() {
+            test_split::ALWAYS => return 0,
+            test_split::NEVER => return usize::MAX,
+            _ => {}
+        }
+    }
+    PARALLEL_VIEW_NODES
+}
+
+/// What [`View`] gathers from the nodes of a run of whole top-level
+/// statements. Command indices are among the run's own commands.
+#[derive(Default)]
+struct Gathered<'s> {
+    commands: Vec<ShellCommand<'s>>,
+    /// Loop items, test operands and assigned values, in node order.
+    node_uses: Vec<PathUse<'s>>,
+    /// Redirection targets, in the order of their redirections.
+    redirect_uses: Vec<PathUse<'s>>,
+    /// Programs, operands and `chroot` roots, in command order.
+    command_uses: Vec<PathUse<'s>>,
+    redirects: Vec<Redirect<'s>>,
+    jobs: Vec<Node<'s>>,
+    live_media: bool,
+    exec_stdout: Option<(usize, TextRange, Value)>,
+    exec_stderr: Option<usize>,
+}
+
+impl<'s> Gathered<'s> {
+    /// Adds what the run of statements after this one holds, as if one
+    /// walk had gathered both.
+    fn append(&mut self, next: Gathered<'s>) {
+        let offset = self.commands.len();
+        let renumbered = |mut path: PathUse<'s>| {
+            path.command = path.command.map(|index| index + offset);
+            path
+        };
+        self.node_uses.extend(next.node_uses);
+        let redirect_uses = next.redirect_uses.into_iter().map(renumbered);
+        self.redirect_uses.extend(redirect_uses);
+        self.command_uses
+            .extend(next.command_uses.into_iter().map(renumbered));
+        self.commands.extend(next.commands);
+        self.redirects.extend(next.redirects);
+        self.jobs.extend(next.jobs);
+        self.live_media |= next.live_media;
+        self.exec_stdout = self.exec_stdout.take().or(next.exec_stdout);
+        self.exec_stderr = self.exec_stderr.or(next.exec_stderr);
+    }
+
+    /// All uses by where they start; where two start at the same byte, in
+    /// the order a walk finds them: node uses, then redirections, then
+    /// commands.
+    fn sorted_uses(&mut self) -> Vec<PathUse<'s>> {
+        let mut uses = std::mem::take(&mut self.node_uses);
+        uses.append(&mut self.redirect_uses);
+        uses.append(&mut self.command_uses);
+        uses.sort_by_key(|u| u.range.start);
+        uses
+    }
+}
+
+/// Gathers what [`View`] holds from the nodes of `flat`; for a large
+/// script in two parts on two threads, cut between top-level statements
+/// so that every command, redirection and use is whole in its part.
+fn gather_in_parts<'s>(
+    script: &'s Script<'s>,
+    shell: &'s ShellScript<'s>,
+    flat: &Flat<'s>,
+) -> Gathered<'s> {
+    let nodes = flat.entries().len();
+    let middle = (nodes >= parallel_view_nodes())
+        .then(|| flat.children(0).find(|&child| child >= nodes / 2))
+        .flatten();
+    match middle {
+        Some(middle) => gather_cut(script, shell, flat, middle),
+        None => gather(script, shell, flat, 0..nodes),
+    }
+}
+
+/// [`gather_in_parts`] cut at the top-level node `middle` of `flat`.
+fn gather_cut<'s>(
+    script: &'s Script<'s>,
+    shell: &'s ShellScript<'s>,
+    flat: &Flat<'s>,
+    middle: usize,
+) -> Gathered<'s> {
+    let nodes = flat.entries().len();
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| gather(script, shell, flat, middle..nodes));
+        let mut gathered = gather(script, shell, flat, 0..middle);
+        gathered.append(
+            second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        );
+        gathered
+    })
+}
+
+/// Gathers commands, redirections, jobs and uses from the nodes `nodes` of
+/// `flat`, whole top-level statements (or all of them).
+fn gather<'s>(
+    script: &'s Script<'s>,
+    shell: &'s ShellScript<'s>,
+    flat: &Flat<'s>,
+    nodes: Range<usize>,
+) -> Gathered<'s> {
+    let mut found = Gathered::default();
+    // (flat index of a redirection, of the command node it applies to)
+    let mut redirects: Vec<(usize, Option<usize>)> = Vec::new();
+    // The flat index of each command, in order.
+    let mut command_at: Vec<usize> = Vec::new();
+    for index in nodes {
+        let entry = flat.get(index);
+        if matches!(entry.kind, Kind::Command | Kind::RedirectedStatement) {
+            let target = if entry.kind == Kind::Command {
+                command_at.push(index);
+                found.commands.push(shell.command_at(flat, index));
+                Some(index)
+            } else {
+                flat.field_children(index, Field::Body)
+                    .next()
+                    .filter(|&body| flat.get(body).kind == Kind::Command)
+            };
+            for child in flat.children(index) {
+                if matches!(
+                    flat.get(child).kind,
+                    Kind::FileRedirect | Kind::HerestringRedirect
+                ) {
+                    redirects.push((child, target));
+                }
+            }
+        }
+        if entry.kind.is_statement_list() {
+            gather_jobs(flat, index, &mut found.jobs);
+        }
+        gather_node_uses(script, shell, flat, index, &mut found);
+    }
+    gather_redirects(script, shell, flat, &redirects, &command_at, &mut found);
+    gather_command_uses(script, shell, flat, &command_at, &mut found);
+    found
+}
+
+/// The statements among the children of the statement list at `index`
+/// that run in the background (`job &`).
+fn gather_jobs<'s>(flat: &Flat<'s>, index: usize, jobs: &mut Vec<Node<'s>>) {
+    let mut previous = None;
+    for child in flat.children(index) {
+        match flat.get(child).kind {
+            Kind::Ampersand => jobs.extend(previous),
+            Kind::Comment => continue,
+            _ => {}
+        }
+        previous = Some(flat.get(child).node);
+    }
+}
+
+/// The uses the node at `index` makes as a loop, test or assignment, and
+/// whether it names livecd-creator's variables.
+fn gather_node_uses<'s>(
+    script: &'s Script<'s>,
+    shell: &'s ShellScript<'s>,
+    flat: &Flat<'s>,
+    index: usize,
+    found: &mut Gathered<'s>,
+) {
+    let entry = flat.get(index);
+    let node = entry.node;
+    let in_chroot = script.in_chroot;
+    match entry.kind {
+        Kind::ForStatement => {
+            for value in flat.field_children(index, Field::Value) {
+                let value = flat.get(value).node;
+                let kind = UseKind::LoopItem;
+                found
+                    .node_uses
+                    .push(PathUse::new(shell, value, kind, None, in_chroot));
+            }
+        }
+        Kind::TestCommand => {
+            for word in word_nodes(node) {
+                let kind = UseKind::Test;
+                found
+                    .node_uses
+                    .push(PathUse::new(shell, word, kind, None, in_chroot));
+            }
+        }
+        Kind::VariableAssignment => {
+            if let Some(value) = flat.field_children(index, Field::Value).next() {
+                let value = flat.get(value).node;
+                let kind = UseKind::Assignment;
+                found
+                    .node_uses
+                    .push(PathUse::new(shell, value, kind, None, in_chroot));
+            }
+        }
+        Kind::VariableName => {
+            if matches!(shell.text_of(node), "LIVE_ROOT" | "INSTALL_ROOT") {
+                found.live_media = true;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The redirections found (flat index, and that of the command they
+/// apply to), with the files they name as uses.
+fn gather_redirects<'s>(
+    script: &'s Script<'s>,
+    shell: &'s ShellScript<'s>,
+    flat: &Flat<'s>,
+    redirects: &[(usize, Option<usize>)],
+    command_at: &[usize],
+    found: &mut Gathered<'s>,
+) {
+    for &(redirect_at, target) in redirects {
+        let redirect = shell.redirect_at(flat, redirect_at);
+        found.redirects.push(redirect);
+        let Some(file) = redirect.target.filter(|t| t.kind() != "number") else {
+            continue;
+        };
+        let command = target.and_then(|at| command_at.binary_search(&at).ok());
+        let kind = UseKind::Redirect {
+            write: redirect.writes_file(),
+        };
+        found
+            .redirect_uses
+            .push(PathUse::new(shell, file, kind, command, script.in_chroot));
+    }
+}
+
+/// The uses of the commands found (their flat indices in `command_at`),
+/// and where a top-level `exec` sends the output of the rest.
+fn gather_command_uses<'s>(
+    script: &'s Script<'s>,
+    shell: &'s ShellScript<'s>,
+    flat: &Flat<'s>,
+    command_at: &[usize],
+    found: &mut Gathered<'s>,
+) {
+    let uses = &mut found.command_uses;
+    for (index, command) in found.commands.iter().enumerate() {
+        let in_target = script.in_chroot || chroots_into_target(shell, command);
+        let values = arg_values(shell, command);
+        let written = written_operands(command, &values);
+        let data = data_operands(command, &values);
+        let test = matches!(command.name.as_str(), "test" | "[" | "[[");
+        if let Some(name) = command.name_node {
+            if shell.text_of(name).contains('/') {
+                let kind = UseKind::Program;
+                uses.push(PathUse::new(shell, name, kind, Some(index), in_target));
+            }
+        }
+        for (at, (&arg, value)) in command.args.iter().zip(values).enumerate() {
+            let kind = if test || shell.is_probe(arg) {
+                UseKind::Test
+            } else if data[at] {
+                UseKind::Data
+            } else if written[at] {
+                UseKind::Written
+            } else {
+                UseKind::Argument
+            };
+            uses.push(PathUse::with_value(
+                arg,
+                value,
+                kind,
+                Some(index),
+                in_target,
+            ));
+        }
+        if let Some(root) = command.chroot {
+            let kind = UseKind::Argument;
+            uses.push(PathUse::new(
+                shell,
+                root,
+                kind,
+                Some(index),
+                script.in_chroot,
+            ));
+        }
+        // A bare `exec` with redirections changes where the rest of the
+        // script's output goes: the script's own log.
+        if command.name == "exec"
+            && command.args.is_empty()
+            && is_top_level(flat, command_at[index])
+        {
+            let parent = flat.parent(command_at[index]).map(|p| flat.get(p).node);
+            for redirect in shell.redirects_within(command.node, parent) {
+                if redirect.covers_stdout() && found.exec_stdout.is_none() {
+                    if let Some(target) = redirect.target {
+                        found.exec_stdout = Some((
+                            command.node.start_byte(),
+                            node_range(target),
+                            shell.value(target),
+                        ));
+                    }
+                }
+                if redirect.covers_stderr() && found.exec_stderr.is_none() {
+                    found.exec_stderr = Some(command.node.start_byte());
+                }
+            }
         }
     }
 }
@@ -2736,6 +2902,61 @@ mod tests {
             }
         }
         assert!(found > 1000, "only {found} diagnostics compared");
+    }
+
+    /// What a gathering holds, command indices and the order of uses
+    /// included, as text to compare.
+    fn signature(gathered: &mut Gathered) -> Vec<String> {
+        let mut lines: Vec<String> = gathered
+            .sorted_uses()
+            .iter()
+            .map(|u| {
+                let place = (u.node.byte_range(), u.range);
+                let what = (&u.value, u.kind, u.command, u.in_target);
+                format!("use {place:?} {what:?}")
+            })
+            .collect();
+        lines.extend(gathered.commands.iter().map(|c| format!("{c:?}")));
+        lines.extend(gathered.redirects.iter().map(|r| format!("{r:?}")));
+        lines.extend(gathered.jobs.iter().map(|j| format!("job {j:?}")));
+        let exec = (&gathered.exec_stdout, gathered.exec_stderr);
+        lines.push(format!("{} {exec:?}", gathered.live_media));
+        lines
+    }
+
+    /// A script gathered in two parts, cut before any of its top-level
+    /// statements, gives what one walk over it gathers.
+    #[test]
+    fn parts_gather_what_the_whole_does() {
+        let mut bodies = crate::scripts::shell::tests::fixture_bodies();
+        bodies.push(BENCH_POST_BLOCK.repeat(3));
+        let mut compared = 0;
+        for body in &bodies {
+            for header in ["%post", "%post --nochroot"] {
+                let text = format!("lang C\n{header}\n{body}%end\n");
+                let file = crate::source::SourceFile::new("x.ks", text.as_str());
+                let mut sources = crate::source::SourceMap::default();
+                let file_id = sources.add(file);
+                let tree = crate::syntax::parse(&text, None);
+                let document = crate::syntax::model::Document::new(file_id, &text, tree);
+                let scripts = crate::scripts::scripts(&text, &document, None);
+                let Some(script) = scripts.first() else {
+                    continue;
+                };
+                let Some(shell) = &script.shell else {
+                    continue;
+                };
+                let flat = shell.flat();
+                let nodes = flat.entries().len();
+                let whole = signature(&mut gather(script, shell, &flat, 0..nodes));
+                for middle in flat.children(0).skip(1) {
+                    let parts = signature(&mut gather_cut(script, shell, &flat, middle));
+                    assert_eq!(parts, whole, "{body:?} cut at node {middle}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 1000, "only {compared} cuts compared");
     }
 
     /// The block kslint-bench repeats for its 2,000-line `%post`.

@@ -194,6 +194,20 @@ pub fn kind_of(node: Node) -> Kind {
         .unwrap_or(Kind::Other)
 }
 
+/// Where the nodes of each piece after `first` start in the array of
+/// the whole, and at last the length of the whole: a piece's root is left
+/// out, its top-level nodes become children of the first root.
+fn piece_starts(first: Node, others: &[Node]) -> Vec<usize> {
+    let mut next = first.descendant_count();
+    let mut starts = Vec::with_capacity(others.len() + 1);
+    starts.push(next);
+    for root in others {
+        next += root.descendant_count() - 1;
+        starts.push(next);
+    }
+    starts
+}
+
 /// One node of a [`Flat`] tree.
 #[derive(Clone, Copy, Debug)]
 pub struct Entry<'t> {
@@ -214,30 +228,71 @@ pub struct Flat<'t> {
 impl<'t> Flat<'t> {
     /// Walks the tree below `root` once.
     pub fn new(root: Node<'t>) -> Self {
-        Self::of_roots(std::iter::once(root))
+        Self::of_roots(&[root])
     }
 
     /// The trees of a body parsed in pieces as one: the first root stands
     /// for the whole body, and the top-level statements of the other
-    /// pieces follow its own as its children.
-    pub fn of_roots(roots: impl Iterator<Item = Node<'t>> + Clone) -> Self {
-        let count = roots.clone().map(|root| root.descendant_count()).sum();
-        let mut flat = Flat {
-            entries: Vec::with_capacity(count),
+    /// pieces follow its own as its children. Each further piece is walked
+    /// on a thread of its own (a body is only parsed in pieces when it is
+    /// long enough for that to pay), into the indices it will have.
+    pub fn of_roots(roots: &[Node<'t>]) -> Self {
+        let Some((&first, others)) = roots.split_first() else {
+            return Flat::default();
         };
-        let mut roots = roots;
-        let Some(first) = roots.next() else {
-            return flat;
+        let starts = piece_starts(first, others);
+        let total = starts[others.len()];
+        let mut flat = Flat {
+            entries: Vec::with_capacity(total),
         };
         flat.push_siblings(&mut first.walk(), NONE, NONE);
-        for root in roots {
-            let mut cursor = root.walk();
-            if cursor.goto_first_child() {
-                let last = flat.children(0).last().map_or(NONE, |last| last as u32);
-                flat.push_siblings(&mut cursor, 0, last);
-            }
+        if others.is_empty() {
+            return flat;
         }
+        std::thread::scope(|scope| {
+            let pieces: Vec<_> = others
+                .iter()
+                .zip(&starts)
+                .map(|(&root, &start)| scope.spawn(move || Flat::piece(root, start)))
+                .collect();
+            for piece in pieces {
+                let piece = piece
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                flat.append_piece(piece);
+            }
+        });
         flat
+    }
+
+    /// The nodes below the root of a further piece, indexed as if they
+    /// began at `start` of the whole array, with the top-level ones as
+    /// children of the entry 0.
+    fn piece(root: Node<'t>, start: usize) -> Vec<Entry<'t>> {
+        let mut piece = Flat {
+            entries: Vec::with_capacity(root.descendant_count() - 1),
+        };
+        let mut cursor = root.walk();
+        if cursor.goto_first_child() {
+            piece.push_siblings_from(start as u32, &mut cursor, 0, NONE);
+        }
+        piece.entries
+    }
+
+    /// Appends the entries of [`piece`](Self::piece), which start at the
+    /// end of this array, after the top-level nodes so far.
+    fn append_piece(&mut self, piece: Vec<Entry<'t>>) {
+        let Some(first) = piece.first() else {
+            return;
+        };
+        debug_assert_eq!(first.parent, 0, "a piece starts with a top-level node");
+        let last_top_level = (1..self.entries.len())
+            .rev()
+            .find(|&index| self.entries[index].parent == 0);
+        if let Some(last) = last_top_level {
+            self.entries[last].next_sibling = self.entries.len() as u32;
+        }
+        self.entries.extend(piece);
     }
 
     /// Appends, in pre-order, the cursor's node and its next siblings with
@@ -245,6 +300,18 @@ impl<'t> Flat<'t> {
     /// `previous_sibling` the index of the sibling before the first.
     fn push_siblings(
         &mut self,
+        cursor: &mut tree_sitter::TreeCursor<'t>,
+        parent: u32,
+        previous_sibling: u32,
+    ) {
+        self.push_siblings_from(0, cursor, parent, previous_sibling);
+    }
+
+    /// [`push_siblings`](Self::push_siblings) into entries that begin at
+    /// index `base` of the whole array.
+    fn push_siblings_from(
+        &mut self,
+        base: u32,
         cursor: &mut tree_sitter::TreeCursor<'t>,
         parent: u32,
         mut previous_sibling: u32,
@@ -255,7 +322,7 @@ impl<'t> Flat<'t> {
         let mut ancestors: Vec<u32> = Vec::new();
         loop {
             let node = cursor.node();
-            let index = self.entries.len() as u32;
+            let index = base + self.entries.len() as u32;
             self.entries.push(Entry {
                 node,
                 kind: kind_of(node),
@@ -267,7 +334,7 @@ impl<'t> Flat<'t> {
                 next_sibling: NONE,
             });
             if previous_sibling != NONE {
-                self.entries[previous_sibling as usize].next_sibling = index;
+                self.entries[(previous_sibling - base) as usize].next_sibling = index;
             }
             if cursor.goto_first_child() {
                 ancestors.push(index);

@@ -5,8 +5,9 @@
 //! kickstart file: nothing needs shifting, and a diagnostic on a node points
 //! at the right line and column of the file, also in included files.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use tree_sitter::{Node, Parser, Point, Range, Tree};
 
@@ -152,6 +153,10 @@ impl<'t> ShellCommand<'t> {
 /// than the thread costs.
 pub const SPLIT_PARSE_BYTES: usize = 16 * 1024;
 
+/// Bodies with at least this many syntax nodes free their trees on a
+/// thread of their own (see [`ShellScript::free`]).
+const BACKGROUND_FREE_NODES: usize = 8 * 1024;
+
 /// A shell script body and its syntax tree.
 pub struct ShellScript<'a> {
     text: &'a str,
@@ -161,7 +166,7 @@ pub struct ShellScript<'a> {
     /// of the whole body.
     trees: Vec<Tree>,
     /// Gathered from the first [`flat`](Self::flat) walk over the tree.
-    statics: OnceCell<Statics>,
+    statics: OnceLock<Statics>,
 }
 
 /// What the script says statically, gathered in one pass over its tree.
@@ -312,14 +317,14 @@ impl<'a> ShellScript<'a> {
             text,
             range: body,
             trees,
-            statics: OnceCell::new(),
+            statics: OnceLock::new(),
         }
     }
 
     /// Every node of the tree in one array (see [`Flat`]). The first call
     /// also gathers the script's static variables and probes from it.
     pub fn flat(&self) -> Flat<'_> {
-        let flat = Flat::of_roots(self.roots());
+        let flat = self.walk();
         self.statics
             .get_or_init(|| self.collect_variables_and_probes(&flat));
         flat
@@ -327,7 +332,12 @@ impl<'a> ShellScript<'a> {
 
     fn statics(&self) -> &Statics {
         self.statics
-            .get_or_init(|| self.collect_variables_and_probes(&Flat::of_roots(self.roots())))
+            .get_or_init(|| self.collect_variables_and_probes(&self.walk()))
+    }
+
+    fn walk(&self) -> Flat<'_> {
+        let roots: Vec<Node> = self.roots().collect();
+        Flat::of_roots(&roots)
     }
 
     /// The root of the (first) tree.
@@ -348,6 +358,21 @@ impl<'a> ShellScript<'a> {
             .sum::<usize>()
             + 1
             - roots
+    }
+
+    /// Frees the syntax trees; those of a large body on a thread of their
+    /// own: freeing the nodes of a 2,000-line script takes most of a
+    /// millisecond, which whoever is waiting for the diagnostics need not
+    /// spend. (Trees shared with a [`TreeCache`] only lose a reference.)
+    pub fn free(self) {
+        if self.node_count() < BACKGROUND_FREE_NODES {
+            return;
+        }
+        let trees = self.trees;
+        // Should no thread start, the trees are freed here as it fails.
+        let _ = std::thread::Builder::new()
+            .name("kslint-free".into())
+            .spawn(move || drop(trees));
     }
 
     /// The body's range in the kickstart file.

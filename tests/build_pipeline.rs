@@ -633,6 +633,20 @@ mod lsp {
         (progress, diagnostics, messages)
     }
 
+    /// The seed media in `s` with one error in `ks/ks.cfg` (a misspelt
+    /// command on line 11), which stops a build at lint; its path.
+    fn media_with_a_lint_error(s: &Scratch) -> PathBuf {
+        let root = seed_media(s.path(), &BootFiles::stand_ins());
+        let ks = root.join("ks/ks.cfg");
+        write(
+            &ks,
+            KICKSTART
+                .replace("zerombr\n", "zerombr\nclearpartt --all\n")
+                .as_bytes(),
+        );
+        ks
+    }
+
     fn uri(path: &Path) -> String {
         format!("file://{}", path.display())
     }
@@ -644,14 +658,7 @@ mod lsp {
     async fn requests_are_answered_while_the_build_waits_for_the_client() {
         // A kickstart with an error: once released, the build stops at lint.
         let s = Scratch::new("pipeline-lsp-waiting");
-        let root = seed_media(s.path(), &BootFiles::stand_ins());
-        let ks = root.join("ks/ks.cfg");
-        write(
-            &ks,
-            KICKSTART
-                .replace("zerombr\n", "zerombr\nclearpartt --all\n")
-                .as_bytes(),
-        );
+        let ks = media_with_a_lint_error(&s);
         let (service, socket) = kslint::lsp::service();
         let (mut requests, mut responses) = socket.split();
         let (seen_create, mut create_seen) = tokio::sync::mpsc::unbounded_channel::<Value>();
@@ -762,14 +769,7 @@ mod lsp {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn build_iso_command_publishes_the_errors_that_block_it() {
         let s = Scratch::new("pipeline-lsp-blocked");
-        let root = seed_media(s.path(), &BootFiles::stand_ins());
-        let ks = root.join("ks/ks.cfg");
-        write(
-            &ks,
-            KICKSTART
-                .replace("zerombr\n", "zerombr\nclearpartt --all\n")
-                .as_bytes(),
-        );
+        let ks = media_with_a_lint_error(&s);
         let iso = s.join("blocked.iso");
         let (progress, diagnostics, messages) = build_in_server(json!({
             "uri": uri(&ks),

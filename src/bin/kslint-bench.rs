@@ -247,39 +247,27 @@ fn check_rows(settings: &Settings, kslint: &Path, dir: &Path, rows: &mut Vec<Row
         syntax: SyntaxVersion::parse(SYNTAX),
         ..CheckOptions::default()
     };
-    let plain = generated_kickstart_without_scripts(5_000);
-    let path = dir.join("plain.ks");
-    let measure = time_in_process(settings.inprocess_runs, || {
-        let analysis = analyze(SourceFile::new(&path, plain.as_str()), &options);
-        std::hint::black_box(analysis.diagnostics.len());
-    });
+    let in_process = |file: &str, text: &str| {
+        let path = dir.join(file);
+        time_in_process(settings.inprocess_runs, || {
+            let analysis = analyze(SourceFile::new(&path, text), &options);
+            std::hint::black_box(analysis.diagnostics.len());
+        })
+    };
     rows.push(Row::new(
         "parse + analysis, 5,000-line kickstart of commands + %packages (in process)",
-        measure,
+        in_process("plain.ks", &generated_kickstart_without_scripts(5_000)),
         "< 5 ms wall (issue #2)",
     ));
-
     let big = generated_kickstart(5_000);
-    let path = dir.join("big.ks");
-    let measure = time_in_process(settings.inprocess_runs, || {
-        let analysis = analyze(SourceFile::new(&path, big.as_str()), &options);
-        std::hint::black_box(analysis.diagnostics.len());
-    });
     rows.push(Row::new(
         "parse + analysis, 5,000-line kickstart, half of it %post (in process)",
-        measure,
+        in_process("big.ks", &big),
         "",
     ));
-
-    let post = post_kickstart(2_000);
-    let path = dir.join("post.ks");
-    let measure = time_in_process(settings.inprocess_runs, || {
-        let analysis = analyze(SourceFile::new(&path, post.as_str()), &options);
-        std::hint::black_box(analysis.diagnostics.len());
-    });
     rows.push(Row::new(
         "analysis of a kickstart with a 2,000-line %post (in process)",
-        measure,
+        in_process("post.ks", &post_kickstart(2_000)),
         "< 10 ms wall (issue #5)",
     ));
     let big_path = dir.join("big-file.ks");

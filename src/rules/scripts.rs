@@ -669,21 +669,6 @@ impl<'t> PathUse<'t> {
 /// about four times the ~60 µs a thread costs to start.
 const PARALLEL_VIEW_NODES: usize = 8 * 1024;
 
-/// [`PARALLEL_VIEW_NODES`], which tests change along with the cutting of
-/// bodies (see [`test_split`](crate::scripts::shell::test_split)).
-fn parallel_view_nodes() -> usize {
-    #[cfg(test)]
-    {
-        use crate::scripts::shell::test_split;
-        match test_split::MODE.get() {
-            test_split::ALWAYS => return 0,
-            test_split::NEVER => return usize::MAX,
-            _ => {}
-        }
-    }
-    PARALLEL_VIEW_NODES
-}
-
 /// What [`View`] gathers from the nodes of a run of whole top-level
 /// statements. Command indices are among the run's own commands.
 #[derive(Default)]
@@ -745,7 +730,7 @@ fn gather_in_parts<'s>(
     flat: &Flat<'s>,
 ) -> Gathered<'s> {
     let nodes = flat.entries().len();
-    let middle = (nodes >= parallel_view_nodes())
+    let middle = (nodes >= crate::syntax::pieces_limit(PARALLEL_VIEW_NODES))
         .then(|| flat.children(0).find(|&child| child >= nodes / 2))
         .flatten();
     match middle {
@@ -843,34 +828,19 @@ fn gather_node_uses<'s>(
 ) {
     let entry = flat.get(index);
     let node = entry.node;
-    let in_chroot = script.in_chroot;
+    let mut uses = |words: &mut dyn Iterator<Item = Node<'s>>, kind: UseKind| {
+        for word in words {
+            let path_use = PathUse::new(shell, word, kind, None, script.in_chroot);
+            found.node_uses.push(path_use);
+        }
+    };
+    let values = flat
+        .field_children(index, Field::Value)
+        .map(|value| flat.get(value).node);
     match entry.kind {
-        Kind::ForStatement => {
-            for value in flat.field_children(index, Field::Value) {
-                let value = flat.get(value).node;
-                let kind = UseKind::LoopItem;
-                found
-                    .node_uses
-                    .push(PathUse::new(shell, value, kind, None, in_chroot));
-            }
-        }
-        Kind::TestCommand => {
-            for word in word_nodes(node) {
-                let kind = UseKind::Test;
-                found
-                    .node_uses
-                    .push(PathUse::new(shell, word, kind, None, in_chroot));
-            }
-        }
-        Kind::VariableAssignment => {
-            if let Some(value) = flat.field_children(index, Field::Value).next() {
-                let value = flat.get(value).node;
-                let kind = UseKind::Assignment;
-                found
-                    .node_uses
-                    .push(PathUse::new(shell, value, kind, None, in_chroot));
-            }
-        }
+        Kind::ForStatement => uses(&mut { values }, UseKind::LoopItem),
+        Kind::TestCommand => uses(&mut word_nodes(node).into_iter(), UseKind::Test),
+        Kind::VariableAssignment => uses(&mut values.take(1), UseKind::Assignment),
         Kind::VariableName => {
             if matches!(shell.text_of(node), "LIVE_ROOT" | "INSTALL_ROOT") {
                 found.live_media = true;
@@ -2875,7 +2845,7 @@ mod tests {
     #[test]
     fn pieces_and_whole_bodies_give_the_same_diagnostics() {
         use crate::analysis::{analyze, CheckOptions};
-        use crate::scripts::shell::test_split;
+        use crate::syntax::test_split;
 
         let mut bodies = crate::scripts::shell::tests::fixture_bodies();
         bodies.push(BENCH_POST_BLOCK.repeat(50));

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use tree_sitter::{Node, Parser, Point, Range, Tree};
+use tree_sitter::{Node, Parser, Range, Tree};
 
 use super::flat::{self, Field, Flat, Kind};
 use super::tree_cache::TreeCache;
@@ -226,8 +226,8 @@ fn included_range(text: &str, body: TextRange) -> Range {
     Range {
         start_byte: body.start,
         end_byte: body.end,
-        start_point: point_at(text, body.start),
-        end_point: point_at(text, body.end),
+        start_point: crate::syntax::point_at(text, body.start),
+        end_point: crate::syntax::point_at(text, body.end),
     }
 }
 
@@ -257,38 +257,11 @@ fn parse_cut(text: &str, body: TextRange, cut: usize) -> Option<Vec<Tree>> {
     clean.then_some(trees)
 }
 
-/// [`SPLIT_PARSE_BYTES`], which tests can change to compare both ways of
-/// parsing on small bodies.
-fn split_parse_bytes() -> usize {
-    #[cfg(test)]
-    match test_split::MODE.get() {
-        test_split::ALWAYS => return 0,
-        test_split::NEVER => return usize::MAX,
-        _ => {}
-    }
-    SPLIT_PARSE_BYTES
-}
-
-/// How tests make [`ShellScript::parse`] cut bodies, on their own thread.
-#[cfg(test)]
-pub(crate) mod test_split {
-    use std::cell::Cell;
-
-    pub const BY_SIZE: u8 = 0;
-    pub const ALWAYS: u8 = 1;
-    pub const NEVER: u8 = 2;
-
-    thread_local! {
-        /// One of the above.
-        pub static MODE: Cell<u8> = const { Cell::new(BY_SIZE) };
-    }
-}
-
 impl<'a> ShellScript<'a> {
     /// Parses the byte range `body` of `text` (a whole kickstart file); a
     /// long body in two pieces on two threads (see [`SPLIT_PARSE_BYTES`]).
     pub fn parse(text: &'a str, body: TextRange) -> Self {
-        if body.len() >= split_parse_bytes() {
+        if body.len() >= crate::syntax::pieces_limit(SPLIT_PARSE_BYTES) {
             if let Some(trees) = parse_in_pieces(text, body) {
                 return Self::with_trees(text, body, trees);
             }
@@ -1008,16 +981,6 @@ fn range_of(node: Node) -> TextRange {
 /// The last path component (`systemctl` for `/usr/bin/systemctl`).
 pub fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
-}
-
-fn point_at(text: &str, offset: usize) -> Point {
-    let before = &text.as_bytes()[..offset.min(text.len())];
-    let row = before.iter().filter(|&&b| b == b'\n').count();
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |at| at + 1);
-    Point::new(row, offset - line_start)
 }
 
 #[cfg(test)]

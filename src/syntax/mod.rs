@@ -3,11 +3,11 @@
 //! entries with byte ranges that every rule and editor feature share.
 
 pub mod model;
-pub mod split;
+pub(crate) mod split;
 pub mod words;
 
 use std::cell::RefCell;
-use tree_sitter::{Parser, Tree};
+use tree_sitter::{Parser, Point, Tree};
 
 thread_local! {
     static PARSER: RefCell<Parser> = RefCell::new(new_parser());
@@ -37,9 +37,8 @@ pub fn parse(text: &str, old_tree: Option<&Tree>) -> Tree {
 /// is parsed in two pieces on two threads when it can be cut cleanly (see
 /// [`split`]), else as one tree.
 pub fn parse_document(file: crate::source::FileId, text: &str) -> model::Document {
-    let (min_bytes, min_lines) = split_limits();
-    if text.len() >= min_bytes {
-        if let Some(document) = split::find_cut_among(text, min_lines)
+    if text.len() >= pieces_limit(split::SPLIT_PARSE_BYTES) {
+        if let Some(document) = split::find_cut(text, pieces_limit(split::MIN_LIST_LINES))
             .and_then(|cut| split::document_in_pieces(file, text, cut))
         {
             return document;
@@ -48,20 +47,29 @@ pub fn parse_document(file: crate::source::FileId, text: &str) -> model::Documen
     model::Document::new(file, text, parse(text, None))
 }
 
-/// The least text size and number of package lines for a cut
-/// ([`split::SPLIT_PARSE_BYTES`], [`split::MIN_LIST_LINES`]), which tests
-/// can change to compare both ways of parsing on small files.
-fn split_limits() -> (usize, usize) {
-    #[cfg(test)]
-    match test_split::MODE.get() {
-        test_split::ALWAYS => return (0, 1),
-        test_split::NEVER => return (usize::MAX, usize::MAX),
-        _ => {}
-    }
-    (split::SPLIT_PARSE_BYTES, split::MIN_LIST_LINES)
+/// The row and byte column of `offset` in `text`, as tree-sitter counts.
+pub(crate) fn point_at(text: &str, offset: usize) -> Point {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let row = memchr::memchr_iter(b'\n', before).count();
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
+    Point::new(row, before.len() - line_start)
 }
 
-/// How tests make [`parse_document`] cut files, on their own thread.
+/// `limit`, a size from which work is done in pieces on two threads (a
+/// kickstart, a shell body, a script's view). Tests change every such
+/// limit at once, through [`test_split`], to compare both ways.
+pub(crate) fn pieces_limit(limit: usize) -> usize {
+    #[cfg(test)]
+    match test_split::MODE.get() {
+        test_split::ALWAYS => return 0,
+        test_split::NEVER => return usize::MAX,
+        _ => {}
+    }
+    limit
+}
+
+/// How tests make [`pieces_limit`] cut everything or nothing, on their
+/// own thread.
 #[cfg(test)]
 pub(crate) mod test_split {
     use std::cell::Cell;

@@ -15,7 +15,7 @@
 //! The language server never cuts: it keeps the document's one tree to
 //! re-parse it incrementally after each edit.
 
-use tree_sitter::{Parser, Point, Range, Tree};
+use tree_sitter::{Parser, Range, Tree};
 
 use super::model::{Document, Item, Section, SectionBody, SectionKind};
 use crate::source::{FileId, TextRange};
@@ -35,17 +35,13 @@ pub struct Cut {
     pub at: usize,
 }
 
-/// One of the lines where a cut may be made, when there are enough of
-/// them. Package lines are most of the parser's work (a script body is one
-/// token), so they measure it. The first piece gets two fifths of them: its
-/// thread goes on alone with the checks afterwards, which for a long list
-/// take about a fifth of the time its parse and model do.
-pub fn find_cut(text: &str) -> Option<Cut> {
-    find_cut_among(text, MIN_LIST_LINES)
-}
-
-/// [`find_cut`] with the least number of package lines given.
-pub fn find_cut_among(text: &str, min_lines: usize) -> Option<Cut> {
+/// One of the lines where a cut may be made, when there are at least
+/// `min_lines` of them. Package lines are most of the parser's work (a
+/// script body is one token), so they measure it. The first piece gets two
+/// fifths of them: its thread goes on alone with the checks afterwards,
+/// which for a long list take about a fifth of the time its parse and model
+/// do.
+pub fn find_cut(text: &str, min_lines: usize) -> Option<Cut> {
     let all: Vec<Cut> = cuts(text).collect();
     if all.len() < min_lines.max(1) {
         return None;
@@ -96,18 +92,21 @@ pub fn cuts(text: &str) -> impl Iterator<Item = Cut> + '_ {
 /// The model of `text` parsed in two pieces at `cut`, on two threads;
 /// `None` when the pieces do not give a clean join (see the module docs).
 pub fn document_in_pieces(file: FileId, text: &str, cut: Cut) -> Option<Document> {
+    let piece =
+        |ranges: &[TextRange]| clean(Document::new(file, text, parse_ranges(text, ranges)?));
     let (first, second) = std::thread::scope(|scope| {
-        let second = scope.spawn(|| {
-            let tree = parse_ranges(text, &[cut.header, TextRange::new(cut.at, text.len())])?;
-            clean(Document::new(file, text, tree))
-        });
-        let first = parse_ranges(text, &[TextRange::new(0, cut.at)])
-            .and_then(|tree| clean(Document::new(file, text, tree)));
+        // No thread to be had (a process limit): the caller parses whole.
+        let second = std::thread::Builder::new()
+            .spawn_scoped(scope, || {
+                piece(&[cut.header, TextRange::new(cut.at, text.len())])
+            })
+            .ok()?;
+        let first = piece(&[TextRange::new(0, cut.at)]);
         let second = second
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (first, second)
-    });
+        Some((first, second))
+    })?;
     join(first?, second?, cut)
 }
 
@@ -171,8 +170,8 @@ fn parse_ranges(text: &str, ranges: &[TextRange]) -> Option<Tree> {
         .map(|range| Range {
             start_byte: range.start,
             end_byte: range.end,
-            start_point: point_at(text, range.start),
-            end_point: point_at(text, range.end),
+            start_point: super::point_at(text, range.start),
+            end_point: super::point_at(text, range.end),
         })
         .collect();
     let mut parser = Parser::new();
@@ -181,17 +180,6 @@ fn parse_ranges(text: &str, ranges: &[TextRange]) -> Option<Tree> {
         .ok()?;
     parser.set_included_ranges(&ranges).ok()?;
     parser.parse(text, None)
-}
-
-/// The row and byte column of `offset` in `text`.
-fn point_at(text: &str, offset: usize) -> Point {
-    let before = &text.as_bytes()[..offset];
-    let row = memchr::memchr_iter(b'\n', before).count();
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
-    Point {
-        row,
-        column: offset - line_start,
-    }
 }
 
 #[cfg(test)]
@@ -305,8 +293,8 @@ mod tests {
     #[test]
     fn two_fifths_of_the_package_lines_go_first_when_there_are_enough() {
         let text = long_list(10);
-        assert_eq!(find_cut_among(&text, 11), None);
-        let cut = find_cut_among(&text, 10).unwrap();
+        assert_eq!(find_cut(&text, 11), None);
+        let cut = find_cut(&text, 10).unwrap();
         assert!(
             text[cut.at..].starts_with("package-4\n"),
             "{}",
@@ -415,7 +403,7 @@ mod tests {
     #[test]
     fn a_long_list_is_cut_and_joined_into_the_whole_model() {
         let text = long_list(2_000);
-        let cut = find_cut(&text).expect("a cut in the list");
+        let cut = find_cut(&text, MIN_LIST_LINES).expect("a cut in the list");
         assert!(text[cut.at..].starts_with("package-"), "{cut:?}");
         let pieces = document_in_pieces(FILE, &text, cut).expect("a clean join");
         let whole = whole(&text);

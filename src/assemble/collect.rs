@@ -234,11 +234,11 @@ pub fn run(options: &CollectOptions) -> Result<CollectReport, AssembleError> {
     let closure = index.closure_among(&root_ids, &allowed);
     let members = closure.members();
     report.dependencies = members.len() - report.direct;
-    for (&id, parent) in &closure.parent {
+    for (id, parent) in closure.pulled_in() {
         if let Some(parent) = parent {
             reasons
                 .entry(id)
-                .or_insert_with(|| dependency_reason(index, *parent, id));
+                .or_insert_with(|| dependency_reason(index, parent, id));
         }
     }
     for (id, dep) in index.unresolved_among(&members, &allowed) {
@@ -932,7 +932,7 @@ fn explain(
     if candidates.is_empty() {
         return format!("{name}: no such package on the media");
     }
-    let Some(&id) = candidates.iter().find(|id| closure.parent.contains_key(id)) else {
+    let Some(&id) = candidates.iter().find(|&&id| closure.contains(id)) else {
         let excluded_note = if candidates.iter().any(|id| excluded.contains(id)) {
             " (it is excluded in %packages)"
         } else {

@@ -3,7 +3,8 @@
 //! virtual, rich) over the packages on the media.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 /// A fast non-cryptographic hasher (the multiply-rotate scheme of rustc's
 /// FxHash) for the index's string-keyed tables: SipHash dominated the time
@@ -364,6 +365,56 @@ pub struct PackageIndex {
     /// the same unknown names after every edit, and each answer compares
     /// the name with every package name.
     suggestions: std::sync::Mutex<HashMap<String, Option<String>>>,
+    /// The providers of every plain requirement, built on the first
+    /// closure: a language server computes one after each `%packages` edit
+    /// that changes the selection, and looking the same requirements up in
+    /// the capability tables every time was most of its cost.
+    requirement_providers: OnceLock<RequirementProviders>,
+    /// Every package sorted by name, then id, built on the first closure.
+    name_order: OnceLock<Vec<PkgId>>,
+    /// One package of each name, in the order [`PackageIndex::names`]
+    /// gives them.
+    named: OnceLock<Vec<PkgId>>,
+}
+
+/// [`PackageIndex::providers`] of every plain (not built-in, not rich)
+/// requirement of every package, in one flat list; the slots of built-in
+/// and rich requirements are empty.
+#[derive(Debug, Default)]
+struct RequirementProviders {
+    /// Per package, the index of its first requirement's slot; one more
+    /// entry at the end.
+    first_slot: Vec<u32>,
+    /// Per slot, where its providers start in `providers`; one more entry
+    /// at the end.
+    slot_start: Vec<u32>,
+    providers: Vec<u32>,
+}
+
+impl RequirementProviders {
+    fn build(index: &PackageIndex) -> Self {
+        let mut table = RequirementProviders::default();
+        for package in &index.packages {
+            table.first_slot.push(table.slot_start.len() as u32);
+            for dep in &package.requires {
+                table.slot_start.push(table.providers.len() as u32);
+                if !dep.is_builtin() && !dep.is_rich() {
+                    let found = index.providers(dep).into_iter().map(|id| id as u32);
+                    table.providers.extend(found);
+                }
+            }
+        }
+        table.first_slot.push(table.slot_start.len() as u32);
+        table.slot_start.push(table.providers.len() as u32);
+        table
+    }
+
+    /// The providers of requirement `n` of package `id`, sorted.
+    fn of(&self, id: PkgId, n: usize) -> &[u32] {
+        let slot = self.first_slot[id] as usize + n;
+        let (start, end) = (self.slot_start[slot], self.slot_start[slot + 1]);
+        &self.providers[start as usize..end as usize]
+    }
 }
 
 /// From this many packages on, [`PackageIndex::new`] uses two threads.
@@ -464,6 +515,9 @@ impl PackageIndex {
             obsoletes,
             packages,
             suggestions: Default::default(),
+            requirement_providers: OnceLock::new(),
+            name_order: OnceLock::new(),
+            named: OnceLock::new(),
         }
     }
 
@@ -481,12 +535,17 @@ impl PackageIndex {
 
     /// Package names, each once (for globs and did-you-mean).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        let mut seen = std::collections::HashSet::new();
-        self.by_name
-            .values()
-            .flatten()
-            .map(|&id| self.packages[id].name.as_str())
-            .filter(move |name| seen.insert(*name))
+        // Asked once per unknown name a user types: deduplicated once.
+        let named = self.named.get_or_init(|| {
+            let mut seen = std::collections::HashSet::new();
+            self.by_name
+                .values()
+                .flatten()
+                .copied()
+                .filter(|&id| seen.insert(self.packages[id].name.as_str()))
+                .collect()
+        });
+        named.iter().map(|&id| self.packages[id].name.as_str())
     }
 
     /// The package name closest to `name` (see [`crate::rules::suggest`]),
@@ -798,11 +857,29 @@ impl PackageIndex {
         {
             return Need::Met;
         }
-        let providers: Vec<PkgId> = self
-            .providers(dep)
-            .into_iter()
-            .filter(|&id| allowed(id))
-            .collect();
+        self.pull_one_of(self.providers(dep), allowed)
+    }
+
+    /// [`PackageIndex::need`] of requirement `n` of package `id` (a plain
+    /// one), its providers taken from the table built for closures.
+    fn need_of_requirement(
+        &self,
+        table: &RequirementProviders,
+        (id, n): (PkgId, usize),
+        installed: &dyn Fn(PkgId) -> bool,
+        allowed: &dyn Fn(PkgId) -> bool,
+    ) -> Need {
+        let providers = table.of(id, n).iter().map(|&p| p as PkgId);
+        if providers.clone().any(|p| allowed(p) && installed(p)) {
+            return Need::Met;
+        }
+        self.pull_one_of(providers.collect(), allowed)
+    }
+
+    /// The best of the `allowed` ones among `providers` (sorted), none
+    /// installed yet.
+    fn pull_one_of(&self, mut providers: Vec<PkgId>, allowed: &dyn Fn(PkgId) -> bool) -> Need {
+        providers.retain(|&id| allowed(id));
         if providers.is_empty() {
             return Need::Unmet;
         }
@@ -878,47 +955,46 @@ impl PackageIndex {
 
     /// [`PackageIndex::closure`] with only `allowed` packages as providers.
     pub fn closure_among(&self, roots: &[PkgId], allowed: &dyn Fn(PkgId) -> bool) -> Closure {
-        let mut parent: HashMap<PkgId, Option<PkgId>> = HashMap::new();
-        // Membership by index: the resolver asks "installed?" for every
-        // provider of every requirement, which hashing made a third of a
-        // warm check.
-        let mut member = vec![false; self.packages.len()];
-        let mut queue = VecDeque::new();
-        let mut unmet = HashSet::new();
+        let mut closure = Closure {
+            // Membership by index: the resolver asks "installed?" for every
+            // provider of every requirement, which hashing made a third of
+            // a warm check.
+            member: vec![false; self.packages.len()],
+            parent: vec![None; self.packages.len()],
+            ..Closure::default()
+        };
         for &root in roots {
-            if !member[root] {
-                member[root] = true;
-                parent.insert(root, None);
-                queue.push_back(root);
-            }
+            closure.add(root, None);
         }
-        while let Some(id) = queue.pop_front() {
+        let table = self
+            .requirement_providers
+            .get_or_init(|| RequirementProviders::build(self));
+        // The members double as the breadth-first queue.
+        let mut next = 0;
+        while let Some(&id) = closure.members.get(next) {
+            next += 1;
             for (n, dep) in self.packages[id].requires.iter().enumerate() {
                 let pulled = {
-                    let installed = |p: PkgId| member[p];
+                    let installed = |p: PkgId| closure.member[p];
                     if dep.is_builtin() || dep.is_rich() {
                         self.pull(dep, &installed, allowed)
                     } else {
-                        match self.need(dep, &installed, allowed) {
+                        match self.need_of_requirement(table, (id, n), &installed, allowed) {
                             Need::Met => Vec::new(),
                             Need::Pull(provider) => vec![provider],
                             Need::Unmet => {
-                                unmet.insert((id, n));
+                                closure.unmet.insert((id, n));
                                 Vec::new()
                             }
                         }
                     }
                 };
                 for new in pulled {
-                    if !member[new] {
-                        member[new] = true;
-                        parent.insert(new, Some(id));
-                        queue.push_back(new);
-                    }
+                    closure.add(new, Some(id));
                 }
             }
         }
-        Closure { parent, unmet }
+        closure
     }
 
     /// [`PackageIndex::unresolved_among`] for the members of `closure`, which
@@ -930,9 +1006,10 @@ impl PackageIndex {
         closure: &Closure,
         allowed: &dyn Fn(PkgId) -> bool,
     ) -> Vec<(PkgId, Dep)> {
-        let installed = |id: PkgId| closure.parent.contains_key(&id);
+        let installed = |id: PkgId| closure.member[id];
         let mut out = Vec::new();
-        for id in self.by_name_order(closure.parent.keys().copied().collect()) {
+        let members = self.name_order().iter().filter(|&&id| installed(id));
+        for &id in members {
             let requires = &self.packages[id].requires;
             for (n, dep) in requires.iter().enumerate() {
                 if requires[..n].contains(dep) {
@@ -961,6 +1038,12 @@ impl PackageIndex {
         } else {
             Satisfied::No
         }
+    }
+
+    /// Every package, sorted by name, then id (built once).
+    fn name_order(&self) -> &[PkgId] {
+        self.name_order
+            .get_or_init(|| self.by_name_order((0..self.packages.len()).collect()))
     }
 
     /// `ids` sorted by package name, then id.
@@ -1038,10 +1121,16 @@ pub fn compare_packages(a: &Package, b: &Package) -> Ordering {
 /// Result of a [`PackageIndex::closure`].
 #[derive(Debug, Default)]
 pub struct Closure {
-    pub parent: HashMap<PkgId, Option<PkgId>>,
+    /// The members in the order they were added, roots first.
+    members: Vec<PkgId>,
+    /// Per package of the index: whether it is a member.
+    member: Vec<bool>,
+    /// Per package of the index: the member that pulled it in (`None` for
+    /// roots and non-members).
+    parent: Vec<Option<PkgId>>,
     /// (package, index into its `requires`) of the plain requirements that
     /// no allowed package provides.
-    unmet: HashSet<(PkgId, usize)>,
+    unmet: HashSet<(PkgId, usize), std::hash::BuildHasherDefault<FastHasher>>,
 }
 
 /// What a plain requirement needs while a closure is computed.
@@ -1055,15 +1144,35 @@ enum Need {
 }
 
 impl Closure {
+    /// Adds `id`, pulled in by `parent` (`None` for a root), unless it is
+    /// a member already.
+    fn add(&mut self, id: PkgId, parent: Option<PkgId>) {
+        if !self.member[id] {
+            self.member[id] = true;
+            self.parent[id] = parent;
+            self.members.push(id);
+        }
+    }
+
     pub fn members(&self) -> HashSet<PkgId> {
-        self.parent.keys().copied().collect()
+        self.members.iter().copied().collect()
+    }
+
+    pub fn contains(&self, id: PkgId) -> bool {
+        self.member.get(id).copied().unwrap_or(false)
+    }
+
+    /// Each member with the member that pulled it in (`None` for roots),
+    /// in the order they were added.
+    pub fn pulled_in(&self) -> impl Iterator<Item = (PkgId, Option<PkgId>)> + '_ {
+        self.members.iter().map(|&id| (id, self.parent[id]))
     }
 
     /// `id`, the package that pulled it in, …, up to a root.
     pub fn chain(&self, id: PkgId) -> Vec<PkgId> {
         let mut chain = vec![id];
         let mut current = id;
-        while let Some(Some(up)) = self.parent.get(&current) {
+        while let Some(Some(up)) = self.parent.get(current) {
             if chain.contains(up) || chain.len() > 64 {
                 break;
             }
@@ -1432,6 +1541,95 @@ mod tests {
         let obsoleters: Vec<PkgId> = ids().filter(|id| id % 10 == 3).collect();
         assert_eq!(index.obsoleters("old-p3"), obsoleters);
         assert_eq!(index.primary_arch, "x86_64");
+    }
+
+    /// Each member with its parent, and the unmet (package, requirement)s.
+    type ClosureParts = (Vec<(PkgId, Option<PkgId>)>, Vec<(PkgId, usize)>);
+
+    /// The closure as computed before the requirement table: every
+    /// requirement looked up in the capability tables, members in a map.
+    /// Returns each member with its parent, and the unmet requirements.
+    fn closure_by_lookup(
+        index: &PackageIndex,
+        roots: &[PkgId],
+        allowed: &dyn Fn(PkgId) -> bool,
+    ) -> ClosureParts {
+        let mut parent: HashMap<PkgId, Option<PkgId>> = HashMap::new();
+        let mut queue = std::collections::VecDeque::new();
+        let mut unmet = Vec::new();
+        for &root in roots {
+            if let std::collections::hash_map::Entry::Vacant(slot) = parent.entry(root) {
+                slot.insert(None);
+                queue.push_back(root);
+            }
+        }
+        while let Some(id) = queue.pop_front() {
+            for (n, dep) in index.packages[id].requires.iter().enumerate() {
+                let installed = |p: PkgId| parent.contains_key(&p);
+                let pulled = if dep.is_builtin() || dep.is_rich() {
+                    index.pull(dep, &installed, allowed)
+                } else {
+                    match index.need(dep, &installed, allowed) {
+                        Need::Met => Vec::new(),
+                        Need::Pull(provider) => vec![provider],
+                        Need::Unmet => {
+                            unmet.push((id, n));
+                            Vec::new()
+                        }
+                    }
+                };
+                for new in pulled {
+                    if let std::collections::hash_map::Entry::Vacant(slot) = parent.entry(new) {
+                        slot.insert(Some(id));
+                        queue.push_back(new);
+                    }
+                }
+            }
+        }
+        let mut members: Vec<_> = parent.into_iter().collect();
+        members.sort_unstable();
+        unmet.sort_unstable();
+        (members, unmet)
+    }
+
+    /// [`web`] plus newer and other-architecture builds of some of its
+    /// packages, so that requirements have several providers to pick from.
+    fn web_with_updates(n: usize) -> PackageIndex {
+        let mut packages = web(n);
+        let updates = web(n)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, mut package)| {
+                match i % 4 {
+                    0 => package.version = "2.0".into(),
+                    1 => package.arch = "i686".into(),
+                    _ => return None,
+                }
+                Some(package)
+            });
+        packages.extend(updates.collect::<Vec<_>>());
+        PackageIndex::new(packages, true)
+    }
+
+    proptest::proptest! {
+        /// The requirement table gives the closure the lookups gave.
+        #[test]
+        fn closure_from_the_table_equals_the_closure_by_lookup(
+            roots in proptest::collection::vec(0usize..900, 0..40),
+            excluded in proptest::collection::hash_set(0usize..900, 0..60),
+        ) {
+            static INDEX: OnceLock<PackageIndex> = OnceLock::new();
+            let index = INDEX.get_or_init(|| web_with_updates(600));
+            let allowed = |id: PkgId| !excluded.contains(&id);
+            let closure = index.closure_among(&roots, &allowed);
+            let mut members: Vec<_> = closure.pulled_in().collect();
+            members.sort_unstable();
+            let mut unmet: Vec<_> = closure.unmet.iter().copied().collect();
+            unmet.sort_unstable();
+            proptest::prop_assert_eq!((members, unmet), closure_by_lookup(index, &roots, &allowed));
+            let from_scratch = index.unresolved_among(&closure.members(), &allowed);
+            proptest::prop_assert_eq!(index.unresolved_in(&closure, &allowed), from_scratch);
+        }
     }
 
     #[test]

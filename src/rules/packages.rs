@@ -805,7 +805,12 @@ impl<'s, 'a> Checker<'s, 'a> {
         excluded: &HashSet<PkgId>,
     ) -> Arc<Vec<(PkgId, Dep, Vec<PkgId>)>> {
         let compute = || {
-            let allowed = |id: PkgId| !excluded.contains(&id);
+            // Asked for every provider of every requirement: no hashing.
+            let mut allowed_ids = vec![true; index.len()];
+            for &id in excluded {
+                allowed_ids[id] = false;
+            }
+            let allowed = |id: PkgId| allowed_ids[id];
             let closure = index.closure_among(roots, &allowed);
             let unresolved = index.unresolved_in(&closure, &allowed);
             let with_chains = unresolved

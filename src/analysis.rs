@@ -92,7 +92,8 @@ pub fn analyze_incremental(
     let document = {
         let source = sources.get(main);
         match (old_tree, options.memo.as_deref()) {
-            // A one-off check: the long file may be parsed in pieces.
+            // A one-off check: a long file's plain package lines may be
+            // read without the parser.
             (None, None) => syntax::parse_document(main, &source.text),
             (old_tree, memo) => {
                 let tree = syntax::parse(&source.text, old_tree);

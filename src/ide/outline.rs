@@ -212,8 +212,9 @@ pub fn semantic_tokens(analysis: &Analysis) -> Vec<SemanticToken> {
     let parsed;
     let tree = match &analysis.document.tree {
         Some(tree) => tree,
-        // Parsed in pieces for a one-off check: the language server never
-        // does that, but the whole tree is one parse away.
+        // A one-off check read the plain package lines without the
+        // parser: the language server never does that, but the whole tree
+        // is one parse away.
         None => {
             let text = &analysis.sources.get(analysis.document.file).text;
             parsed = crate::syntax::parse(text, None);

@@ -3,7 +3,7 @@
 //! entries with byte ranges that every rule and editor feature share.
 
 pub mod model;
-pub(crate) mod split;
+pub(crate) mod package_lines;
 pub mod words;
 
 use std::cell::RefCell;
@@ -33,14 +33,13 @@ pub fn parse(text: &str, old_tree: Option<&Tree>) -> Tree {
     })
 }
 
-/// The model of a whole kickstart file for a one-off check: a long file
-/// is parsed in two pieces on two threads when it can be cut cleanly (see
-/// [`split`]), else as one tree.
+/// The model of a whole kickstart file for a one-off check: in a long
+/// file, the plain lines of `%packages` lists are read directly and only
+/// the rest is parsed, when that gives the whole parse's model for sure
+/// (see [`package_lines`]); else the whole text is parsed.
 pub fn parse_document(file: crate::source::FileId, text: &str) -> model::Document {
-    if text.len() >= pieces_limit(split::SPLIT_PARSE_BYTES) {
-        if let Some(document) = split::find_cut(text, pieces_limit(split::MIN_LIST_LINES))
-            .and_then(|cut| split::document_in_pieces(file, text, cut))
-        {
+    if text.len() >= pieces_limit(package_lines::MIN_TEXT_BYTES) {
+        if let Some(document) = package_lines::document_without_plain_lines(file, text) {
             return document;
         }
     }
@@ -55,9 +54,10 @@ pub(crate) fn point_at(text: &str, offset: usize) -> Point {
     Point::new(row, before.len() - line_start)
 }
 
-/// `limit`, a size from which work is done in pieces on two threads (a
-/// kickstart, a shell body, a script's view). Tests change every such
-/// limit at once, through [`test_split`], to compare both ways.
+/// `limit`, a size from which work is done another way than whole (a
+/// kickstart without its plain package lines; a shell body and a script's
+/// view in pieces on two threads). Tests change every such limit at once,
+/// through [`test_split`], to compare both ways.
 pub(crate) fn pieces_limit(limit: usize) -> usize {
     #[cfg(test)]
     match test_split::MODE.get() {

@@ -266,8 +266,9 @@ pub struct SyntaxError {
 #[derive(Debug)]
 pub struct Document {
     pub file: FileId,
-    /// The syntax tree; `None` for a long file the command line parsed in
-    /// pieces (see [`super::split`]).
+    /// The syntax tree; `None` for a long file whose plain package lines
+    /// the command line read without the parser (see
+    /// [`super::package_lines`]).
     pub tree: Option<Tree>,
     pub items: Vec<Item>,
     pub syntax_errors: Vec<SyntaxError>,
@@ -506,7 +507,7 @@ impl Builder<'_> {
     fn packages_section(&self, node: Node) -> Section {
         let range = range_of(node);
         let text = self.text.get(range.start..range.end);
-        if node.has_error() || text.is_none() {
+        if node.has_error() || text.is_none() || self.memo.is_none() {
             return self.section(node);
         }
         let key = KeyHasher::new("packages section model").add(text).finish();

@@ -2,14 +2,17 @@
 //! every editor feature: nothing may panic, every range must lie inside its
 //! file. Inputs whose first byte is odd are checked as the kickstart of the
 //! example media tree, so that the package and group rules run against its
-//! comps and RPMs as well.
+//! comps and RPMs as well. The model a one-off check builds with the plain
+//! package lines read directly must equal the whole parse's whenever it is
+//! given.
 #![no_main]
 
 use std::path::PathBuf;
 
 use kslint::analysis::{analyze, CheckOptions};
 use kslint::ide;
-use kslint::source::{SourceFile, TextRange};
+use kslint::source::{FileId, SourceFile, TextRange};
+use kslint::syntax::{self, model::Document, package_lines};
 use libfuzzer_sys::fuzz_target;
 
 fn media_kickstart() -> PathBuf {
@@ -29,6 +32,11 @@ fuzz_target!(|bytes: &[u8]| {
         let range = diagnostic.location.range;
         assert!(range.start <= range.end && range.end <= file.text.len());
         assert!(file.text.is_char_boundary(range.start) && file.text.is_char_boundary(range.end));
+    }
+    let text = &analysis.sources.get(analysis.main).text;
+    if let Some(direct) = package_lines::document_without_plain_lines(FileId(0), text) {
+        let whole = Document::new(FileId(0), text, syntax::parse(text, None));
+        assert_eq!(direct.items, whole.items);
     }
     let _ = ide::symbols(&analysis);
     let _ = ide::folding_ranges(&analysis);

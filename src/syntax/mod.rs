@@ -3,7 +3,7 @@
 //! entries with byte ranges that every rule and editor feature share.
 
 pub mod model;
-pub(crate) mod package_lines;
+pub mod package_lines;
 pub mod words;
 
 use std::cell::RefCell;

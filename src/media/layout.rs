@@ -115,11 +115,12 @@ fn find_comps_in(dir: &Path) -> Option<PathBuf> {
         .ok()?
         .filter_map(Result::ok)
         .map(|entry| entry.path())
+        // The name first: the parent of a root may be a crowded directory
+        // such as /tmp, and a stat per entry there costs seconds.
         .filter(|path| {
-            path.is_file()
-                && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                    n.contains("comps") && (n.ends_with(".xml") || n.ends_with(".xml.gz"))
-                })
+            path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.contains("comps") && (n.ends_with(".xml") || n.ends_with(".xml.gz"))
+            }) && path.is_file()
         })
         .collect();
     found.sort();

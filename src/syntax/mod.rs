@@ -48,10 +48,39 @@ pub fn parse_document(file: crate::source::FileId, text: &str) -> model::Documen
 
 /// The row and byte column of `offset` in `text`, as tree-sitter counts.
 pub(crate) fn point_at(text: &str, offset: usize) -> Point {
-    let before = &text.as_bytes()[..offset.min(text.len())];
-    let row = memchr::memchr_iter(b'\n', before).count();
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
-    Point::new(row, before.len() - line_start)
+    Points::new(text).at(offset)
+}
+
+/// Tree-sitter points of increasing offsets in one text, counting its lines
+/// once however many points are asked.
+pub(crate) struct Points<'a> {
+    text: &'a [u8],
+    offset: usize,
+    row: usize,
+    line_start: usize,
+}
+
+impl<'a> Points<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Points {
+            text: text.as_bytes(),
+            offset: 0,
+            row: 0,
+            line_start: 0,
+        }
+    }
+
+    /// The point at `offset`; offsets before the last one asked give the
+    /// last point.
+    pub(crate) fn at(&mut self, offset: usize) -> Point {
+        let offset = offset.min(self.text.len()).max(self.offset);
+        for newline in memchr::memchr_iter(b'\n', &self.text[self.offset..offset]) {
+            self.line_start = self.offset + newline + 1;
+            self.row += 1;
+        }
+        self.offset = offset;
+        Point::new(self.row, offset - self.line_start)
+    }
 }
 
 /// `limit`, a size from which work is done another way than whole (a
@@ -81,5 +110,27 @@ pub(crate) mod test_split {
     thread_local! {
         /// One of the above.
         pub static MODE: Cell<u8> = const { Cell::new(BY_SIZE) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_count_rows_and_byte_columns_as_tree_sitter_does() {
+        let text = "a\r\nbé\n\n%packages\nx";
+        let mut points = Points::new(text);
+        for offset in 0..=text.len() {
+            let before = &text.as_bytes()[..offset];
+            let row = before.iter().filter(|&&byte| byte == b'\n').count();
+            let line_start = before.iter().rposition(|&byte| byte == b'\n');
+            let column = offset - line_start.map_or(0, |newline| newline + 1);
+            let expected = Point::new(row, column);
+            assert_eq!(points.at(offset), expected, "offset {offset}");
+            assert_eq!(point_at(text, offset), expected, "offset {offset}");
+        }
+        // Past the end: the end.
+        assert_eq!(point_at(text, text.len() + 5), Point::new(4, 1));
     }
 }

@@ -18,7 +18,7 @@
 //! The language server never does this: it keeps the document's one tree
 //! to re-parse it incrementally after each edit.
 
-use tree_sitter::{Parser, Point, Range, Tree};
+use tree_sitter::{Parser, Range, Tree};
 
 use super::model::{Document, Item, PackageEntry, PackageKind, SectionBody, SectionKind};
 use crate::source::{FileId, TextRange};
@@ -245,7 +245,7 @@ fn parse_without(text: &str, runs: &[TextRange]) -> Option<Tree> {
     if kept.is_empty() {
         return None; // no ranges would mean the whole text to tree-sitter
     }
-    let mut points = Points::new(text);
+    let mut points = super::Points::new(text);
     let ranges: Vec<Range> = kept
         .iter()
         .map(|range| Range {
@@ -261,36 +261,6 @@ fn parse_without(text: &str, runs: &[TextRange]) -> Option<Tree> {
         .ok()?;
     parser.set_included_ranges(&ranges).ok()?;
     parser.parse(text, None)
-}
-
-/// Tree-sitter points of increasing offsets, counting lines in one pass.
-struct Points<'a> {
-    text: &'a [u8],
-    offset: usize,
-    row: usize,
-    line_start: usize,
-}
-
-impl<'a> Points<'a> {
-    fn new(text: &'a str) -> Self {
-        Points {
-            text: text.as_bytes(),
-            offset: 0,
-            row: 0,
-            line_start: 0,
-        }
-    }
-
-    /// The point at `offset`, which is not before the last one asked.
-    fn at(&mut self, offset: usize) -> Point {
-        let offset = offset.min(self.text.len());
-        for newline in memchr::memchr_iter(b'\n', &self.text[self.offset..offset]) {
-            self.row += 1;
-            self.line_start = self.offset + newline + 1;
-        }
-        self.offset = offset;
-        Point::new(self.row, offset - self.line_start)
-    }
 }
 
 #[cfg(test)]
@@ -477,9 +447,9 @@ mod tests {
     }
 
     #[test]
-    fn most_random_lists_are_read_directly() {
+    fn clean_list_lines_of_every_kind_are_read_directly() {
         // The property above means little if the direct reading is always
-        // refused: a fixed sample of one line of every kind is read.
+        // refused: a list of every clean line above is read directly.
         let clean_lines: String = LIST_LINES
             .iter()
             .filter(|line| {

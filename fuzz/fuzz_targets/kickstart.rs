@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use kslint::analysis::{analyze, CheckOptions};
 use kslint::ide;
 use kslint::source::{FileId, SourceFile, TextRange};
-use kslint::syntax::{self, model::Document, package_lines};
+use kslint::syntax::{self, model::Document, direct_lines};
 use libfuzzer_sys::fuzz_target;
 
 fn media_kickstart() -> PathBuf {
@@ -34,7 +34,7 @@ fuzz_target!(|bytes: &[u8]| {
         assert!(file.text.is_char_boundary(range.start) && file.text.is_char_boundary(range.end));
     }
     let text = &analysis.sources.get(analysis.main).text;
-    if let Some(direct) = package_lines::document_without_plain_lines(FileId(0), text) {
+    if let Some(direct) = direct_lines::document_without_plain_lines(FileId(0), text) {
         let whole = Document::new(FileId(0), text, syntax::parse(text, None));
         assert_eq!(direct.items, whole.items);
     }

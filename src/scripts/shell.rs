@@ -902,6 +902,16 @@ const STATEMENTS: &[&str] = &[
     "negated_command",
 ];
 
+/// The name of a tree-sitter-bash node kind, for as long as the program
+/// runs (a `Node`'s own `kind` lives only as long as its tree).
+fn bash_kind_name(id: u16) -> &'static str {
+    static LANGUAGE: OnceLock<tree_sitter::Language> = OnceLock::new();
+    LANGUAGE
+        .get_or_init(|| tree_sitter_bash::LANGUAGE.into())
+        .node_kind_for_id(id)
+        .unwrap_or("token")
+}
+
 fn collect_errors(node: Node, found: &mut Vec<SyntaxError>) {
     if node.is_error() {
         let mut cursor = node.walk();
@@ -930,7 +940,7 @@ fn collect_errors(node: Node, found: &mut Vec<SyntaxError>) {
             .map(|first| TextRange::new(first.start_byte(), first.end_byte()));
         found.push(SyntaxError {
             range: TextRange::new(node.start_byte(), node.end_byte()),
-            missing: Some(node.kind()),
+            missing: Some(bash_kind_name(node.kind_id())),
             opener,
         });
         return;

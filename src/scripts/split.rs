@@ -15,7 +15,9 @@
 /// the body can be cut into two scripts, if any.
 pub fn split_point(body: &str) -> Option<usize> {
     let middle = body.len() / 2;
-    top_level_line_starts(body)
+    // The closest cut is the last one before the middle or the first
+    // after it: the scan can stop there.
+    top_level_line_starts_until(body, middle)
         .into_iter()
         .filter(|&at| at > 0 && at < body.len())
         .min_by_key(|&at| at.abs_diff(middle))
@@ -51,7 +53,13 @@ impl Scan {
 
 /// Offsets of line starts that begin a top-level statement, as far as the
 /// scan can follow the text.
+#[cfg(test)]
 pub(crate) fn top_level_line_starts(body: &str) -> Vec<usize> {
+    top_level_line_starts_until(body, body.len())
+}
+
+/// [`top_level_line_starts`] up to the first one at or after `limit`.
+fn top_level_line_starts_until(body: &str, limit: usize) -> Vec<usize> {
     let mut found = Vec::new();
     let mut scan = Scan::default();
     let mut lines = LineStarts::new(body);
@@ -68,6 +76,9 @@ pub(crate) fn top_level_line_starts(body: &str) -> Vec<usize> {
         let next = lines.offset();
         if !continues && scan.at_top_level() && next < body.len() {
             found.push(next);
+            if next >= limit {
+                break;
+            }
         }
     }
     found
@@ -302,8 +313,9 @@ mod tests {
 
     proptest::proptest! {
         /// Any text, with the bytes the scan acts on mixed with multi-byte
-        /// characters after backslashes and in words: no panic, and every
-        /// cut is the start of a line.
+        /// characters after backslashes and in words: no panic, every cut
+        /// is the start of a line, and the cut chosen is the closest to the
+        /// middle.
         #[test]
         fn any_text_gives_line_starts(body in "[\\\\'\"`(){}<>#$ abcdefiosuEOF\u{e9}\u{20ac};|&\t\n-]{0,300}") {
             for at in top_level_line_starts(&body) {
@@ -313,6 +325,13 @@ mod tests {
             if let Some(at) = split_point(&body) {
                 proptest::prop_assert!(body.is_char_boundary(at));
             }
+            // Stopping the scan past the middle finds the cut a full scan
+            // would choose.
+            let middle = body.len() / 2;
+            let closest = top_level_line_starts(&body)
+                .into_iter()
+                .min_by_key(|&at| at.abs_diff(middle));
+            proptest::prop_assert_eq!(split_point(&body), closest);
         }
     }
 }

@@ -2,8 +2,8 @@
 //! grammar; [`model`] lifts it into typed commands, sections and package
 //! entries with byte ranges that every rule and editor feature share.
 
+pub mod direct_lines;
 pub mod model;
-pub mod package_lines;
 pub mod words;
 
 use std::cell::RefCell;
@@ -34,12 +34,12 @@ pub fn parse(text: &str, old_tree: Option<&Tree>) -> Tree {
 }
 
 /// The model of a whole kickstart file for a one-off check: in a long
-/// file, the plain lines of `%packages` lists are read directly and only
-/// the rest is parsed, when that gives the whole parse's model for sure
-/// (see [`package_lines`]); else the whole text is parsed.
+/// file, the plain lines of `%packages` lists and the script bodies are
+/// read directly and only the rest is parsed, when that gives the whole parse's model for sure
+/// (see [`direct_lines`]); else the whole text is parsed.
 pub fn parse_document(file: crate::source::FileId, text: &str) -> model::Document {
-    if text.len() >= pieces_limit(package_lines::MIN_TEXT_BYTES) {
-        if let Some(document) = package_lines::document_without_plain_lines(file, text) {
+    if text.len() >= pieces_limit(direct_lines::MIN_TEXT_BYTES) {
+        if let Some(document) = direct_lines::document_without_plain_lines(file, text) {
             return document;
         }
     }

@@ -267,8 +267,8 @@ pub struct SyntaxError {
 pub struct Document {
     pub file: FileId,
     /// The syntax tree; `None` for a long file whose plain package lines
-    /// the command line read without the parser (see
-    /// [`super::package_lines`]).
+    /// and script bodies the command line read without the parser (see
+    /// [`super::direct_lines`]).
     pub tree: Option<Tree>,
     pub items: Vec<Item>,
     pub syntax_errors: Vec<SyntaxError>,

@@ -51,8 +51,11 @@ mod tests {
         node.named_children(&mut cursor).collect()
     }
 
-    fn kinds(node: Node<'_>) -> Vec<&'static str> {
-        named_children(node).iter().map(|n| n.kind()).collect()
+    fn kinds(node: Node<'_>) -> Vec<String> {
+        named_children(node)
+            .iter()
+            .map(|n| n.kind().to_string())
+            .collect()
     }
 
     #[test]

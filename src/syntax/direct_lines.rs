@@ -1,19 +1,29 @@
-//! Plain `%packages` lines read without the parser. Most of a long
-//! kickstart is one package list, and most of its lines are a bare name
-//! (`kernel-devel`, `-firewalld`, `@core`). The grammar reads every list
-//! line on its own, so such lines can be taken out of the text the parser
-//! sees (tree-sitter's included ranges: every node keeps its place in the
-//! whole file) and read here into the same entries the model would build
-//! from their nodes. The parser then does a small fraction of the work.
+//! Lines read without the parser. Most of a long kickstart is a package
+//! list or a script, and the kickstart grammar reads both a line at a
+//! time: a plain list line (`kernel-devel`, `-firewalld`, `@core`) is one
+//! item, and a script body is raw text its external scanner walks one
+//! character at a time up to the `%end` line. Such lines can be taken out
+//! of the text the parser sees (tree-sitter's included ranges: every node
+//! keeps its place in the whole file); list lines are read here into the
+//! same entries the model would build from their nodes, and a script body
+//! becomes the section's body range. The parser then does a small
+//! fraction of the work.
 //!
-//! A line is read here only when the grammar can read it one way: printable
-//! ASCII, no carriage return, no group options, no module stream; anything
-//! else is left to the parser. The result is used only when it is certain
-//! to equal the whole parse: the rest of the text parses without any syntax
-//! error, and every line taken out lies inside the body of a `%packages`
-//! section that is closed by `%end`. Lines of a list are independent items
-//! of its body, so putting them back into such a body changes nothing else
-//! in the tree. Otherwise the caller parses the whole text.
+//! A list line is read here only when the grammar can read it one way:
+//! printable ASCII, no carriage return, no group options, no module
+//! stream; anything else is left to the parser. A script body is the run
+//! of lines after a `%pre`, `%pre-install`, `%post`, `%onerror` or
+//! `%traceback` line up to the first line whose first word ends a body for
+//! the grammar's scanner (`%end` or a section keyword, after blanks).
+//!
+//! The result is used only when it is certain to equal the whole parse:
+//! the rest of the text parses without any syntax error, every list line
+//! taken out lies inside the body of a `%packages` section that is closed
+//! by `%end`, and every script body taken out is exactly the missing body
+//! of a closed script section. List lines are independent items of the
+//! list's body and a script body is one token, so putting them back into
+//! such sections changes nothing else in the tree. Otherwise the caller
+//! parses the whole text.
 //!
 //! The language server never does this: it keeps the document's one tree
 //! to re-parse it incrementally after each edit.
@@ -26,19 +36,48 @@ use crate::source::{FileId, TextRange};
 /// Texts shorter than this are parsed whole: there is little to gain.
 pub const MIN_TEXT_BYTES: usize = 16 * 1024;
 
-/// The lines read here: the runs of whole lines taken out of the parser's
-/// text, and the entries read from them, in text order.
+/// The lines read here: the runs of whole list lines taken out of the
+/// parser's text and the entries read from them, and the script bodies
+/// taken out, each in text order.
 #[derive(Debug, Default)]
 pub struct PlainLines {
     pub runs: Vec<TextRange>,
     pub entries: Vec<PackageEntry>,
+    pub bodies: Vec<TextRange>,
 }
 
-/// The plain lines inside the `%packages` lists of `text`, as far as a scan
-/// of line starts can tell (the parse confirms it, see the module docs).
+/// Where the line scan is: what a line that does not open a section is.
+enum Place {
+    Commands,
+    List,
+    /// In a script body that began at this offset.
+    Body(usize),
+}
+
+/// First words that end a raw body for the grammar's external scanner
+/// (`grammar/src/scanner.c`).
+const BODY_TERMINATORS: &[&str] = &[
+    "%end",
+    "%packages",
+    "%pre",
+    "%pre-install",
+    "%post",
+    "%onerror",
+    "%traceback",
+    "%addon",
+    "%anaconda",
+    "%certificate",
+];
+
+/// Section keywords whose body is a script.
+const SCRIPT_KEYWORDS: &[&str] = &["%pre", "%pre-install", "%post", "%onerror", "%traceback"];
+
+/// The plain lines inside the `%packages` lists of `text` and its script
+/// bodies, as far as a scan of line starts can tell (the parse confirms
+/// it, see the module docs).
 pub fn plain_lines(text: &str) -> PlainLines {
     let mut found = PlainLines::default();
-    let mut in_list = false;
+    let mut place = Place::Commands;
     let mut start = 0;
     while start < text.len() {
         let Some(newline) = memchr::memchr(b'\n', &text.as_bytes()[start..]) else {
@@ -46,14 +85,26 @@ pub fn plain_lines(text: &str) -> PlainLines {
         };
         let end = start + newline + 1;
         let line = &text[start..end - 1];
+        if let Place::Body(body_start) = place {
+            if !ends_body(line) {
+                start = end;
+                continue;
+            }
+            if body_start < start {
+                found.bodies.push(TextRange::new(body_start, start));
+            }
+            place = Place::Commands;
+        }
         let word = line.trim_start_matches([' ', '\t']);
         if word.starts_with('%') {
-            in_list = match section_keyword(word) {
-                "%packages" => true,
-                "%include" | "%ksappend" => in_list,
-                _ => false,
+            let keyword = section_keyword(word);
+            place = match keyword {
+                "%packages" => Place::List,
+                "%include" | "%ksappend" => place,
+                _ if SCRIPT_KEYWORDS.contains(&keyword) => Place::Body(end),
+                _ => Place::Commands,
             };
-        } else if in_list {
+        } else if let Place::List = place {
             if let Some(entry) = read_line(line, start) {
                 found.entries.extend(entry);
                 match found.runs.last_mut() {
@@ -65,6 +116,20 @@ pub fn plain_lines(text: &str) -> PlainLines {
         start = end;
     }
     found
+}
+
+/// Whether the grammar's scanner ends a raw body before `line`: its first
+/// word, after blanks other than a carriage return, is a terminator.
+fn ends_body(line: &str) -> bool {
+    let word = line.trim_start_matches([' ', '\t', '\u{c}', '\u{b}']);
+    if !word.starts_with('%') {
+        return false;
+    }
+    let word = word
+        .split([' ', '\t', '\r', '\u{c}', '\u{b}'])
+        .next()
+        .unwrap_or("");
+    BODY_TERMINATORS.contains(&word)
 }
 
 fn section_keyword(word: &str) -> &str {
@@ -165,10 +230,11 @@ fn is_group_name(name: &str) -> bool {
 /// module docs) or there is nothing to take out.
 pub fn document_without_plain_lines(file: FileId, text: &str) -> Option<Document> {
     let plain = plain_lines(text);
-    if plain.runs.is_empty() {
+    if plain.runs.is_empty() && plain.bodies.is_empty() {
         return None;
     }
-    let tree = parse_without(text, &plain.runs)?;
+    let taken_out = merge_by_start(plain.runs.clone(), plain.bodies.clone(), |run| run.start);
+    let tree = parse_without(text, &taken_out)?;
     if tree.root_node().has_error() {
         return None;
     }
@@ -178,8 +244,52 @@ pub fn document_without_plain_lines(file: FileId, text: &str) -> Option<Document
     }
     // The rest of the file's tree does not describe the whole text.
     document.tree = None;
+    put_back_bodies(&mut document, text, &plain.bodies)?;
     put_back(&mut document, plain)?;
     Some(document)
+}
+
+/// Makes each script body taken out the body of the section it belongs
+/// to; `None` unless each is exactly the missing body of a closed script
+/// section: from the line after its header to the line of its `%end`.
+fn put_back_bodies(document: &mut Document, text: &str, bodies: &[TextRange]) -> Option<()> {
+    let mut bodies = bodies.iter().peekable();
+    for item in &mut document.items {
+        let Some(&&body) = bodies.peek() else {
+            break;
+        };
+        let Item::Section(section) = item else {
+            continue;
+        };
+        let Some(end) = section.end else {
+            continue;
+        };
+        if end.start < body.start {
+            continue;
+        }
+        let after_header = line_end(text, section.header.range.start)?;
+        let fits = matches!(section.kind, SectionKind::Script(_))
+            && section.body == SectionBody::Text(None)
+            && body.start == after_header
+            && body.end == line_start(text, end.start);
+        if !fits {
+            return None;
+        }
+        section.body = SectionBody::Text(Some(body));
+        bodies.next();
+    }
+    // Every body must have found its section.
+    bodies.peek().is_none().then_some(())
+}
+
+/// The offset after the line break of the line holding `offset`.
+fn line_end(text: &str, offset: usize) -> Option<usize> {
+    memchr::memchr(b'\n', text.as_bytes().get(offset..)?).map(|at| offset + at + 1)
+}
+
+/// The offset where the line holding `offset` starts.
+fn line_start(text: &str, offset: usize) -> usize {
+    memchr::memrchr(b'\n', &text.as_bytes()[..offset]).map_or(0, |at| at + 1)
 }
 
 /// Adds the entries read here to the sections whose bodies held their
@@ -208,18 +318,19 @@ fn put_back(document: &mut Document, plain: PlainLines) -> Option<()> {
             }
         }
         if !inside.is_empty() {
-            *parsed = merge_by_start(std::mem::take(parsed), inside);
+            *parsed = merge_by_start(std::mem::take(parsed), inside, |entry| entry.range.start);
         }
     }
     // Every run must have found its section.
     runs.peek().is_none().then_some(())
 }
 
-fn merge_by_start(a: Vec<PackageEntry>, b: Vec<PackageEntry>) -> Vec<PackageEntry> {
+/// Two lists ordered by `start` as one.
+fn merge_by_start<T>(a: Vec<T>, b: Vec<T>, start: impl Fn(&T) -> usize) -> Vec<T> {
     let mut merged = Vec::with_capacity(a.len() + b.len());
     let mut b = b.into_iter().peekable();
     for entry in a {
-        while let Some(earlier) = b.next_if(|other| other.range.start < entry.range.start) {
+        while let Some(earlier) = b.next_if(|other| start(other) < start(&entry)) {
             merged.push(earlier);
         }
         merged.push(entry);
@@ -402,7 +513,8 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
         /// Random files from kickstart lines of every kind, broken ones
         /// too: the direct reading equals the whole model or is refused,
-        /// and a clean file whose lists are all closed is never refused.
+        /// and a clean file whose lists and scripts are all closed is never
+        /// refused.
         #[test]
         fn random_files_give_the_whole_model_or_are_parsed_whole(
             picks in proptest::collection::vec(0..LINES.len(), 1..60),
@@ -416,11 +528,15 @@ mod tests {
             let whole = whole(&text);
             let clean = !whole.tree.as_ref().unwrap().root_node().has_error()
                 && whole.syntax_errors.is_empty();
-            let lists_closed = whole.items.iter().all(|item| match item {
-                Item::Section(section) => section.kind != SectionKind::Packages || section.end.is_some(),
+            let closed = whole.items.iter().all(|item| match item {
+                Item::Section(section) => {
+                    !matches!(section.kind, SectionKind::Packages | SectionKind::Script(_))
+                        || section.end.is_some()
+                }
                 _ => true,
             });
-            if clean && lists_closed && !plain_lines(&text).runs.is_empty() {
+            let plain = plain_lines(&text);
+            if clean && closed && !(plain.runs.is_empty() && plain.bodies.is_empty()) {
                 proptest::prop_assert!(given, "{:?}", text);
             }
         }
@@ -445,6 +561,146 @@ mod tests {
             equals_the_whole_when_given(&text);
         }
     }
+
+    #[test]
+    fn script_bodies_are_taken_out_whole() {
+        let text = "lang C\n%pre --interpreter=/bin/bash\necho one\n  %endx\n%end\n\
+                    %post --nochroot # copy\r\ncp -r a b\r\n%include /tmp/x\r\n\t%end # done\r\n\
+                    %post\n%end\nreboot\n";
+        let bodies: Vec<&str> = plain_lines(text)
+            .bodies
+            .iter()
+            .map(|body| &text[body.start..body.end])
+            .collect();
+        assert_eq!(
+            bodies,
+            ["echo one\n  %endx\n", "cp -r a b\r\n%include /tmp/x\r\n"]
+        );
+        assert!(equals_the_whole_when_given(text));
+    }
+
+    #[test]
+    fn an_unclosed_or_misread_script_is_parsed_whole() {
+        for text in [
+            "%post\necho\n",
+            "%post\necho\n%packages\na\n%end\n",
+            "rootpw 'open\n%post\necho\n%end\n",
+            "%post\necho\n\u{b}%end\n",
+        ] {
+            assert!(
+                document_without_plain_lines(FILE, text).is_none(),
+                "{text:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// Random scripts of tricky body lines between random lines of any
+        /// kind: each must give the whole model, and a clean one whose
+        /// sections are closed must be read directly.
+        #[test]
+        fn random_scripts_give_the_whole_model(
+            before in proptest::collection::vec(0..LINES.len(), 0..4),
+            header in 0..SCRIPT_HEADERS.len(),
+            body in proptest::collection::vec(0..BODY_LINES.len(), 0..30),
+            end in 0..SCRIPT_ENDS.len(),
+            after in proptest::collection::vec(0..LINES.len(), 0..4),
+        ) {
+            let mut text: String = before.iter().map(|&i| LINES[i]).collect();
+            text.push_str(SCRIPT_HEADERS[header]);
+            text.extend(body.iter().map(|&i| BODY_LINES[i]));
+            text.push_str(SCRIPT_ENDS[end]);
+            text.extend(after.iter().map(|&i| LINES[i]));
+            let given = equals_the_whole_when_given(&text);
+            let whole = whole(&text);
+            let clean = !whole.tree.as_ref().unwrap().root_node().has_error()
+                && whole.syntax_errors.is_empty();
+            let closed = whole.items.iter().all(|item| match item {
+                Item::Section(section) => section.end.is_some(),
+                _ => true,
+            });
+            if clean && closed && !plain_lines(&text).bodies.is_empty() {
+                proptest::prop_assert!(given, "{:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn bodies_of_every_kind_of_line_are_read_directly() {
+        // The property above means little if bodies are always refused:
+        // every body line under every header, before every clean end.
+        let mut read = 0;
+        for header in SCRIPT_HEADERS {
+            for end in SCRIPT_ENDS {
+                let text = format!("lang C\n{header}{}{end}reboot\n", BODY_LINES.concat());
+                let whole = whole(&text);
+                let closed = whole.items.iter().all(|item| match item {
+                    Item::Section(section) => section.end.is_some(),
+                    _ => true,
+                });
+                if whole.syntax_errors.is_empty() && closed {
+                    assert!(equals_the_whole_when_given(&text), "{text:?}");
+                    read += 1;
+                }
+            }
+        }
+        assert!(read >= 30, "{read} files read directly");
+    }
+
+    const SCRIPT_HEADERS: &[&str] = &[
+        "%post\n",
+        "%post --nochroot --log=/mnt/sysimage/root/post.log\n",
+        "%pre --interpreter=/usr/bin/bash\n",
+        "%pre-install\n",
+        "%onerror\n",
+        "%traceback\n",
+        "%post --erroronfail # comment\n",
+        "  %post\n",
+        "%post\r\n",
+    ];
+
+    /// Lines of a script body, ones that look like section lines too.
+    const BODY_LINES: &[&str] = &[
+        "echo hi\n",
+        "  %endx\n",
+        "%end\u{0}\n",
+        "\r%end\n",
+        "%include /tmp/x\n",
+        "%ksappend /tmp/y\n",
+        "%bogus\n",
+        "#%end\n",
+        "echo %end\n",
+        "cat <<'EOF'\n",
+        "EOF\n",
+        "%end-of-story\n",
+        "\u{e9}%end\n",
+        "% end\n",
+        "%END\n",
+        "%Post\n",
+        "\n",
+        "   \n",
+        "\u{c}echo\n",
+        "x\r\n",
+        "%pre-installx\n",
+        "pkg-a\n",
+        "@core\n",
+        "if [ -f /x ]; then\n",
+        "fi\n",
+        "\"unclosed\n",
+    ];
+
+    const SCRIPT_ENDS: &[&str] = &[
+        "%end\n",
+        "  %end\n",
+        "\t%end # done\n",
+        "%end\r\n",
+        "\u{b}%end\n",
+        "\u{c}%end\n",
+        "%packages\npkg-a\n%end\n",
+        "%post\necho\n%end\n",
+        "%end",
+    ];
 
     #[test]
     fn clean_list_lines_of_every_kind_are_read_directly() {
@@ -590,7 +846,7 @@ mod tests {
     ];
 
     #[test]
-    fn diagnostics_are_the_same_with_plain_lines_read_directly_or_parsed() {
+    fn diagnostics_are_the_same_with_lines_read_directly_or_parsed() {
         use crate::analysis::{analyze, CheckOptions};
         use crate::source::SourceFile;
         use crate::syntax::test_split;
@@ -609,7 +865,10 @@ mod tests {
             "/tests/fixtures"
         ))) {
             if let Ok(text) = std::fs::read_to_string(&entry) {
-                if text.contains("%packages") {
+                if ["%packages", "%pre", "%post"]
+                    .iter()
+                    .any(|s| text.contains(s))
+                {
                     texts.push(text);
                 }
             }

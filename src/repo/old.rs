@@ -459,6 +459,12 @@ pub fn parse_file(bytes: Vec<u8>, kind: Kind, size_hint: usize) -> Result<OldFil
         // Without the size from repomd.xml: repodata XML compresses about
         // tenfold.
         let limit = crate::media::xml::decompressed_limit(bytes.len());
+        // A text repomd.xml sizes beyond the limit would be refused once
+        // read that far: refused now, before reserving (and, three files
+        // at a time, filling) hundreds of megabytes for it.
+        if size_hint as u64 > limit {
+            return Err(crate::media::xml::too_large(bytes.len(), limit));
+        }
         let capacity = match size_hint {
             0 => bytes.len().saturating_mul(10),
             size => size,
@@ -856,6 +862,22 @@ mod tests {
             assert_eq!(first_control_character(&text), Some(at), "{at}");
             text[at] = saved;
         }
+    }
+
+    #[test]
+    fn a_text_size_beyond_the_limit_is_refused_before_reading() {
+        use std::io::Write;
+        let text = "<metadata packages=\"0\">\n</metadata>\n";
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gzip.write_all(text.as_bytes()).unwrap();
+        let bytes = gzip.finish().unwrap();
+        let limit = crate::media::xml::decompressed_limit(bytes.len());
+        let claimed = usize::try_from(limit + 1).unwrap();
+        let error = parse_file(bytes.clone(), Kind::Primary, claimed).unwrap_err();
+        assert!(error.contains("decompression bomb"), "{error}");
+        // The true size, or one at the limit, is read.
+        assert!(parse_file(bytes.clone(), Kind::Primary, text.len()).is_ok());
+        assert!(parse_file(bytes, Kind::Primary, claimed - 1).is_ok());
     }
 
     #[test]

@@ -84,15 +84,39 @@ pub fn diagnostic(
         range: range(file, diagnostic.location.range, unit),
         severity: Some(severity(diagnostic.severity)),
         code: Some(NumberOrString::String(diagnostic.code().to_string())),
-        code_description: Url::parse(&href)
-            .ok()
-            .map(|href| lsp::CodeDescription { href }),
+        code_description: parsed_link(href).map(|href| lsp::CodeDescription { href }),
         source: Some(diagnostic.source().to_string()),
         message: diagnostic.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
         tags: (!tags.is_empty()).then_some(tags),
         data: Some(serde_json::json!({ "name": diagnostic.rule.name })),
     }
+}
+
+/// Links parsed before, by their text: every analysis links each
+/// diagnostic to its rule's page, and parsing the same few links again
+/// after every keystroke is measurable.
+const MAX_PARSED_LINKS: usize = 1024;
+
+thread_local! {
+    static PARSED_LINKS: std::cell::RefCell<std::collections::HashMap<String, Option<Url>>> =
+        Default::default();
+}
+
+/// `Url::parse` of `href`, remembered.
+fn parsed_link(href: String) -> Option<Url> {
+    PARSED_LINKS.with(|links| {
+        let mut links = links.borrow_mut();
+        if let Some(parsed) = links.get(&href) {
+            return parsed.clone();
+        }
+        if links.len() >= MAX_PARSED_LINKS {
+            links.clear();
+        }
+        let parsed = Url::parse(&href).ok();
+        links.insert(href, parsed.clone());
+        parsed
+    })
 }
 
 fn severity(severity: Severity) -> lsp::DiagnosticSeverity {
@@ -253,7 +277,27 @@ fn plain_text(snippet: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::plain_text;
+    use super::{parsed_link, plain_text};
+    use tower_lsp::lsp_types::Url;
+
+    #[test]
+    fn remembered_links_parse_as_url_parse_does() {
+        let links = [
+            "https://github.com/kslint/kslint/blob/main/docs/rules/KS3001.md",
+            "https://www.shellcheck.net/wiki/SC2086",
+            "not a url",
+            "",
+        ];
+        for _round in 0..2 {
+            for link in links {
+                assert_eq!(
+                    parsed_link(link.to_string()),
+                    Url::parse(link).ok(),
+                    "{link:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn snippets_become_plain_text() {

@@ -59,6 +59,8 @@ use resumable::{Midstate, Sha256Stream};
 /// createrepo_c's default `--changelog-limit`.
 pub const DEFAULT_CHANGELOG_LIMIT: usize = 10;
 const TEMP_PREFIX: &str = ".repodata.tmp-";
+/// The old repomd.xml's name in the temporary directory once replaced.
+const OLD_REPOMD: &str = "repomd.xml.old";
 /// Packages per gzip member: on average (cut by location hash) and at most.
 const RUN_AVERAGE: u64 = 32;
 const RUN_MAX: usize = 256;
@@ -329,13 +331,14 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
             .as_deref()
             .map(|dir| scope.spawn(move || store_cache(dir, old, written)));
         let installed = flushing.wait().and_then(|()| install(temp, &repodata));
-        if installed.is_ok() {
+        if let Ok(leftover) = &installed {
             summary.removed = remove_stale(
                 &repodata,
                 old,
                 &new_names,
                 &kept,
                 &replaces,
+                leftover.as_ref().map(|temp| temp.path.as_path()),
                 &mut summary.notes,
             );
         }
@@ -346,7 +349,10 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         });
         (installed, cached)
     });
-    installed?;
+    if let Some(mut leftover) = installed? {
+        // Removed with the stale files (or, if that failed, by the next run).
+        leftover.keep = true;
+    }
     if let (Some(dir), Some(Err(error))) = (&cache_dir, cached) {
         cache::forget(dir);
         summary
@@ -1637,7 +1643,9 @@ fn clear_abandoned_temps(base: &Path) -> Result<(), RepoError> {
 /// Puts the new metadata in place (see the module documentation). A
 /// signal handled meanwhile (see [`crate::cleanup`]) waits until it is done,
 /// or, when it came first, leaves `repodata/` untouched.
-fn install(mut temp: TempDir, repodata: &Path) -> Result<(), RepoError> {
+/// Returns the temporary directory when it is left to remove (holding the
+/// old repomd.xml, see [`move_into_place`]).
+fn install(mut temp: TempDir, repodata: &Path) -> Result<Option<TempDir>, RepoError> {
     let interrupted = || {
         RepoError::at(
             repodata,
@@ -1649,10 +1657,10 @@ fn install(mut temp: TempDir, repodata: &Path) -> Result<(), RepoError> {
         .commit(interrupted, || move_into_place(&temp.path, repodata))?;
     if moved_whole {
         temp.keep = true;
-        return sync_dir(repodata.parent().unwrap_or(Path::new(".")));
+        sync_dir(repodata.parent().unwrap_or(Path::new(".")))?;
+        return Ok(None);
     }
-    drop(temp);
-    Ok(())
+    Ok(Some(temp))
 }
 
 /// The renames of [`install`]; true when the temporary directory itself
@@ -1678,6 +1686,11 @@ fn move_into_place(temp: &Path, repodata: &Path) -> Result<bool, RepoError> {
     }
     sync_dir(repodata)?;
     let target = repodata.join("repomd.xml");
+    // Freeing a file's blocks can wait on the disk (a file system mounted
+    // with `discard` trims them then and there): the old repomd.xml keeps
+    // a name in the temporary directory, so the rename frees nothing and
+    // the old file goes with the stale ones, all at once.
+    let _ = std::fs::hard_link(&target, temp.join(OLD_REPOMD));
     std::fs::rename(temp.join("repomd.xml"), &target)
         .map_err(|e| RepoError::at(&target, format!("cannot replace: {e}")))?;
     sync_dir(repodata)?;
@@ -1685,13 +1698,15 @@ fn move_into_place(temp: &Path, repodata: &Path) -> Result<bool, RepoError> {
 }
 
 /// Removes the files of the old metadata that the new repomd.xml does not
-/// name; returns their names.
+/// name, and the directory `temp` when given, each on a thread of its own
+/// (see [`move_into_place`] for why); returns the names of the files.
 fn remove_stale(
     repodata: &Path,
     old: Option<&OldRepodata>,
     new_names: &HashSet<String>,
     kept: &[old::RawRecord],
     replaced: &dyn Fn(&str) -> bool,
+    temp: Option<&Path>,
     notes: &mut Vec<String>,
 ) -> Vec<String> {
     let file_name = |href: &str| href.rsplit('/').next().unwrap_or(href).to_string();
@@ -1708,28 +1723,42 @@ fn remove_stale(
                 .collect()
         })
         .unwrap_or_default();
-    let mut removed = Vec::new();
-    let Ok(entries) = std::fs::read_dir(repodata) else {
-        return removed;
-    };
-    let mut names: Vec<String> = entries
+    let mut names: Vec<String> = std::fs::read_dir(repodata)
+        .into_iter()
+        .flatten()
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    for name in names {
-        if name == "repomd.xml" || new_names.contains(&name) || kept_names.contains(&name) {
-            continue;
-        }
+    names.retain(|name| {
+        let ours = name == "repomd.xml" || new_names.contains(name) || kept_names.contains(name);
         // A signature of the old repomd.xml no longer signs anything.
-        let stale = old_owned.contains(&name)
-            || owned_name(&name)
+        let stale = old_owned.contains(name)
+            || owned_name(name)
             || (old.is_some() && name == "repomd.xml.asc");
-        if !stale {
-            continue;
+        stale && !ours
+    });
+    let results: Vec<std::io::Result<()>> = std::thread::scope(|scope| {
+        let files: Vec<_> = names
+            .iter()
+            .map(|name| scope.spawn(move || std::fs::remove_file(repodata.join(name))))
+            .collect();
+        if let Some(temp) = temp {
+            let _ = std::fs::remove_dir_all(temp);
         }
-        match std::fs::remove_file(repodata.join(&name)) {
+        files
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("the thread died")))
+            })
+            .collect()
+    });
+    let mut removed = Vec::new();
+    for (name, result) in names.into_iter().zip(results) {
+        match result {
             Ok(()) => removed.push(name),
             Err(error) => notes.push(format!("cannot remove the old {name}: {error}")),
         }

@@ -59,6 +59,8 @@ use resumable::{Midstate, Sha256Stream};
 /// createrepo_c's default `--changelog-limit`.
 pub const DEFAULT_CHANGELOG_LIMIT: usize = 10;
 const TEMP_PREFIX: &str = ".repodata.tmp-";
+/// The old repomd.xml's name in the temporary directory once replaced.
+const OLD_REPOMD: &str = "repomd.xml.old";
 /// Packages per gzip member: on average (cut by location hash) and at most.
 const RUN_AVERAGE: u64 = 32;
 const RUN_MAX: usize = 256;
@@ -230,9 +232,18 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
     let group = load_group(base, &options.group, old.as_ref())?;
     let modules = options.modules.as_deref().map(load_modules).transpose()?;
 
+    // A staging copy, read once by the ISO build and removed after it,
+    // has nothing to make durable.
+    let staging = options.output.is_some() && !repodata.exists();
+    let mut flushing = Flushing::new(!staging);
     let mut temp = TempDir::create(target)?;
+    let destination = Destination {
+        dir: &temp.path,
+        in_place: &repodata,
+        flushing: &mut flushing,
+    };
     let attempt = write_all(
-        &temp.path,
+        destination,
         &candidates,
         &plan,
         old.as_ref(),
@@ -245,12 +256,26 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
             // A cached text read while writing was not what the cache
             // said: start over from the old files themselves.
             drop(temp);
+            flushing = Flushing::new(!staging);
             temp = TempDir::create(target)?;
             old = OldRepodata::load(base, options.update, None).map_err(RepoError::new)?;
             plan = Plan::new(&candidates, old.as_ref());
             summary = new_summary(&repodata, &candidates, old.as_ref());
-            let (path, old) = (&temp.path, old.as_ref());
-            write_all(path, &candidates, &plan, old, group, options, &mut summary)?
+            let destination = Destination {
+                dir: &temp.path,
+                in_place: &repodata,
+                flushing: &mut flushing,
+            };
+            let old = old.as_ref();
+            write_all(
+                destination,
+                &candidates,
+                &plan,
+                old,
+                group,
+                options,
+                &mut summary,
+            )?
         }
         attempt => attempt?,
     };
@@ -287,9 +312,7 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         .iter()
         .filter_map(|r| r.href.strip_prefix("repodata/").map(str::to_string))
         .collect();
-    if options.output.is_some() && !repodata.exists() {
-        // A staging copy, read once by the ISO build and removed after it:
-        // nothing to make durable.
+    if staging {
         let mut temp = temp;
         std::fs::rename(&temp.path, &repodata).map_err(|e| {
             RepoError::at(&repodata, format!("cannot move the new metadata in: {e}"))
@@ -297,24 +320,45 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         temp.keep = true;
         return Ok(summary);
     }
-    sync_files(&temp.path)?;
-    install(temp, &repodata)?;
-    if let Some(dir) = cache_dir.as_ref().filter(|_| options.output.is_none()) {
-        if let Err(error) = store_cache(dir, old.as_ref(), written) {
-            cache::forget(dir);
-            summary
-                .notes
-                .push(format!("cannot write the cache {}: {error}", dir.display()));
+    flushing.start_rest(&temp.path)?;
+    let cache_dir = cache_dir.filter(|_| options.output.is_none());
+    // The cache is stored while the files are flushed and moved in: it is
+    // used only for the files repomd.xml names, so a run that fails to
+    // install them leaves it unused, not wrong.
+    let (installed, cached) = std::thread::scope(|scope| {
+        let old = old.as_ref();
+        let caching = cache_dir
+            .as_deref()
+            .map(|dir| scope.spawn(move || store_cache(dir, old, written)));
+        let installed = flushing.wait().and_then(|()| install(temp, &repodata));
+        if let Ok(leftover) = &installed {
+            summary.removed = remove_stale(
+                &repodata,
+                old,
+                &new_names,
+                &kept,
+                &replaces,
+                leftover.as_ref().map(|temp| temp.path.as_path()),
+                &mut summary.notes,
+            );
         }
+        let cached = caching.map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("internal error")))
+        });
+        (installed, cached)
+    });
+    if let Some(mut leftover) = installed? {
+        // Removed with the stale files (or, if that failed, by the next run).
+        leftover.keep = true;
     }
-    summary.removed = remove_stale(
-        &repodata,
-        old.as_ref(),
-        &new_names,
-        &kept,
-        &replaces,
-        &mut summary.notes,
-    );
+    if let (Some(dir), Some(Err(error))) = (&cache_dir, cached) {
+        cache::forget(dir);
+        summary
+            .notes
+            .push(format!("cannot write the cache {}: {error}", dir.display()));
+    }
     drop_in_background((old, candidates, plan));
     Ok(summary)
 }
@@ -583,6 +627,8 @@ struct MemberOut {
     content: Content,
     packages: Range<usize>,
     pure: bool,
+    /// The hash state of the whole text where this member starts (filled
+    /// in by [`hash_texts`]).
     midstate: Midstate,
 }
 
@@ -592,18 +638,21 @@ struct Output<'o> {
     path: PathBuf,
     writer: BufWriter<File>,
     compressed: Sha256,
-    /// The hash of the text; `None` while the text so far is the old
-    /// file's and the cache gave the state where it stops (hashing starts
-    /// there when it first differs).
-    plain: Option<Sha256Stream>,
     old: Option<&'o OldFile>,
     size: u64,
     open_size: u64,
     members: Vec<MemberOut>,
     /// Their `<package>` elements, ranges in the whole text.
     packages: Vec<OldPackage>,
-    /// Where the text of a copied member is read to be hashed.
-    buffer: Vec<u8>,
+}
+
+/// A metadata file written, named and being flushed, its text not hashed
+/// yet (that only the record needs).
+struct Closed<'o> {
+    record: DataRecord,
+    old: Option<&'o OldFile>,
+    members: Vec<MemberOut>,
+    packages: Vec<OldPackage>,
 }
 
 /// A metadata file written: its record and what the cache keeps of it.
@@ -618,19 +667,16 @@ impl<'o> Output<'o> {
     fn create(dir: &Path, kind: Kind, old: Option<&'o OldFile>) -> Result<Output<'o>, RepoError> {
         let path = dir.join(format!("{}.xml.gz", kind.name()));
         let file = File::create(&path).map_err(|e| RepoError::at(&path, e.to_string()))?;
-        let resumable = old.is_some_and(|o| o.midstate(0).is_some());
         Ok(Output {
             kind,
             path,
             writer: BufWriter::with_capacity(256 << 10, file),
             compressed: Sha256::new(),
-            plain: (!resumable).then(Sha256Stream::new),
             old,
             size: 0,
             open_size: 0,
             members: Vec::new(),
             packages: Vec::new(),
-            buffer: Vec::new(),
         })
     }
 
@@ -646,8 +692,6 @@ impl<'o> Output<'o> {
             .write_all(compressed)
             .map_err(|e| RepoError::at(&self.path, e.to_string()))?;
         self.compressed.update(compressed);
-        let index = self.members.len();
-        let same_as_old = matches!(content, Content::Old(i) if i == index);
         let plain_length = match (&content, self.old) {
             (Content::New(text), _) => text.len(),
             (Content::Old(i), Some(old)) => old.members[*i].text.len(),
@@ -657,7 +701,6 @@ impl<'o> Output<'o> {
                 ))
             }
         };
-        let midstate = self.hash_text(index, same_as_old, &content)?;
         let text_start = self.open_size as usize;
         let first_package = self.packages.len();
         self.packages
@@ -675,7 +718,7 @@ impl<'o> Output<'o> {
             content,
             packages: first_package..self.packages.len(),
             pure,
-            midstate,
+            midstate: Midstate::default(),
         });
         self.size += compressed.len() as u64;
         self.open_size += plain_length as u64;
@@ -698,36 +741,86 @@ impl<'o> Output<'o> {
         self.push(&compressed, content, Vec::new())
     }
 
-    /// Hashes the text of member `index` (unless it is the old one's and
-    /// so is everything before it); the hash state where it starts.
-    fn hash_text(
-        &mut self,
-        index: usize,
-        same_as_old: bool,
-        content: &Content,
-    ) -> Result<Midstate, RepoError> {
-        if self.plain.is_none() {
-            let saved = self.old.and_then(|old| old.midstate(index)).cloned();
-            let Some(saved) = saved else {
-                return Err(RepoError::new(
-                    "internal error: no hash state for an unchanged member",
-                ));
-            };
-            if same_as_old {
-                return Ok(saved);
-            }
-            self.plain = Some(Sha256Stream::resume(&saved));
+    /// Renames the file to `<checksum>-<name>` and starts flushing it to
+    /// disk (unless `in_place`, the `repodata/` being replaced, already
+    /// holds that file: see [`keep_files_already_in_place`]).
+    fn close(self, in_place: &Path, flushing: &mut Flushing) -> Result<Closed<'o>, RepoError> {
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| RepoError::at(&self.path, e.error().to_string()))?;
+        let checksum = hex(&self.compressed.finalize());
+        let name = format!("{checksum}-{}.xml.gz", self.kind.name());
+        let target = self.path.with_file_name(&name);
+        std::fs::rename(&self.path, &target).map_err(|e| RepoError::at(&target, e.to_string()))?;
+        let already_there = std::fs::symlink_metadata(in_place.join(&name))
+            .is_ok_and(|meta| meta.is_file() && meta.len() == self.size);
+        if !already_there {
+            flushing.start(&target, file);
         }
-        let hasher = self
-            .plain
-            .as_mut()
-            .ok_or_else(|| RepoError::new("internal error"))?;
-        let midstate = hasher.save();
-        match (content, self.old) {
+        Ok(Closed {
+            record: DataRecord {
+                kind: self.kind.name().to_string(),
+                checksum,
+                open_checksum: None,
+                href: format!("repodata/{name}"),
+                timestamp: file_mtime(&target),
+                size: self.size,
+                open_size: Some(self.open_size),
+            },
+            old: self.old,
+            members: self.members,
+            packages: self.packages,
+        })
+    }
+}
+
+impl Closed<'_> {
+    /// Hashes the text for the record's `open-checksum`.
+    fn finish(mut self) -> Result<Finished, RepoError> {
+        let end = hash_texts(self.old, &mut self.members)?;
+        self.record.open_checksum = Some(hex(&Sha256Stream::resume(&end).finalize()));
+        Ok(Finished {
+            record: self.record,
+            members: self.members,
+            packages: self.packages,
+            end,
+        })
+    }
+}
+
+/// Hashes the text of `members` (of a file whose old version is `old`):
+/// from the state the cache saved where the text first differs from the
+/// old one, when it saved one, else from the start. Fills in the state
+/// where each member starts; returns the state after the whole text.
+fn hash_texts(old: Option<&OldFile>, members: &mut [MemberOut]) -> Result<Midstate, RepoError> {
+    let resumable = old.is_some_and(|o| o.midstate(0).is_some());
+    let mut hasher = (!resumable).then(Sha256Stream::new);
+    let mut buffer = Vec::new();
+    for (index, member) in members.iter_mut().enumerate() {
+        let hasher = match &mut hasher {
+            Some(hasher) => hasher,
+            None => {
+                // Every member so far is the old file's, at the same place.
+                let saved = old.and_then(|old| old.midstate(index)).cloned();
+                let Some(saved) = saved else {
+                    return Err(RepoError::new(
+                        "internal error: no hash state for an unchanged member",
+                    ));
+                };
+                if matches!(member.content, Content::Old(i) if i == index) {
+                    member.midstate = saved;
+                    continue;
+                }
+                hasher.insert(Sha256Stream::resume(&saved))
+            }
+        };
+        member.midstate = hasher.save();
+        match (&member.content, old) {
             (Content::New(text), _) => hasher.update(text.as_bytes()),
             (Content::Old(i), Some(old)) => {
                 let text = old
-                    .text_to_hash(*i, &mut self.buffer)
+                    .text_to_hash(*i, &mut buffer)
                     .ok_or_else(RepoError::stale_cache)?;
                 hasher.update(text);
             }
@@ -737,43 +830,105 @@ impl<'o> Output<'o> {
                 ))
             }
         }
-        Ok(midstate)
+    }
+    match hasher {
+        Some(hasher) => Ok(hasher.save()),
+        None => old
+            .and_then(|old| old.midstate(members.len()))
+            .cloned()
+            .ok_or_else(|| RepoError::new("internal error: no hash state at the end")),
+    }
+}
+
+/// Hashes the texts of the files closed, each on a thread of its own
+/// (the first here).
+fn finish_all(closed: Vec<Closed<'_>>) -> Result<Vec<Finished>, RepoError> {
+    std::thread::scope(|scope| {
+        let mut closed = closed.into_iter();
+        let first = closed.next();
+        let others: Vec<_> = closed
+            .map(|file| scope.spawn(move || file.finish()))
+            .collect();
+        let mut finished = Vec::with_capacity(others.len() + 1);
+        if let Some(first) = first {
+            finished.push(first.finish()?);
+        }
+        for handle in others {
+            let result = handle
+                .join()
+                .unwrap_or_else(|_| Err(RepoError::new("internal error while hashing")));
+            finished.push(result?);
+        }
+        Ok(finished)
+    })
+}
+
+/// New files being flushed to disk, each on a thread of its own (the file
+/// system commits them together) while the run goes on. Disabled, it
+/// flushes nothing (a staging copy nothing needs to survive a crash).
+struct Flushing {
+    enabled: bool,
+    pending: Vec<(PathBuf, Flush)>,
+}
+
+enum Flush {
+    Running(std::thread::JoinHandle<std::io::Result<()>>),
+    Done(std::io::Result<()>),
+}
+
+impl Flushing {
+    fn new(enabled: bool) -> Flushing {
+        Flushing {
+            enabled,
+            pending: Vec::new(),
+        }
     }
 
-    /// Renames the file to `<checksum>-<name>`; its record.
-    fn finish(self) -> Result<Finished, RepoError> {
-        let file = self
-            .writer
-            .into_inner()
-            .map_err(|e| RepoError::at(&self.path, e.error().to_string()))?;
-        drop(file);
-        let checksum = hex(&self.compressed.finalize());
-        let name = format!("{checksum}-{}.xml.gz", self.kind.name());
-        let target = self.path.with_file_name(&name);
-        std::fs::rename(&self.path, &target).map_err(|e| RepoError::at(&target, e.to_string()))?;
-        let end = match self.plain {
-            Some(hasher) => hasher.save(),
-            None => self
-                .old
-                .and_then(|old| old.midstate(self.members.len()))
-                .cloned()
-                .ok_or_else(|| RepoError::new("internal error: no hash state at the end"))?,
+    /// Starts flushing `file`, which is at `path`.
+    fn start(&mut self, path: &Path, file: File) {
+        if !self.enabled {
+            return;
+        }
+        let flush = match std::thread::Builder::new().spawn(move || file.sync_all()) {
+            Ok(handle) => Flush::Running(handle),
+            Err(error) => Flush::Done(Err(error)),
         };
-        let open_checksum = hex(&Sha256Stream::resume(&end).finalize());
-        Ok(Finished {
-            record: DataRecord {
-                kind: self.kind.name().to_string(),
-                checksum,
-                open_checksum: Some(open_checksum),
-                href: format!("repodata/{name}"),
-                timestamp: file_mtime(&target),
-                size: self.size,
-                open_size: Some(self.open_size),
-            },
-            members: self.members,
-            packages: self.packages,
-            end,
-        })
+        self.pending.push((path.to_path_buf(), flush));
+    }
+
+    /// Starts flushing the files in `dir` not started yet.
+    fn start_rest(&mut self, dir: &Path) -> Result<(), RepoError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let entries = std::fs::read_dir(dir).map_err(|e| RepoError::at(dir, e.to_string()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| RepoError::at(dir, e.to_string()))?.path();
+            if self.pending.iter().any(|(started, _)| *started == path) {
+                continue;
+            }
+            let file = File::open(&path).map_err(|e| RepoError::at(&path, e.to_string()))?;
+            self.start(&path, file);
+        }
+        Ok(())
+    }
+
+    /// Waits for every flush started; the first error.
+    fn wait(self) -> Result<(), RepoError> {
+        let mut first_error = None;
+        for (path, flush) in self.pending {
+            let result = match flush {
+                Flush::Running(handle) => handle
+                    .join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("the thread died"))),
+                Flush::Done(result) => result,
+            };
+            if let Err(error) = result {
+                first_error
+                    .get_or_insert_with(|| RepoError::at(&path, format!("cannot sync: {error}")));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 }
 
@@ -1083,10 +1238,25 @@ fn worker_count(requested: usize) -> usize {
         .min(8)
 }
 
-/// Writes primary, filelists, other and the group files into `dir`;
-/// returns their records, and what the cache keeps of the first three.
+/// Where [`write_all`] writes.
+struct Destination<'a> {
+    /// The temporary directory.
+    dir: &'a Path,
+    /// The `repodata/` the files will be moved into.
+    in_place: &'a Path,
+    flushing: &'a mut Flushing,
+}
+
+/// Writes primary, filelists, other and the group files into `dir`, and
+/// starts flushing the first three (those `in_place` does not hold
+/// already); returns their records, and what the cache keeps of the first
+/// three.
 fn write_all(
-    dir: &Path,
+    Destination {
+        dir,
+        in_place,
+        flushing,
+    }: Destination<'_>,
     candidates: &[Candidate],
     plan: &Plan,
     old: Option<&OldRepodata>,
@@ -1185,15 +1355,17 @@ fn write_all(
     }
     summary.reused = candidates.len() - summary.read;
 
-    let mut records = Vec::new();
-    let mut written = Written { files: Vec::new() };
+    // Closed first, so the files are flushed while their texts are hashed.
+    let mut closed = Vec::with_capacity(outputs.len());
     for mut output in outputs {
         let tail = output.kind.tail();
         output.push_fixed(gz::compress(tail.as_bytes()), tail.to_string())?;
-        let finished = output.finish()?;
-        records.push(finished.record.clone());
-        written.files.push(finished);
+        closed.push(output.close(in_place, flushing)?);
     }
+    let written = Written {
+        files: finish_all(closed)?,
+    };
+    let mut records: Vec<DataRecord> = written.files.iter().map(|f| f.record.clone()).collect();
     if let Some((name, plain)) = group {
         records.extend(write_group(dir, &name, &plain)?);
         summary.group = Some(name);
@@ -1358,36 +1530,6 @@ fn keep_files_already_in_place(temp: &Path, repodata: &Path, records: &mut [Data
     }
 }
 
-/// Flushes every file in `dir` to disk, all at once (the file system
-/// commits them together).
-fn sync_files(dir: &Path) -> Result<(), RepoError> {
-    let paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| RepoError::at(dir, e.to_string()))?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .iter()
-            .map(|path| {
-                scope.spawn(move || {
-                    File::open(path)
-                        .and_then(|f| f.sync_all())
-                        .map_err(|e| RepoError::at(path, format!("cannot sync: {e}")))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(RepoError::new("cannot sync")))
-            })
-            .collect::<Result<Vec<()>, RepoError>>()
-    })?;
-    Ok(())
-}
-
 fn sync_dir(dir: &Path) -> Result<(), RepoError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
@@ -1501,7 +1643,9 @@ fn clear_abandoned_temps(base: &Path) -> Result<(), RepoError> {
 /// Puts the new metadata in place (see the module documentation). A
 /// signal handled meanwhile (see [`crate::cleanup`]) waits until it is done,
 /// or, when it came first, leaves `repodata/` untouched.
-fn install(mut temp: TempDir, repodata: &Path) -> Result<(), RepoError> {
+/// Returns the temporary directory when it is left to remove (holding the
+/// old repomd.xml, see [`move_into_place`]).
+fn install(mut temp: TempDir, repodata: &Path) -> Result<Option<TempDir>, RepoError> {
     let interrupted = || {
         RepoError::at(
             repodata,
@@ -1513,10 +1657,10 @@ fn install(mut temp: TempDir, repodata: &Path) -> Result<(), RepoError> {
         .commit(interrupted, || move_into_place(&temp.path, repodata))?;
     if moved_whole {
         temp.keep = true;
-        return sync_dir(repodata.parent().unwrap_or(Path::new(".")));
+        sync_dir(repodata.parent().unwrap_or(Path::new(".")))?;
+        return Ok(None);
     }
-    drop(temp);
-    Ok(())
+    Ok(Some(temp))
 }
 
 /// The renames of [`install`]; true when the temporary directory itself
@@ -1542,6 +1686,11 @@ fn move_into_place(temp: &Path, repodata: &Path) -> Result<bool, RepoError> {
     }
     sync_dir(repodata)?;
     let target = repodata.join("repomd.xml");
+    // Freeing a file's blocks can wait on the disk (a file system mounted
+    // with `discard` trims them then and there): the old repomd.xml keeps
+    // a name in the temporary directory, so the rename frees nothing and
+    // the old file goes with the stale ones, all at once.
+    let _ = std::fs::hard_link(&target, temp.join(OLD_REPOMD));
     std::fs::rename(temp.join("repomd.xml"), &target)
         .map_err(|e| RepoError::at(&target, format!("cannot replace: {e}")))?;
     sync_dir(repodata)?;
@@ -1549,13 +1698,15 @@ fn move_into_place(temp: &Path, repodata: &Path) -> Result<bool, RepoError> {
 }
 
 /// Removes the files of the old metadata that the new repomd.xml does not
-/// name; returns their names.
+/// name, and the directory `temp` when given, each on a thread of its own
+/// (see [`move_into_place`] for why); returns the names of the files.
 fn remove_stale(
     repodata: &Path,
     old: Option<&OldRepodata>,
     new_names: &HashSet<String>,
     kept: &[old::RawRecord],
     replaced: &dyn Fn(&str) -> bool,
+    temp: Option<&Path>,
     notes: &mut Vec<String>,
 ) -> Vec<String> {
     let file_name = |href: &str| href.rsplit('/').next().unwrap_or(href).to_string();
@@ -1572,28 +1723,42 @@ fn remove_stale(
                 .collect()
         })
         .unwrap_or_default();
-    let mut removed = Vec::new();
-    let Ok(entries) = std::fs::read_dir(repodata) else {
-        return removed;
-    };
-    let mut names: Vec<String> = entries
+    let mut names: Vec<String> = std::fs::read_dir(repodata)
+        .into_iter()
+        .flatten()
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    for name in names {
-        if name == "repomd.xml" || new_names.contains(&name) || kept_names.contains(&name) {
-            continue;
-        }
+    names.retain(|name| {
+        let ours = name == "repomd.xml" || new_names.contains(name) || kept_names.contains(name);
         // A signature of the old repomd.xml no longer signs anything.
-        let stale = old_owned.contains(&name)
-            || owned_name(&name)
+        let stale = old_owned.contains(name)
+            || owned_name(name)
             || (old.is_some() && name == "repomd.xml.asc");
-        if !stale {
-            continue;
+        stale && !ours
+    });
+    let results: Vec<std::io::Result<()>> = std::thread::scope(|scope| {
+        let files: Vec<_> = names
+            .iter()
+            .map(|name| scope.spawn(move || std::fs::remove_file(repodata.join(name))))
+            .collect();
+        if let Some(temp) = temp {
+            let _ = std::fs::remove_dir_all(temp);
         }
-        match std::fs::remove_file(repodata.join(&name)) {
+        files
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("the thread died")))
+            })
+            .collect()
+    });
+    let mut removed = Vec::new();
+    for (name, result) in names.into_iter().zip(results) {
+        match result {
             Ok(()) => removed.push(name),
             Err(error) => notes.push(format!("cannot remove the old {name}: {error}")),
         }

@@ -251,19 +251,18 @@ fn run_checks(context: &Context, scripts_on_own_thread: bool) -> Vec<Diagnostic>
         scripts::check(context, &mut diagnostics);
         return diagnostics;
     }
-    let mut script_findings = std::thread::scope(|scope| {
-        let script_thread = scope.spawn(|| {
+    let ((), mut script_findings) = rayon::join(
+        || {
+            for check in CHECKS {
+                check(context, &mut diagnostics);
+            }
+        },
+        || {
             let mut found = Vec::new();
             scripts::check(context, &mut found);
             found
-        });
-        for check in CHECKS {
-            check(context, &mut diagnostics);
-        }
-        script_thread
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    });
+        },
+    );
     diagnostics.append(&mut script_findings);
     diagnostics
 }

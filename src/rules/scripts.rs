@@ -747,16 +747,12 @@ fn gather_cut<'s>(
     middle: usize,
 ) -> Gathered<'s> {
     let nodes = flat.entries().len();
-    std::thread::scope(|scope| {
-        let second = scope.spawn(|| gather(script, shell, flat, middle..nodes));
-        let mut gathered = gather(script, shell, flat, 0..middle);
-        gathered.append(
-            second
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        );
-        gathered
-    })
+    let (mut gathered, second) = rayon::join(
+        || gather(script, shell, flat, 0..middle),
+        || gather(script, shell, flat, middle..nodes),
+    );
+    gathered.append(second);
+    gathered
 }
 
 /// Gathers commands, redirections, jobs and uses from the nodes `nodes` of

@@ -233,35 +233,37 @@ impl<'t> Flat<'t> {
 
     /// The trees of a body parsed in pieces as one: the first root stands
     /// for the whole body, and the top-level statements of the other
-    /// pieces follow its own as its children. Each further piece is walked
-    /// on a thread of its own (a body is only parsed in pieces when it is
-    /// long enough for that to pay), into the indices it will have.
+    /// pieces follow its own as its children. The further pieces are walked
+    /// beside the first, on the thread pool (a body is only parsed in
+    /// pieces when it is long enough for that to pay), into the indices
+    /// they will have.
     pub fn of_roots(roots: &[Node<'t>]) -> Self {
         let Some((&first, others)) = roots.split_first() else {
             return Flat::default();
         };
         let starts = piece_starts(first, others);
         let total = starts[others.len()];
-        let mut flat = Flat {
-            entries: Vec::with_capacity(total),
+        let walk_first = || {
+            let mut flat = Flat {
+                entries: Vec::with_capacity(total),
+            };
+            flat.push_siblings(&mut first.walk(), NONE, NONE);
+            flat
         };
-        flat.push_siblings(&mut first.walk(), NONE, NONE);
         if others.is_empty() {
-            return flat;
+            return walk_first();
         }
-        std::thread::scope(|scope| {
-            let pieces: Vec<_> = others
+        let walk_others = || {
+            others
                 .iter()
                 .zip(&starts)
-                .map(|(&root, &start)| scope.spawn(move || Flat::piece(root, start)))
-                .collect();
-            for piece in pieces {
-                let piece = piece
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                flat.append_piece(piece);
-            }
-        });
+                .map(|(&root, &start)| Flat::piece(root, start))
+                .collect::<Vec<_>>()
+        };
+        let (mut flat, pieces) = rayon::join(walk_first, walk_others);
+        for piece in pieces {
+            flat.append_piece(piece);
+        }
         flat
     }
 

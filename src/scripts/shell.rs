@@ -244,14 +244,10 @@ fn parse_in_pieces(text: &str, body: TextRange) -> Option<Vec<Tree>> {
 fn parse_cut(text: &str, body: TextRange, cut: usize) -> Option<Vec<Tree>> {
     let first = included_range(text, TextRange::new(body.start, cut));
     let second = included_range(text, TextRange::new(cut, body.end));
-    let (first, second) = std::thread::scope(|scope| {
-        let second = scope.spawn(|| parse_range(text, second, None));
-        let first = parse_range(text, first, None);
-        let second = second
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (first, second)
-    });
+    let (first, second) = rayon::join(
+        || parse_range(text, first, None),
+        || parse_range(text, second, None),
+    );
     let trees = vec![first, second];
     let clean = trees.iter().all(|tree| !tree.root_node().has_error());
     clean.then_some(trees)

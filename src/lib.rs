@@ -5,7 +5,6 @@
 //! checks ([`rules`]) → [`diagnostic::Diagnostic`]s → the CLI ([`cli`]) or the
 //! language server. Nothing below the CLI knows about terminals or LSP types.
 
-pub mod allocator;
 pub mod analysis;
 pub mod assemble;
 pub mod boot;

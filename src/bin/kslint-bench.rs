@@ -121,13 +121,7 @@ impl Row {
     }
 }
 
-// The in-process rows measure what the kslint binary runs: the same
-// allocator, tree-sitter's included.
-#[global_allocator]
-static ALLOCATOR: kslint::allocator::Allocator = kslint::allocator::Allocator {};
-
 fn main() {
-    kslint::allocator::use_for_tree_sitter();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("usage: kslint-bench [--quick] [--lsp] [--only GROUP,...]\n\nPrints one table: kslint against reference tools, with ratios.\n--lsp: only the language server rows (same as --only lsp).\n--only: only these groups of rows: check, lsp, media, repo, iso.");

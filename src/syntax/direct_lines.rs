@@ -54,21 +54,6 @@ enum Place {
     Body(usize),
 }
 
-/// First words that end a raw body for the grammar's external scanner
-/// (`grammar/src/scanner.c`).
-const BODY_TERMINATORS: &[&str] = &[
-    "%end",
-    "%packages",
-    "%pre",
-    "%pre-install",
-    "%post",
-    "%onerror",
-    "%traceback",
-    "%addon",
-    "%anaconda",
-    "%certificate",
-];
-
 /// Section keywords whose body is a script.
 const SCRIPT_KEYWORDS: &[&str] = &["%pre", "%pre-install", "%post", "%onerror", "%traceback"];
 
@@ -129,7 +114,9 @@ fn ends_body(line: &str) -> bool {
         .split([' ', '\t', '\r', '\u{c}', '\u{b}'])
         .next()
         .unwrap_or("");
-    BODY_TERMINATORS.contains(&word)
+    // The grammar's external scanner (`grammar/src/scanner.c`) ends a raw
+    // body at `%end` and at every section keyword.
+    word == "%end" || super::model::SECTION_KEYWORDS.contains(&word)
 }
 
 fn section_keyword(word: &str) -> &str {

@@ -463,7 +463,11 @@ pub fn parse_file(bytes: Vec<u8>, kind: Kind, size_hint: usize) -> Result<OldFil
         // read that far: refused now, before reserving (and, three files
         // at a time, filling) hundreds of megabytes for it.
         if size_hint as u64 > limit {
-            return Err(crate::media::xml::too_large(bytes.len(), limit));
+            return Err(format!(
+                "repomd.xml gives its text as {size_hint} bytes, more than the {limit} kslint \
+                 reads from {} compressed bytes: not read, it looks like a decompression bomb",
+                bytes.len()
+            ));
         }
         let capacity = match size_hint {
             0 => bytes.len().saturating_mul(10),

@@ -225,14 +225,14 @@ type Check = fn(&Context, &mut Vec<Diagnostic>);
 const CHECKS: &[Check] = &[syntax::check, commands::check, packages::check];
 
 /// Script bodies at least this large (all bodies of a file together) are
-/// parsed and checked on a second thread while the other checks run.
+/// parsed and checked on rayon's pool beside the other checks.
 /// tree-sitter-bash reads about 8 bytes per microsecond here, so 32 KiB
-/// take some 4 ms: far more than the ~50 µs a thread costs to start, and
+/// take some 4 ms: far more than handing a job to the pool costs, and
 /// about what the command and package checks of such a file take.
 pub const PARALLEL_SCRIPT_BYTES: usize = 32 * 1024;
 
 /// Runs every check on one file. The diagnostics come in the same order
-/// whether or not the script checks ran on their own thread.
+/// whether or not the script checks ran beside the others.
 pub fn run(context: &Context) -> Vec<Diagnostic> {
     run_checks(
         context,
@@ -240,8 +240,8 @@ pub fn run(context: &Context) -> Vec<Diagnostic> {
     )
 }
 
-/// Runs every check, the script checks on a second thread when
-/// `scripts_on_own_thread`; either way in the same order.
+/// Runs every check, the script checks beside the others (on rayon's
+/// pool) when `scripts_on_own_thread`; either way in the same order.
 fn run_checks(context: &Context, scripts_on_own_thread: bool) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     if !scripts_on_own_thread {

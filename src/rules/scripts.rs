@@ -664,9 +664,9 @@ impl<'t> PathUse<'t> {
 }
 
 /// Scripts with at least this many syntax nodes have their [`View`]
-/// gathered in two parts on two threads: gathering takes some 60 ns a
-/// node, so the half of this many that the second thread takes saves
-/// about four times the ~60 µs a thread costs to start.
+/// gathered in two parts in parallel: gathering takes some 60 ns a node,
+/// so the half of this many that the second part takes saves far more
+/// than handing it to rayon's pool costs.
 const PARALLEL_VIEW_NODES: usize = 8 * 1024;
 
 /// What [`View`] gathers from the nodes of a run of whole top-level
@@ -722,7 +722,7 @@ impl<'s> Gathered<'s> {
 }
 
 /// Gathers what [`View`] holds from the nodes of `flat`; for a large
-/// script in two parts on two threads, cut between top-level statements
+/// script in two parts in parallel, cut between top-level statements
 /// so that every command, redirection and use is whole in its part.
 fn gather_in_parts<'s>(
     script: &'s Script<'s>,

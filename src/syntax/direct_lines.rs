@@ -54,9 +54,6 @@ enum Place {
     Body(usize),
 }
 
-/// Section keywords whose body is a script.
-const SCRIPT_KEYWORDS: &[&str] = &["%pre", "%pre-install", "%post", "%onerror", "%traceback"];
-
 /// The plain lines inside the `%packages` lists of `text` and its script
 /// bodies, as far as a scan of line starts can tell (the parse confirms
 /// it, see the module docs).
@@ -83,10 +80,10 @@ pub fn plain_lines(text: &str) -> PlainLines {
         let word = line.trim_start_matches([' ', '\t']);
         if word.starts_with('%') {
             let keyword = section_keyword(word);
-            place = match keyword {
-                "%packages" => Place::List,
-                "%include" | "%ksappend" => place,
-                _ if SCRIPT_KEYWORDS.contains(&keyword) => Place::Body(end),
+            place = match (keyword, SectionKind::from_keyword(keyword)) {
+                ("%include" | "%ksappend", _) => place,
+                (_, SectionKind::Packages) => Place::List,
+                (_, SectionKind::Script(_)) => Place::Body(end),
                 _ => Place::Commands,
             };
         } else if let Place::List = place {
@@ -381,6 +378,21 @@ mod tests {
         text
     }
 
+    /// Whether the direct reading must be given for a text with this whole
+    /// model: it parses cleanly and every list and script is closed.
+    fn must_be_read_directly(whole: &Document) -> bool {
+        let clean =
+            !whole.tree.as_ref().unwrap().root_node().has_error() && whole.syntax_errors.is_empty();
+        clean
+            && whole.items.iter().all(|item| match item {
+                Item::Section(section) => {
+                    !matches!(section.kind, SectionKind::Packages | SectionKind::Script(_))
+                        || section.end.is_some()
+                }
+                _ => true,
+            })
+    }
+
     /// The model with plain lines read directly equals the whole parse's
     /// whenever it is given; returns whether it was.
     fn equals_the_whole_when_given(text: &str) -> bool {
@@ -512,18 +524,8 @@ mod tests {
                 .map(|&i| if crlf { LINES[i].replace('\n', "\r\n") } else { LINES[i].to_string() })
                 .collect();
             let given = equals_the_whole_when_given(&text);
-            let whole = whole(&text);
-            let clean = !whole.tree.as_ref().unwrap().root_node().has_error()
-                && whole.syntax_errors.is_empty();
-            let closed = whole.items.iter().all(|item| match item {
-                Item::Section(section) => {
-                    !matches!(section.kind, SectionKind::Packages | SectionKind::Script(_))
-                        || section.end.is_some()
-                }
-                _ => true,
-            });
             let plain = plain_lines(&text);
-            if clean && closed && !(plain.runs.is_empty() && plain.bodies.is_empty()) {
+            if must_be_read_directly(&whole(&text)) && !(plain.runs.is_empty() && plain.bodies.is_empty()) {
                 proptest::prop_assert!(given, "{:?}", text);
             }
         }
@@ -600,14 +602,7 @@ mod tests {
             text.push_str(SCRIPT_ENDS[end]);
             text.extend(after.iter().map(|&i| LINES[i]));
             let given = equals_the_whole_when_given(&text);
-            let whole = whole(&text);
-            let clean = !whole.tree.as_ref().unwrap().root_node().has_error()
-                && whole.syntax_errors.is_empty();
-            let closed = whole.items.iter().all(|item| match item {
-                Item::Section(section) => section.end.is_some(),
-                _ => true,
-            });
-            if clean && closed && !plain_lines(&text).bodies.is_empty() {
+            if must_be_read_directly(&whole(&text)) && !plain_lines(&text).bodies.is_empty() {
                 proptest::prop_assert!(given, "{:?}", text);
             }
         }
@@ -621,12 +616,7 @@ mod tests {
         for header in SCRIPT_HEADERS {
             for end in SCRIPT_ENDS {
                 let text = format!("lang C\n{header}{}{end}reboot\n", BODY_LINES.concat());
-                let whole = whole(&text);
-                let closed = whole.items.iter().all(|item| match item {
-                    Item::Section(section) => section.end.is_some(),
-                    _ => true,
-                });
-                if whole.syntax_errors.is_empty() && closed {
+                if must_be_read_directly(&whole(&text)) {
                     assert!(equals_the_whole_when_given(&text), "{text:?}");
                     read += 1;
                 }

@@ -428,16 +428,102 @@ fn now_nanos() -> u128 {
 /// size and modification time is read (an RPM rewritten in place leaves
 /// its directory as it was), but only the RPMs': the type of the other
 /// entries comes with the directory listing. Those reads are most of an
-/// update's system time, so they are spread over threads.
+/// update's system time, so they are spread over threads, which start on
+/// the first RPMs listed while the listing goes on (listing a directory
+/// of thousands of files takes as long as reading their metadata).
 fn scan(base: &Path, exclude: &[PathBuf]) -> Result<Vec<Candidate>, RepoError> {
+    let threads = worker_count(0).max(1);
+    let (mut out, listed) = std::thread::scope(|scope| {
+        let mut batches = Vec::with_capacity(threads);
+        let mut statters = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            let (sender, receiver) = std::sync::mpsc::channel::<Vec<Listed>>();
+            batches.push(sender);
+            statters.push(scope.spawn(move || stat_rpms(receiver.into_iter().flatten())));
+        }
+        let listed = list_rpms(base, exclude, &mut StatBatches::new(batches));
+        let out: Vec<Candidate> = statters
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        (out, listed)
+    });
+    out.extend(listed?);
+    out.sort_by(|a, b| {
+        a.file_name
+            .cmp(&b.file_name)
+            .then_with(|| a.location.cmp(&b.location))
+    });
+    Ok(out)
+}
+
+/// A regular file named `*.rpm` as the listing gives it (entry, location,
+/// name), its metadata not read yet.
+type Listed = (std::fs::DirEntry, String, String);
+
+/// Hands the RPMs listed to the threads reading their metadata, in batches
+/// (one message per file would cost more than it saves), in turn.
+struct StatBatches {
+    senders: Vec<std::sync::mpsc::Sender<Vec<Listed>>>,
+    batch: Vec<Listed>,
+    next: usize,
+}
+
+impl StatBatches {
+    const SIZE: usize = 128;
+
+    fn new(senders: Vec<std::sync::mpsc::Sender<Vec<Listed>>>) -> StatBatches {
+        StatBatches {
+            senders,
+            batch: Vec::with_capacity(Self::SIZE),
+            next: 0,
+        }
+    }
+
+    fn push(&mut self, listed: Listed) {
+        self.batch.push(listed);
+        if self.batch.len() >= Self::SIZE {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(Self::SIZE));
+        if batch.is_empty() || self.senders.is_empty() {
+            return;
+        }
+        let sender = &self.senders[self.next % self.senders.len()];
+        self.next += 1;
+        // A thread that died takes its batches with it; its panic is
+        // raised when it is joined.
+        let _ = sender.send(batch);
+    }
+}
+
+impl Drop for StatBatches {
+    /// Sends the last batch; dropping the senders then ends the threads.
+    fn drop(&mut self) {
+        self.send();
+    }
+}
+
+/// Lists the directories below `base`: the regular `*.rpm` files go to
+/// `batches`; returns the RPMs reached through symbolic links, whose
+/// metadata the listing reads itself (they are few).
+fn list_rpms(
+    base: &Path,
+    exclude: &[PathBuf],
+    batches: &mut StatBatches,
+) -> Result<Vec<Candidate>, RepoError> {
     let excluded: HashSet<PathBuf> = exclude
         .iter()
         .filter_map(|dir| std::fs::canonicalize(dir).ok())
         .collect();
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut out = Vec::new();
-    // Regular files named `*.rpm`, their metadata not read yet.
-    let mut files: Vec<(std::fs::DirEntry, String, String)> = Vec::new();
     let mut stack: Vec<(PathBuf, String, usize)> = vec![(base.to_path_buf(), String::new(), 0)];
     while let Some((dir, prefix, depth)) = stack.pop() {
         let canonical = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
@@ -459,7 +545,7 @@ fn scan(base: &Path, exclude: &[PathBuf]) -> Result<Vec<Candidate>, RepoError> {
                 }
                 Ok(kind) if kind.is_file() => {
                     if is_rpm {
-                        files.push((entry, location, name));
+                        batches.push((entry, location, name));
                     }
                 }
                 // A symbolic link (followed; a dangling one is skipped),
@@ -480,12 +566,6 @@ fn scan(base: &Path, exclude: &[PathBuf]) -> Result<Vec<Candidate>, RepoError> {
             }
         }
     }
-    out.extend(stat_rpms(files));
-    out.sort_by(|a, b| {
-        a.file_name
-            .cmp(&b.file_name)
-            .then_with(|| a.location.cmp(&b.location))
-    });
     Ok(out)
 }
 
@@ -504,41 +584,16 @@ fn candidate(
     }
 }
 
-/// The candidates among `files` (entry, location, name), their metadata
-/// read on several threads (each `statx` relative to its directory). A
-/// file gone or no longer a regular file since the listing is skipped, as
-/// the listing would have skipped it.
-fn stat_rpms(files: Vec<(std::fs::DirEntry, String, String)>) -> Vec<Candidate> {
-    const PER_THREAD: usize = 256;
-    let stat = |(entry, location, name): (std::fs::DirEntry, String, String)| {
-        let metadata = entry.metadata().ok().filter(|m| m.is_file())?;
-        Some(candidate(entry.path(), location, name, &metadata))
-    };
-    let threads = worker_count(0).min(files.len().div_ceil(PER_THREAD)).max(1);
-    if threads == 1 {
-        return files.into_iter().filter_map(stat).collect();
-    }
-    let chunk = files.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<_>> = Vec::with_capacity(threads);
-    let mut rest = files.into_iter();
-    for _ in 0..threads {
-        chunks.push(rest.by_ref().take(chunk).collect());
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || chunk.into_iter().filter_map(stat).collect::<Vec<_>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+/// The candidates among `files`, their metadata read (each `statx`
+/// relative to its directory). A file gone or no longer a regular file
+/// since the listing is skipped, as the listing would have skipped it.
+fn stat_rpms(files: impl Iterator<Item = Listed>) -> Vec<Candidate> {
+    files
+        .filter_map(|(entry, location, name)| {
+            let metadata = entry.metadata().ok().filter(|m| m.is_file())?;
+            Some(candidate(entry.path(), location, name, &metadata))
+        })
+        .collect()
 }
 
 fn mtime_secs(metadata: &std::fs::Metadata) -> u64 {
@@ -620,12 +675,24 @@ enum Content {
     New(String),
 }
 
+/// The `<package>` elements of a member being appended.
+enum Elements {
+    /// Just rendered: their ranges in the member's text.
+    Rendered(Vec<OldPackage>),
+    /// Those of the old file's member `i`, copied with it. They are taken
+    /// from the old file only when the cache is stored, on its own thread:
+    /// an update copies thousands of entries, each with three strings.
+    Copied(usize),
+}
+
 /// One member just written, for the cache.
 struct MemberOut {
     compressed: Range<usize>,
     text: Range<usize>,
     content: Content,
+    /// Indexes of its `<package>` elements among the file's.
     packages: Range<usize>,
+    elements: Elements,
     pure: bool,
     /// The hash state of the whole text where this member starts (filled
     /// in by [`hash_texts`]).
@@ -642,8 +709,8 @@ struct Output<'o> {
     size: u64,
     open_size: u64,
     members: Vec<MemberOut>,
-    /// Their `<package>` elements, ranges in the whole text.
-    packages: Vec<OldPackage>,
+    /// Their `<package>` elements so far.
+    package_count: usize,
 }
 
 /// A metadata file written, named and being flushed, its text not hashed
@@ -652,14 +719,12 @@ struct Closed<'o> {
     record: DataRecord,
     old: Option<&'o OldFile>,
     members: Vec<MemberOut>,
-    packages: Vec<OldPackage>,
 }
 
 /// A metadata file written: its record and what the cache keeps of it.
 struct Finished {
     record: DataRecord,
     members: Vec<MemberOut>,
-    packages: Vec<OldPackage>,
     end: Midstate,
 }
 
@@ -676,17 +741,16 @@ impl<'o> Output<'o> {
             size: 0,
             open_size: 0,
             members: Vec::new(),
-            packages: Vec::new(),
+            package_count: 0,
         })
     }
 
-    /// Appends one member. `packages` are its `<package>` elements, ranges
-    /// in its text.
+    /// Appends one member holding the `<package>` elements `elements`.
     fn push(
         &mut self,
         compressed: &[u8],
         content: Content,
-        packages: Vec<OldPackage>,
+        elements: Elements,
     ) -> Result<(), RepoError> {
         self.writer
             .write_all(compressed)
@@ -702,21 +766,27 @@ impl<'o> Output<'o> {
             }
         };
         let text_start = self.open_size as usize;
-        let first_package = self.packages.len();
-        self.packages
-            .extend(packages.into_iter().map(|mut package| {
-                package.range = package.range.start + text_start..package.range.end + text_start;
-                package
-            }));
+        let count = match (&elements, self.old) {
+            (Elements::Rendered(list), _) => list.len(),
+            (Elements::Copied(i), Some(old)) => old.members[*i].packages.len(),
+            (Elements::Copied(_), None) => {
+                return Err(RepoError::new(
+                    "internal error: copied elements without their file",
+                ))
+            }
+        };
+        let first_package = self.package_count;
+        self.package_count += count;
         let pure = match (&content, self.old) {
             (Content::Old(i), Some(old)) => old.members[*i].pure,
-            _ => self.packages.len() > first_package,
+            _ => count > 0,
         };
         self.members.push(MemberOut {
             compressed: self.size as usize..self.size as usize + compressed.len(),
             text: text_start..text_start + plain_length,
             content,
-            packages: first_package..self.packages.len(),
+            packages: first_package..self.package_count,
+            elements,
             pure,
             midstate: Midstate::default(),
         });
@@ -738,7 +808,7 @@ impl<'o> Output<'o> {
         } else {
             Content::New(plain)
         };
-        self.push(&compressed, content, Vec::new())
+        self.push(&compressed, content, Elements::Rendered(Vec::new()))
     }
 
     /// Renames the file to `<checksum>-<name>` and starts flushing it to
@@ -770,7 +840,6 @@ impl<'o> Output<'o> {
             },
             old: self.old,
             members: self.members,
-            packages: self.packages,
         })
     }
 }
@@ -783,7 +852,6 @@ impl Closed<'_> {
         Ok(Finished {
             record: self.record,
             members: self.members,
-            packages: self.packages,
             end,
         })
     }
@@ -939,20 +1007,25 @@ struct Written {
 
 impl Written {
     /// What [`cache::store`] keeps: the table of each file, and where each
-    /// member's text comes from.
-    fn into_cache(self) -> Option<([cache::CachedFile; 3], [Vec<Content>; 3])> {
+    /// member's text comes from (`old`: the files the update copied from).
+    fn into_cache(
+        self,
+        old: Option<&OldRepodata>,
+    ) -> Option<([cache::CachedFile; 3], [Vec<Content>; 3])> {
         let mut tables = Vec::with_capacity(3);
         let mut contents = Vec::with_capacity(3);
-        for finished in self.files {
+        for (finished, kind) in self.files.into_iter().zip(Kind::ALL) {
+            let old_file = old.and_then(|o| o.file(kind));
             let mut table = cache::CachedFile {
                 checksum: finished.record.checksum,
                 size: finished.record.size,
                 members: Vec::with_capacity(finished.members.len()),
                 end: finished.end,
-                packages: finished.packages,
+                packages: Vec::new(),
             };
             let mut content = Vec::with_capacity(finished.members.len());
             for member in finished.members {
+                append_elements(&mut table.packages, &member, old_file)?;
                 table.members.push(cache::CachedMember {
                     compressed: member.compressed,
                     text: member.text,
@@ -970,10 +1043,44 @@ impl Written {
     }
 }
 
+/// Appends the `<package>` elements of `member` to `packages`, their
+/// ranges in the whole text; `None` when they were copied from an old file
+/// that is not given.
+fn append_elements(
+    packages: &mut Vec<OldPackage>,
+    member: &MemberOut,
+    old: Option<&OldFile>,
+) -> Option<()> {
+    let at = member.text.start;
+    match &member.elements {
+        Elements::Rendered(list) => {
+            packages.extend(list.iter().map(|package| OldPackage {
+                range: package.range.start + at..package.range.end + at,
+                ..package.clone()
+            }));
+        }
+        Elements::Copied(index) => {
+            let old = old?;
+            let found = old.members.get(*index)?;
+            let from = found.text.start;
+            packages.extend(
+                old.packages
+                    .get(found.packages.clone())?
+                    .iter()
+                    .map(|package| OldPackage {
+                        range: package.range.start - from + at..package.range.end - from + at,
+                        ..package.clone()
+                    }),
+            );
+        }
+    }
+    Some(())
+}
+
 /// Records the files just installed in the cache at `dir`.
 fn store_cache(dir: &Path, old: Option<&OldRepodata>, written: Written) -> std::io::Result<()> {
     let (tables, contents) = written
-        .into_cache()
+        .into_cache(old)
         .ok_or_else(|| std::io::Error::other("internal error: not three files"))?;
     let texts = [0, 1, 2].map(|k| {
         let old_file = old.and_then(|o| o.file(Kind::ALL[k]));
@@ -1392,18 +1499,10 @@ fn emit(
                     return Err(RepoError::new("internal error: old metadata file missing"));
                 };
                 let found = &file.members[member];
-                let packages = file.packages[found.packages.clone()]
-                    .iter()
-                    .map(|package| OldPackage {
-                        range: package.range.start - found.text.start
-                            ..package.range.end - found.text.start,
-                        ..package.clone()
-                    })
-                    .collect();
                 output.push(
                     &file.bytes[found.compressed.clone()],
                     Content::Old(member),
-                    packages,
+                    Elements::Copied(member),
                 )?;
             }
             summary.copied_runs += 1;
@@ -1419,7 +1518,11 @@ fn emit(
                 .zip(compressed.iter().zip(plain))
                 .zip(*packages)
             {
-                output.push(compressed, Content::New(plain), packages)?;
+                output.push(
+                    compressed,
+                    Content::New(plain),
+                    Elements::Rendered(packages),
+                )?;
             }
             summary.read += read;
         }

@@ -415,3 +415,41 @@ fn broken_old_record_is_regenerated(kind: &str, good: &str, bad: &str) {
     assert!(!text.contains(bad), "{kind}: the broken element was copied");
     assert_eq!(new.document(kind).children.len(), 5, "{kind}");
 }
+
+/// The file of `kind` that `repodata/repomd.xml` names.
+fn named_file(root: &Path, kind: &str) -> std::path::PathBuf {
+    let repomd = std::fs::read_to_string(root.join("repodata/repomd.xml")).unwrap();
+    let record = &repomd[repomd.find(&format!("<data type=\"{kind}\">")).unwrap()..];
+    let href = &record[record.find("href=\"").unwrap() + 6..];
+    root.join(&href[..href.find('"').unwrap()])
+}
+
+#[test]
+fn leftover_of_a_new_files_name_that_no_repomd_names_is_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = seed_tree(dir.path());
+    let root_arg = root.to_str().unwrap();
+    let rpm = root.join("Packages/beta-1.0-1.el9.x86_64.rpm");
+    let aside = dir.path().join("beta.rpm");
+    run_ok(&["repo", root_arg]);
+    // The primary.xml.gz a run without beta writes, then the repodata
+    // with beta again.
+    std::fs::rename(&rpm, &aside).unwrap();
+    run_ok(&["repo", root_arg]);
+    let without_beta = named_file(&root, "primary");
+    let good = std::fs::read(&without_beta).unwrap();
+    std::fs::rename(&aside, &rpm).unwrap();
+    run_ok(&["repo", root_arg]);
+    assert!(!without_beta.exists(), "a stale file was kept");
+
+    // What a run killed before its files were synced may leave: the name,
+    // the size, not the bytes. The next run writes the file again.
+    std::fs::write(&without_beta, vec![0u8; good.len()]).unwrap();
+    std::fs::rename(&rpm, &aside).unwrap();
+    run_ok(&["repo", root_arg]);
+    assert_eq!(named_file(&root, "primary"), without_beta);
+    assert!(
+        std::fs::read(&without_beta).unwrap() == good,
+        "the leftover was kept"
+    );
+}

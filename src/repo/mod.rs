@@ -19,13 +19,17 @@
 //!   Without a valid cache it decompresses and parses the old files as
 //!   before.
 //! * **Atomicity.** Everything is written into `.repodata.tmp-<pid>-…/`
-//!   beside `repodata/` and synced; the data files (whose names carry their
-//!   checksum, so never collide) are moved into `repodata/`, then the new
+//!   beside `repodata/`; the data files (whose names carry their checksum,
+//!   so never collide) are moved into `repodata/` while they are synced,
+//!   and the directory is synced too (one wait for both); then the new
 //!   `repomd.xml` replaces the old one in one `rename`. (A new file that
-//!   `repodata/` already holds, same name so same checksum, stays as it
-//!   is.) At every instant `repodata/repomd.xml` is the old or the new
-//!   one, and every file it names is there. Only then are the files of the old metadata removed.
-//!   Any error before the switch leaves `repodata/` untouched.
+//!   `repodata/` already holds and the old `repomd.xml` names, same name
+//!   so same checksum, stays as it is.) At every instant
+//!   `repodata/repomd.xml` is the old or the new one, and every file it
+//!   names is there, whole. Only then are the files of the old metadata
+//!   removed. An error before the switch removes the files moved in; a
+//!   run killed before it may leave some, named by no `repomd.xml`, which
+//!   the next run neither trusts nor keeps.
 //! * **Ownership.** We own the `primary`, `filelists`, `other` and `group*`
 //!   records and the `*_db`/`*_zck` variants createrepo makes (which we do
 //!   not make: they would be stale); other records (`modules`,
@@ -237,9 +241,10 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
     let staging = options.output.is_some() && !repodata.exists();
     let mut flushing = Flushing::new(!staging);
     let mut temp = TempDir::create(target)?;
+    let in_place = InPlace::of(&repodata, old.as_ref());
     let destination = Destination {
         dir: &temp.path,
-        in_place: &repodata,
+        in_place: &in_place,
         flushing: &mut flushing,
     };
     let attempt = write_all(
@@ -263,7 +268,7 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
             summary = new_summary(&repodata, &candidates, old.as_ref());
             let destination = Destination {
                 dir: &temp.path,
-                in_place: &repodata,
+                in_place: &in_place,
                 flushing: &mut flushing,
             };
             let old = old.as_ref();
@@ -305,7 +310,7 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
                 .map_err(|e| RepoError::at(&from, format!("cannot copy: {e}")))?;
         }
     }
-    keep_files_already_in_place(&temp.path, &repodata, &mut records);
+    keep_files_already_in_place(&temp.path, &in_place, &mut records);
     let repomd = render::repomd(&revision, &records, &raw_kept);
     write_file(&temp.path.join("repomd.xml"), repomd.as_bytes())?;
     let new_names: HashSet<String> = records
@@ -321,6 +326,8 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         return Ok(summary);
     }
     flushing.start_rest(&temp.path)?;
+    let mut moved = Vec::new();
+    let early = move_in_early(&temp.path, &repodata, &mut flushing, &mut moved);
     let cache_dir = cache_dir.filter(|_| options.output.is_none());
     // The cache is stored while the files are flushed and moved in: it is
     // used only for the files repomd.xml names, so a run that fails to
@@ -330,7 +337,12 @@ pub fn generate(base: &Path, options: &RepoOptions) -> Result<RepoSummary, RepoE
         let caching = cache_dir
             .as_deref()
             .map(|dir| scope.spawn(move || store_cache(dir, old, written)));
-        let installed = flushing.wait().and_then(|()| install(temp, &repodata));
+        // Waited for even after an error: the threads hold the files.
+        let flushed = early.and(flushing.wait());
+        let installed = flushed.and_then(|()| install(temp, &repodata));
+        if installed.is_err() {
+            remove_moved(&repodata, &moved);
+        }
         if let Ok(leftover) = &installed {
             summary.removed = remove_stale(
                 &repodata,
@@ -814,7 +826,7 @@ impl<'o> Output<'o> {
     /// Renames the file to `<checksum>-<name>` and starts flushing it to
     /// disk (unless `in_place`, the `repodata/` being replaced, already
     /// holds that file: see [`keep_files_already_in_place`]).
-    fn close(self, in_place: &Path, flushing: &mut Flushing) -> Result<Closed<'o>, RepoError> {
+    fn close(self, in_place: &InPlace, flushing: &mut Flushing) -> Result<Closed<'o>, RepoError> {
         let file = self
             .writer
             .into_inner()
@@ -823,9 +835,7 @@ impl<'o> Output<'o> {
         let name = format!("{checksum}-{}.xml.gz", self.kind.name());
         let target = self.path.with_file_name(&name);
         std::fs::rename(&self.path, &target).map_err(|e| RepoError::at(&target, e.to_string()))?;
-        let already_there = std::fs::symlink_metadata(in_place.join(&name))
-            .is_ok_and(|meta| meta.is_file() && meta.len() == self.size);
-        if !already_there {
+        if in_place.holds(&name, self.size).is_none() {
             flushing.start(&target, file);
         }
         Ok(Closed {
@@ -1350,7 +1360,7 @@ struct Destination<'a> {
     /// The temporary directory.
     dir: &'a Path,
     /// The `repodata/` the files will be moved into.
-    in_place: &'a Path,
+    in_place: &'a InPlace<'a>,
     flushing: &'a mut Flushing,
 }
 
@@ -1611,24 +1621,107 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), RepoError> {
 /// moving them in; one of another tool's is as durable as the old
 /// metadata naming it). Keeping it saves writing and syncing it again and
 /// a `rename` over a file the old repomd.xml names.
-fn keep_files_already_in_place(temp: &Path, repodata: &Path, records: &mut [DataRecord]) {
+fn keep_files_already_in_place(temp: &Path, in_place: &InPlace, records: &mut [DataRecord]) {
     for record in records {
         let Some(name) = record.href.strip_prefix("repodata/") else {
             continue;
         };
         let new = temp.join(name);
-        let (Ok(new_meta), Ok(old_meta)) = (
-            std::fs::metadata(&new),
-            std::fs::symlink_metadata(repodata.join(name)),
-        ) else {
+        let Ok(new_meta) = std::fs::metadata(&new) else {
             continue;
         };
-        // The size guards against a truncated file of the same name.
-        if old_meta.is_file()
-            && old_meta.len() == new_meta.len()
-            && std::fs::remove_file(&new).is_ok()
-        {
-            record.timestamp = mtime_secs(&old_meta);
+        if let Some(old_meta) = in_place.holds(name, new_meta.len()) {
+            if std::fs::remove_file(&new).is_ok() {
+                record.timestamp = mtime_secs(&old_meta);
+            }
+        }
+    }
+}
+
+/// The `repodata/` being replaced, and the names of the files its
+/// `repomd.xml` names: only those are known to be whole on disk (a run
+/// syncs its files before a `repomd.xml` names them; another file may be
+/// the leftover of a run killed before its files were synced, see
+/// [`move_in_early`]).
+struct InPlace<'a> {
+    dir: &'a Path,
+    named: HashSet<String>,
+}
+
+impl<'a> InPlace<'a> {
+    fn of(dir: &'a Path, old: Option<&OldRepodata>) -> InPlace<'a> {
+        let named = old
+            .map(|old| {
+                old.records
+                    .iter()
+                    .filter_map(|r| r.href.as_deref())
+                    .map(|href| href.rsplit('/').next().unwrap_or(href).to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        InPlace { dir, named }
+    }
+
+    /// The metadata of the file `name` in place, when the old
+    /// `repomd.xml` names it and it is a regular file of `size` bytes (the
+    /// size guards against a truncated one).
+    fn holds(&self, name: &str, size: u64) -> Option<std::fs::Metadata> {
+        if !self.named.contains(name) {
+            return None;
+        }
+        std::fs::symlink_metadata(self.dir.join(name))
+            .ok()
+            .filter(|meta| meta.is_file() && meta.len() == size)
+    }
+}
+
+/// Moves the new package metadata files from `temp` into `repodata/`
+/// while they are being flushed, and flushes `repodata/` too (recording
+/// what it moved in `moved`): the bytes and the names then reach the disk
+/// in one wait, where moving after the flush needed a second one before
+/// `repomd.xml` could be replaced. No `repomd.xml` names these files until
+/// both are done; a run killed meanwhile may leave one, not whole, which
+/// no `repomd.xml` names: [`InPlace`] does not trust it, and the next run
+/// removes it with the stale files (these are names [`owned_name`] knows).
+/// Without a `repodata/` yet, the whole directory is moved in later.
+fn move_in_early(
+    temp: &Path,
+    repodata: &Path,
+    flushing: &mut Flushing,
+    moved: &mut Vec<PathBuf>,
+) -> Result<(), RepoError> {
+    if !flushing.enabled || !repodata.is_dir() {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(temp).map_err(|e| RepoError::at(temp, e.to_string()))?;
+    for entry in entries {
+        let name = entry
+            .map_err(|e| RepoError::at(temp, e.to_string()))?
+            .file_name();
+        if name == "repomd.xml" || !owned_name(&name.to_string_lossy()) {
+            continue;
+        }
+        let to = repodata.join(&name);
+        std::fs::rename(temp.join(&name), &to)
+            .map_err(|e| RepoError::at(&to, format!("cannot move the new metadata in: {e}")))?;
+        moved.push(to);
+    }
+    if !moved.is_empty() {
+        let dir = File::open(repodata).map_err(|e| RepoError::at(repodata, e.to_string()))?;
+        flushing.start(repodata, dir);
+    }
+    Ok(())
+}
+
+/// Removes the files [`move_in_early`] moved in, after an error: those
+/// the `repomd.xml` in place does not name (an error after the switch
+/// leaves them to it).
+fn remove_moved(repodata: &Path, moved: &[PathBuf]) {
+    let repomd = std::fs::read_to_string(repodata.join("repomd.xml")).unwrap_or_default();
+    for path in moved {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.is_some_and(|name| !repomd.contains(&name)) {
+            let _ = std::fs::remove_file(path);
         }
     }
 }
@@ -1775,19 +1868,23 @@ fn move_into_place(temp: &Path, repodata: &Path) -> Result<bool, RepoError> {
         })?;
         return Ok(true);
     }
+    // What `move_in_early` left: other tools' files of a staged copy, a
+    // modules file, comps files of unusual names.
     let entries = std::fs::read_dir(temp)
         .map_err(|e| RepoError::at(temp, e.to_string()))?
         .flatten()
         .map(|e| e.file_name())
         .filter(|name| name != "repomd.xml")
         .collect::<Vec<_>>();
-    for name in entries {
-        let from = temp.join(&name);
-        let to = repodata.join(&name);
+    for name in &entries {
+        let from = temp.join(name);
+        let to = repodata.join(name);
         std::fs::rename(&from, &to)
             .map_err(|e| RepoError::at(&to, format!("cannot move the new metadata in: {e}")))?;
     }
-    sync_dir(repodata)?;
+    if !entries.is_empty() {
+        sync_dir(repodata)?;
+    }
     let target = repodata.join("repomd.xml");
     // Freeing a file's blocks can wait on the disk (a file system mounted
     // with `discard` trims them then and there): the old repomd.xml keeps

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{bytes, snapshot_with_times, write, Scratch};
@@ -266,16 +266,8 @@ fn sigint_and_sigterm_during_build_iso_remove_the_temporary_image() {
     let out_dir = s.join("out");
     fs::create_dir_all(&out_dir).unwrap();
     let target = out_dir.join("image.iso");
-    fs::write(&target, b"the previous image").unwrap();
     for (signal, name) in [(2, "INT"), (15, "TERM")] {
-        let args = iso_args(src.to_str().unwrap(), target.to_str().unwrap());
-        let child = start_and_wait_for_temp(&args, &out_dir);
-        let status = Command::new("kill")
-            .args([format!("-{name}"), child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let out = child.wait_with_output().unwrap();
+        let out = signal_during_build(&src, &target, &out_dir, name);
         assert_eq!(
             out.status.signal(),
             Some(signal),
@@ -295,6 +287,30 @@ fn sigint_and_sigterm_during_build_iso_remove_the_temporary_image() {
         );
     }
     assert_eq!(before, snapshot_with_times(&src), "source tree untouched");
+}
+
+/// Starts `build-iso` from `src` to `target`, sends `SIG<name>` once its
+/// temporary image exists, and returns how it ended. On a loaded machine the
+/// build can finish between the image appearing and the signal arriving:
+/// that run tested nothing, so the previous image is put back and the build
+/// tried again, a few times at most.
+fn signal_during_build(src: &Path, target: &Path, out_dir: &Path, name: &str) -> Output {
+    const ATTEMPTS: usize = 5;
+    for _ in 0..ATTEMPTS {
+        fs::write(target, b"the previous image").unwrap();
+        let args = iso_args(src.to_str().unwrap(), target.to_str().unwrap());
+        let child = start_and_wait_for_temp(&args, out_dir);
+        let status = Command::new("kill")
+            .args([format!("-{name}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let out = child.wait_with_output().unwrap();
+        if !out.status.success() {
+            return out;
+        }
+    }
+    panic!("every build finished before SIG{name} arrived ({ATTEMPTS} attempts)");
 }
 
 /// Runs kslint under a file size limit of `blocks` 512-byte blocks.

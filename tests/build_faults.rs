@@ -14,7 +14,7 @@ mod repo_common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -227,7 +227,18 @@ fn kill_9_during_build_iso_leaves_no_partial_image_and_the_tree_untouched() {
 /// (The caller reaps the child it gets back.)
 #[allow(clippy::zombie_processes)]
 fn start_and_wait_for_temp(args: &[&str], dir: &Path) -> Child {
-    let mut child = kslint_cmd(args).spawn().unwrap();
+    let mut command = kslint_cmd(args);
+    // A test run started in the background by a shell without job control
+    // (`cmd &`) has SIGINT ignored, and kslint rightly keeps an ignored
+    // signal ignored: give the build the default disposition to test.
+    // SAFETY: `signal` is async-signal-safe and touches only the child.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let growing = fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).any(|e| {

@@ -757,6 +757,13 @@ impl<'o> Output<'o> {
         })
     }
 
+    /// Member `index` of the old file a copied member comes from.
+    fn old_member(&self, index: usize) -> Result<&'o old::OldMember, RepoError> {
+        self.old
+            .map(|old| &old.members[index])
+            .ok_or_else(|| RepoError::new("internal error: a copied member without its old file"))
+    }
+
     /// Appends one member holding the `<package>` elements `elements`.
     fn push(
         &mut self,
@@ -768,24 +775,14 @@ impl<'o> Output<'o> {
             .write_all(compressed)
             .map_err(|e| RepoError::at(&self.path, e.to_string()))?;
         self.compressed.update(compressed);
-        let plain_length = match (&content, self.old) {
-            (Content::New(text), _) => text.len(),
-            (Content::Old(i), Some(old)) => old.members[*i].text.len(),
-            (Content::Old(_), None) => {
-                return Err(RepoError::new(
-                    "internal error: a copied member without its file",
-                ))
-            }
+        let plain_length = match &content {
+            Content::New(text) => text.len(),
+            Content::Old(i) => self.old_member(*i)?.text.len(),
         };
         let text_start = self.open_size as usize;
-        let count = match (&elements, self.old) {
-            (Elements::Rendered(list), _) => list.len(),
-            (Elements::Copied(i), Some(old)) => old.members[*i].packages.len(),
-            (Elements::Copied(_), None) => {
-                return Err(RepoError::new(
-                    "internal error: copied elements without their file",
-                ))
-            }
+        let count = match &elements {
+            Elements::Rendered(list) => list.len(),
+            Elements::Copied(i) => self.old_member(*i)?.packages.len(),
         };
         let first_package = self.package_count;
         self.package_count += count;

@@ -32,22 +32,58 @@ pub enum XmlEvent<'a> {
     },
 }
 
+/// A quick-xml reader whose positions are byte offsets into the text it
+/// was given. quick-xml drops one leading UTF-8 byte-order mark and counts
+/// from after it, which would shift every range and error position of a
+/// file saved with a BOM by three bytes.
+pub struct TextReader<'a> {
+    inner: Reader<&'a [u8]>,
+    skipped: usize,
+}
+
+impl<'a> TextReader<'a> {
+    /// A reader that also checks that end tags match their start tags.
+    pub fn new(text: &'a str) -> Self {
+        let mut inner = Reader::from_str(text);
+        inner.config_mut().check_end_names = true;
+        let skipped = if text.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        };
+        TextReader { inner, skipped }
+    }
+
+    pub fn read_event(&mut self) -> quick_xml::Result<Event<'a>> {
+        self.inner.read_event()
+    }
+
+    /// Where the next event starts (or the last one ended).
+    pub fn position(&self) -> usize {
+        self.inner.buffer_position() as usize + self.skipped
+    }
+
+    /// Where the last error was found.
+    pub fn error_position(&self) -> usize {
+        self.inner.error_position() as usize + self.skipped
+    }
+}
+
 /// Streams `text` to `handler`. Unbalanced tags, bad entities and other
 /// syntax errors stop the walk with the offset where they were found.
 pub fn walk(text: &str, mut handler: impl FnMut(XmlEvent)) -> Result<(), XmlError> {
-    let mut reader = Reader::from_str(text);
-    reader.config_mut().check_end_names = true;
+    let mut reader = TextReader::new(text);
     let mut stack: Vec<String> = Vec::new();
     let mut content = String::new();
     let mut content_range: Option<Range<usize>> = None;
     let mut attrs = Vec::new();
     loop {
-        let before = reader.buffer_position() as usize;
+        let before = reader.position();
         let event = reader.read_event().map_err(|error| XmlError {
-            offset: reader.error_position() as usize,
+            offset: reader.error_position(),
             message: error.to_string(),
         })?;
-        let after = reader.buffer_position() as usize;
+        let after = reader.position();
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
                 let is_empty = matches!(event, Event::Empty(_));
@@ -229,4 +265,36 @@ pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, String> {
         return Err("bzip2/xz compressed metadata is not supported".to_string());
     }
     Ok(bytes.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_count_a_leading_byte_order_mark() {
+        for text in [
+            "<groups><id> base </id></groups>",
+            "\u{feff}<groups><id> base </id></groups>",
+        ] {
+            let mut starts = Vec::new();
+            let mut ids = Vec::new();
+            walk(text, |event| match event {
+                XmlEvent::Start { offset, .. } => starts.push(offset),
+                XmlEvent::End {
+                    name: "id", range, ..
+                } => ids.push(range),
+                XmlEvent::End { .. } => {}
+            })
+            .unwrap();
+            for offset in starts {
+                assert!(text[offset..].starts_with('<'), "{text:?} at {offset}");
+            }
+            assert_eq!(ids.len(), 1);
+            assert_eq!(&text[ids[0].clone()], "base", "{text:?}");
+        }
+        let broken = "\u{feff}<groups>\n<id></group>";
+        let error = walk(broken, |_| {}).unwrap_err();
+        assert_eq!(line_column(broken, error.offset).0, 2, "{error:?}");
+    }
 }

@@ -9,14 +9,13 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader;
 
 use super::cache;
 use super::gz;
 use super::render::Kind;
 use super::resumable::Midstate;
 use crate::media::repodata::Repomd;
-use crate::media::xml::{decompress, line_column};
+use crate::media::xml::{decompress, line_column, TextReader};
 
 /// One `<package>` element of an old metadata file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -564,16 +563,15 @@ fn scan_packages(text: &str, kind: Kind) -> Result<Vec<OldPackage>, String> {
             text.as_bytes()[at]
         ));
     }
-    let mut reader = Reader::from_str(text);
-    reader.config_mut().check_end_names = true;
+    let mut reader = TextReader::new(text);
     let mut packages = Vec::new();
     let mut depth = 0usize;
     let mut current: Option<OldPackage> = None;
     let mut in_checksum = false;
     loop {
-        let before = reader.buffer_position() as usize;
+        let before = reader.position();
         let event = reader.read_event().map_err(|error| {
-            let (line, column) = line_column(text, reader.error_position() as usize);
+            let (line, column) = line_column(text, reader.error_position());
             format!("malformed XML at {line}:{column}: {error}")
         })?;
         match event {
@@ -593,7 +591,7 @@ fn scan_packages(text: &str, kind: Kind) -> Result<Vec<OldPackage>, String> {
                         package.pkgid = attribute(start, b"pkgid").unwrap_or_default();
                     }
                     if empty {
-                        package.range.end = reader.buffer_position() as usize;
+                        package.range.end = reader.position();
                         packages.push(package);
                     } else {
                         current = Some(package);
@@ -638,7 +636,7 @@ fn scan_packages(text: &str, kind: Kind) -> Result<Vec<OldPackage>, String> {
                 in_checksum = false;
                 if depth == 1 {
                     if let Some(mut package) = current.take() {
-                        package.range.end = reader.buffer_position() as usize;
+                        package.range.end = reader.position();
                         packages.push(package);
                     }
                 }
@@ -721,12 +719,12 @@ fn first_control_character(bytes: &[u8]) -> Option<usize> {
 
 /// The children of the root of `repomd.xml`, as written.
 fn raw_records(text: &str) -> Result<Vec<RawRecord>, String> {
-    let mut reader = Reader::from_str(text);
+    let mut reader = TextReader::new(text);
     let mut records = Vec::new();
     let mut depth = 0usize;
     let mut current: Option<(RawRecord, usize)> = None;
     loop {
-        let before = reader.buffer_position() as usize;
+        let before = reader.position();
         let event = reader.read_event().map_err(|error| error.to_string())?;
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
@@ -740,7 +738,7 @@ fn raw_records(text: &str) -> Result<Vec<RawRecord>, String> {
                         raw: String::new(),
                     };
                     if empty {
-                        let end = reader.buffer_position() as usize;
+                        let end = reader.position();
                         records.push(RawRecord {
                             raw: text[before..end].to_string(),
                             ..record
@@ -761,7 +759,7 @@ fn raw_records(text: &str) -> Result<Vec<RawRecord>, String> {
                 depth = depth.saturating_sub(1);
                 if depth == 1 {
                     if let Some((mut record, start)) = current.take() {
-                        record.raw = text[start..reader.buffer_position() as usize].to_string();
+                        record.raw = text[start..reader.position()].to_string();
                         records.push(record);
                     }
                 }
@@ -898,5 +896,25 @@ mod tests {
             error.starts_with("malformed XML at 2:18: the control character 0x00"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_shift_ranges_or_error_positions() {
+        // Found by the repodata fuzz target: quick-xml counts positions from
+        // after a leading BOM, so every range was three bytes early.
+        let other = "\u{feff}<?xml version=\"1.0\"?>\n<otherdata packages=\"1\">\n<package pkgid=\"1\" name=\"a\" arch=\"x86_64\"><version epoch=\"0\" ver=\"1\" rel=\"1\"/></package>\n</otherdata>\n";
+        let file = parse_file(other.as_bytes().to_vec(), Kind::Other, 0).unwrap();
+        assert_eq!(file.packages.len(), 1);
+        let element = std::str::from_utf8(&file.text[file.packages[0].range.clone()]).unwrap();
+        assert!(element.starts_with("<package pkgid"), "{element}");
+        assert!(element.ends_with("</package>"), "{element}");
+
+        let broken = "\u{feff}<otherdata>\n  <package></pakage>\n</otherdata>\n";
+        let error = parse_file(broken.as_bytes().to_vec(), Kind::Other, 0).unwrap_err();
+        assert!(error.starts_with("malformed XML at 2:"), "{error}");
+
+        let repomd = "\u{feff}<repomd xmlns=\"x\"><data type=\"other\"><location href=\"o.xml.gz\"/></data></repomd>";
+        let records = raw_records(repomd).unwrap();
+        assert!(records[0].raw.starts_with("<data") && records[0].raw.ends_with("</data>"));
     }
 }

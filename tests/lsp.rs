@@ -1204,7 +1204,7 @@ impl Random {
 
 /// One random edit of ASCII `text` as an LSP change (line, column):
 /// typing a character, deleting a short range, or pasting lines.
-fn random_change(random: &mut Random, text: &mut String) -> Value {
+fn random_change(random: &mut Random, text: &mut String, pasted: &[&str]) -> Value {
     let lines: Vec<usize> = std::iter::once(0)
         .chain(text.match_indices('\n').map(|(i, _)| i + 1))
         .filter(|&start| start < text.len())
@@ -1224,11 +1224,7 @@ fn random_change(random: &mut Random, text: &mut String) -> Value {
             let end = (column + 1 + random.below(3)).min(length);
             (column, end, String::new())
         }
-        _ => (
-            0,
-            0,
-            TYPED_LINES[random.below(TYPED_LINES.len())].to_string(),
-        ),
+        _ => (0, 0, pasted[random.below(pasted.len())].to_string()),
     };
     text.replace_range(start + from..start + to, &insert);
     json!({ "range": { "start": position(from), "end": position(to) }, "text": insert })
@@ -1305,7 +1301,7 @@ async fn incremental_diagnostics_equal_a_fresh_analysis_after_random_edits() {
     );
     let mut random = Random(0x6b73_6c69_6e74);
     for version in 2..=250 {
-        let change = random_change(&mut random, &mut text);
+        let change = random_change(&mut random, &mut text, TYPED_LINES);
         client
             .notify(
                 "textDocument/didChange",
@@ -1324,4 +1320,124 @@ async fn incremental_diagnostics_equal_a_fresh_analysis_after_random_edits() {
             "after edit {version}, text:\n{text}"
         );
     }
+}
+
+/// Lines pasted into the `%packages` of [`dependency_media`]: exclusions
+/// that leave a requirement without a provider, or take away the package
+/// that has one, and lines that select or no longer select either.
+const PACKAGE_LINES: &[&str] = &[
+    "pkg0009\n",
+    "pkg0039\n",
+    "-pkg0003\n",
+    "-pkg0012\n",
+    "broken\n",
+    "-broken\n",
+    "@core\n",
+    "missing-one\n",
+];
+
+/// A media tree of packages that require earlier ones (by library, by
+/// versioned name, by file, as in the LSP benchmark) plus `broken`, whose
+/// requirement nothing provides; and a kickstart in it.
+fn dependency_media() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    use kslint::media::testkit::{comps_xml, GroupSpec, RpmSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("build_iso/isolinux");
+    let packages = root.join("Packages");
+    std::fs::create_dir_all(root.join("ks")).unwrap();
+    for i in 0..40 {
+        let mut spec = RpmSpec::new(&format!("pkg{i:04}"), "1.0", "x86_64")
+            .provides(&format!("libpkg{i}.so.1()(64bit)"))
+            .file(&format!("/usr/bin/pkg{i}"));
+        if i > 0 {
+            spec = spec.requires(&format!("libpkg{}.so.1()(64bit)", i / 2));
+        }
+        if i > 2 {
+            spec = spec.requires(&format!("pkg{:04} >= 1.0", i / 3));
+        }
+        if i > 10 {
+            spec = spec.requires(&format!("/usr/bin/pkg{}", i - 7));
+        }
+        spec.write_to(&packages).unwrap();
+    }
+    RpmSpec::new("broken", "1.0", "x86_64")
+        .requires("libmissing.so.1()(64bit)")
+        .write_to(&packages)
+        .unwrap();
+    let core = [("pkg0001", "mandatory"), ("pkg0002", "default")];
+    let groups = [GroupSpec {
+        id: "core",
+        name: "Core",
+        packages: &core,
+    }];
+    std::fs::write(
+        dir.path().join("build_iso/comps.xml"),
+        comps_xml(&groups, &[]),
+    )
+    .unwrap();
+    let ks = root.join("ks/deps.ks");
+    // `pkg0010` requires `pkg0003 >= 1.0`: unresolved until an edit of the
+    // exclusion's line.
+    let text = format!("{PACKAGES_HEAD}@core\n-broken\npkg0010\n-pkg0003\npkg0020\nbroken\n%end\n");
+    std::fs::write(&ks, &text).unwrap();
+    (dir, ks, text)
+}
+
+/// What comes before the package lines in [`dependency_media`]'s kickstart.
+const PACKAGES_HEAD: &str = "lang C\nrootpw --lock\n%packages\n";
+
+/// Random edits of a `%packages` section against media with dependencies:
+/// the server reuses the dependency results of unchanged selections and
+/// skips the closure when no requirement on the media can be unmet; after
+/// every edit its diagnostics (KS2006 included) equal a fresh analysis.
+#[tokio::test]
+async fn package_edits_keep_dependency_findings_equal_to_a_fresh_analysis() {
+    let (_dir, ks, mut text) = dependency_media();
+    let uri = url(&ks);
+    let mut client = start_with_settings(json!({ "shellcheck": false })).await;
+    let published = client.open(&uri, &text).await;
+    assert_eq!(
+        published_diagnostics(&published),
+        fresh_diagnostics(&ks, &text)
+    );
+    let mut random = Random(0x7061_636b);
+    // Versions with and without a KS2006: both ways of answering it ran.
+    let (mut with_unresolved, mut without) = (0, 0);
+    for version in 2..=200 {
+        // Edits of the package lines only: `%packages` and `%end` stay.
+        let mut lines = text[PACKAGES_HEAD.len()..text.len() - "%end\n".len()].to_string();
+        let mut change = random_change(&mut random, &mut lines, PACKAGE_LINES);
+        text = format!("{PACKAGES_HEAD}{lines}%end\n");
+        let head_lines = PACKAGES_HEAD.lines().count() as u64;
+        for end in ["start", "end"] {
+            let line = &mut change["range"][end]["line"];
+            *line = json!(line.as_u64().unwrap() + head_lines);
+        }
+        client
+            .notify(
+                "textDocument/didChange",
+                json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [change] }),
+            )
+            .await;
+        let published = loop {
+            let published = client.diagnostics(&uri).await;
+            if published["version"] == version {
+                break published;
+            }
+        };
+        let published = published_diagnostics(&published);
+        match published.iter().any(|d| d.0 == "KS2006") {
+            true => with_unresolved += 1,
+            false => without += 1,
+        }
+        assert_eq!(
+            published,
+            fresh_diagnostics(&ks, &text),
+            "after edit {version}, text:\n{text}"
+        );
+    }
+    assert!(
+        with_unresolved > 0 && without > 0,
+        "{with_unresolved} versions with unresolved requirements, {without} without"
+    );
 }

@@ -287,6 +287,7 @@ pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) ->
     let word_chars: Vec<char> = word.chars().collect();
     let mut table = Vec::new();
     let mut candidate_chars = Vec::new();
+    let mut bytes = ByteCounts::of(word.as_bytes());
     candidates
         .into_iter()
         // The distance is at least the difference in length: skip the
@@ -294,6 +295,11 @@ pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) ->
         .filter(|candidate| candidate.chars().count().abs_diff(length) <= limit)
         .filter_map(|candidate| {
             let distance = if word.is_ascii() && candidate.is_ascii() {
+                // Names of one length (`pkg0123`, `pkg0456`) pass the
+                // length test; most differ in too many characters.
+                if bytes.distance_bound(candidate.as_bytes()) > limit {
+                    return None;
+                }
                 edit_distance_within(word.as_bytes(), candidate.as_bytes(), limit, &mut table)
             } else {
                 candidate_chars.clear();
@@ -304,6 +310,47 @@ pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) ->
         })
         .min_by_key(|&(distance, candidate)| (distance, candidate.len()))
         .map(|(_, candidate)| candidate)
+}
+
+/// How often each byte occurs in a word, to bound its edit distance to
+/// others cheaply.
+struct ByteCounts {
+    counts: [i32; 256],
+    len: usize,
+}
+
+impl ByteCounts {
+    fn of(word: &[u8]) -> Self {
+        let mut counts = [0; 256];
+        for &byte in word {
+            counts[usize::from(byte)] += 1;
+        }
+        ByteCounts {
+            counts,
+            len: word.len(),
+        }
+    }
+
+    /// A lower bound of the edit distance between the word and `other`:
+    /// an insertion or deletion changes the byte counts by one, a
+    /// substitution by two, a swap not at all, so the distance is at least
+    /// half the number of bytes the two do not have in common.
+    fn distance_bound(&mut self, other: &[u8]) -> usize {
+        let mut unshared = self.len;
+        for &byte in other {
+            let count = &mut self.counts[usize::from(byte)];
+            if *count > 0 {
+                unshared -= 1;
+            } else {
+                unshared += 1;
+            }
+            *count -= 1;
+        }
+        for &byte in other {
+            self.counts[usize::from(byte)] += 1;
+        }
+        unshared.div_ceil(2)
+    }
 }
 
 /// Optimal string alignment distance (Levenshtein plus adjacent swaps) of
@@ -497,6 +544,23 @@ mod tests {
         assert_eq!(find("ks0001").map(|r| r.name), Some("unclosed-section"));
         assert_eq!(find("unknown-section").map(|r| r.code), Some("KS0002"));
         assert!(find("KS9999").is_none());
+    }
+
+    #[test]
+    fn byte_counts_bound_the_edit_distance() {
+        let words = [
+            "pkg0123", "pkg0132", "pkg0456", "kpg0123", "pkg012", "", "aab", "abb",
+        ];
+        let mut table = Vec::new();
+        for a in words {
+            let mut counts = ByteCounts::of(a.as_bytes());
+            for b in words {
+                let distance = edit_distance_within(a.as_bytes(), b.as_bytes(), 99, &mut table);
+                let bound = counts.distance_bound(b.as_bytes());
+                assert!(Some(bound) <= distance, "{a} {b}: {bound} {distance:?}");
+            }
+            assert_eq!(counts.counts, ByteCounts::of(a.as_bytes()).counts);
+        }
     }
 
     #[test]

@@ -811,6 +811,13 @@ impl<'s, 'a> Checker<'s, 'a> {
                 allowed_ids[id] = false;
             }
             let allowed = |id: PkgId| allowed_ids[id];
+            // A media whose requirements are all met among the packages not
+            // excluded (a release DVD, unless exclusions take providers
+            // away): nothing to report, whatever the selection pulls in.
+            let all_allowed = roots.iter().all(|&id| allowed(id));
+            if all_allowed && index.every_requirement_met_among(&allowed) {
+                return Arc::new(Vec::new());
+            }
             let closure = index.closure_among(roots, &allowed);
             let unresolved = index.unresolved_in(&closure, &allowed);
             let with_chains = unresolved

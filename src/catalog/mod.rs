@@ -771,6 +771,11 @@ where
         if hay == needle {
             return Some(cand);
         }
+        // The distance is at least the difference in length: no table for
+        // the many candidates of a long list (time zones) that cannot pass.
+        if hay.len().abs_diff(needle.len()) > limit {
+            continue;
+        }
         let dist = osa_distance(&needle, &hay);
         if dist > limit {
             continue;

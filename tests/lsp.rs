@@ -81,6 +81,22 @@ impl Client {
         }
     }
 
+    /// Sends one content change and returns the diagnostics published for
+    /// that version (earlier versions' publishes are skipped).
+    async fn change(&mut self, uri: &str, version: i64, change: Value) -> Value {
+        self.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [change] }),
+        )
+        .await;
+        loop {
+            let published = self.diagnostics(uri).await;
+            if published["version"] == version {
+                return published;
+            }
+        }
+    }
+
     async fn open(&mut self, uri: &str, text: &str) -> Value {
         self.notify(
             "textDocument/didOpen",
@@ -1302,18 +1318,7 @@ async fn incremental_diagnostics_equal_a_fresh_analysis_after_random_edits() {
     let mut random = Random(0x6b73_6c69_6e74);
     for version in 2..=250 {
         let change = random_change(&mut random, &mut text, TYPED_LINES);
-        client
-            .notify(
-                "textDocument/didChange",
-                json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [change] }),
-            )
-            .await;
-        let published = loop {
-            let published = client.diagnostics(&uri).await;
-            if published["version"] == version {
-                break published;
-            }
-        };
+        let published = client.change(&uri, version, change).await;
         assert_eq!(
             published_diagnostics(&published),
             fresh_diagnostics(&ks, &text),
@@ -1413,18 +1418,7 @@ async fn package_edits_keep_dependency_findings_equal_to_a_fresh_analysis() {
             let line = &mut change["range"][end]["line"];
             *line = json!(line.as_u64().unwrap() + head_lines);
         }
-        client
-            .notify(
-                "textDocument/didChange",
-                json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [change] }),
-            )
-            .await;
-        let published = loop {
-            let published = client.diagnostics(&uri).await;
-            if published["version"] == version {
-                break published;
-            }
-        };
+        let published = client.change(&uri, version, change).await;
         let published = published_diagnostics(&published);
         match published.iter().any(|d| d.0 == "KS2006") {
             true => with_unresolved += 1,

@@ -22,7 +22,7 @@ fn main() {
     std::fs::create_dir_all(root.join("ks")).expect("mkdir");
     let started = Instant::now();
     for i in 0..PACKAGES {
-        spec(i).write_to(&packages).expect("write rpm");
+        RpmSpec::chained(i).write_to(&packages).expect("write rpm");
     }
     println!(
         "generated {PACKAGES} RPMs in {:.1} s",
@@ -92,24 +92,6 @@ fn main() {
         "warm `kslint check` of a kickstart, whole process with cache: {:.1} ms (target < 50 ms)",
         ms(warm)
     );
-}
-
-/// Package `i`: a few provides, requires on earlier packages, a file list.
-fn spec(i: usize) -> RpmSpec {
-    let mut spec = RpmSpec::new(&format!("pkg{i:04}"), &format!("1.{}", i % 17), "x86_64")
-        .provides(&format!("libpkg{i}.so.1()(64bit)"))
-        .file(&format!("/usr/bin/pkg{i}"))
-        .file(&format!("/usr/share/doc/pkg{i}/README"));
-    if i > 0 {
-        spec = spec.requires(&format!("libpkg{}.so.1()(64bit)", i / 2));
-    }
-    if i > 2 {
-        spec = spec.requires(&format!("pkg{:04} >= 1.0", i / 3));
-    }
-    if i > 10 {
-        spec = spec.requires(&format!("/usr/bin/pkg{}", i - 7));
-    }
-    spec
 }
 
 fn estimated_bytes(index: &MediaIndex) -> usize {

@@ -1310,11 +1310,7 @@ async fn incremental_diagnostics_equal_a_fresh_analysis_after_random_edits() {
     assert!(text.is_ascii(), "the edits below count columns in bytes");
     let uri = url(&ks);
     let mut client = start_with_settings(json!({ "shellcheck": false })).await;
-    let published = client.open(&uri, &text).await;
-    assert_eq!(
-        published_diagnostics(&published),
-        fresh_diagnostics(&ks, &text)
-    );
+    open_and_compare_with_a_fresh_analysis(&mut client, &ks, &uri, &text).await;
     let mut random = Random(0x6b73_6c69_6e74);
     for version in 2..=250 {
         let change = random_change(&mut random, &mut text, TYPED_LINES);
@@ -1325,6 +1321,21 @@ async fn incremental_diagnostics_equal_a_fresh_analysis_after_random_edits() {
             "after edit {version}, text:\n{text}"
         );
     }
+}
+
+/// Opens `text` as the document `uri` (the file `ks`) and checks the first
+/// publish against a fresh analysis: the start of the random-edit tests.
+async fn open_and_compare_with_a_fresh_analysis(
+    client: &mut Client,
+    ks: &std::path::Path,
+    uri: &str,
+    text: &str,
+) {
+    let published = client.open(uri, text).await;
+    assert_eq!(
+        published_diagnostics(&published),
+        fresh_diagnostics(ks, text)
+    );
 }
 
 /// Lines pasted into the `%packages` of [`dependency_media`]: exclusions
@@ -1351,19 +1362,7 @@ fn dependency_media() -> (tempfile::TempDir, std::path::PathBuf, String) {
     let packages = root.join("Packages");
     std::fs::create_dir_all(root.join("ks")).unwrap();
     for i in 0..40 {
-        let mut spec = RpmSpec::new(&format!("pkg{i:04}"), "1.0", "x86_64")
-            .provides(&format!("libpkg{i}.so.1()(64bit)"))
-            .file(&format!("/usr/bin/pkg{i}"));
-        if i > 0 {
-            spec = spec.requires(&format!("libpkg{}.so.1()(64bit)", i / 2));
-        }
-        if i > 2 {
-            spec = spec.requires(&format!("pkg{:04} >= 1.0", i / 3));
-        }
-        if i > 10 {
-            spec = spec.requires(&format!("/usr/bin/pkg{}", i - 7));
-        }
-        spec.write_to(&packages).unwrap();
+        RpmSpec::chained(i).write_to(&packages).unwrap();
     }
     RpmSpec::new("broken", "1.0", "x86_64")
         .requires("libmissing.so.1()(64bit)")
@@ -1400,11 +1399,7 @@ async fn package_edits_keep_dependency_findings_equal_to_a_fresh_analysis() {
     let (_dir, ks, mut text) = dependency_media();
     let uri = url(&ks);
     let mut client = start_with_settings(json!({ "shellcheck": false })).await;
-    let published = client.open(&uri, &text).await;
-    assert_eq!(
-        published_diagnostics(&published),
-        fresh_diagnostics(&ks, &text)
-    );
+    open_and_compare_with_a_fresh_analysis(&mut client, &ks, &uri, &text).await;
     let mut random = Random(0x7061_636b);
     // Versions with and without a KS2006: both ways of answering it ran.
     let (mut with_unresolved, mut without) = (0, 0);

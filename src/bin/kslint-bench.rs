@@ -873,7 +873,7 @@ fn make_media(settings: &Settings, media: &Path) -> PathBuf {
     let packages = root.join("Packages");
     std::fs::create_dir_all(root.join("ks")).expect("mkdir");
     for i in 0..settings.packages {
-        rpm_spec(i).write_to(&packages).expect("write rpm");
+        RpmSpec::chained(i).write_to(&packages).expect("write rpm");
     }
     let members: Vec<String> = (0..50.min(settings.packages))
         .map(|i| format!("pkg{i:04}"))
@@ -909,25 +909,6 @@ fn make_media(settings: &Settings, media: &Path) -> PathBuf {
     text.push_str("%end\n");
     std::fs::write(root.join("ks/ks.cfg"), text).expect("write ks");
     root
-}
-
-/// Package `i` (as in `benches/media.rs`): provides, requires on earlier
-/// packages (soname, versioned name, file), a file list.
-fn rpm_spec(i: usize) -> RpmSpec {
-    let mut spec = RpmSpec::new(&format!("pkg{i:04}"), &format!("1.{}", i % 17), "x86_64")
-        .provides(&format!("libpkg{i}.so.1()(64bit)"))
-        .file(&format!("/usr/bin/pkg{i}"))
-        .file(&format!("/usr/share/doc/pkg{i}/README"));
-    if i > 0 {
-        spec = spec.requires(&format!("libpkg{}.so.1()(64bit)", i / 2));
-    }
-    if i > 2 {
-        spec = spec.requires(&format!("pkg{:04} >= 1.0", i / 3));
-    }
-    if i > 10 {
-        spec = spec.requires(&format!("/usr/bin/pkg{}", i - 7));
-    }
-    spec
 }
 
 fn generate_media(settings: &Settings, media: &Path) -> PathBuf {
@@ -1120,7 +1101,7 @@ impl RpmChanges {
     /// the steps visit every index before one comes back).
     fn next(&mut self) {
         let i = (self.changed.len() * 7919 + 11) % self.count;
-        let original = rpm_spec(i);
+        let original = RpmSpec::chained(i);
         let _ = std::fs::remove_file(self.packages.join(original.file_name()));
         original
             .release(NEW_RELEASE)
@@ -1132,7 +1113,7 @@ impl RpmChanges {
     /// Puts back the original builds of the changed RPMs.
     fn restore(self) {
         for i in self.changed {
-            let original = rpm_spec(i);
+            let original = RpmSpec::chained(i);
             let new = original.clone().release(NEW_RELEASE);
             let _ = std::fs::remove_file(self.packages.join(new.file_name()));
             original.write_to(&self.packages).expect("write rpm");

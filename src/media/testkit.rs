@@ -53,6 +53,26 @@ impl RpmSpec {
         }
     }
 
+    /// Package `i` of a generated media tree whose packages depend on
+    /// earlier ones the three ways real ones do: by soname, by versioned
+    /// name and by file. `pkg0000` requires nothing.
+    pub fn chained(i: usize) -> RpmSpec {
+        let mut spec = RpmSpec::new(&format!("pkg{i:04}"), &format!("1.{}", i % 17), "x86_64")
+            .provides(&format!("libpkg{i}.so.1()(64bit)"))
+            .file(&format!("/usr/bin/pkg{i}"))
+            .file(&format!("/usr/share/doc/pkg{i}/README"));
+        if i > 0 {
+            spec = spec.requires(&format!("libpkg{}.so.1()(64bit)", i / 2));
+        }
+        if i > 2 {
+            spec = spec.requires(&format!("pkg{:04} >= 1.0", i / 3));
+        }
+        if i > 10 {
+            spec = spec.requires(&format!("/usr/bin/pkg{}", i - 7));
+        }
+        spec
+    }
+
     pub fn requires(mut self, text: &str) -> Self {
         self.requires.push(dep(text));
         self

@@ -827,12 +827,19 @@ impl<'a> ShellScript<'a> {
             collect_errors(root, &mut found);
         }
         // Bodies parsed in pieces have no errors (see `parse_in_pieces`).
-        if found.is_empty() || self.trees.len() > 1 {
+        if found.is_empty()
+            || self.trees.len() > 1
+            || !may_have_expanding_heredoc(self.text_of_range(self.range))
+        {
             return found;
         }
+        // A body the parser kept as plain text (a quoted delimiter, or
+        // nothing to expand) cannot have derailed it: blanking it would
+        // give the same tree, so only bodies with expansions are blanked,
+        // and a script without any is not parsed again.
         let bodies: Vec<Node> = self
             .nodes()
-            .filter(|node| node.kind() == "heredoc_body")
+            .filter(|node| node.kind() == "heredoc_body" && node.child_count() > 0)
             .collect();
         if bodies.is_empty() {
             return found;
@@ -863,6 +870,20 @@ impl<'a> ShellScript<'a> {
         collect_errors(reparsed.root_node(), &mut remaining);
         remaining
     }
+}
+
+/// Whether `script` may hold a heredoc whose body the parser expands
+/// (`<<EOF`, not `<<'EOF'`, `<<"EOF"` or `<<\EOF`). Quoting any part of the
+/// delimiter keeps the body literal; a delimiter starting unquoted is
+/// taken as "may", as is a here-string (`<<<`).
+fn may_have_expanding_heredoc(script: &str) -> bool {
+    let bytes = script.as_bytes();
+    memchr::memmem::find_iter(bytes, b"<<").any(|at| {
+        let rest = &bytes[at + 2..];
+        let rest = rest.strip_prefix(b"-").unwrap_or(rest);
+        let delimiter = rest.iter().find(|&&byte| byte != b' ' && byte != b'\t');
+        !matches!(delimiter, Some(b'\'' | b'"' | b'\\'))
+    })
 }
 
 /// A place where the body is not valid shell.
@@ -1110,6 +1131,103 @@ pub(crate) mod tests {
             assert!(script.errors().is_empty());
         });
         with_script("echo ok\n", |script, _| assert!(script.errors().is_empty()));
+    }
+
+    /// `errors` as it was before bodies the parser kept as text were left
+    /// alone: every heredoc body blanked whenever there is an error.
+    fn errors_blanking_every_heredoc(script: &ShellScript) -> Vec<SyntaxError> {
+        let mut found = Vec::new();
+        for root in script.roots() {
+            collect_errors(root, &mut found);
+        }
+        if found.is_empty() || script.trees.len() > 1 {
+            return found;
+        }
+        let bodies: Vec<Node> = script
+            .nodes()
+            .filter(|node| node.kind() == "heredoc_body")
+            .collect();
+        if bodies.is_empty() {
+            return found;
+        }
+        let mut blanked = script.text.as_bytes().to_vec();
+        for body in bodies {
+            for byte in &mut blanked[body.byte_range()] {
+                if *byte != b'\n' {
+                    *byte = b' ';
+                }
+            }
+        }
+        let blanked = String::from_utf8(blanked).unwrap();
+        let reparsed = parse_range(&blanked, included_range(&blanked, script.range), None);
+        let mut remaining = Vec::new();
+        collect_errors(reparsed.root_node(), &mut remaining);
+        remaining
+    }
+
+    #[test]
+    fn heredocs_kept_as_text_do_not_change_which_errors_are_reported() {
+        let heredocs = [
+            "cat > /etc/motd <<'EOF'\nart ` here $(\nEOF\n",
+            "cat <<\"EOF\"\n${broken\nEOF\n",
+            "cat <<\\EOF\n`\nEOF\n",
+            "cat <<-'END'\n\tquote \" here\n\tEND\n",
+            "cat <<EOF\nplain text only\nEOF\n",
+            "cat <<EOF\nhome is $HOME and ` lone\nEOF\n",
+            "cat <<EOF\n$(date)\nEOF\n",
+            "cat <<ART\n '_ ` _ \\\nART\n",
+        ];
+        let broken = [
+            "if true; then\n  echo x\n",
+            "echo \"unclosed\n",
+            "for f in a b; do\n",
+            "echo ok\n",
+            "x=$(\n",
+        ];
+        let mut bodies = fixture_bodies();
+        for (h, heredoc) in heredocs.iter().enumerate() {
+            for (b, error) in broken.iter().enumerate() {
+                bodies.push(format!("{heredoc}{error}"));
+                bodies.push(format!("{error}{heredoc}"));
+                bodies.push(format!(
+                    "{heredoc}{error}{}",
+                    heredocs[(h + b) % heredocs.len()]
+                ));
+            }
+        }
+        let mut compared_with_errors = 0;
+        for body in &bodies {
+            with_script(body, |script, _| {
+                let expected = errors_blanking_every_heredoc(script);
+                compared_with_errors += usize::from(!expected.is_empty());
+                assert_eq!(script.errors(), expected, "{body:?}");
+            });
+        }
+        assert!(
+            compared_with_errors > 50,
+            "only {compared_with_errors} bodies had errors"
+        );
+    }
+
+    #[test]
+    fn only_unquoted_heredoc_delimiters_may_expand() {
+        for literal in [
+            "cat <<'EOF'\n",
+            "cat << \"EOF\"\n",
+            "cat <<-\\EOF\n",
+            "echo ok\n",
+        ] {
+            assert!(!may_have_expanding_heredoc(literal), "{literal:?}");
+        }
+        for expanding in [
+            "cat <<EOF\n",
+            "cat <<- EOF\n",
+            "cat <<<\"$x\"\n",
+            "cat <<E'O'F\n",
+            "x <<",
+        ] {
+            assert!(may_have_expanding_heredoc(expanding), "{expanding:?}");
+        }
     }
 
     /// The script bodies of the test fixtures, and bodies made of random

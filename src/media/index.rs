@@ -389,9 +389,21 @@ struct RequirementProviders {
     /// at the end.
     slot_start: Vec<u32>,
     providers: Vec<u32>,
-    /// Per slot, whether it is a rich requirement (its providers are not in
-    /// the table: what satisfies it depends on what is installed).
-    rich: Vec<bool>,
+    /// Per slot, what kind of requirement it is, so that a closure reads
+    /// the requirement itself only when it is rich (reading every `Dep` of
+    /// every member to tell was most of a closure's time).
+    kind: Vec<SlotKind>,
+}
+
+/// What a requirement slot of [`RequirementProviders`] holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SlotKind {
+    /// A capability, file or package name: its providers are in the table.
+    Plain,
+    /// `rpmlib(…)` and the like: always met, pulls nothing.
+    Builtin,
+    /// A rich dependency: what satisfies it depends on what is installed.
+    Rich,
 }
 
 impl RequirementProviders {
@@ -401,8 +413,15 @@ impl RequirementProviders {
             table.first_slot.push(table.slot_start.len() as u32);
             for dep in &package.requires {
                 table.slot_start.push(table.providers.len() as u32);
-                table.rich.push(dep.is_rich());
-                if !dep.is_builtin() && !dep.is_rich() {
+                let kind = if dep.is_builtin() {
+                    SlotKind::Builtin
+                } else if dep.is_rich() {
+                    SlotKind::Rich
+                } else {
+                    SlotKind::Plain
+                };
+                table.kind.push(kind);
+                if kind == SlotKind::Plain {
                     let found = index.providers(dep).into_iter().map(|id| id as u32);
                     table.providers.extend(found);
                 }
@@ -413,9 +432,9 @@ impl RequirementProviders {
         table
     }
 
-    /// The providers of requirement `n` of package `id`, sorted.
-    fn of(&self, id: PkgId, n: usize) -> &[u32] {
-        self.of_slot(self.first_slot[id] as usize + n)
+    /// The slots of package `id`'s requirements, in their order.
+    fn slots(&self, id: PkgId) -> std::ops::Range<usize> {
+        self.first_slot[id] as usize..self.first_slot[id + 1] as usize
     }
 
     fn of_slot(&self, slot: usize) -> &[u32] {
@@ -867,16 +886,16 @@ impl PackageIndex {
         self.pull_one_of(self.providers(dep), allowed)
     }
 
-    /// [`PackageIndex::need`] of requirement `n` of package `id` (a plain
-    /// one), its providers taken from the table built for closures.
-    fn need_of_requirement(
+    /// [`PackageIndex::need`] of the plain requirement in `slot`, its
+    /// providers taken from the table built for closures.
+    fn need_of_slot(
         &self,
         table: &RequirementProviders,
-        (id, n): (PkgId, usize),
+        slot: usize,
         installed: &dyn Fn(PkgId) -> bool,
         allowed: &dyn Fn(PkgId) -> bool,
     ) -> Need {
-        let providers = table.of(id, n).iter().map(|&p| p as PkgId);
+        let providers = table.of_slot(slot).iter().map(|&p| p as PkgId);
         if providers.clone().any(|p| allowed(p) && installed(p)) {
             return Need::Met;
         }
@@ -980,24 +999,23 @@ impl PackageIndex {
         let mut next = 0;
         while let Some(&id) = closure.members.get(next) {
             next += 1;
-            for (n, dep) in self.packages[id].requires.iter().enumerate() {
-                let pulled = {
-                    let installed = |p: PkgId| closure.member[p];
-                    if dep.is_builtin() || dep.is_rich() {
-                        self.pull(dep, &installed, allowed)
-                    } else {
-                        match self.need_of_requirement(table, (id, n), &installed, allowed) {
-                            Need::Met => Vec::new(),
-                            Need::Pull(provider) => vec![provider],
-                            Need::Unmet => {
-                                closure.unmet.insert((id, n));
-                                Vec::new()
-                            }
+            for (n, slot) in table.slots(id).enumerate() {
+                let installed = |p: PkgId| closure.member[p];
+                match table.kind[slot] {
+                    SlotKind::Builtin => {}
+                    SlotKind::Rich => {
+                        let dep = &self.packages[id].requires[n];
+                        for new in self.pull(dep, &installed, allowed) {
+                            closure.add(new, Some(id));
                         }
                     }
-                };
-                for new in pulled {
-                    closure.add(new, Some(id));
+                    SlotKind::Plain => match self.need_of_slot(table, slot, &installed, allowed) {
+                        Need::Met => {}
+                        Need::Pull(provider) => closure.add(provider, Some(id)),
+                        Need::Unmet => {
+                            closure.unmet.insert((id, n));
+                        }
+                    },
                 }
             }
         }
@@ -1014,22 +1032,14 @@ impl PackageIndex {
         let table = self
             .requirement_providers
             .get_or_init(|| RequirementProviders::build(self));
-        let requirement_met = |(slot, dep): (usize, &Dep)| {
-            if table.rich[slot] {
-                return false;
-            }
-            dep.is_builtin() || table.of_slot(slot).iter().any(|&p| allowed(p as PkgId))
+        let requirement_met = |slot: usize| match table.kind[slot] {
+            SlotKind::Builtin => true,
+            SlotKind::Rich => false,
+            SlotKind::Plain => table.of_slot(slot).iter().any(|&p| allowed(p as PkgId)),
         };
         (0..self.packages.len())
             .filter(|&id| allowed(id))
-            .all(|id| {
-                let first = table.first_slot[id] as usize;
-                self.packages[id]
-                    .requires
-                    .iter()
-                    .enumerate()
-                    .all(|(n, dep)| requirement_met((first + n, dep)))
-            })
+            .all(|id| table.slots(id).all(requirement_met))
     }
 
     /// [`PackageIndex::unresolved_among`] for the members of `closure`, which
@@ -1042,23 +1052,25 @@ impl PackageIndex {
         allowed: &dyn Fn(PkgId) -> bool,
     ) -> Vec<(PkgId, Dep)> {
         let installed = |id: PkgId| closure.member[id];
+        let table = self
+            .requirement_providers
+            .get_or_init(|| RequirementProviders::build(self));
         let mut out = Vec::new();
         let members = self.name_order().iter().filter(|&&id| installed(id));
         for &id in members {
             let requires = &self.packages[id].requires;
-            for (n, dep) in requires.iter().enumerate() {
-                let satisfied = if dep.is_builtin() || dep.is_rich() {
-                    self.satisfiable_among(dep, &installed, allowed)
-                } else if !closure.unmet.contains(&(id, n)) {
-                    Satisfied::Yes
-                } else {
-                    self.unmet(dep)
+            for (n, slot) in table.slots(id).enumerate() {
+                let satisfied = match table.kind[slot] {
+                    SlotKind::Builtin => Satisfied::Yes,
+                    SlotKind::Rich => self.satisfiable_among(&requires[n], &installed, allowed),
+                    SlotKind::Plain if !closure.unmet.contains(&(id, n)) => Satisfied::Yes,
+                    SlotKind::Plain => self.unmet(&requires[n]),
                 };
                 // A requirement listed twice is reported once (its first
                 // time). Asked only of unsatisfied ones: comparing every
                 // pair cost more than the lookups above.
-                if satisfied == Satisfied::No && !requires[..n].contains(dep) {
-                    out.push((id, dep.clone()));
+                if satisfied == Satisfied::No && !requires[..n].contains(&requires[n]) {
+                    out.push((id, requires[n].clone()));
                 }
             }
         }

@@ -240,7 +240,7 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             || Findings::of(cx, &facts, view(i)),
         );
         let header = scripts::script(cx.text(), section, None).expect("a script section");
-        interpreter_missing(cx, &facts, &header, out);
+        interpreter_missing(cx, &header, out);
         out.extend(found.before_log_check);
         log_not_kept(cx, &summaries[i], &summaries[i + 1..], out);
         out.extend(found.after_log_check);
@@ -424,8 +424,6 @@ struct Facts {
     ostree: bool,
     /// The `cdrom`/`harddrive` command when nothing activates a network.
     offline_source: Option<TextRange>,
-    /// Names in `%packages`; `None` when this file has no `%packages`.
-    packages: Option<Vec<String>>,
     /// The kickstart builds live media with livecd-creator or
     /// livemedia-creator (its scripts use `$LIVE_ROOT`/`$INSTALL_ROOT`):
     /// there `--nochroot` scripts work on the build host on purpose.
@@ -452,26 +450,16 @@ impl Facts {
                 _ => {}
             }
         }
-        let mut packages: Option<Vec<String>> = None;
-        for section in cx.document.sections() {
-            if section.kind == crate::syntax::model::SectionKind::Packages {
-                packages
-                    .get_or_insert_with(Vec::new)
-                    .extend(section.packages().iter().map(|p| p.name.clone()));
-            }
-        }
         Facts {
             installer: Installer::of(cx.version),
             ostree,
             offline_source: source.filter(|_| !network),
-            packages,
             live_media,
         }
     }
 
-    /// Everything here but `packages`, which only KS3002 reads, and it is
-    /// checked on every run. The `cdrom` line counts by its text: where it
-    /// is goes with the memo's spans.
+    /// Everything here. The `cdrom` line counts by its text: where it is
+    /// goes with the memo's spans.
     fn fingerprint<'t>(&self, cx: &'t Context) -> impl std::hash::Hash + 't {
         (
             self.installer.boot_media_path(),
@@ -1237,7 +1225,7 @@ fn shell_syntax_errors(cx: &Context, shell: &ShellScript, out: &mut Vec<Diagnost
 // KS3002
 // ---------------------------------------------------------------------------
 
-fn interpreter_missing(cx: &Context, facts: &Facts, script: &Script, out: &mut Vec<Diagnostic>) {
+fn interpreter_missing(cx: &Context, script: &Script, out: &mut Vec<Diagnostic>) {
     let Some(interpreter) = &script.interpreter else {
         return;
     };
@@ -1255,10 +1243,17 @@ fn interpreter_missing(cx: &Context, facts: &Facts, script: &Script, out: &mut V
             script.title()
         ),
         Availability::WithPackage { accepts, packages } => {
-            let Some(installed) = &facts.packages else {
-                return;
-            };
-            if installed.iter().any(|name| accepts(name)) {
+            // Read from the document on every run (not a fact kept with the
+            // memo): the names a `%packages` edit changes.
+            let mut lists = cx
+                .document
+                .sections()
+                .filter(|section| section.kind == crate::syntax::model::SectionKind::Packages)
+                .peekable();
+            // Without `%packages` here the file is a fragment: nothing to say.
+            if lists.peek().is_none()
+                || lists.any(|list| list.packages().iter().any(|p| accepts(&p.name)))
+            {
                 return;
             }
             format!(

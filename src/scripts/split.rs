@@ -30,6 +30,9 @@ struct Scan {
     brackets: i64,
     /// Open `if`, `case`, `for`, `while`, `until` and `select`.
     blocks: i64,
+    /// For every open `case`, the `brackets` outside it: there a `)` ends
+    /// a pattern (`a|b)`), it closes no bracket.
+    cases: Vec<i64>,
     double_quoted: bool,
     single_quoted: bool,
     /// The single-quoted string is a `$'…'` one, where `\'` does not end it.
@@ -41,6 +44,18 @@ struct Scan {
 }
 
 impl Scan {
+    /// Counts a word that may open or close a compound command.
+    fn keyword(&mut self, word: &str) {
+        self.blocks += keyword_nesting(word);
+        match word {
+            "case" => self.cases.push(self.brackets),
+            "esac" => {
+                self.cases.pop();
+            }
+            _ => {}
+        }
+    }
+
     fn at_top_level(&self) -> bool {
         self.brackets == 0
             && self.blocks == 0
@@ -185,6 +200,7 @@ fn scan_line(line: &str, scan: &mut Scan) -> Option<bool> {
             b'"' => scan.double_quoted = true,
             b'`' => scan.backquoted = !scan.backquoted,
             b'(' | b'{' | b'[' => scan.brackets += 1,
+            b')' if scan.cases.last() == Some(&scan.brackets) => {}
             b')' | b'}' | b']' => scan.brackets -= 1,
             b'<' if line[at..].starts_with("<<") && !line[at..].starts_with("<<<") => {
                 let (delimiter, strip_tabs, end) = heredoc_delimiter(line, at + 2)?;
@@ -200,7 +216,7 @@ fn scan_line(line: &str, scan: &mut Scan) -> Option<bool> {
                         .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
                         .count();
                 if end == bytes.len() || is_separator(bytes[end]) {
-                    scan.blocks += keyword_nesting(&line[at..end]);
+                    scan.keyword(&line[at..end]);
                 }
                 at = end;
                 code_end = end;
@@ -291,9 +307,14 @@ mod tests {
 
     #[test]
     fn stops_where_it_cannot_follow() {
-        // The `)` of a case pattern closes a bracket never opened.
-        let body = "echo a\ncase $x in\n  a) echo;;\nesac\necho b\n";
-        assert_eq!(starts(body), ["case $x in"]);
+        // The `)` of a case pattern closes no bracket, also in a function.
+        let body = "echo a\ncase $x in\n  a) echo;;\n  (b) :;;\nesac\necho b\n";
+        assert_eq!(starts(body), ["case $x in", "echo b"]);
+        let body = "f() {\n  case $x in\n    a|b) echo;;\n  esac\n}\necho b\n";
+        assert_eq!(starts(body), ["echo b"]);
+        // A bracket closed that was never opened stops the scan.
+        let body = "echo a\n)\necho b\n";
+        assert_eq!(starts(body), [")"]);
         let body = "echo a\ncat <<$X\nbody\n$X\necho b\n";
         assert_eq!(starts(body), ["cat <<$X"]);
     }

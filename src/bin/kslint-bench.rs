@@ -463,6 +463,9 @@ fn lsp_rows(settings: &Settings, kslint: &Path, root: &Path, rows: &mut Vec<Row>
                     measure(run.first_diagnostics),
                     "",
                 ));
+                if !shellcheck {
+                    rows.extend(section_rows(&run));
+                }
                 rows.push(Row::text(
                     format!("LSP server memory, RSS now / peak ({label})"),
                     run.memory,
@@ -478,9 +481,42 @@ fn lsp_rows(settings: &Settings, kslint: &Path, root: &Path, rows: &mut Vec<Row>
     }
 }
 
+/// The latency of the edits in each kind of section, p50 / p99 / worst:
+/// where the time goes, for whoever works on the p99.
+fn section_rows(run: &LspRun) -> Vec<Row> {
+    let mut kinds: Vec<&str> = run.sections.iter().map(String::as_str).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
+        .into_iter()
+        .map(|kind| {
+            let latencies: Vec<Duration> = run
+                .sections
+                .iter()
+                .zip(&run.latencies)
+                .filter(|(section, _)| section.as_str() == kind)
+                .map(|(_, latency)| *latency)
+                .collect();
+            let ms = |p: f64| percentile(&latencies, p).as_secs_f64() * 1e3;
+            Row::text(
+                format!(
+                    "LSP edits in {kind} ({} of {}): p50 / p99 / worst",
+                    latencies.len(),
+                    run.latencies.len()
+                ),
+                format!("{:.1} / {:.1} / {:.1} ms", ms(50.0), ms(99.0), ms(100.0)),
+                "",
+            )
+        })
+        .collect()
+}
+
 /// What one language-server run measured.
 struct LspRun {
     latencies: Vec<Duration>,
+    /// The kind of section each edit was made in (`%post`, `%packages`,
+    /// `commands`), in step with `latencies`.
+    sections: Vec<String>,
     /// The server's user + system time over all edits, per edit.
     cpu_per_edit: Duration,
     first_diagnostics: Duration,
@@ -533,9 +569,11 @@ fn lsp_latency(
     let mut document: Vec<String> = text.lines().map(str::to_string).collect();
     let mut rng = Rng::new(bench_seed());
     let mut latencies = Vec::with_capacity(edits);
+    let mut sections = Vec::with_capacity(edits);
     let cpu_before = process_cpu(server.pid);
     for version in 2..(2 + edits as i64) {
         let change = random_edit(&mut rng, &mut document);
+        sections.push(section_kind(&document, &change));
         let sent = Instant::now();
         server.send(
             serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didChange",
@@ -553,6 +591,7 @@ fn lsp_latency(
     Ok(LspRun {
         cpu_per_edit: cpu / edits.max(1) as u32,
         latencies,
+        sections,
         first_diagnostics,
         memory,
     })
@@ -777,6 +816,19 @@ fn random_edit(rng: &mut Rng, document: &mut Vec<String>) -> serde_json::Value {
     let text: String = pasted.iter().map(|l| format!("{l}\n")).collect();
     document.splice(line..line, pasted);
     serde_json::json!({"range": range(line, 0, line, 0), "text": text})
+}
+
+/// The kind of section the edit `change` (made to `document`) is in.
+fn section_kind(document: &[String], change: &serde_json::Value) -> String {
+    let line = change["range"]["start"]["line"].as_u64().unwrap_or(0) as usize;
+    match section_at(document, line.min(document.len().saturating_sub(1))) {
+        Some(header) => header
+            .split_whitespace()
+            .next()
+            .unwrap_or(header)
+            .to_string(),
+        None => "commands".to_string(),
+    }
 }
 
 /// The header of the section `line` is in (`None` among the commands).

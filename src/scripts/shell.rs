@@ -207,7 +207,7 @@ fn lookup<'v>(vars: &'v Variables, name: &str) -> Option<&'v str> {
 }
 
 /// Parses the part `range` of `text` with tree-sitter-bash, reusing `old`.
-fn parse_range(text: &str, range: Range, old: Option<&Tree>) -> Tree {
+pub(crate) fn parse_range(text: &str, range: Range, old: Option<&Tree>) -> Tree {
     PARSER.with(|parser| {
         let mut parser = parser.borrow_mut();
         parser
@@ -224,7 +224,7 @@ fn parse_range(text: &str, range: Range, old: Option<&Tree>) -> Tree {
 }
 
 /// The body as tree-sitter's single included range.
-fn included_range(text: &str, body: TextRange) -> Range {
+pub(crate) fn included_range(text: &str, body: TextRange) -> Range {
     Range {
         start_byte: body.start,
         end_byte: body.end,

@@ -44,35 +44,41 @@ pub(crate) fn parse_body(
     let body = &text[range.start_byte..range.end_byte];
     let key = key(body);
     let start = (range.start_byte, range.start_point);
-    let (same_text, same_place) = match cache.0.lock() {
+    let (same_text, earlier) = match cache.0.lock() {
         Ok(cache) => (
             cache
                 .get(&key)
                 .filter(|parsed| parsed.body == body)
                 .map(|parsed| (parsed.start, parsed.tree.clone())),
-            // The body that was here before the last edit.
-            cache
-                .values()
-                .find(|parsed| parsed.start == start)
-                .map(|parsed| (parsed.body.clone(), parsed.tree.clone())),
+            earlier_version(&cache, body, start)
+                .map(|(key, parsed)| (key, parsed.body.clone(), parsed.start, parsed.tree.clone())),
         ),
         Err(_) => (None, None),
     };
-    let tree = match (same_text, same_place) {
+    let mut superseded = None;
+    let tree = match (same_text, earlier) {
         (Some((old_start, tree)), _) if old_start == start => return tree,
         (Some((old_start, mut tree)), _) => match shift(&mut tree, old_start, start) {
             true => parse(Some(&tree)),
             false => parse(None),
         },
-        (None, Some((old_body, mut tree))) => {
-            tree.edit(&edit_between(&old_body, body, start));
-            parse(Some(&tree))
+        (None, Some((old_key, old_body, old_start, mut tree))) => {
+            superseded = Some(old_key);
+            if old_start == start || shift(&mut tree, old_start, start) {
+                tree.edit(&edit_between(&old_body, body, start));
+                parse(Some(&tree))
+            } else {
+                parse(None)
+            }
         }
         (None, None) => parse(None),
     };
     if let Ok(mut cache) = cache.0.lock() {
-        // A different body at the same place is this script before the
-        // last edit: it will not come back, so its tree is not kept.
+        // The body this one was before the last edit will not come back,
+        // so its tree is not kept; nor is another body at the same place.
+        if let Some(old_key) = superseded {
+            cache.remove(&old_key);
+        }
         cache.retain(|_, parsed| parsed.start != start);
         if cache.len() >= MAX_BODIES {
             cache.clear();
@@ -87,6 +93,44 @@ pub(crate) fn parse_body(
         );
     }
     tree
+}
+
+/// The cached body `body` (at `start`) most likely was before the last
+/// edit: the one at the same place, else the one sharing the most text
+/// with it at its start and end (an edit above the script moved it since
+/// it was parsed), when that is at least half of it. Re-parsing from that
+/// tree keeps the nodes outside the edit; a parse from nothing would
+/// rebuild the whole body, and its old tree would be freed node by node.
+fn earlier_version<'c>(
+    cache: &'c HashMap<u64, Parsed>,
+    body: &str,
+    start: (usize, Point),
+) -> Option<(u64, &'c Parsed)> {
+    if let Some((&key, parsed)) = cache.iter().find(|(_, parsed)| parsed.start == start) {
+        return Some((key, parsed));
+    }
+    cache
+        .iter()
+        .map(|(&key, parsed)| (shared_ends(&parsed.body, body), key, parsed))
+        .filter(|&(shared, _, _)| shared * 2 >= body.len())
+        .max_by_key(|&(shared, key, _)| (shared, key))
+        .map(|(_, key, parsed)| (key, parsed))
+}
+
+/// The bytes `a` and `b` have in common at their start and at their end,
+/// not counting any twice.
+fn shared_ends(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let room = a.len().min(b.len()) - prefix;
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(room)
+        .take_while(|(x, y)| x == y)
+        .count();
+    prefix + suffix
 }
 
 /// The edit that turns `old` into `new`, both bodies starting at `start`:
@@ -211,6 +255,45 @@ mod tests {
                     fresh
                 );
             }
+        }
+    }
+
+    /// A body edited after an edit above it moved it (the tree cached at
+    /// its old place) re-parses from that tree, not from nothing, and the
+    /// cache then holds the new body only.
+    #[test]
+    fn a_body_edited_after_it_moved_reuses_its_tree() {
+        use crate::scripts::shell::{included_range, parse_range};
+        let cache = TreeCache::default();
+        let versions = [
+            ("%post\n", "echo one\nif true; then\n  cp a b\nfi\n"),
+            (
+                "lang C\n%post\n",
+                "echo one\nif true; then\n  cp a bc\nfi\n",
+            ),
+            ("%post\n", "echo one\nif true; then\n  cp a \"bc\nfi\n"),
+            (
+                "lang C\nkeyboard us\n%post\n",
+                "echo one\nif true; then\n  cp a \"bc\"\nfi\n",
+            ),
+        ];
+        for (n, (above, body)) in versions.iter().enumerate() {
+            let text = format!("{above}{body}%end\n");
+            let range = TextRange::new(above.len(), above.len() + body.len());
+            let mut reused = false;
+            let tree = super::parse_body(&cache, &text, included_range(&text, range), |old| {
+                reused = old.is_some();
+                parse_range(&text, included_range(&text, range), old)
+            });
+            assert_eq!(reused, n > 0, "version {n}");
+            let fresh = ShellScript::parse(&text, range);
+            assert_eq!(
+                tree.root_node().to_sexp(),
+                fresh.root().to_sexp(),
+                "version {n}"
+            );
+            assert_eq!(tree.root_node().byte_range(), fresh.root().byte_range());
+            assert_eq!(cache.0.lock().unwrap().len(), 1, "version {n}");
         }
     }
 

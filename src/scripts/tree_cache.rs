@@ -111,15 +111,18 @@ fn earlier_version<'c>(
     }
     cache
         .iter()
-        .map(|(&key, parsed)| (shared_ends(&parsed.body, body), key, parsed))
+        .map(|(&key, parsed)| {
+            let (prefix, suffix) = common_ends(&parsed.body, body);
+            (prefix + suffix, key, parsed)
+        })
         .filter(|&(shared, _, _)| shared * 2 >= body.len())
         .max_by_key(|&(shared, key, _)| (shared, key))
         .map(|(_, key, parsed)| (key, parsed))
 }
 
-/// The bytes `a` and `b` have in common at their start and at their end,
-/// not counting any twice.
-fn shared_ends(a: &str, b: &str) -> usize {
+/// How many bytes `a` and `b` have in common at their start, and then at
+/// their end (not counting any twice).
+fn common_ends(a: &str, b: &str) -> (usize, usize) {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let room = a.len().min(b.len()) - prefix;
@@ -130,25 +133,13 @@ fn shared_ends(a: &str, b: &str) -> usize {
         .take(room)
         .take_while(|(x, y)| x == y)
         .count();
-    prefix + suffix
+    (prefix, suffix)
 }
 
 /// The edit that turns `old` into `new`, both bodies starting at `start`:
 /// the span between their common prefix and their common suffix.
 pub(crate) fn edit_between(old: &str, new: &str, start: (usize, Point)) -> InputEdit {
-    let prefix = old
-        .bytes()
-        .zip(new.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let room = old.len().min(new.len()) - prefix;
-    let suffix = old
-        .bytes()
-        .rev()
-        .zip(new.bytes().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let (prefix, suffix) = common_ends(old, new);
     let (start_byte, start_point) = start;
     let at = |text: &str, offset: usize| {
         let before = &text.as_bytes()[..offset];

@@ -766,6 +766,7 @@ where
     let core = name.trim_start_matches(['-', '%']).chars().count();
     let limit = (core / 3).max(1);
     let mut best: Option<(&'a str, usize, f64)> = None;
+    let mut table = Vec::new();
     for cand in candidates {
         let hay: Vec<char> = cand.chars().flat_map(char::to_lowercase).collect();
         if hay == needle {
@@ -776,10 +777,9 @@ where
         if hay.len().abs_diff(needle.len()) > limit {
             continue;
         }
-        let dist = osa_distance(&needle, &hay);
-        if dist > limit {
+        let Some(dist) = edit_distance_within(&needle, &hay, limit, &mut table) else {
             continue;
-        }
+        };
         let sim = jaro_winkler(&needle, &hay);
         let better = match best {
             None => true,
@@ -794,30 +794,45 @@ where
     best.map(|(c, _, _)| c)
 }
 
-/// Optimal string alignment distance (Damerau–Levenshtein where each
-/// substring is edited at most once).
-pub(crate) fn osa_distance(a: &[char], b: &[char]) -> usize {
-    let w = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * w];
-    for i in 0..=a.len() {
-        d[i * w] = i;
+/// Optimal string alignment distance (Levenshtein plus adjacent swaps) of
+/// `a` and `b` when it is at most `limit`, `None` when it is more.
+/// `table` is scratch space, reused between calls.
+pub(crate) fn edit_distance_within<T: PartialEq>(
+    a: &[T],
+    b: &[T],
+    limit: usize,
+    table: &mut Vec<usize>,
+) -> Option<usize> {
+    let width = b.len() + 1;
+    table.clear();
+    table.resize((a.len() + 1) * width, 0);
+    for (i, cell) in table.iter_mut().step_by(width).enumerate() {
+        *cell = i;
     }
-    for (j, cell) in d.iter_mut().enumerate().take(w) {
+    for (j, cell) in table.iter_mut().take(width).enumerate() {
         *cell = j;
     }
     for i in 1..=a.len() {
+        let mut row_min = usize::MAX;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1)
-                .min(d[i * w + j - 1] + 1)
-                .min(d[(i - 1) * w + j - 1] + cost);
+            let mut best = (table[(i - 1) * width + j] + 1)
+                .min(table[i * width + j - 1] + 1)
+                .min(table[(i - 1) * width + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[(i - 2) * w + j - 2] + 1);
+                best = best.min(table[(i - 2) * width + j - 2] + 1);
             }
-            d[i * w + j] = v;
+            table[i * width + j] = best;
+            row_min = row_min.min(best);
+        }
+        // Every cell is at least the smallest of the row above (a swap
+        // adds 1 to a cell two rows up, which is no less than the diagonal
+        // cell of the row above): past the limit, it stays past.
+        if row_min.min(table[i * width]) > limit {
+            return None;
         }
     }
-    d[a.len() * w + b.len()]
+    Some(table[a.len() * width + b.len()]).filter(|&distance| distance <= limit)
 }
 
 /// Jaro–Winkler similarity in `0.0..=1.0`.

@@ -13,7 +13,7 @@ pub(crate) mod scripts;
 mod syntax;
 
 use crate::analysis::{CheckOptions, FileRole};
-use crate::catalog::SyntaxVersion;
+use crate::catalog::{edit_distance_within, SyntaxVersion};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileId, SourceFile};
 use crate::syntax::model::Document;
@@ -353,57 +353,42 @@ impl ByteCounts {
     }
 }
 
-/// Optimal string alignment distance (Levenshtein plus adjacent swaps) of
-/// `a` and `b` when it is at most `limit`, `None` when it is more.
-/// `table` is scratch space, reused between calls.
-fn edit_distance_within<T: PartialEq>(
-    a: &[T],
-    b: &[T],
-    limit: usize,
-    table: &mut Vec<usize>,
-) -> Option<usize> {
-    let width = b.len() + 1;
-    table.clear();
-    table.resize((a.len() + 1) * width, 0);
-    for (i, cell) in table.iter_mut().step_by(width).enumerate() {
-        *cell = i;
-    }
-    for (j, cell) in table.iter_mut().take(width).enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        let mut row_min = usize::MAX;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (table[(i - 1) * width + j] + 1)
-                .min(table[i * width + j - 1] + 1)
-                .min(table[(i - 1) * width + j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(table[(i - 2) * width + j - 2] + 1);
-            }
-            table[i * width + j] = best;
-            row_min = row_min.min(best);
-        }
-        // Every cell is at least the smallest of the row above (a swap
-        // adds 1 to a cell two rows up, which is no less than the diagonal
-        // cell of the row above): past the limit, it stays past.
-        if row_min.min(table[i * width]) > limit {
-            return None;
-        }
-    }
-    Some(table[a.len() * width + b.len()]).filter(|&distance| distance <= limit)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The plain full-table distance `edit_distance_within` must agree with:
-    /// the catalog's own, written without bounds or early exits.
+    /// The plain full-table distance `edit_distance_within` must agree with,
+    /// written without bounds or early exits.
     fn reference_distance(a: &str, b: &str) -> usize {
         let a: Vec<char> = a.chars().collect();
         let b: Vec<char> = b.chars().collect();
-        crate::catalog::osa_distance(&a, &b)
+        osa_distance(&a, &b)
+    }
+
+    /// Optimal string alignment distance (Damerau–Levenshtein where each
+    /// substring is edited at most once).
+    fn osa_distance(a: &[char], b: &[char]) -> usize {
+        let w = b.len() + 1;
+        let mut d = vec![0usize; (a.len() + 1) * w];
+        for i in 0..=a.len() {
+            d[i * w] = i;
+        }
+        for (j, cell) in d.iter_mut().enumerate().take(w) {
+            *cell = j;
+        }
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut v = (d[(i - 1) * w + j] + 1)
+                    .min(d[i * w + j - 1] + 1)
+                    .min(d[(i - 1) * w + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    v = v.min(d[(i - 2) * w + j - 2] + 1);
+                }
+                d[i * w + j] = v;
+            }
+        }
+        d[a.len() * w + b.len()]
     }
 
     #[test]

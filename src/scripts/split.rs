@@ -306,13 +306,17 @@ mod tests {
     }
 
     #[test]
-    fn stops_where_it_cannot_follow() {
-        // The `)` of a case pattern closes no bracket, also in a function.
+    fn case_patterns_close_no_bracket() {
         let body = "echo a\ncase $x in\n  a) echo;;\n  (b) :;;\nesac\necho b\n";
         assert_eq!(starts(body), ["case $x in", "echo b"]);
+        // Inside a function, a pattern's `)` does not close its `{`.
         let body = "f() {\n  case $x in\n    a|b) echo;;\n  esac\n}\necho b\n";
         assert_eq!(starts(body), ["echo b"]);
-        // A bracket closed that was never opened stops the scan.
+    }
+
+    #[test]
+    fn stops_where_it_cannot_follow() {
+        // A bracket closed that was never opened.
         let body = "echo a\n)\necho b\n";
         assert_eq!(starts(body), [")"]);
         let body = "echo a\ncat <<$X\nbody\n$X\necho b\n";

@@ -451,6 +451,12 @@ fn shell_syntax_errors() {
         found(&analysis, "KS3001"),
         lines(&[(2, "if"), (15, "<<<<<<<"), (19, ">>>>>>>")])
     );
+    // The heredoc that derails tree-sitter-bash hides neither the command
+    // after it nor raises a syntax error of its own.
+    assert_eq!(
+        found(&analysis, "KS3003"),
+        lines(&[(30, "systemctl start httpd")])
+    );
 }
 
 #[test]

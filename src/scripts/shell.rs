@@ -270,6 +270,7 @@ impl<'a> ShellScript<'a> {
     /// [`parse`](Self::parse) as one tree, however long the body.
     pub fn parse_whole(text: &'a str, body: TextRange) -> Self {
         let tree = parse_range(text, included_range(text, body), None);
+        let tree = without_derailing_heredocs(text, body, tree);
         Self::with_trees(text, body, vec![tree])
     }
 
@@ -280,6 +281,9 @@ impl<'a> ShellScript<'a> {
         let range = included_range(text, body);
         let tree =
             super::tree_cache::parse_body(cache, text, range, |old| parse_range(text, range, old));
+        // The cache keeps the tree of the text as written, which the next
+        // edit re-parses from.
+        let tree = without_derailing_heredocs(text, body, tree);
         Self::with_trees(text, body, vec![tree])
     }
 
@@ -834,35 +838,15 @@ impl<'a> ShellScript<'a> {
         // nothing to expand) cannot have derailed it: blanking it would
         // give the same tree, so only bodies with expansions are blanked,
         // and a script without any is not parsed again.
-        let bodies: Vec<Node> = self
+        let bodies: Vec<std::ops::Range<usize>> = self
             .nodes()
             .filter(|node| node.kind() == "heredoc_body" && node.child_count() > 0)
+            .map(|node| node.byte_range())
             .collect();
         if bodies.is_empty() {
             return found;
         }
-        let mut blanked = self.text.as_bytes().to_vec();
-        // The blanked text differs only inside the heredoc bodies: the tree
-        // is re-parsed there, not from scratch.
-        let mut tree = self.trees[0].clone();
-        for body in bodies {
-            for byte in &mut blanked[body.byte_range()] {
-                if *byte != b'\n' {
-                    *byte = b' ';
-                }
-            }
-            tree.edit(&tree_sitter::InputEdit {
-                start_byte: body.start_byte(),
-                old_end_byte: body.end_byte(),
-                new_end_byte: body.end_byte(),
-                start_position: body.start_position(),
-                old_end_position: body.end_position(),
-                new_end_position: body.end_position(),
-            });
-        }
-        let blanked = String::from_utf8(blanked).expect("ASCII spaces keep the text UTF-8");
-        let range = included_range(&blanked, self.range);
-        let reparsed = parse_range(&blanked, range, Some(&tree));
+        let reparsed = parse_blanked(self.text, self.range, &self.trees[0], bodies);
         let mut remaining = Vec::new();
         collect_errors(reparsed.root_node(), &mut remaining);
         remaining
@@ -876,6 +860,95 @@ impl<'a> ShellScript<'a> {
         }
         found
     }
+}
+
+/// `tree` (of the body `body` of `text`), or, when heredoc bodies derailed
+/// it, the tree of the text with those bodies blanked.
+///
+/// An unclosed `${` or `$(` in an expanding heredoc body is an error only
+/// when the command runs (`bash -n` accepts it), but it makes
+/// tree-sitter-bash read on past the delimiter: the rest of the script
+/// ends up in an ERROR node, and every check would miss the commands
+/// there. The blanked tree has the same byte ranges, so node text still
+/// comes from the script as written.
+fn without_derailing_heredocs(text: &str, body: TextRange, tree: Tree) -> Tree {
+    if !tree.root_node().has_error() || !may_have_expanding_heredoc(&text[body.start..body.end]) {
+        return tree;
+    }
+    let derailed = derailed_heredoc_bodies(text, body, tree.root_node());
+    if derailed.is_empty() {
+        return tree;
+    }
+    parse_blanked(text, body, &tree, derailed)
+}
+
+/// The expanding heredoc bodies that derailed the parser. The text scan
+/// finds a body by its delimiter line however it reads; one that starts
+/// inside an ERROR node is one the parser did not read as a heredoc. A
+/// body the scan finds where the tree has no error is either parsed as a
+/// heredoc already or no heredoc at all (an arithmetic `<<` the scan
+/// misread), and is left alone.
+fn derailed_heredoc_bodies(text: &str, body: TextRange, root: Node) -> Vec<std::ops::Range<usize>> {
+    super::split::heredoc_bodies(&text[body.start..body.end])
+        .into_iter()
+        .filter(|heredoc| heredoc.expands && !heredoc.range.is_empty())
+        .map(|heredoc| body.start + heredoc.range.start..body.start + heredoc.range.end)
+        .filter(|range| {
+            let mut node = root.descendant_for_byte_range(range.start, range.start);
+            while let Some(current) = node {
+                if current.is_error() {
+                    return true;
+                }
+                node = current.parent();
+            }
+            false
+        })
+        .collect()
+}
+
+/// The tree of the body `body` of `text` with the byte ranges `blank`
+/// turned into spaces (line breaks kept), re-parsed from `tree`: the text
+/// differs only there, so the rest of the tree is reused.
+fn parse_blanked(
+    text: &str,
+    body: TextRange,
+    tree: &Tree,
+    blank: Vec<std::ops::Range<usize>>,
+) -> Tree {
+    let mut blanked = text.as_bytes().to_vec();
+    let mut tree = tree.clone();
+    let mut points = crate::syntax::Points::new(text);
+    for range in merge_overlapping(blank) {
+        let (start, end) = (points.at(range.start), points.at(range.end));
+        for byte in &mut blanked[range.clone()] {
+            if *byte != b'\n' {
+                *byte = b' ';
+            }
+        }
+        tree.edit(&tree_sitter::InputEdit {
+            start_byte: range.start,
+            old_end_byte: range.end,
+            new_end_byte: range.end,
+            start_position: start,
+            old_end_position: end,
+            new_end_position: end,
+        });
+    }
+    let blanked = String::from_utf8(blanked).expect("ASCII spaces keep the text UTF-8");
+    parse_range(&blanked, included_range(&blanked, body), Some(&tree))
+}
+
+/// `ranges` sorted, with overlapping ones joined.
+fn merge_overlapping(mut ranges: Vec<std::ops::Range<usize>>) -> Vec<std::ops::Range<usize>> {
+    ranges.sort_by_key(|range| range.start);
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
 }
 
 /// Whether `script` may hold a heredoc whose body the parser expands
@@ -1139,6 +1212,59 @@ pub(crate) mod tests {
         with_script("echo ok\n", |script, _| assert!(script.errors().is_empty()));
     }
 
+    /// Bodies bash only expands when the command runs, but that make
+    /// tree-sitter-bash read past their delimiter (checked: each leaves an
+    /// ERROR and no `heredoc_body`). `bash -n` accepts all of them.
+    const DERAILING_HEREDOCS: &[&str] = &[
+        "cat > /etc/motd <<EOF\nHello $USER ${y\nEOF\nsystemctl enable sshd\n",
+        "cat > /etc/x <<EOF\n$(echo hi\nEOF\necho ok\n",
+        "cat <<EOF\n$x $(\nEOF\necho ok\n",
+        "cat <<EOF\n$(echo hi) ${\nEOF\necho ok\n",
+        "if true; then\n\tcat <<-END\n\t$x ${y\n\tEND\nfi\necho ok\n",
+        "cat <<END | tr a b\n$x ${y\nEND\necho ok\n",
+    ];
+
+    #[test]
+    fn heredocs_that_derail_the_parser_are_no_syntax_error() {
+        for body in DERAILING_HEREDOCS {
+            with_script(body, |script, text| {
+                let as_written = parse_range(text, included_range(text, script.range()), None);
+                assert!(
+                    as_written.root_node().has_error(),
+                    "{body:?} no longer derails the parser"
+                );
+                assert!(!script.root().has_error(), "{body:?}");
+                assert_eq!(script.errors(), [], "{body:?}");
+                // The command after the heredoc is seen by the checks.
+                let last_line = body.trim_end().lines().last().unwrap();
+                let last = script.commands().pop().expect("a command");
+                assert_eq!(script.text_of(last.node), last_line, "{body:?}");
+            });
+        }
+    }
+
+    #[test]
+    fn errors_after_a_derailing_heredoc_are_still_found() {
+        for body in DERAILING_HEREDOCS {
+            let broken = format!("{body}if true; then\n  echo x\n");
+            with_script(&broken, |script, text| {
+                let errors = script.errors();
+                assert_eq!(errors.len(), 1, "{broken:?}: {errors:?}");
+                let opener = errors[0].opener.expect("the `if` that is never closed");
+                assert_eq!(&text[opener.start..opener.end], "if");
+            });
+        }
+        // A quoted delimiter keeps the body text: the parser is not
+        // derailed, and the real error is the only one.
+        with_script("cat <<'EOF'\n${y\nEOF\necho )\n", |script, _| {
+            assert_eq!(script.errors().len(), 1);
+        });
+        // An arithmetic shift is no heredoc; the error after it stays.
+        with_script("echo $((1 << 2))\nif true; then\n", |script, _| {
+            assert_eq!(script.errors().len(), 1);
+        });
+    }
+
     /// `errors` as it was before bodies the parser kept as text were left
     /// alone: every heredoc body blanked whenever there is an error. The
     /// blanked text is parsed from scratch, not from the old tree as
@@ -1149,16 +1275,23 @@ pub(crate) mod tests {
         if found.is_empty() || script.trees.len() > 1 {
             return found;
         }
-        let bodies: Vec<Node> = script
-            .nodes()
-            .filter(|node| node.kind() == "heredoc_body")
-            .collect();
+        // The bodies that derailed the parse of the text as written are
+        // blanked too (the script's tree already has them blank).
+        let (text, range) = (script.text, script.range);
+        let as_written = parse_range(text, included_range(text, range), None);
+        let mut bodies = derailed_heredoc_bodies(text, range, as_written.root_node());
+        bodies.extend(
+            script
+                .nodes()
+                .filter(|node| node.kind() == "heredoc_body")
+                .map(|node| node.byte_range()),
+        );
         if bodies.is_empty() {
             return found;
         }
         let mut blanked = script.text.as_bytes().to_vec();
         for body in bodies {
-            for byte in &mut blanked[body.byte_range()] {
+            for byte in &mut blanked[body] {
                 if *byte != b'\n' {
                     *byte = b' ';
                 }
@@ -1367,7 +1500,10 @@ pub(crate) mod tests {
             assert_eq!(whole.node_count(), expected.len());
             for cut in super::super::split::top_level_line_starts(&body) {
                 let Some(trees) = parse_cut(&text, range, range.start + cut) else {
-                    assert!(whole.root().has_error(), "{body:?} cut at {cut}");
+                    // Pieces are parsed as written, without the repair of
+                    // derailing heredocs the whole body gets.
+                    let as_written = parse_range(&text, included_range(&text, range), None);
+                    assert!(as_written.root_node().has_error(), "{body:?} cut at {cut}");
                     continue;
                 };
                 let pieces = ShellScript::with_trees(&text, range, trees);

@@ -38,9 +38,29 @@ struct Scan {
     /// The single-quoted string is a `$'…'` one, where `\'` does not end it.
     ansi_c: bool,
     backquoted: bool,
-    /// Heredoc delimiters still to come, with whether tabs before them are
-    /// stripped (`<<-`), in the order their bodies follow.
-    heredocs: Vec<(String, bool)>,
+    /// Heredocs whose bodies are still to come, in the order they follow.
+    heredocs: Vec<PendingHeredoc>,
+}
+
+/// A heredoc operator read on the current line.
+struct PendingHeredoc {
+    /// The delimiter word with its quotes removed.
+    delimiter: String,
+    /// `<<-`: tabs before the delimiter line are stripped.
+    strip_tabs: bool,
+    /// No part of the delimiter is quoted: bash expands the body when the
+    /// command runs.
+    expands: bool,
+}
+
+/// A heredoc body as the text scan finds it: offsets in the scanned body
+/// from the line after the operator up to the delimiter line (or the end
+/// of the text, when no delimiter line comes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeredocBody {
+    pub range: std::ops::Range<usize>,
+    /// Whether bash expands the body (an unquoted delimiter).
+    pub expands: bool,
 }
 
 impl Scan {
@@ -76,27 +96,52 @@ pub(crate) fn top_level_line_starts(body: &str) -> Vec<usize> {
 /// [`top_level_line_starts`] up to the first one at or after `limit`.
 fn top_level_line_starts_until(body: &str, limit: usize) -> Vec<usize> {
     let mut found = Vec::new();
+    scan_body(
+        body,
+        |at| {
+            found.push(at);
+            at < limit
+        },
+        |_| {},
+    );
+    found
+}
+
+/// The heredoc bodies of `body`, in order, as far as the scan can follow
+/// the text. Unlike tree-sitter-bash, the scan never reads inside a body,
+/// so a body that derails the parser (`${x`, an unclosed `$(`) is still
+/// found here.
+pub fn heredoc_bodies(body: &str) -> Vec<HeredocBody> {
+    let mut found = Vec::new();
+    scan_body(body, |_| true, |heredoc| found.push(heredoc));
+    found
+}
+
+/// Scans `body` line by line, calling `top_level` with every line start
+/// that begins a top-level statement (it returns whether to go on) and
+/// `heredoc` with every heredoc body; stops where the scan cannot follow.
+fn scan_body(
+    body: &str,
+    mut top_level: impl FnMut(usize) -> bool,
+    mut heredoc: impl FnMut(HeredocBody),
+) {
     let mut scan = Scan::default();
     let mut lines = LineStarts::new(body);
     while let Some(line) = lines.next() {
         let Some(continues) = scan_line(line, &mut scan) else {
             break;
         };
-        if !scan.heredocs.is_empty() && !skip_heredoc_bodies(&mut lines, &mut scan) {
+        if !scan.heredocs.is_empty() && !skip_heredoc_bodies(&mut lines, &mut scan, &mut heredoc) {
             break;
         }
         if scan.brackets < 0 || scan.blocks < 0 {
             break;
         }
         let next = lines.offset();
-        if !continues && scan.at_top_level() && next < body.len() {
-            found.push(next);
-            if next >= limit {
-                break;
-            }
+        if !continues && scan.at_top_level() && next < body.len() && !top_level(next) {
+            break;
         }
     }
-    found
 }
 
 /// The lines of a text (each without its `\n`), and where the next starts.
@@ -131,19 +176,33 @@ impl<'a> LineStarts<'a> {
 }
 
 /// Skips the heredoc bodies that follow a line, each up to its delimiter
-/// line; `false` when the text ends first.
-fn skip_heredoc_bodies(lines: &mut LineStarts, scan: &mut Scan) -> bool {
-    for (delimiter, strip_tabs) in std::mem::take(&mut scan.heredocs) {
+/// line, handing each to `found`; `false` when the text ends first.
+fn skip_heredoc_bodies(
+    lines: &mut LineStarts,
+    scan: &mut Scan,
+    found: &mut impl FnMut(HeredocBody),
+) -> bool {
+    for heredoc in std::mem::take(&mut scan.heredocs) {
+        let start = lines.offset();
         loop {
+            let end = lines.offset();
             let Some(line) = lines.next() else {
+                found(HeredocBody {
+                    range: start..end,
+                    expands: heredoc.expands,
+                });
                 return false;
             };
-            let line = if strip_tabs {
+            let line = if heredoc.strip_tabs {
                 line.trim_start_matches('\t')
             } else {
                 line
             };
-            if line == delimiter {
+            if line == heredoc.delimiter {
+                found(HeredocBody {
+                    range: start..end,
+                    expands: heredoc.expands,
+                });
                 break;
             }
         }
@@ -203,8 +262,8 @@ fn scan_line(line: &str, scan: &mut Scan) -> Option<bool> {
             b')' if scan.cases.last() == Some(&scan.brackets) => {}
             b')' | b'}' | b']' => scan.brackets -= 1,
             b'<' if line[at..].starts_with("<<") && !line[at..].starts_with("<<<") => {
-                let (delimiter, strip_tabs, end) = heredoc_delimiter(line, at + 2)?;
-                scan.heredocs.push((delimiter, strip_tabs));
+                let (heredoc, end) = heredoc_delimiter(line, at + 2)?;
+                scan.heredocs.push(heredoc);
                 at = end;
                 code_end = end;
                 continue;
@@ -248,10 +307,9 @@ fn is_separator(byte: u8) -> bool {
     byte.is_ascii_whitespace() || matches!(byte, b';' | b'&' | b'|' | b'(' | b')')
 }
 
-/// The delimiter of a heredoc whose `<<` ends before `at`: its text with
-/// quotes removed, whether it is `<<-`, and where the word ends. `None`
-/// when the word is not one the scan can read.
-fn heredoc_delimiter(line: &str, at: usize) -> Option<(String, bool, usize)> {
+/// The heredoc whose `<<` ends before `at`, and where its delimiter word
+/// ends. `None` when the word is not one the scan can read.
+fn heredoc_delimiter(line: &str, at: usize) -> Option<(PendingHeredoc, usize)> {
     let strip_tabs = line[at..].starts_with('-');
     let start = at + usize::from(strip_tabs);
     let rest = &line[start..];
@@ -274,7 +332,12 @@ fn heredoc_delimiter(line: &str, at: usize) -> Option<(String, bool, usize)> {
     if delimiter.is_empty() {
         return None;
     }
-    Some((delimiter, strip_tabs, word_start + word_len))
+    let heredoc = PendingHeredoc {
+        expands: delimiter.len() == word.len(),
+        delimiter,
+        strip_tabs,
+    };
+    Some((heredoc, word_start + word_len))
 }
 
 #[cfg(test)]
@@ -327,6 +390,24 @@ mod tests {
     fn heredoc_bodies_and_comments_are_skipped() {
         let body = "cat <<-EOF; echo x # it's (\n\tif\n\tEOF\necho b\nx=1 \\\n  y\necho c\n";
         assert_eq!(starts(body), ["echo b", "x=1 \\", "echo c"]);
+    }
+
+    #[test]
+    fn heredoc_bodies_end_at_their_delimiter_line() {
+        let body = "cat <<A <<'B'\n${x\nA\n$(y\nB\ncat <<-C\n\tz\n\tC\ncat <<D\nno end\n";
+        let found: Vec<(&str, bool)> = heredoc_bodies(body)
+            .into_iter()
+            .map(|heredoc| (&body[heredoc.range], heredoc.expands))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("${x\n", true),
+                ("$(y\n", false),
+                ("\tz\n", true),
+                ("no end\n", true)
+            ]
+        );
     }
 
     #[test]

@@ -43,8 +43,15 @@ fn lines(expected: &[(usize, &str)]) -> Vec<(usize, String)> {
     expected.iter().map(|&(l, t)| (l, t.to_string())).collect()
 }
 
-/// The text `fix` of the diagnostic of `code` on `line` would produce.
+/// The line `line` after the fix of the diagnostic of `code` there.
 fn fixed_line(analysis: &Analysis, code: &str, line: usize) -> (String, Applicability) {
+    let (text, applicability) = fixed_text(analysis, code, line);
+    let line_text = text.lines().nth(line - 1).unwrap_or("").to_string();
+    (line_text, applicability)
+}
+
+/// The text the fix of the diagnostic of `code` on `line` would produce.
+fn fixed_text(analysis: &Analysis, code: &str, line: usize) -> (String, Applicability) {
     let diagnostic = analysis
         .diagnostics
         .iter()
@@ -67,8 +74,7 @@ fn fixed_line(analysis: &Analysis, code: &str, line: usize) -> (String, Applicab
     for edit in edits {
         text.replace_range(edit.range.start..edit.range.end, &edit.replacement);
     }
-    let line_text = text.lines().nth(line - 1).unwrap_or("").to_string();
-    (line_text, fix.applicability)
+    (text, fix.applicability)
 }
 
 #[test]
@@ -457,6 +463,66 @@ fn shell_syntax_errors() {
         found(&analysis, "KS3003"),
         lines(&[(30, "systemctl start httpd")])
     );
+}
+
+#[test]
+fn heredocs_never_closed() {
+    let analysis = analyze("heredoc.ks", None);
+    assert_eq!(
+        found(&analysis, "KS3022"),
+        lines(&[
+            (3, "<<EOF"),
+            (10, "<<'PROXY'"),
+            (16, "<<-NOTES"),
+            (22, "<<EOF")
+        ])
+    );
+    // What follows the operator is heredoc text to bash: no syntax error
+    // there (`EFO` and `echo after` would be one to tree-sitter-bash), and
+    // the `systemctl enable` swallowed on line 6 is no command.
+    assert_eq!(found(&analysis, "KS3001"), lines(&[]));
+    let near_misses: Vec<Vec<(usize, String)>> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.code == "KS3022")
+        .map(|d| {
+            d.related
+                .iter()
+                .map(|r| {
+                    let source = analysis.sources.get(r.location.file);
+                    let line = source.line_index.line_of(r.location.range.start) + 1;
+                    (line, source.slice(r.location.range).to_string())
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        near_misses,
+        [
+            lines(&[(5, "EOF ")]),
+            lines(&[(12, "    PROXY")]),
+            lines(&[(18, "  NOTES")]),
+            lines(&[])
+        ]
+    );
+    // The fix makes the near miss the delimiter; once applied, the
+    // heredoc is closed.
+    for (operator_line, near_miss_line, fixed) in
+        [(3, 5, "EOF"), (10, 12, "PROXY"), (16, 18, "NOTES")]
+    {
+        let (text, applicability) = fixed_text(&analysis, "KS3022", operator_line);
+        assert_eq!(applicability, Applicability::Unsafe);
+        assert_eq!(text.lines().nth(near_miss_line - 1), Some(fixed));
+        let path = std::env::temp_dir().join(format!("kslint-heredoc-fix-{operator_line}.ks"));
+        std::fs::write(&path, &text).unwrap();
+        let again = analyze_path(&path, &CheckOptions::default()).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let left: Vec<usize> = found(&again, "KS3022")
+            .iter()
+            .map(|(line, _)| *line)
+            .collect();
+        assert!(!left.contains(&operator_line), "{left:?}");
+    }
 }
 
 #[test]

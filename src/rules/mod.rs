@@ -126,6 +126,7 @@ pub static REGISTRY: &[&Rule] = &[
     &scripts::PRE_OUTPUT_NOT_INCLUDED,
     &scripts::SHELLCHECK,
     &scripts::SCRIPT_TOO_LARGE,
+    &scripts::HEREDOC_NEVER_CLOSED,
     &boot::BOOT_SOURCE_SCHEME,
     &boot::BOOT_LABEL_MISMATCH,
     &boot::VOLUME_ID_ASSUMED,

@@ -18,7 +18,9 @@ use crate::memo::{remember, KeyHasher, Memo, Relocation};
 use crate::scripts::flat::{Field, Flat, Kind};
 use crate::scripts::installer::{self, Availability, Installer, Place};
 use crate::scripts::shell::{basename, path_is_under};
-use crate::scripts::{self, Redirect, Script, ShellCommand, ShellScript, Value, SYSIMAGE, SYSROOT};
+use crate::scripts::{
+    self, Redirect, Script, ShellCommand, ShellScript, UnclosedHeredoc, Value, SYSIMAGE, SYSROOT,
+};
 use crate::source::{FileId, TextRange};
 use crate::syntax::model::{Arg, ScriptKind, Section, SectionKind};
 
@@ -169,6 +171,13 @@ declare_rule!(
     Info,
     "A shell script section too large for kslint to check"
 );
+declare_rule!(
+    HEREDOC_NEVER_CLOSED,
+    "KS3022",
+    "heredoc-never-closed",
+    Error,
+    "No line closes a heredoc: bash reads the rest of the script into it"
+);
 
 /// Paths kickstart scripts use to reach the installed system.
 const TARGET_ROOTS: &[&str] = &[SYSIMAGE, SYSROOT];
@@ -289,7 +298,11 @@ impl Findings {
                 after_log_check: out,
             };
         };
-        shell_syntax_errors(cx, shell, &mut out);
+        let unclosed = shell.unclosed_heredoc();
+        shell_syntax_errors(cx, shell, unclosed.as_ref(), &mut out);
+        if let Some(unclosed) = &unclosed {
+            heredoc_never_closed(cx, unclosed, &mut out);
+        }
         critical_without_erroronfail(cx, view, &mut out);
         for command in &view.commands {
             service_start_in_chroot(cx, view, command, &mut out);
@@ -1171,11 +1184,29 @@ fn shorten(text: &str) -> String {
 // KS3001
 // ---------------------------------------------------------------------------
 
-fn shell_syntax_errors(cx: &Context, shell: &ShellScript, out: &mut Vec<Diagnostic>) {
+/// Errors after a heredoc no line closes are left to KS3022: to bash the
+/// rest of the script is the heredoc's text. Constructs opened before it
+/// and never closed stay errors (bash reaches the end of the script
+/// inside them).
+fn shell_syntax_errors(
+    cx: &Context,
+    shell: &ShellScript,
+    unclosed: Option<&UnclosedHeredoc>,
+    out: &mut Vec<Diagnostic>,
+) {
     let index = &cx.file.line_index;
     let text = cx.text();
     let mut lines = HashSet::new();
+    let inside_heredoc = |error: &scripts::SyntaxError| {
+        unclosed.is_some_and(|heredoc| {
+            let at = heredoc.operator.start;
+            error.range.end >= at && error.opener.is_none_or(|opener| opener.start >= at)
+        })
+    };
     for error in shell.errors() {
+        if inside_heredoc(&error) {
+            continue;
+        }
         let (range, message) = match (error.missing, error.opener) {
             (Some(token), Some(opener)) => (
                 opener,
@@ -1219,6 +1250,60 @@ fn shell_syntax_errors(cx: &Context, shell: &ShellScript, out: &mut Vec<Diagnost
             format!("{message}; the script stops at this point"),
         ));
     }
+}
+
+// ---------------------------------------------------------------------------
+// KS3022
+// ---------------------------------------------------------------------------
+
+fn heredoc_never_closed(cx: &Context, heredoc: &UnclosedHeredoc, out: &mut Vec<Diagnostic>) {
+    let rest_lines = cx.file.slice(heredoc.rest).lines().count();
+    let delimiter = &heredoc.delimiter;
+    let mut diagnostic = Diagnostic::new(
+        &HEREDOC_NEVER_CLOSED,
+        cx.file_id,
+        heredoc.operator,
+        format!(
+            "`{}` is never closed: no line after it is exactly `{delimiter}`, so bash reads \
+             the rest of the script ({rest_lines} lines) into the heredoc and runs none of it \
+             (it only warns)",
+            cx.file.slice(heredoc.operator)
+        ),
+    );
+    if let Some(near_miss) = heredoc.near_miss {
+        let written = cx.file.slice(near_miss);
+        let blanks = if heredoc.strip_tabs {
+            "`<<-` strips leading tabs, not spaces, and nothing after the word"
+        } else {
+            "blanks before or after the word count"
+        };
+        diagnostic = diagnostic.with_related(
+            cx.file_id,
+            near_miss,
+            // No line numbers in messages: the language server moves a
+            // script's findings with the script without rewriting them.
+            format!(
+                "`{}` is not the delimiter: {blanks}",
+                written.escape_debug()
+            ),
+        );
+        let tabs = if heredoc.strip_tabs {
+            &written[..written.len() - written.trim_start_matches('\t').len()]
+        } else {
+            ""
+        };
+        diagnostic = diagnostic.with_fix(fix(
+            format!(
+                "Make `{}` the delimiter `{delimiter}`",
+                written.escape_debug()
+            ),
+            Applicability::Unsafe,
+            cx.file_id,
+            near_miss,
+            format!("{tabs}{delimiter}"),
+        ));
+    }
+    out.push(diagnostic);
 }
 
 // ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ pub mod tree_cache;
 use crate::source::TextRange;
 use crate::syntax::model::{Arg, Document, ScriptKind, Section, SectionKind};
 
-pub use shell::{Redirect, ShellCommand, ShellScript, SyntaxError, Value};
+pub use shell::{Redirect, ShellCommand, ShellScript, SyntaxError, UnclosedHeredoc, Value};
 pub use tree_cache::TreeCache;
 
 /// The root of the installed system as the installer mounts it.

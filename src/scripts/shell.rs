@@ -244,11 +244,13 @@ fn parse_in_pieces(text: &str, body: TextRange) -> Option<Vec<Tree>> {
 
 /// [`parse_in_pieces`] with the body cut at `cut`.
 fn parse_cut(text: &str, body: TextRange, cut: usize) -> Option<Vec<Tree>> {
-    let first = included_range(text, TextRange::new(body.start, cut));
-    let second = included_range(text, TextRange::new(cut, body.end));
+    let parse_piece = |piece: TextRange| {
+        let tree = parse_range(text, included_range(text, piece), None);
+        with_heredocs_as_bash_reads_them(text, piece, tree)
+    };
     let (first, second) = rayon::join(
-        || parse_range(text, first, None),
-        || parse_range(text, second, None),
+        || parse_piece(TextRange::new(body.start, cut)),
+        || parse_piece(TextRange::new(cut, body.end)),
     );
     let trees = vec![first, second];
     let clean = trees.iter().all(|tree| !tree.root_node().has_error());
@@ -270,7 +272,7 @@ impl<'a> ShellScript<'a> {
     /// [`parse`](Self::parse) as one tree, however long the body.
     pub fn parse_whole(text: &'a str, body: TextRange) -> Self {
         let tree = parse_range(text, included_range(text, body), None);
-        let tree = without_derailing_heredocs(text, body, tree);
+        let tree = with_heredocs_as_bash_reads_them(text, body, tree);
         Self::with_trees(text, body, vec![tree])
     }
 
@@ -283,7 +285,7 @@ impl<'a> ShellScript<'a> {
             super::tree_cache::parse_body(cache, text, range, |old| parse_range(text, range, old));
         // The cache keeps the tree of the text as written, which the next
         // edit re-parses from.
-        let tree = without_derailing_heredocs(text, body, tree);
+        let tree = with_heredocs_as_bash_reads_them(text, body, tree);
         Self::with_trees(text, body, vec![tree])
     }
 
@@ -852,6 +854,32 @@ impl<'a> ShellScript<'a> {
         remaining
     }
 
+    /// The first heredoc no delimiter line closes. Bash only warns about
+    /// one and reads the rest of the script into it; tree-sitter-bash
+    /// either reports an error somewhere after it or, when the delimiter
+    /// line has blanks around the word, closes it there. So the text scan
+    /// decides where the body ends, and the tree confirms that the
+    /// operator is a heredoc (not an arithmetic `<<`) outside a command
+    /// substitution (whose `)` ends a heredoc too, with a warning).
+    pub fn unclosed_heredoc(&self) -> Option<UnclosedHeredoc> {
+        let start = self.range.start;
+        let body = self.text_of_range(self.range);
+        let heredoc = super::split::heredoc_bodies(body)
+            .into_iter()
+            .find(|heredoc| !heredoc.terminated)?;
+        let operator = TextRange::new(start + heredoc.operator.start, start + heredoc.operator.end);
+        heredoc_start_at(self.root(), operator.start..operator.end)?;
+        let rest = TextRange::new(start + heredoc.range.start, start + heredoc.range.end);
+        let near_miss = near_miss_line(self.text, rest, &heredoc.delimiter, heredoc.strip_tabs);
+        Some(UnclosedHeredoc {
+            operator,
+            delimiter: heredoc.delimiter,
+            strip_tabs: heredoc.strip_tabs,
+            rest,
+            near_miss,
+        })
+    }
+
     /// Every error in the syntax trees, as the parser left them.
     fn parser_errors(&self) -> Vec<SyntaxError> {
         let mut found = Vec::new();
@@ -862,48 +890,89 @@ impl<'a> ShellScript<'a> {
     }
 }
 
-/// `tree` (of the body `body` of `text`), or, when heredoc bodies derailed
-/// it, the tree of the text with those bodies blanked.
+/// `tree` (of the body `body` of `text`), or, where it reads a heredoc
+/// otherwise than bash does, the tree of the text with that heredoc's body
+/// blanked, which it then reads as bash does. Two cases:
 ///
-/// An unclosed `${` or `$(` in an expanding heredoc body is an error only
-/// when the command runs (`bash -n` accepts it), but it makes
-/// tree-sitter-bash read on past the delimiter: the rest of the script
-/// ends up in an ERROR node, and every check would miss the commands
-/// there. The blanked tree has the same byte ranges, so node text still
-/// comes from the script as written.
-fn without_derailing_heredocs(text: &str, body: TextRange, tree: Tree) -> Tree {
-    if !tree.root_node().has_error() || !may_have_expanding_heredoc(&text[body.start..body.end]) {
+/// - tree-sitter-bash ends a heredoc at the first line that starts with
+///   the delimiter word (`  EOF`, `EOF `, `EOFx`); bash only at a line
+///   that is exactly the word, and without one it reads the rest of the
+///   script into the heredoc (with a warning). The text scan finds the
+///   body as bash does; blanked, no line of it can end it early.
+/// - an unclosed `${` or `$(` in an expanding body is an error only when
+///   the command runs (`bash -n` accepts it), but it makes the parser
+///   read on past the delimiter: the rest of the script ends up in an
+///   ERROR node, and every check would miss the commands there.
+///
+/// The blanked tree has the same byte ranges, so node text still comes
+/// from the script as written.
+fn with_heredocs_as_bash_reads_them(text: &str, body: TextRange, tree: Tree) -> Tree {
+    let blank = misread_heredoc_bodies(text, body, tree.root_node());
+    if blank.is_empty() {
         return tree;
     }
-    let derailed = derailed_heredoc_bodies(text, body, tree.root_node());
-    if derailed.is_empty() {
-        return tree;
-    }
-    parse_blanked(text, body, &tree, derailed)
+    parse_blanked(text, body, &tree, blank)
 }
 
-/// The expanding heredoc bodies that derailed the parser. The text scan
-/// finds a body by its delimiter line however it reads; one that starts
-/// inside an ERROR node is one the parser did not read as a heredoc. A
-/// body the scan finds where the tree has no error is either parsed as a
-/// heredoc already or no heredoc at all (an arithmetic `<<` the scan
-/// misread), and is left alone.
-fn derailed_heredoc_bodies(text: &str, body: TextRange, root: Node) -> Vec<std::ops::Range<usize>> {
-    super::split::heredoc_bodies(&text[body.start..body.end])
+/// The heredoc bodies the tree `root` reads otherwise than bash does (see
+/// [`with_heredocs_as_bash_reads_them`]), as byte ranges of `text`.
+fn misread_heredoc_bodies(text: &str, body: TextRange, root: Node) -> Vec<std::ops::Range<usize>> {
+    let script = &text[body.start..body.end];
+    if memchr::memmem::find(script.as_bytes(), b"<<").is_none() {
+        return Vec::new();
+    }
+    let derailing = root.has_error() && may_have_expanding_heredoc(script);
+    super::split::heredoc_bodies(script)
         .into_iter()
-        .filter(|heredoc| heredoc.expands && !heredoc.range.is_empty())
-        .map(|heredoc| body.start + heredoc.range.start..body.start + heredoc.range.end)
-        .filter(|range| {
-            let mut node = root.descendant_for_byte_range(range.start, range.start);
-            while let Some(current) = node {
-                if current.is_error() {
-                    return true;
-                }
-                node = current.parent();
-            }
-            false
+        .filter(|heredoc| !heredoc.range.is_empty())
+        .filter(|heredoc| {
+            let operator = at(body, &heredoc.operator);
+            let range = at(body, &heredoc.range);
+            let misread = !heredoc.terminated
+                || text[range.clone()]
+                    .lines()
+                    .any(|line| line.trim_start().starts_with(heredoc.delimiter.as_str()));
+            let derailed = derailing && heredoc.expands && starts_inside_error(root, range.start);
+            derailed || (misread && heredoc_start_at(root, operator).is_some())
         })
+        .map(|heredoc| at(body, &heredoc.range))
         .collect()
+}
+
+/// `range`, offsets in the body `body`, as offsets in the kickstart.
+fn at(body: TextRange, range: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+    body.start + range.start..body.start + range.end
+}
+
+/// Whether the node at `offset` is inside an ERROR node.
+fn starts_inside_error(root: Node, offset: usize) -> bool {
+    let mut node = root.descendant_for_byte_range(offset, offset);
+    while let Some(current) = node {
+        if current.is_error() {
+            return true;
+        }
+        node = current.parent();
+    }
+    false
+}
+
+/// The tree's `heredoc_start` within the heredoc operator `operator`
+/// (`<<EOF`), unless the heredoc is inside a command substitution, whose
+/// `)` ends it too (bash warns and goes on). `None` also where the text
+/// scan read a heredoc the parser did not, e.g. an arithmetic `1 << 4`.
+fn heredoc_start_at(root: Node, operator: std::ops::Range<usize>) -> Option<Node> {
+    let word_end = operator.end.saturating_sub(1).max(operator.start);
+    let mut node = root.descendant_for_byte_range(word_end, word_end);
+    let mut start = None;
+    while let Some(current) = node {
+        match current.kind() {
+            "heredoc_start" if operator.contains(&current.start_byte()) => start = Some(current),
+            "command_substitution" => return None,
+            _ => {}
+        }
+        node = current.parent();
+    }
+    start
 }
 
 /// The tree of the body `body` of `text` with the byte ranges `blank`
@@ -963,6 +1032,47 @@ fn may_have_expanding_heredoc(script: &str) -> bool {
         let delimiter = rest.iter().find(|&&byte| byte != b' ' && byte != b'\t');
         !matches!(delimiter, Some(b'\'' | b'"' | b'\\'))
     })
+}
+
+/// A heredoc that runs to the end of its script (see
+/// [`ShellScript::unclosed_heredoc`]); ranges are in the kickstart file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnclosedHeredoc {
+    /// The operator and its word, `<<EOF`.
+    pub operator: TextRange,
+    pub delimiter: String,
+    /// `<<-`: tabs before the delimiter are stripped, spaces are not.
+    pub strip_tabs: bool,
+    /// What bash reads into the heredoc: every line after the operator's.
+    pub rest: TextRange,
+    /// The first line that would be the delimiter but for blanks around
+    /// it (`  EOF`, `EOF ` or, after `<<-`, spaces instead of tabs).
+    pub near_miss: Option<TextRange>,
+}
+
+/// The first line of `range` in `text` that equals `delimiter` once blanks
+/// around it are trimmed, while not closing the heredoc as written.
+fn near_miss_line(
+    text: &str,
+    range: TextRange,
+    delimiter: &str,
+    strip_tabs: bool,
+) -> Option<TextRange> {
+    let mut at = range.start;
+    for line in text[range.start..range.end].split_inclusive('\n') {
+        // A carriage return before the newline is part of the line to bash.
+        let content = line.trim_end_matches('\n');
+        let closes = if strip_tabs {
+            content.trim_start_matches('\t') == delimiter
+        } else {
+            content == delimiter
+        };
+        if !closes && content.trim() == delimiter {
+            return Some(TextRange::new(at, at + content.len()));
+        }
+        at += line.len();
+    }
+    None
 }
 
 /// A place where the body is not valid shell.
@@ -1279,7 +1389,7 @@ pub(crate) mod tests {
         // blanked too (the script's tree already has them blank).
         let (text, range) = (script.text, script.range);
         let as_written = parse_range(text, included_range(text, range), None);
-        let mut bodies = derailed_heredoc_bodies(text, range, as_written.root_node());
+        let mut bodies = misread_heredoc_bodies(text, range, as_written.root_node());
         bodies.extend(
             script
                 .nodes()
@@ -1500,10 +1610,7 @@ pub(crate) mod tests {
             assert_eq!(whole.node_count(), expected.len());
             for cut in super::super::split::top_level_line_starts(&body) {
                 let Some(trees) = parse_cut(&text, range, range.start + cut) else {
-                    // Pieces are parsed as written, without the repair of
-                    // derailing heredocs the whole body gets.
-                    let as_written = parse_range(&text, included_range(&text, range), None);
-                    assert!(as_written.root_node().has_error(), "{body:?} cut at {cut}");
+                    assert!(whole.root().has_error(), "{body:?} cut at {cut}");
                     continue;
                 };
                 let pieces = ShellScript::with_trees(&text, range, trees);

@@ -44,6 +44,9 @@ struct Scan {
 
 /// A heredoc operator read on the current line.
 struct PendingHeredoc {
+    /// The operator and its word (`<<-'EOF'`), as offsets in the line
+    /// until the line is done, then in the body.
+    operator: std::ops::Range<usize>,
     /// The delimiter word with its quotes removed.
     delimiter: String,
     /// `<<-`: tabs before the delimiter line are stripped.
@@ -51,16 +54,41 @@ struct PendingHeredoc {
     /// No part of the delimiter is quoted: bash expands the body when the
     /// command runs.
     expands: bool,
+    /// The operator is inside brackets, maybe a `$(…)`: there a line
+    /// starting with the delimiter and a `)` ends the body too.
+    in_brackets: bool,
 }
 
-/// A heredoc body as the text scan finds it: offsets in the scanned body
-/// from the line after the operator up to the delimiter line (or the end
-/// of the text, when no delimiter line comes).
+/// A heredoc body as the text scan finds it, with offsets in the scanned
+/// text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeredocBody {
+    /// From the line after the operator up to the delimiter line, or to
+    /// the end of the text when no delimiter line comes.
     pub range: std::ops::Range<usize>,
+    /// The operator and its word, `<<-'EOF'`.
+    pub operator: std::ops::Range<usize>,
+    /// The line that ends the body, quotes removed (`EOF`).
+    pub delimiter: String,
+    /// `<<-`: tabs before the delimiter line are stripped.
+    pub strip_tabs: bool,
     /// Whether bash expands the body (an unquoted delimiter).
     pub expands: bool,
+    /// Whether a delimiter line ends the body before the text does.
+    pub terminated: bool,
+}
+
+impl HeredocBody {
+    fn of(heredoc: PendingHeredoc, range: std::ops::Range<usize>, terminated: bool) -> Self {
+        HeredocBody {
+            range,
+            operator: heredoc.operator,
+            delimiter: heredoc.delimiter,
+            strip_tabs: heredoc.strip_tabs,
+            expands: heredoc.expands,
+            terminated,
+        }
+    }
 }
 
 impl Scan {
@@ -127,10 +155,19 @@ fn scan_body(
 ) {
     let mut scan = Scan::default();
     let mut lines = LineStarts::new(body);
-    while let Some(line) = lines.next() {
+    loop {
+        let line_start = lines.offset();
+        let Some(line) = lines.next() else {
+            break;
+        };
+        let pending = scan.heredocs.len();
         let Some(continues) = scan_line(line, &mut scan) else {
             break;
         };
+        for heredoc in &mut scan.heredocs[pending..] {
+            let operator = &mut heredoc.operator;
+            *operator = line_start + operator.start..line_start + operator.end;
+        }
         if !scan.heredocs.is_empty() && !skip_heredoc_bodies(&mut lines, &mut scan, &mut heredoc) {
             break;
         }
@@ -187,10 +224,7 @@ fn skip_heredoc_bodies(
         loop {
             let end = lines.offset();
             let Some(line) = lines.next() else {
-                found(HeredocBody {
-                    range: start..end,
-                    expands: heredoc.expands,
-                });
+                found(HeredocBody::of(heredoc, start..end, false));
                 return false;
             };
             let line = if heredoc.strip_tabs {
@@ -198,11 +232,12 @@ fn skip_heredoc_bodies(
             } else {
                 line
             };
-            if line == heredoc.delimiter {
-                found(HeredocBody {
-                    range: start..end,
-                    expands: heredoc.expands,
-                });
+            let closes_substitution = heredoc.in_brackets
+                && line
+                    .strip_prefix(heredoc.delimiter.as_str())
+                    .is_some_and(|rest| rest.starts_with(')'));
+            if line == heredoc.delimiter || closes_substitution {
+                found(HeredocBody::of(heredoc, start..end, true));
                 break;
             }
         }
@@ -262,7 +297,8 @@ fn scan_line(line: &str, scan: &mut Scan) -> Option<bool> {
             b')' if scan.cases.last() == Some(&scan.brackets) => {}
             b')' | b'}' | b']' => scan.brackets -= 1,
             b'<' if line[at..].starts_with("<<") && !line[at..].starts_with("<<<") => {
-                let (heredoc, end) = heredoc_delimiter(line, at + 2)?;
+                let (mut heredoc, end) = heredoc_delimiter(line, at + 2)?;
+                heredoc.in_brackets = scan.brackets > 0;
                 scan.heredocs.push(heredoc);
                 at = end;
                 code_end = end;
@@ -333,7 +369,9 @@ fn heredoc_delimiter(line: &str, at: usize) -> Option<(PendingHeredoc, usize)> {
         return None;
     }
     let heredoc = PendingHeredoc {
+        operator: at - 2..word_start + word_len,
         expands: delimiter.len() == word.len(),
+        in_brackets: false,
         delimiter,
         strip_tabs,
     };
@@ -394,18 +432,26 @@ mod tests {
 
     #[test]
     fn heredoc_bodies_end_at_their_delimiter_line() {
-        let body = "cat <<A <<'B'\n${x\nA\n$(y\nB\ncat <<-C\n\tz\n\tC\ncat <<D\nno end\n";
-        let found: Vec<(&str, bool)> = heredoc_bodies(body)
+        let body = "cat <<A <<'B'\n${x\nA\n$(y\nB\ncat <<-C\n\tz\n\tC\nx=$(cat <<E\ne\nE)\ncat <<D\nno end\n";
+        let found: Vec<(&str, &str, bool, bool)> = heredoc_bodies(body)
             .into_iter()
-            .map(|heredoc| (&body[heredoc.range], heredoc.expands))
+            .map(|heredoc| {
+                (
+                    &body[heredoc.operator],
+                    &body[heredoc.range],
+                    heredoc.expands,
+                    heredoc.terminated,
+                )
+            })
             .collect();
         assert_eq!(
             found,
             [
-                ("${x\n", true),
-                ("$(y\n", false),
-                ("\tz\n", true),
-                ("no end\n", true)
+                ("<<A", "${x\n", true, true),
+                ("<<'B'", "$(y\n", false, true),
+                ("<<-C", "\tz\n", true, true),
+                ("<<E", "e\n", true, true),
+                ("<<D", "no end\n", true, false)
             ]
         );
     }

@@ -474,8 +474,16 @@ fn heredocs_never_closed() {
             (3, "<<EOF"),
             (10, "<<'PROXY'"),
             (16, "<<-NOTES"),
-            (22, "<<EOF")
+            (22, "<<EOF"),
+            (55, "<<SETUP")
         ])
+    );
+    // Only the `systemctl start` bash runs: the one on line 50 follows a
+    // line the parser took for the delimiter, the one on line 58 follows
+    // a heredoc no line closes.
+    assert_eq!(
+        found(&analysis, "KS3003"),
+        lines(&[(52, "systemctl start chronyd")])
     );
     // What follows the operator is heredoc text to bash: no syntax error
     // there (`EFO` and `echo after` would be one to tree-sitter-bash), and
@@ -502,7 +510,8 @@ fn heredocs_never_closed() {
             lines(&[(5, "EOF ")]),
             lines(&[(12, "    PROXY")]),
             lines(&[(18, "  NOTES")]),
-            lines(&[])
+            lines(&[]),
+            lines(&[(57, "  SETUP")])
         ]
     );
     // The fix makes the near miss the delimiter; once applied, the

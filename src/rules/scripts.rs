@@ -326,6 +326,7 @@ impl Findings {
             nochroot_writes_installer(cx, facts, view, path, &mut out);
             sysimage_on_ostree(cx, facts, view, path, &mut out);
         }
+        shell.drop_findings_in_misread_heredocs(&mut out);
         Findings {
             before_log_check,
             after_log_check: out,

@@ -833,6 +833,34 @@ impl<'a> ShellScript<'a> {
         found
     }
 
+    /// Drops the findings in `found` that lie in text bash reads into a
+    /// heredoc but the tree reads as shell: lines after a heredoc no line
+    /// closes, or after a line the parser took for its end because it
+    /// starts with the word (see [`unclosed_heredoc`](Self::unclosed_heredoc)).
+    /// Findings inside a body the tree also reads as one (an expansion
+    /// there runs) are kept.
+    pub fn drop_findings_in_misread_heredocs(
+        &self,
+        found: &mut Vec<crate::diagnostic::Diagnostic>,
+    ) {
+        let script = self.text_of_range(self.range);
+        if found.is_empty() || memchr::memmem::find(script.as_bytes(), b"<<").is_none() {
+            return;
+        }
+        let bodies: Vec<std::ops::Range<usize>> = self
+            .heredocs_as_bash_reads_them()
+            .into_iter()
+            .map(|heredoc| heredoc.range)
+            .collect();
+        let misread = |offset: usize| {
+            bodies.iter().any(|body| body.contains(&offset))
+                && !self
+                    .roots()
+                    .any(|root| inside_kind(root, offset, "heredoc_body"))
+        };
+        found.retain(|diagnostic| !misread(diagnostic.location.range.start));
+    }
+
     /// Text bash reads into a heredoc is no shell to it, but the parser
     /// errs there when it ends the heredoc early, at a line that only
     /// starts with the word (an unclosed heredoc is KS3022's).
@@ -840,12 +868,34 @@ impl<'a> ShellScript<'a> {
         if errors.is_empty() {
             return;
         }
-        let heredocs = super::split::heredoc_bodies(self.text_of_range(self.range));
+        let heredocs = self.heredocs_as_bash_reads_them();
         errors.retain(|error| {
-            !heredocs.iter().any(|heredoc| {
-                heredoc.terminated && at(self.range, &heredoc.range).contains(&error.range.start)
-            })
+            !heredocs
+                .iter()
+                .any(|heredoc| heredoc.terminated && heredoc.range.contains(&error.range.start))
         });
+    }
+
+    /// The heredoc bodies as bash reads them (found by the text scan, with
+    /// ranges in the kickstart) whose operator the tree has too: the scan
+    /// may take an arithmetic `<<` for one.
+    fn heredocs_as_bash_reads_them(&self) -> Vec<super::split::HeredocBody> {
+        let script = self.text_of_range(self.range);
+        if memchr::memmem::find(script.as_bytes(), b"<<").is_none() {
+            return Vec::new();
+        }
+        super::split::heredoc_bodies(script)
+            .into_iter()
+            .map(|heredoc| super::split::HeredocBody {
+                range: at(self.range, &heredoc.range),
+                operator: at(self.range, &heredoc.operator),
+                ..heredoc
+            })
+            .filter(|heredoc| {
+                self.roots()
+                    .any(|root| heredoc_start_at(root, heredoc.operator.clone()).is_some())
+            })
+            .collect()
     }
 
     /// [`errors`](Self::errors) as the tree has them, before dropping those
@@ -960,6 +1010,18 @@ fn derailed_heredoc_bodies(text: &str, body: TextRange, root: Node) -> Vec<std::
 /// `range`, offsets in the body `body`, as offsets in the kickstart.
 fn at(body: TextRange, range: &std::ops::Range<usize>) -> std::ops::Range<usize> {
     body.start + range.start..body.start + range.end
+}
+
+/// Whether the node at `offset` is inside a node of kind `kind`.
+fn inside_kind(root: Node, offset: usize, kind: &str) -> bool {
+    let mut node = root.descendant_for_byte_range(offset, offset);
+    while let Some(current) = node {
+        if current.kind() == kind {
+            return true;
+        }
+        node = current.parent();
+    }
+    false
 }
 
 /// Whether the node at `offset` is inside an ERROR node.

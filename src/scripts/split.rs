@@ -296,7 +296,13 @@ fn scan_line(line: &str, scan: &mut Scan) -> Option<bool> {
             b'(' | b'{' | b'[' => scan.brackets += 1,
             b')' if scan.cases.last() == Some(&scan.brackets) => {}
             b')' | b'}' | b']' => scan.brackets -= 1,
-            b'<' if line[at..].starts_with("<<") && !line[at..].starts_with("<<<") => {
+            // A here-string: its `<<` is no heredoc operator.
+            b'<' if line[at..].starts_with("<<<") => {
+                at += 3;
+                code_end = at;
+                continue;
+            }
+            b'<' if line[at..].starts_with("<<") => {
                 let (mut heredoc, end) = heredoc_delimiter(line, at + 2)?;
                 heredoc.in_brackets = scan.brackets > 0;
                 scan.heredocs.push(heredoc);
@@ -428,6 +434,13 @@ mod tests {
     fn heredoc_bodies_and_comments_are_skipped() {
         let body = "cat <<-EOF; echo x # it's (\n\tif\n\tEOF\necho b\nx=1 \\\n  y\necho c\n";
         assert_eq!(starts(body), ["echo b", "x=1 \\", "echo c"]);
+    }
+
+    #[test]
+    fn here_strings_and_conflict_markers_are_no_heredocs() {
+        let body = "read var <<< \"from a string\"\n<<<<<<< HEAD\necho a\n";
+        assert_eq!(heredoc_bodies(body), []);
+        assert_eq!(starts(body), ["<<<<<<< HEAD", "echo a"]);
     }
 
     #[test]

@@ -843,22 +843,21 @@ impl<'a> ShellScript<'a> {
         &self,
         found: &mut Vec<crate::diagnostic::Diagnostic>,
     ) {
-        let script = self.text_of_range(self.range);
-        if found.is_empty() || memchr::memmem::find(script.as_bytes(), b"<<").is_none() {
+        if found.is_empty() {
             return;
         }
-        let bodies: Vec<std::ops::Range<usize>> = self
-            .heredocs_as_bash_reads_them()
-            .into_iter()
-            .map(|heredoc| heredoc.range)
-            .collect();
-        let misread = |offset: usize| {
-            bodies.iter().any(|body| body.contains(&offset))
+        let heredocs = self.heredoc_bodies();
+        found.retain(|diagnostic| {
+            let offset = diagnostic.location.range.start;
+            let Some(heredoc) = heredocs.iter().find(|h| h.range.contains(&offset)) else {
+                return true;
+            };
+            let misread = self.has_heredoc_operator(heredoc)
                 && !self
                     .roots()
-                    .any(|root| inside_kind(root, offset, "heredoc_body"))
-        };
-        found.retain(|diagnostic| !misread(diagnostic.location.range.start));
+                    .any(|root| inside_kind(root, offset, "heredoc_body"));
+            !misread
+        });
     }
 
     /// Text bash reads into a heredoc is no shell to it, but the parser
@@ -868,18 +867,27 @@ impl<'a> ShellScript<'a> {
         if errors.is_empty() {
             return;
         }
-        let heredocs = self.heredocs_as_bash_reads_them();
+        let heredocs = self.heredoc_bodies();
         errors.retain(|error| {
-            !heredocs
-                .iter()
-                .any(|heredoc| heredoc.terminated && heredoc.range.contains(&error.range.start))
+            !heredocs.iter().any(|heredoc| {
+                heredoc.terminated
+                    && heredoc.range.contains(&error.range.start)
+                    && self.has_heredoc_operator(heredoc)
+            })
         });
     }
 
-    /// The heredoc bodies as bash reads them (found by the text scan, with
-    /// ranges in the kickstart) whose operator the tree has too: the scan
-    /// may take an arithmetic `<<` for one.
-    fn heredocs_as_bash_reads_them(&self) -> Vec<super::split::HeredocBody> {
+    /// Whether the tree has the operator of `heredoc` (one of
+    /// [`heredoc_bodies`](Self::heredoc_bodies)): the scan may take an
+    /// arithmetic `<<` for one.
+    fn has_heredoc_operator(&self, heredoc: &super::split::HeredocBody) -> bool {
+        self.roots()
+            .any(|root| heredoc_start_at(root, heredoc.operator.clone()).is_some())
+    }
+
+    /// The heredoc bodies as bash reads them, found by the text scan, with
+    /// ranges in the kickstart.
+    fn heredoc_bodies(&self) -> Vec<super::split::HeredocBody> {
         let script = self.text_of_range(self.range);
         if memchr::memmem::find(script.as_bytes(), b"<<").is_none() {
             return Vec::new();
@@ -890,10 +898,6 @@ impl<'a> ShellScript<'a> {
                 range: at(self.range, &heredoc.range),
                 operator: at(self.range, &heredoc.operator),
                 ..heredoc
-            })
-            .filter(|heredoc| {
-                self.roots()
-                    .any(|root| heredoc_start_at(root, heredoc.operator.clone()).is_some())
             })
             .collect()
     }
@@ -1012,28 +1016,27 @@ fn at(body: TextRange, range: &std::ops::Range<usize>) -> std::ops::Range<usize>
     body.start + range.start..body.start + range.end
 }
 
+/// The nodes from `root` down to the smallest one that reaches past
+/// `offset`. One descent with a cursor: `Node::parent` searches down from
+/// the root on every call, and a long script's root has thousands of
+/// children.
+fn path_to(root: Node, offset: usize) -> Vec<Node> {
+    let mut cursor = root.walk();
+    let mut path = vec![root];
+    while cursor.goto_first_child_for_byte(offset).is_some() {
+        path.push(cursor.node());
+    }
+    path
+}
+
 /// Whether the node at `offset` is inside a node of kind `kind`.
 fn inside_kind(root: Node, offset: usize, kind: &str) -> bool {
-    let mut node = root.descendant_for_byte_range(offset, offset);
-    while let Some(current) = node {
-        if current.kind() == kind {
-            return true;
-        }
-        node = current.parent();
-    }
-    false
+    path_to(root, offset).iter().any(|node| node.kind() == kind)
 }
 
 /// Whether the node at `offset` is inside an ERROR node.
 fn starts_inside_error(root: Node, offset: usize) -> bool {
-    let mut node = root.descendant_for_byte_range(offset, offset);
-    while let Some(current) = node {
-        if current.is_error() {
-            return true;
-        }
-        node = current.parent();
-    }
-    false
+    path_to(root, offset).iter().any(|node| node.is_error())
 }
 
 /// The tree's `heredoc_start` within the heredoc operator `operator`
@@ -1042,17 +1045,15 @@ fn starts_inside_error(root: Node, offset: usize) -> bool {
 /// scan read a heredoc the parser did not, e.g. an arithmetic `1 << 4`.
 fn heredoc_start_at(root: Node, operator: std::ops::Range<usize>) -> Option<Node> {
     let word_end = operator.end.saturating_sub(1).max(operator.start);
-    let mut node = root.descendant_for_byte_range(word_end, word_end);
-    let mut start = None;
-    while let Some(current) = node {
-        match current.kind() {
-            "heredoc_start" if operator.contains(&current.start_byte()) => start = Some(current),
-            "command_substitution" => return None,
-            _ => {}
-        }
-        node = current.parent();
+    let path = path_to(root, word_end);
+    if path
+        .iter()
+        .any(|node| node.kind() == "command_substitution")
+    {
+        return None;
     }
-    start
+    path.into_iter()
+        .find(|node| node.kind() == "heredoc_start" && operator.contains(&node.start_byte()))
 }
 
 /// The tree of the body `body` of `text` with the byte ranges `blank`

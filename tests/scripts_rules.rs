@@ -475,9 +475,32 @@ fn heredocs_never_closed() {
             (10, "<<'PROXY'"),
             (16, "<<-NOTES"),
             (22, "<<EOF"),
-            (55, "<<SETUP")
+            (55, "<<SETUP"),
+            (61, "<<EOF"),
+            (64, "<<EOF")
         ])
     );
+    // What bash reads into each: the lines after it, one, or none.
+    let message_on = |line: usize| {
+        analysis
+            .diagnostics
+            .iter()
+            .find(|d| {
+                d.rule.code == "KS3022"
+                    && analysis
+                        .sources
+                        .get(d.location.file)
+                        .line_index
+                        .line_of(d.location.range.start)
+                        + 1
+                        == line
+            })
+            .map(|d| d.message.as_str())
+            .unwrap_or_default()
+    };
+    assert!(message_on(3).contains("the rest of the script (3 lines)"));
+    assert!(message_on(61).contains("the heredoc is empty"));
+    assert!(message_on(64).contains("reads it into the heredoc"));
     // Only the `systemctl start` bash runs: the one on line 50 follows a
     // line the parser took for the delimiter, the one on line 58 follows
     // a heredoc no line closes.
@@ -511,7 +534,9 @@ fn heredocs_never_closed() {
             lines(&[(12, "    PROXY")]),
             lines(&[(18, "  NOTES")]),
             lines(&[]),
-            lines(&[(57, "  SETUP")])
+            lines(&[(57, "  SETUP")]),
+            lines(&[]),
+            lines(&[])
         ]
     );
     // The fix makes the near miss the delimiter; once applied, the

@@ -537,3 +537,81 @@ fn python_int_rules() {
     }
     assert!(ValueKind::Bool.accepts("YES") && !ValueKind::Bool.accepts("y"));
 }
+
+/// The plain full-table distance `edit_distance_within` must agree with,
+/// written without bounds or early exits.
+fn reference_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    osa_distance(&a, &b)
+}
+
+/// Optimal string alignment distance (Damerau–Levenshtein where each
+/// substring is edited at most once).
+fn osa_distance(a: &[char], b: &[char]) -> usize {
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+#[test]
+fn bounded_distance_equals_the_full_table_within_the_limit() {
+    let words = [
+        "",
+        "a",
+        "ab",
+        "ba",
+        "abc",
+        "acb",
+        "pkg0123",
+        "pkg1023",
+        "pkg01x23",
+        "pgk0123",
+        "vim-enhanced",
+        "vim-enhnaced",
+        "bash",
+        "bahs",
+        "héllo",
+        "hello",
+        "ölä",
+        "alö",
+        "kernel-core",
+        "kernel-tools",
+        "openssh-server",
+        "openssh-sevrer",
+    ];
+    let mut table = Vec::new();
+    for a in words {
+        for b in words {
+            let full = reference_distance(a, b);
+            let (ac, bc): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            for limit in 0..6 {
+                let expected = Some(full).filter(|&d| d <= limit);
+                let bounded = edit_distance_within(&ac, &bc, limit, &mut table);
+                assert_eq!(bounded, expected, "{a:?} {b:?} limit {limit}");
+                if a.is_ascii() && b.is_ascii() {
+                    let bytes = edit_distance_within(a.as_bytes(), b.as_bytes(), limit, &mut table);
+                    assert_eq!(bytes, expected, "{a:?} {b:?} limit {limit}");
+                }
+            }
+        }
+    }
+}

@@ -298,10 +298,9 @@ impl Findings {
                 after_log_check: out,
             };
         };
-        let unclosed = shell.unclosed_heredoc();
-        shell_syntax_errors(cx, shell, unclosed.as_ref(), &mut out);
-        if let Some(unclosed) = &unclosed {
-            heredoc_never_closed(cx, unclosed, &mut out);
+        shell_syntax_errors(cx, shell, &mut out);
+        if let Some(unclosed) = shell.unclosed_heredoc() {
+            heredoc_never_closed(cx, &unclosed, &mut out);
         }
         critical_without_erroronfail(cx, view, &mut out);
         for command in &view.commands {
@@ -1185,29 +1184,13 @@ fn shorten(text: &str) -> String {
 // KS3001
 // ---------------------------------------------------------------------------
 
-/// Errors after a heredoc no line closes are left to KS3022: to bash the
-/// rest of the script is the heredoc's text. Constructs opened before it
-/// and never closed stay errors (bash reaches the end of the script
-/// inside them).
-fn shell_syntax_errors(
-    cx: &Context,
-    shell: &ShellScript,
-    unclosed: Option<&UnclosedHeredoc>,
-    out: &mut Vec<Diagnostic>,
-) {
+/// Errors in heredoc text, also after a heredoc no line closes (KS3022's),
+/// are not reported: [`ShellScript::errors`] drops them.
+fn shell_syntax_errors(cx: &Context, shell: &ShellScript, out: &mut Vec<Diagnostic>) {
     let index = &cx.file.line_index;
     let text = cx.text();
     let mut lines = HashSet::new();
-    let inside_heredoc = |error: &scripts::SyntaxError| {
-        unclosed.is_some_and(|heredoc| {
-            let at = heredoc.operator.start;
-            error.range.end >= at && error.opener.is_none_or(|opener| opener.start >= at)
-        })
-    };
     for error in shell.errors() {
-        if inside_heredoc(&error) {
-            continue;
-        }
         let (range, message) = match (error.missing, error.opener) {
             (Some(token), Some(opener)) => (
                 opener,
@@ -1258,19 +1241,25 @@ fn shell_syntax_errors(
 // ---------------------------------------------------------------------------
 
 fn heredoc_never_closed(cx: &Context, heredoc: &UnclosedHeredoc, out: &mut Vec<Diagnostic>) {
-    let rest_lines = cx.file.slice(heredoc.rest).lines().count();
+    let operator = cx.file.slice(heredoc.operator);
     let delimiter = &heredoc.delimiter;
-    let mut diagnostic = Diagnostic::new(
-        &HEREDOC_NEVER_CLOSED,
-        cx.file_id,
-        heredoc.operator,
-        format!(
-            "`{}` is never closed: no line after it is exactly `{delimiter}`, so bash reads \
-             the rest of the script ({rest_lines} lines) into the heredoc and runs none of it \
-             (it only warns)",
-            cx.file.slice(heredoc.operator)
+    let message = match cx.file.slice(heredoc.rest).lines().count() {
+        0 => format!(
+            "`{operator}` is never closed: the script ends on its line with no `{delimiter}` \
+             line, so the heredoc is empty (bash only warns)"
         ),
-    );
+        1 => format!(
+            "`{operator}` is never closed: the line after it is not exactly `{delimiter}`, so \
+             bash reads it into the heredoc, up to the end of the script (it only warns)"
+        ),
+        lines => format!(
+            "`{operator}` is never closed: no line after it is exactly `{delimiter}`, so bash \
+             reads the rest of the script ({lines} lines) into the heredoc and runs none of it \
+             as commands (it only warns)"
+        ),
+    };
+    let mut diagnostic =
+        Diagnostic::new(&HEREDOC_NEVER_CLOSED, cx.file_id, heredoc.operator, message);
     if let Some(near_miss) = heredoc.near_miss {
         let written = cx.file.slice(near_miss);
         let blanks = if heredoc.strip_tabs {

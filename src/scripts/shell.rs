@@ -862,19 +862,50 @@ impl<'a> ShellScript<'a> {
 
     /// Text bash reads into a heredoc is no shell to it, but the parser
     /// errs there when it ends the heredoc early, at a line that only
-    /// starts with the word (an unclosed heredoc is KS3022's).
+    /// starts with the word, or never ends it (see
+    /// [`unclosed_heredoc`](Self::unclosed_heredoc): everything from its
+    /// operator on is heredoc text). Constructs opened before an unclosed
+    /// heredoc and never closed stay errors: bash reaches the end of the
+    /// script inside them.
     fn drop_errors_in_heredoc_text(&self, errors: &mut Vec<SyntaxError>) {
         if errors.is_empty() {
             return;
         }
         let heredocs = self.heredoc_bodies();
+        let unclosed_from = self
+            .first_unclosed(&heredocs)
+            .map(|heredoc| heredoc.operator.start);
         errors.retain(|error| {
-            !heredocs.iter().any(|heredoc| {
+            // An error that reaches into heredoc text counts, wherever it
+            // starts: an incremental re-parse may start the same ERROR at
+            // the heredoc's command, a fresh one inside the text.
+            let reaches_in = |body: &std::ops::Range<usize>| {
+                error.range.start < body.end
+                    && error.range.end.max(error.range.start + 1) > body.start
+            };
+            let in_closed_heredoc = heredocs.iter().any(|heredoc| {
                 heredoc.terminated
-                    && heredoc.range.contains(&error.range.start)
+                    && reaches_in(&heredoc.range)
                     && self.has_heredoc_operator(heredoc)
-            })
+            });
+            let after_unclosed = unclosed_from.is_some_and(|at| {
+                error.range.end >= at && error.opener.is_none_or(|opener| opener.start >= at)
+            });
+            !in_closed_heredoc && !after_unclosed
         });
+    }
+
+    /// The first of `heredocs` (from [`heredoc_bodies`](Self::heredoc_bodies))
+    /// no line closes, if the tree has its operator. The scan stops there,
+    /// so it is the last one.
+    fn first_unclosed<'h>(
+        &self,
+        heredocs: &'h [super::split::HeredocBody],
+    ) -> Option<&'h super::split::HeredocBody> {
+        heredocs
+            .iter()
+            .find(|heredoc| !heredoc.terminated)
+            .filter(|heredoc| self.has_heredoc_operator(heredoc))
     }
 
     /// Whether the tree has the operator of `heredoc` (one of
@@ -939,22 +970,15 @@ impl<'a> ShellScript<'a> {
     /// operator is a heredoc (not an arithmetic `<<`) outside a command
     /// substitution (whose `)` ends a heredoc too, with a warning).
     pub fn unclosed_heredoc(&self) -> Option<UnclosedHeredoc> {
-        let start = self.range.start;
-        let body = self.text_of_range(self.range);
-        let heredoc = super::split::heredoc_bodies(body)
-            .into_iter()
-            .find(|heredoc| !heredoc.terminated)?;
-        let operator = TextRange::new(start + heredoc.operator.start, start + heredoc.operator.end);
-        self.roots()
-            .find_map(|root| heredoc_start_at(root, operator.start..operator.end))?;
-        let rest = TextRange::new(start + heredoc.range.start, start + heredoc.range.end);
-        let near_miss = near_miss_line(self.text, rest, &heredoc.delimiter, heredoc.strip_tabs);
+        let heredocs = self.heredoc_bodies();
+        let heredoc = self.first_unclosed(&heredocs)?;
+        let rest = TextRange::new(heredoc.range.start, heredoc.range.end);
         Some(UnclosedHeredoc {
-            operator,
-            delimiter: heredoc.delimiter,
+            operator: TextRange::new(heredoc.operator.start, heredoc.operator.end),
+            near_miss: near_miss_line(self.text, rest, &heredoc.delimiter),
+            delimiter: heredoc.delimiter.clone(),
             strip_tabs: heredoc.strip_tabs,
             rest,
-            near_miss,
         })
     }
 
@@ -1132,23 +1156,14 @@ pub struct UnclosedHeredoc {
 }
 
 /// The first line of `range` in `text` that equals `delimiter` once blanks
-/// around it are trimmed, while not closing the heredoc as written.
-fn near_miss_line(
-    text: &str,
-    range: TextRange,
-    delimiter: &str,
-    strip_tabs: bool,
-) -> Option<TextRange> {
+/// around it are trimmed. `range` is the text of an unclosed heredoc, so
+/// no line of it is the delimiter as written.
+fn near_miss_line(text: &str, range: TextRange, delimiter: &str) -> Option<TextRange> {
     let mut at = range.start;
     for line in text[range.start..range.end].split_inclusive('\n') {
         // A carriage return before the newline is part of the line to bash.
         let content = line.trim_end_matches('\n');
-        let closes = if strip_tabs {
-            content.trim_start_matches('\t') == delimiter
-        } else {
-            content == delimiter
-        };
-        if !closes && content.trim() == delimiter {
+        if content.trim() == delimiter {
             return Some(TextRange::new(at, at + content.len()));
         }
         at += line.len();

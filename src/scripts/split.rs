@@ -44,8 +44,7 @@ struct Scan {
 
 /// A heredoc operator read on the current line.
 struct PendingHeredoc {
-    /// The operator and its word (`<<-'EOF'`), as offsets in the line
-    /// until the line is done, then in the body.
+    /// The operator and its word (`<<-'EOF'`).
     operator: std::ops::Range<usize>,
     /// The delimiter word with its quotes removed.
     delimiter: String,
@@ -160,14 +159,9 @@ fn scan_body(
         let Some(line) = lines.next() else {
             break;
         };
-        let pending = scan.heredocs.len();
-        let Some(continues) = scan_line(line, &mut scan) else {
+        let Some(continues) = scan_line(line, line_start, &mut scan) else {
             break;
         };
-        for heredoc in &mut scan.heredocs[pending..] {
-            let operator = &mut heredoc.operator;
-            *operator = line_start + operator.start..line_start + operator.end;
-        }
         if !scan.heredocs.is_empty() && !skip_heredoc_bodies(&mut lines, &mut scan, &mut heredoc) {
             break;
         }
@@ -245,10 +239,11 @@ fn skip_heredoc_bodies(
     true
 }
 
-/// Updates `scan` over one line; `Some(true)` when the statement goes on
-/// on the next line (a trailing `\\`, `|`, `|&`, `&&` or `||`), `None`
-/// when the scan cannot follow the line.
-fn scan_line(line: &str, scan: &mut Scan) -> Option<bool> {
+/// Updates `scan` over one line, which starts at `line_start` in the body;
+/// `Some(true)` when the statement goes on on the next line (a trailing
+/// `\\`, `|`, `|&`, `&&` or `||`), `None` when the scan cannot follow the
+/// line.
+fn scan_line(line: &str, line_start: usize, scan: &mut Scan) -> Option<bool> {
     let bytes = line.as_bytes();
     let mut at = 0;
     // The end of the code on the line so far (not blanks or a comment).
@@ -303,9 +298,15 @@ fn scan_line(line: &str, scan: &mut Scan) -> Option<bool> {
                 continue;
             }
             b'<' if line[at..].starts_with("<<") => {
-                let (mut heredoc, end) = heredoc_delimiter(line, at + 2)?;
-                heredoc.in_brackets = scan.brackets > 0;
-                scan.heredocs.push(heredoc);
+                let (delimiter, strip_tabs, end) = heredoc_delimiter(line, at + 2)?;
+                scan.heredocs.push(PendingHeredoc {
+                    operator: line_start + at..line_start + end,
+                    // Quoting any part of the word keeps the body literal.
+                    expands: !line[at..end].contains(['\'', '"', '\\']),
+                    delimiter,
+                    strip_tabs,
+                    in_brackets: scan.brackets > 0,
+                });
                 at = end;
                 code_end = end;
                 continue;
@@ -349,9 +350,10 @@ fn is_separator(byte: u8) -> bool {
     byte.is_ascii_whitespace() || matches!(byte, b';' | b'&' | b'|' | b'(' | b')')
 }
 
-/// The heredoc whose `<<` ends before `at`, and where its delimiter word
-/// ends. `None` when the word is not one the scan can read.
-fn heredoc_delimiter(line: &str, at: usize) -> Option<(PendingHeredoc, usize)> {
+/// The delimiter of a heredoc whose `<<` ends before `at`: its text with
+/// quotes removed, whether it is `<<-`, and where the word ends. `None`
+/// when the word is not one the scan can read.
+fn heredoc_delimiter(line: &str, at: usize) -> Option<(String, bool, usize)> {
     let strip_tabs = line[at..].starts_with('-');
     let start = at + usize::from(strip_tabs);
     let rest = &line[start..];
@@ -374,14 +376,7 @@ fn heredoc_delimiter(line: &str, at: usize) -> Option<(PendingHeredoc, usize)> {
     if delimiter.is_empty() {
         return None;
     }
-    let heredoc = PendingHeredoc {
-        operator: at - 2..word_start + word_len,
-        expands: delimiter.len() == word.len(),
-        in_brackets: false,
-        delimiter,
-        strip_tabs,
-    };
-    Some((heredoc, word_start + word_len))
+    Some((delimiter, strip_tabs, word_start + word_len))
 }
 
 #[cfg(test)]
@@ -479,8 +474,8 @@ mod tests {
     proptest::proptest! {
         /// Any text, with the bytes the scan acts on mixed with multi-byte
         /// characters after backslashes and in words: no panic, every cut
-        /// is the start of a line, and the cut chosen is the closest to the
-        /// middle.
+        /// is the start of a line, the cut chosen is the closest to the
+        /// middle, and heredoc bodies are whole lines after their operator.
         #[test]
         fn any_text_gives_line_starts(body in "[\\\\'\"`(){}<>#$ abcdefiosuEOF\u{e9}\u{20ac};|&\t\n-]{0,300}") {
             for at in top_level_line_starts(&body) {
@@ -497,6 +492,17 @@ mod tests {
                 .into_iter()
                 .min_by_key(|&at| at.abs_diff(middle));
             proptest::prop_assert_eq!(split_point(&body), closest);
+            // Heredoc bodies run from a line start to a line start (or the
+            // end), after their operator.
+            for heredoc in heredoc_bodies(&body) {
+                let (range, operator) = (heredoc.range, heredoc.operator);
+                proptest::prop_assert!(body[operator.clone()].starts_with("<<"));
+                proptest::prop_assert!(operator.end <= range.start);
+                proptest::prop_assert!(range.start <= range.end && range.end <= body.len());
+                for at in [range.start, range.end] {
+                    proptest::prop_assert!(at == body.len() || at == 0 || body.as_bytes()[at - 1] == b'\n');
+                }
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use tree_sitter::Node;
 
@@ -352,10 +353,12 @@ struct Summary {
     /// Logs this script leaves in the installer's RAM disk unless a later
     /// script copies them (KS3015): where each is named, and its path.
     logs: Vec<(TextRange, String)>,
-    /// The operands of commands (what a later script may copy).
-    arguments: Vec<Value>,
+    /// The operands of commands (what a later script may copy). Shared:
+    /// every edit takes each unchanged script's summary from the memo, and
+    /// copying thousands of words per script cost about 0.6 ms an edit.
+    arguments: Arc<[Value]>,
     /// Words that read a path (not writes, data or assignments).
-    reads: Vec<Value>,
+    reads: Arc<[Value]>,
     /// Files under /tmp a `%pre` writes kickstart commands to (KS3019).
     kickstart_outputs: Vec<(TextRange, String)>,
     /// The header's keyword and why the body is not checked (KS3021).
@@ -378,10 +381,11 @@ impl Summary {
             in_chroot: script.in_chroot,
             live_media: view.live_media,
             logs: kept_logs(view),
-            arguments: values_of(&|u| u.kind == UseKind::Argument),
+            arguments: values_of(&|u| u.kind == UseKind::Argument).into(),
             reads: values_of(&|u| {
                 !u.is_write() && u.kind != UseKind::Data && u.kind != UseKind::Assignment
-            }),
+            })
+            .into(),
             kickstart_outputs: kickstart_outputs(cx, view),
             too_large: script
                 .too_large
@@ -2706,7 +2710,7 @@ impl<'v> ReadIndex<'v> {
             paths: HashSet::new(),
             glob_prefixes: Vec::new(),
         };
-        for read in scripts.iter().flat_map(|s| &s.reads) {
+        for read in scripts.iter().flat_map(|s| s.reads.iter()) {
             let text = read.text.as_str();
             match text.find(['*', '?', '[']) {
                 Some(at) => index.glob_prefixes.push(&text[..at]),

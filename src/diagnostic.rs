@@ -80,7 +80,7 @@ pub struct Fix {
 }
 
 /// Tags editors render specially (struck through, faded).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Tag {
     Deprecated,
     Unnecessary,
@@ -101,7 +101,7 @@ pub struct Diagnostic {
 
 /// The code, tool name and documentation page of a finding that another
 /// tool made (e.g. `SC2086` from `shellcheck`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct External {
     pub source: &'static str,
     pub code: String,

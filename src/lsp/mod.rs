@@ -6,6 +6,7 @@
 
 pub(crate) mod convert;
 mod framing;
+mod publish;
 pub mod text;
 
 use std::collections::HashMap;
@@ -71,6 +72,9 @@ struct Document {
     opening: u64,
     /// Findings of earlier versions that the next analysis may reuse.
     memo: Arc<Memo>,
+    /// The JSON of the diagnostics last published, reused by the next
+    /// publish for those that did not change.
+    fragments: Arc<publish::Fragments>,
 }
 
 #[derive(Default)]
@@ -181,6 +185,7 @@ impl Backend {
         let job_uri = uri.clone();
         tokio::spawn(async move {
             let version = job.version;
+            let fragments = job.fragments.clone();
             let current = state.clone();
             let opening = job.opening;
             let still_current = move || {
@@ -218,8 +223,20 @@ impl Backend {
             };
             // Converted (and serialised) before taking the lock again: the
             // queue of edits waits for that lock.
-            let diagnostics = main_diagnostics(&analysis, &uri, unit, &docs_url);
-            let message = this.serialise(&uri, &diagnostics, Some(version));
+            let message = this.outbox.is_some().then(|| {
+                let publish = publish::Publish {
+                    analysis: &analysis,
+                    uri: &uri,
+                    unit,
+                    docs_url: &docs_url,
+                    version: Some(version),
+                };
+                publish.message(&fragments)
+            });
+            let diagnostics = match message {
+                Some(_) => None,
+                None => Some(main_diagnostics(&analysis, &uri, unit, &docs_url)),
+            };
             // The analysis this one replaces is freed once the diagnostics
             // are out: freeing a large one takes a fraction of a millisecond.
             let (unsent, _replaced) = {
@@ -241,7 +258,7 @@ impl Backend {
                         this.send_serialised(message);
                         None
                     }
-                    None => Some(diagnostics),
+                    None => diagnostics,
                 };
                 (unsent, replaced)
             };
@@ -302,6 +319,7 @@ impl Backend {
             language: document.language,
             tree: document.tree.clone(),
             options: check_options(&state, uri),
+            fragments: document.fragments.clone(),
         })
     }
 
@@ -407,6 +425,7 @@ struct Job {
     language: Language,
     tree: Option<Tree>,
     options: CheckOptions,
+    fragments: Arc<publish::Fragments>,
 }
 
 impl Job {
@@ -723,6 +742,7 @@ impl LanguageServer for Backend {
                     analysis: None,
                     opening,
                     memo: Arc::default(),
+                    fragments: Arc::default(),
                 },
             );
         }
@@ -1275,6 +1295,60 @@ mod tests {
         .params(serde_json::to_value(params).unwrap())
         .finish();
         serde_json::to_value(request).unwrap()
+    }
+
+    /// The publish built from remembered fragments is byte for byte the
+    /// one serialised whole, on the first publish and on later ones after
+    /// edits that move, change, add and remove diagnostics; and it keeps
+    /// only the fragments of the diagnostics it published.
+    #[test]
+    fn publishes_from_fragments_equal_whole_ones() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scripts");
+        let options = CheckOptions {
+            media: Some(fixtures.join("media")),
+            ..CheckOptions::default()
+        };
+        let mut reused = 0;
+        for name in ["network.ks", "heredoc.ks", "media-release.ks", "syntax.ks"] {
+            let path = fixtures.join(name);
+            let original = std::fs::read_to_string(&path).unwrap();
+            let first_line_end = original.find('\n').unwrap() + 1;
+            let edits = [
+                original.clone(),
+                original.clone(),
+                // Every diagnostic a line lower.
+                format!("# a comment\n{original}"),
+                // One more diagnostic, with a non-ASCII column.
+                format!("bogus-command \"é\" x\n{original}"),
+                // The last diagnostics gone.
+                original[..original.len() / 2].to_string(),
+                original[first_line_end..].to_string(),
+            ];
+            let uri = Url::from_file_path(&path).unwrap();
+            for unit in [ColumnUnit::Utf16CodeUnits, ColumnUnit::Utf8Bytes] {
+                let fragments = publish::Fragments::default();
+                for text in &edits {
+                    let file = SourceFile::new(&path, text.clone());
+                    let analysis = analysis::analyze(file, &options);
+                    let whole = main_diagnostics(&analysis, &uri, unit, convert::DEFAULT_DOCS_URL);
+                    let before = fragments.keys();
+                    let publish = publish::Publish {
+                        analysis: &analysis,
+                        uri: &uri,
+                        unit,
+                        docs_url: convert::DEFAULT_DOCS_URL,
+                        version: Some(7),
+                    };
+                    let message = String::from_utf8(publish.message(&fragments)).unwrap();
+                    let expected = publish_message(&uri, &whole, Some(7));
+                    assert_eq!(message, String::from_utf8(expected).unwrap());
+                    let after = fragments.keys();
+                    assert!(after.len() <= whole.len());
+                    reused += after.intersection(&before).count();
+                }
+            }
+        }
+        assert!(reused >= 40, "only {reused} fragments reused");
     }
 
     #[test]

@@ -533,7 +533,7 @@ fn heredocs_never_closed() {
             lines(&[(5, "EOF ")]),
             lines(&[(12, "    PROXY")]),
             lines(&[(18, "  NOTES")]),
-            lines(&[]),
+            lines(&[(24, "EFO")]),
             lines(&[(57, "  SETUP")]),
             lines(&[]),
             lines(&[])
@@ -541,9 +541,12 @@ fn heredocs_never_closed() {
     );
     // The fix makes the near miss the delimiter; once applied, the
     // heredoc is closed.
-    for (operator_line, near_miss_line, fixed) in
-        [(3, 5, "EOF"), (10, 12, "PROXY"), (16, 18, "NOTES")]
-    {
+    for (operator_line, near_miss_line, fixed) in [
+        (3, 5, "EOF"),
+        (10, 12, "PROXY"),
+        (16, 18, "NOTES"),
+        (22, 24, "EOF"),
+    ] {
         let (text, applicability) = fixed_text(&analysis, "KS3022", operator_line);
         assert_eq!(applicability, Applicability::Unsafe);
         assert_eq!(text.lines().nth(near_miss_line - 1), Some(fixed));

@@ -1265,19 +1265,21 @@ fn heredoc_never_closed(cx: &Context, heredoc: &UnclosedHeredoc, out: &mut Vec<D
     let mut diagnostic =
         Diagnostic::new(&HEREDOC_NEVER_CLOSED, cx.file_id, heredoc.operator, message);
     if let Some(near_miss) = heredoc.near_miss {
-        let written = cx.file.slice(near_miss);
-        let blanks = if heredoc.strip_tabs {
+        let written = cx.file.slice(near_miss.range);
+        let why = if near_miss.misspelt {
+            "bash compares the line with the word letter for letter, case included"
+        } else if heredoc.strip_tabs {
             "`<<-` strips leading tabs, not spaces, and nothing after the word"
         } else {
             "blanks before or after the word count"
         };
         diagnostic = diagnostic.with_related(
             cx.file_id,
-            near_miss,
+            near_miss.range,
             // No line numbers in messages: the language server moves a
             // script's findings with the script without rewriting them.
             format!(
-                "`{}` is not the delimiter: {blanks}",
+                "`{}` is not the delimiter `{delimiter}`: {why}",
                 written.escape_debug()
             ),
         );
@@ -1293,7 +1295,7 @@ fn heredoc_never_closed(cx: &Context, heredoc: &UnclosedHeredoc, out: &mut Vec<D
             ),
             Applicability::Unsafe,
             cx.file_id,
-            near_miss,
+            near_miss.range,
             format!("{tabs}{delimiter}"),
         ));
     }

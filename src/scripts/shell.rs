@@ -1150,25 +1150,70 @@ pub struct UnclosedHeredoc {
     pub strip_tabs: bool,
     /// What bash reads into the heredoc: every line after the operator's.
     pub rest: TextRange,
-    /// The first line that would be the delimiter but for blanks around
-    /// it (`  EOF`, `EOF ` or, after `<<-`, spaces instead of tabs).
-    pub near_miss: Option<TextRange>,
+    /// The line that was most likely meant to close it (see [`NearMiss`]).
+    pub near_miss: Option<NearMiss>,
 }
 
-/// The first line of `range` in `text` that equals `delimiter` once blanks
-/// around it are trimmed. `range` is the text of an unclosed heredoc, so
-/// no line of it is the delimiter as written.
-fn near_miss_line(text: &str, range: TextRange, delimiter: &str) -> Option<TextRange> {
-    let mut at = range.start;
-    for line in text[range.start..range.end].split_inclusive('\n') {
-        // A carriage return before the newline is part of the line to bash.
-        let content = line.trim_end_matches('\n');
-        if content.trim() == delimiter {
-            return Some(TextRange::new(at, at + content.len()));
-        }
-        at += line.len();
+/// A line of an unclosed heredoc's text that looks meant as its delimiter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NearMiss {
+    /// The line, without its newline.
+    pub range: TextRange,
+    /// `false`: the word is the delimiter, with blanks around it (`  EOF`,
+    /// `EOF ` or, after `<<-`, spaces instead of tabs). `true`: the line is
+    /// one word that differs from it by letter case or by one edit
+    /// (`EFO`, `eof`, `EOFF`).
+    pub misspelt: bool,
+}
+
+/// The line of `range` in `text` (the text of an unclosed heredoc, so no
+/// line of it is `delimiter` as written) most likely meant to close it: the
+/// first that equals `delimiter` once blanks around it are trimmed, else
+/// the first that is one word misspelling it.
+fn near_miss_line(text: &str, range: TextRange, delimiter: &str) -> Option<NearMiss> {
+    let lines = || {
+        let mut at = range.start;
+        text[range.start..range.end]
+            .split_inclusive('\n')
+            .map(move |line| {
+                let start = at;
+                at += line.len();
+                // A carriage return before the newline is part of the line
+                // to bash.
+                let content = line.trim_end_matches('\n');
+                (TextRange::new(start, start + content.len()), content)
+            })
+    };
+    let blanks_around = lines().find(|(_, content)| content.trim() == delimiter);
+    let near_miss = |(range, _)| NearMiss {
+        range,
+        misspelt: false,
+    };
+    blanks_around.map(near_miss).or_else(|| {
+        lines()
+            .find(|(_, content)| misspells(content.trim(), delimiter))
+            .map(|(range, _)| NearMiss {
+                range,
+                misspelt: true,
+            })
+    })
+}
+
+/// Whether `word` looks like a typo of the heredoc delimiter `delimiter`:
+/// one word, equal but for letter case, or one edit (a letter added,
+/// dropped, changed, or two swapped) away from a delimiter of three or more
+/// characters. Shorter delimiters are a letter away from too many words.
+fn misspells(word: &str, delimiter: &str) -> bool {
+    if word.is_empty() || word == delimiter || word.contains(char::is_whitespace) {
+        return false;
     }
-    None
+    if word.eq_ignore_ascii_case(delimiter) {
+        return true;
+    }
+    let word: Vec<char> = word.chars().collect();
+    let delimiter: Vec<char> = delimiter.chars().collect();
+    delimiter.len() >= 3
+        && crate::catalog::edit_distance_within(&word, &delimiter, 1, &mut Vec::new()).is_some()
 }
 
 /// A place where the body is not valid shell.
@@ -1300,6 +1345,32 @@ pub fn basename(path: &str) -> &str {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn misspelt_delimiters() {
+        for (word, delimiter) in [
+            ("EFO", "EOF"),
+            ("eof", "EOF"),
+            ("EOFF", "EOF"),
+            ("EO", "EOF"),
+            ("SETPU", "SETUP"),
+            ("end", "END"),
+            ("Xy", "XY"),
+        ] {
+            assert!(misspells(word, delimiter), "{word} for {delimiter}");
+        }
+        for (word, delimiter) in [
+            ("EOF", "EOF"),
+            ("EOF x", "EOF"),
+            ("", "EOF"),
+            ("END", "EOF"),
+            ("FOE", "EOF"),
+            ("XZ", "XY"),
+            ("echo", "EOF"),
+        ] {
+            assert!(!misspells(word, delimiter), "{word} for {delimiter}");
+        }
+    }
 
     /// Parses `body` as the body of a script placed after a header line, so
     /// that ranges are offsets into the whole text.

@@ -1297,17 +1297,24 @@ mod tests {
         serde_json::to_value(request).unwrap()
     }
 
+    /// The script rules' fixtures, and options that check them against
+    /// their media tree.
+    fn script_fixtures() -> (PathBuf, CheckOptions) {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scripts");
+        let options = CheckOptions {
+            media: Some(fixtures.join("media")),
+            ..CheckOptions::default()
+        };
+        (fixtures, options)
+    }
+
     /// The publish built from remembered fragments is byte for byte the
     /// one serialised whole, on the first publish and on later ones after
     /// edits that move, change, add and remove diagnostics; and it keeps
     /// only the fragments of the diagnostics it published.
     #[test]
     fn publishes_from_fragments_equal_whole_ones() {
-        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scripts");
-        let options = CheckOptions {
-            media: Some(fixtures.join("media")),
-            ..CheckOptions::default()
-        };
+        let (fixtures, options) = script_fixtures();
         let mut reused = 0;
         for name in ["network.ks", "heredoc.ks", "media-release.ks", "syntax.ks"] {
             let path = fixtures.join(name);
@@ -1353,11 +1360,7 @@ mod tests {
 
     #[test]
     fn serialised_publishes_equal_tower_lsps() {
-        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scripts");
-        let options = CheckOptions {
-            media: Some(fixtures.join("media")),
-            ..CheckOptions::default()
-        };
+        let (fixtures, options) = script_fixtures();
         let mut files: Vec<SourceFile> = std::fs::read_dir(&fixtures)
             .unwrap()
             .map(|entry| entry.unwrap().path())

@@ -21,7 +21,7 @@ use crate::diagnostic::Diagnostic;
 use crate::source::ColumnUnit;
 
 /// The JSON of each diagnostic of one document's last publish, by a hash
-/// of everything its JSON is made of ([`fragment_key`]).
+/// of everything its JSON is made of (see `Publish::fragment_key`).
 #[derive(Default)]
 pub(super) struct Fragments(Mutex<HashMap<u64, Vec<u8>>>);
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use kslint::analysis::{analyze_path, Analysis, CheckOptions};
 use kslint::catalog::SyntaxVersion;
-use kslint::diagnostic::{Applicability, Severity};
+use kslint::diagnostic::{Applicability, Diagnostic, Severity};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -50,22 +50,18 @@ fn fixed_line(analysis: &Analysis, code: &str, line: usize) -> (String, Applicab
     (line_text, applicability)
 }
 
+/// The diagnostic of `code` that starts on `line` (1-based).
+fn diagnostic_on<'a>(analysis: &'a Analysis, code: &str, line: usize) -> Option<&'a Diagnostic> {
+    analysis.diagnostics.iter().find(|d| {
+        let source = analysis.sources.get(d.location.file);
+        d.rule.code == code && source.line_index.line_of(d.location.range.start) + 1 == line
+    })
+}
+
 /// The text the fix of the diagnostic of `code` on `line` would produce.
 fn fixed_text(analysis: &Analysis, code: &str, line: usize) -> (String, Applicability) {
-    let diagnostic = analysis
-        .diagnostics
-        .iter()
-        .find(|d| {
-            d.rule.code == code
-                && analysis
-                    .sources
-                    .get(d.location.file)
-                    .line_index
-                    .line_of(d.location.range.start)
-                    + 1
-                    == line
-        })
-        .unwrap_or_else(|| panic!("no {code} on line {line}"));
+    let diagnostic =
+        diagnostic_on(analysis, code, line).unwrap_or_else(|| panic!("no {code} on line {line}"));
     let fix = diagnostic.fix.as_ref().expect("a fix");
     let source = analysis.sources.get(diagnostic.location.file);
     let mut text = source.text.to_string();
@@ -482,19 +478,7 @@ fn heredocs_never_closed() {
     );
     // What bash reads into each: the lines after it, one, or none.
     let message_on = |line: usize| {
-        analysis
-            .diagnostics
-            .iter()
-            .find(|d| {
-                d.rule.code == "KS3022"
-                    && analysis
-                        .sources
-                        .get(d.location.file)
-                        .line_index
-                        .line_of(d.location.range.start)
-                        + 1
-                        == line
-            })
+        diagnostic_on(&analysis, "KS3022", line)
             .map(|d| d.message.as_str())
             .unwrap_or_default()
     };

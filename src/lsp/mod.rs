@@ -223,19 +223,18 @@ impl Backend {
             };
             // Converted (and serialised) before taking the lock again: the
             // queue of edits waits for that lock.
-            let message = this.outbox.is_some().then(|| {
-                let publish = publish::Publish {
-                    analysis: &analysis,
-                    uri: &uri,
-                    unit,
-                    docs_url: &docs_url,
-                    version: Some(version),
-                };
-                publish.message(&fragments)
-            });
-            let diagnostics = match message {
-                Some(_) => None,
-                None => Some(main_diagnostics(&analysis, &uri, unit, &docs_url)),
+            let outgoing = match this.outbox {
+                Some(_) => {
+                    let publish = publish::Publish {
+                        analysis: &analysis,
+                        uri: &uri,
+                        unit,
+                        docs_url: &docs_url,
+                        version: Some(version),
+                    };
+                    Outgoing::Serialised(publish.message(&fragments))
+                }
+                None => Outgoing::Converted(main_diagnostics(&analysis, &uri, unit, &docs_url)),
             };
             // The analysis this one replaces is freed once the diagnostics
             // are out: freeing a large one takes a fraction of a millisecond.
@@ -251,14 +250,14 @@ impl Backend {
                     // Closed, or edited again: this result is stale.
                     _ => return,
                 };
-                let unsent = match message {
+                let unsent = match outgoing {
                     // Sent while holding the lock: a publish of a later
                     // version cannot overtake it.
-                    Some(message) => {
+                    Outgoing::Serialised(message) => {
                         this.send_serialised(message);
                         None
                     }
-                    None => diagnostics,
+                    Outgoing::Converted(diagnostics) => Some(diagnostics),
                 };
                 (unsent, replaced)
             };
@@ -414,6 +413,13 @@ impl Backend {
         };
         let _ = self.client.register_capability(vec![registration]).await;
     }
+}
+
+/// An analysis's diagnostics, ready to go out: serialised for the outbox,
+/// or converted for tower-lsp's client when there is none.
+enum Outgoing {
+    Serialised(Vec<u8>),
+    Converted(Vec<Diagnostic>),
 }
 
 /// Everything needed to analyse one document version off the handler queue.
@@ -1320,21 +1326,22 @@ mod tests {
             let path = fixtures.join(name);
             let original = std::fs::read_to_string(&path).unwrap();
             let first_line_end = original.find('\n').unwrap() + 1;
+            // Each text, and whether it only moves the diagnostics.
             let edits = [
-                original.clone(),
-                original.clone(),
+                (original.clone(), false),
+                (original.clone(), true),
                 // Every diagnostic a line lower.
-                format!("# a comment\n{original}"),
+                (format!("# a comment\n{original}"), true),
                 // One more diagnostic, with a non-ASCII column.
-                format!("bogus-command \"é\" x\n{original}"),
+                (format!("bogus-command \"é\" x\n{original}"), false),
                 // The last diagnostics gone.
-                original[..original.len() / 2].to_string(),
-                original[first_line_end..].to_string(),
+                (original[..original.len() / 2].to_string(), false),
+                (original[first_line_end..].to_string(), false),
             ];
             let uri = Url::from_file_path(&path).unwrap();
             for unit in [ColumnUnit::Utf16CodeUnits, ColumnUnit::Utf8Bytes] {
                 let fragments = publish::Fragments::default();
-                for text in &edits {
+                for (text, only_moves) in &edits {
                     let file = SourceFile::new(&path, text.clone());
                     let analysis = analysis::analyze(file, &options);
                     let whole = main_diagnostics(&analysis, &uri, unit, convert::DEFAULT_DOCS_URL);
@@ -1352,6 +1359,16 @@ mod tests {
                     let after = fragments.keys();
                     assert!(after.len() <= whole.len());
                     reused += after.intersection(&before).count();
+                    // Moved diagnostics keep their fragments, but for those
+                    // whose related information moved with them.
+                    let with_related = analysis
+                        .diagnostics
+                        .iter()
+                        .filter(|d| d.location.file == analysis.main && !d.related.is_empty())
+                        .count();
+                    if *only_moves {
+                        assert!(after.difference(&before).count() <= with_related, "{name}");
+                    }
                 }
             }
         }

@@ -62,7 +62,9 @@ impl Publish<'_> {
         let mut previous = std::mem::take(&mut *fragments.lock());
         let mut kept: HashMap<u64, Vec<u8>> = HashMap::with_capacity(previous.len());
         let base = self.base_key();
-        let mut out = Vec::with_capacity(256 + previous.values().map(Vec::len).sum::<usize>());
+        // Each fragment, plus its range of about 60 bytes.
+        let fragments_len: usize = previous.values().map(|f| f.len() + 64).sum();
+        let mut out = Vec::with_capacity(256 + fragments_len);
         out.extend_from_slice(br#"{"jsonrpc":"2.0","method":""#);
         out.extend_from_slice(PublishDiagnostics::METHOD.as_bytes());
         out.extend_from_slice(br#"","params":{"uri":"#);

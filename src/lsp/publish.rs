@@ -55,7 +55,7 @@ pub(super) struct Publish<'a> {
 impl Publish<'_> {
     /// The whole message (without the header framing), the same JSON as
     /// serialising the converted diagnostics. Keeps in `fragments` the JSON
-    /// of this publish's diagnostics only.
+    /// after the range of this publish's diagnostics only.
     pub fn message(&self, fragments: &Fragments) -> Vec<u8> {
         // Two analyses of one document may overlap: the one that finds the
         // map taken converts everything, which is only slower.

@@ -83,8 +83,45 @@ fn run_ok(args: &[&str]) -> Duration {
     start.elapsed()
 }
 
-/// Starts a command, SIGKILLs it after `delay` (if it is still running) and
-/// reaps it. Returns whether it had finished on its own.
+/// Random kill moments inside a run whose length is learnt as the rounds go.
+///
+/// The window starts at the quickest calibration run and shrinks to any
+/// round that finished sooner. Other tests share the machine, so one slow
+/// calibration run (CI once measured 1.2 s for runs that then took 70 ms)
+/// must not put every kill after the end of the run.
+struct KillClock {
+    rng: Rng,
+    window: Duration,
+}
+
+impl KillClock {
+    fn new(test: &str, quickest_run: Duration) -> KillClock {
+        KillClock {
+            rng: Rng::from_env(test),
+            window: quickest_run,
+        }
+    }
+
+    fn next_delay(&mut self) -> Duration {
+        self.rng.below(self.window)
+    }
+
+    /// Starts `command`, SIGKILLs it after the next random delay (if it is
+    /// still running) and reaps it. Returns the delay and whether the run
+    /// finished on its own; a run that finished narrows the window.
+    fn run(&mut self, command: &mut Command) -> (Duration, bool) {
+        let delay = self.next_delay();
+        let start = Instant::now();
+        let finished = kill_after(command.spawn().unwrap(), delay);
+        if finished {
+            self.window = self.window.min(start.elapsed());
+        }
+        (delay, finished)
+    }
+}
+
+/// SIGKILLs `child` after `delay` if it is still running, and reaps it.
+/// Returns whether it had finished on its own.
 fn kill_after(mut child: Child, delay: Duration) -> bool {
     let deadline = Instant::now() + delay;
     loop {
@@ -172,19 +209,19 @@ fn kill_9_during_build_iso_leaves_no_partial_image_and_the_tree_untouched() {
 
     // The complete image of each version of the tree, for comparison.
     let mut complete = Vec::new();
-    let mut slowest = Duration::ZERO;
+    let mut quickest = Duration::MAX;
     for version in 0..2u8 {
         media_tree(&src, version);
         let reference = s.join(&format!("reference-{version}.iso"));
         let before = snapshot_with_times(&src);
-        slowest = slowest.max(run_ok(&iso_args(src_s, reference.to_str().unwrap())));
+        quickest = quickest.min(run_ok(&iso_args(src_s, reference.to_str().unwrap())));
         assert_eq!(before, snapshot_with_times(&src), "source untouched");
         assert_image_has_tree(&reference, &src);
         complete.push(sha(&reference).unwrap());
     }
     assert_ne!(complete[0], complete[1]);
 
-    let mut rng = Rng::from_env("kill_9_during_build_iso");
+    let mut clock = KillClock::new("kill_9_during_build_iso", quickest);
     let rounds = 8;
     let mut killed = 0;
     for round in 0..rounds {
@@ -192,9 +229,7 @@ fn kill_9_during_build_iso_leaves_no_partial_image_and_the_tree_untouched() {
         media_tree(&src, version);
         let before: Snapshot = snapshot_with_times(&src);
         let previous = sha(&target);
-        let delay = rng.below(slowest.mul_f64(1.2));
-        let child = kslint_cmd(&iso_args(src_s, target_s)).spawn().unwrap();
-        let finished = kill_after(child, delay);
+        let (delay, finished) = clock.run(&mut kslint_cmd(&iso_args(src_s, target_s)));
         killed += usize::from(!finished);
         let now = sha(&target);
         eprintln!("round {round}: kill after {delay:?}, finished: {finished}");
@@ -406,8 +441,8 @@ fn kill_9_during_repo_leaves_old_or_new_consistent_metadata() {
         let args = repo_args(rev);
         run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>())
     };
-    let slowest = run("first").max(run("first"));
-    let mut rng = Rng::from_env("kill_9_during_repo");
+    let quickest = run("first").min(run("first"));
+    let mut clock = KillClock::new("kill_9_during_repo", quickest);
     let mut killed = 0;
     let rounds = 8;
     let mut listed = 300;
@@ -419,8 +454,7 @@ fn kill_9_during_repo_leaves_old_or_new_consistent_metadata() {
         let rev = format!("round-{round}");
         let args = repo_args(&rev);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let delay = rng.below(slowest.mul_f64(1.2));
-        let finished = kill_after(kslint_cmd(&args).spawn().unwrap(), delay);
+        let (delay, finished) = clock.run(&mut kslint_cmd(&args));
         killed += usize::from(!finished);
         eprintln!("round {round}: kill after {delay:?}, finished: {finished}");
         let repomd = fs::read_to_string(root.join("repodata/repomd.xml")).unwrap();
@@ -795,10 +829,10 @@ fn kill_9_during_collect_leaves_only_complete_rpms_and_a_rerun_finishes() {
 
     // How long a whole collect takes, from an empty Packages/.
     collect_project(&project);
-    let slowest = run_ok(&args);
+    let whole = run_ok(&args);
     fs::remove_dir_all(project.join("isolinux/Packages")).unwrap();
 
-    let mut rng = Rng::from_env("kill_9_during_collect");
+    let mut clock = KillClock::new("kill_9_during_collect", whole);
     let mut killed = 0;
     let mut mid_copy = 0;
     let rounds = 8;
@@ -809,11 +843,11 @@ fn kill_9_during_collect_leaves_only_complete_rpms_and_a_rerun_finishes() {
         }
         // Odd rounds kill at a random moment, even ones while an RPM is
         // being copied (its temporary file exists).
-        let child = kslint_cmd(&args).spawn().unwrap();
         let (finished, moment) = if round % 2 == 1 {
-            let delay = rng.below(slowest.mul_f64(1.2));
-            (kill_after(child, delay), format!("after {delay:?}"))
+            let (delay, finished) = clock.run(&mut kslint_cmd(&args));
+            (finished, format!("after {delay:?}"))
         } else {
+            let child = kslint_cmd(&args).spawn().unwrap();
             let (child, copying) = wait_for_a_copy(child, &project.join("isolinux/Packages"));
             mid_copy += usize::from(copying);
             (

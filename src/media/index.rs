@@ -375,6 +375,10 @@ pub struct PackageIndex {
     /// One package of each name, in the order [`PackageIndex::names`]
     /// gives them.
     named: OnceLock<Vec<PkgId>>,
+    /// [`PackageIndex::names`] filed by their one-edit neighbours, built on
+    /// the first did-you-mean: a typo's answer without comparing it with
+    /// every name.
+    near_names: OnceLock<crate::rules::NearNames>,
 }
 
 /// [`PackageIndex::providers`] of every plain (not built-in, not rich)
@@ -544,6 +548,7 @@ impl PackageIndex {
             requirement_providers: OnceLock::new(),
             name_order: OnceLock::new(),
             named: OnceLock::new(),
+            near_names: OnceLock::new(),
         }
     }
 
@@ -561,8 +566,15 @@ impl PackageIndex {
 
     /// Package names, each once (for globs and did-you-mean).
     pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.named()
+            .iter()
+            .map(|&id| self.packages[id].name.as_str())
+    }
+
+    /// One package of each name, in the order of [`PackageIndex::names`].
+    fn named(&self) -> &[PkgId] {
         // Asked once per unknown name a user types: deduplicated once.
-        let named = self.named.get_or_init(|| {
+        self.named.get_or_init(|| {
             let mut seen = std::collections::HashSet::new();
             self.by_name
                 .values()
@@ -570,8 +582,7 @@ impl PackageIndex {
                 .copied()
                 .filter(|&id| seen.insert(self.packages[id].name.as_str()))
                 .collect()
-        });
-        named.iter().map(|&id| self.packages[id].name.as_str())
+        })
     }
 
     /// The package name closest to `name` (see [`crate::rules::suggest`]),
@@ -581,7 +592,14 @@ impl PackageIndex {
         if let Some(answer) = self.suggestions.lock().ok().as_deref().and_then(cached) {
             return answer;
         }
-        let answer = crate::rules::suggest(name, self.names()).map(str::to_string);
+        let named = self.named();
+        let near = self
+            .near_names
+            .get_or_init(|| crate::rules::NearNames::new(self.names()));
+        let answer = crate::rules::suggest_near(name, near, named.len(), |i| {
+            self.packages[named[i]].name.as_str()
+        })
+        .map(str::to_string);
         if let Ok(mut suggestions) = self.suggestions.lock() {
             // Bounded: typing produces a new unknown name per keystroke.
             if suggestions.len() >= MAX_SUGGESTIONS {

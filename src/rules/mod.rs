@@ -8,12 +8,15 @@
 
 pub(crate) mod boot;
 mod commands;
+mod did_you_mean;
 pub mod packages;
 pub(crate) mod scripts;
 mod syntax;
 
+pub use did_you_mean::{suggest, suggest_near, NearNames};
+
 use crate::analysis::{CheckOptions, FileRole};
-use crate::catalog::{edit_distance_within, SyntaxVersion};
+use crate::catalog::SyntaxVersion;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileId, SourceFile};
 use crate::syntax::model::Document;
@@ -278,82 +281,6 @@ fn script_bytes(document: &crate::syntax::model::Document) -> usize {
         .sum()
 }
 
-/// Did-you-mean: the candidate closest to `word` by edit distance, if it is
-/// close enough to be a plausible typo.
-pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
-    let length = word.chars().count();
-    let limit = (length / 3).clamp(1, 3);
-    // Asked with thousands of package names per keystroke: one table and
-    // one decoded word for all candidates, bytes when both are ASCII.
-    let word_chars: Vec<char> = word.chars().collect();
-    let mut table = Vec::new();
-    let mut candidate_chars = Vec::new();
-    let mut bytes = ByteCounts::of(word.as_bytes());
-    candidates
-        .into_iter()
-        // The distance is at least the difference in length: skip the
-        // table for names that cannot be close enough.
-        .filter(|candidate| candidate.chars().count().abs_diff(length) <= limit)
-        .filter_map(|candidate| {
-            let distance = if word.is_ascii() && candidate.is_ascii() {
-                // Names of one length (`pkg0123`, `pkg0456`) pass the
-                // length test; most differ in too many characters.
-                if bytes.distance_bound(candidate.as_bytes()) > limit {
-                    return None;
-                }
-                edit_distance_within(word.as_bytes(), candidate.as_bytes(), limit, &mut table)
-            } else {
-                candidate_chars.clear();
-                candidate_chars.extend(candidate.chars());
-                edit_distance_within(&word_chars, &candidate_chars, limit, &mut table)
-            };
-            distance.map(|distance| (distance, candidate))
-        })
-        .min_by_key(|&(distance, candidate)| (distance, candidate.len()))
-        .map(|(_, candidate)| candidate)
-}
-
-/// How often each byte occurs in a word, to bound its edit distance to
-/// others cheaply.
-struct ByteCounts {
-    counts: [i32; 256],
-    len: usize,
-}
-
-impl ByteCounts {
-    fn of(word: &[u8]) -> Self {
-        let mut counts = [0; 256];
-        for &byte in word {
-            counts[usize::from(byte)] += 1;
-        }
-        ByteCounts {
-            counts,
-            len: word.len(),
-        }
-    }
-
-    /// A lower bound of the edit distance between the word and `other`:
-    /// an insertion or deletion changes the byte counts by one, a
-    /// substitution by two, a swap not at all, so the distance is at least
-    /// half the number of bytes the two do not have in common.
-    fn distance_bound(&mut self, other: &[u8]) -> usize {
-        let mut unshared = self.len;
-        for &byte in other {
-            let count = &mut self.counts[usize::from(byte)];
-            if *count > 0 {
-                unshared -= 1;
-            } else {
-                unshared += 1;
-            }
-            *count -= 1;
-        }
-        for &byte in other {
-            self.counts[usize::from(byte)] += 1;
-        }
-        unshared.div_ceil(2)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,30 +378,5 @@ mod tests {
         assert_eq!(find("ks0001").map(|r| r.name), Some("unclosed-section"));
         assert_eq!(find("unknown-section").map(|r| r.code), Some("KS0002"));
         assert!(find("KS9999").is_none());
-    }
-
-    #[test]
-    fn byte_counts_bound_the_edit_distance() {
-        let words = [
-            "pkg0123", "pkg0132", "pkg0456", "kpg0123", "pkg012", "", "aab", "abb",
-        ];
-        let mut table = Vec::new();
-        for a in words {
-            let mut counts = ByteCounts::of(a.as_bytes());
-            for b in words {
-                let distance = edit_distance_within(a.as_bytes(), b.as_bytes(), 99, &mut table);
-                let bound = counts.distance_bound(b.as_bytes());
-                assert!(Some(bound) <= distance, "{a} {b}: {bound} {distance:?}");
-            }
-            assert_eq!(counts.counts, ByteCounts::of(a.as_bytes()).counts);
-        }
-    }
-
-    #[test]
-    fn suggests_close_names_only() {
-        let sections = ["%packages", "%post", "%pre", "%pre-install"];
-        assert_eq!(suggest("%pakages", sections), Some("%packages"));
-        assert_eq!(suggest("%psot", sections), Some("%post"));
-        assert_eq!(suggest("%frobnicate", sections), None);
     }
 }

@@ -1,8 +1,9 @@
-//! Did-you-mean for names typed by hand: package names in `%packages`,
-//! the media's file names. [`suggest`] compares a word with every
-//! candidate; [`NearNames`] finds the candidates one edit away without
-//! that, which is what a language server needs when every keystroke in
-//! `%packages` makes a new unknown name to compare with thousands.
+//! Did-you-mean for names typed by hand: package and group names in
+//! `%packages`, section keywords, boot menu labels. [`suggest`] compares a
+//! word with every candidate; [`NearNames`] finds the candidates one edit
+//! away without that, which is what a language server needs when every
+//! keystroke in `%packages` makes a new unknown name to compare with
+//! thousands.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 

@@ -8,8 +8,8 @@
 //! builds (the `grubx64.efi` on RHEL, CentOS and Fedora media) pass such
 //! `\xNN` escapes through to the kernel, which is why stock configs can write
 //! them unquoted. Each kernel argument is therefore kept twice: as upstream
-//! GRUB reads it ([`GrubWord::grub`]) and as it reaches the kernel on
-//! distribution media ([`GrubWord::kernel`]), with the swallowed backslashes
+//! GRUB reads it (`GrubWord::grub`) and as it reaches the kernel on
+//! distribution media (`GrubWord::kernel`), with the swallowed backslashes
 //! noted.
 
 use crate::source::{FileId, TextRange};

@@ -31,6 +31,8 @@ pub struct BuildIsoArgs {
     /// EFI/BOOT/grub.cfg, boot/grub2/grub.cfg and images/efiboot.img gets
     /// inst.ks=hd:LABEL=<volume id>:/<PATH> and inst.stage2=hd:LABEL=<volume id>
     /// (in the image only; the tree is not modified)
+    // The text is `--help`'s, where `<volume id>` is no HTML tag.
+    #[allow(rustdoc::invalid_html_tags)]
     #[arg(long, value_name = "PATH")]
     pub ks: Option<String>,
 

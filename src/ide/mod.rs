@@ -1,4 +1,4 @@
-//! Editor features over an [`Analysis`](crate::analysis::Analysis): hover,
+//! Editor features over an [`Analysis`]: hover,
 //! completion, outline, folding, semantic tokens, links and code actions.
 //! Everything here speaks byte ranges and plain Rust types; the language
 //! server converts them to LSP types and positions.

@@ -340,7 +340,7 @@ fn evr_ranges_overlap(provide_flags: u32, provide: &Evr, require: &Dep) -> bool 
     }
 }
 
-/// Index into [`MediaIndex::packages`].
+/// Index into the packages of a [`PackageIndex`].
 pub type PkgId = usize;
 
 /// Packages on the media with lookup tables for names, capabilities and files.

@@ -290,8 +290,8 @@ const KEPT_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Bounds the cache under `root`, which every repository (and every
 /// temporary tree a test or benchmark builds) would otherwise grow: drops
-/// the entries not written for [`KEPT_FOR`] and all but the
-/// [`KEPT_REPOSITORIES`] most recently written, never `current`. Only
+/// the entries not written for `KEPT_FOR` and all but the
+/// `KEPT_REPOSITORIES` most recently written, never `current`. Only
 /// directories named like [`dir_for`]'s are touched, so a cache root set to
 /// a directory holding other things loses nothing else.
 pub fn prune(root: &Path, current: &Path, now: SystemTime) {

@@ -27,7 +27,7 @@ pub fn compress(data: &[u8]) -> Vec<u8> {
 /// accepted before we copied it (see `old::parse_file`).
 const MARK: &[u8] = b"KS\x0f\x00kslint repodata";
 
-/// `data` as one gzip member whose header carries [`MARK`].
+/// `data` as one gzip member whose header carries `MARK`.
 pub fn compress_marked(data: &[u8]) -> Vec<u8> {
     member(&header(Some(MARK)), data)
 }
@@ -115,7 +115,7 @@ fn encoder_member(header: &[u8], data: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
-/// Whether the first member's header carries [`MARK`] (with the header's
+/// Whether the first member's header carries `MARK` (with the header's
 /// own CRC when it has one, checked by the decoder).
 pub fn is_marked(bytes: &[u8]) -> bool {
     const FEXTRA: u8 = 0x04;

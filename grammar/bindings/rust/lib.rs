@@ -19,6 +19,8 @@ extern "C" {
 pub const LANGUAGE: LanguageFn = unsafe { LanguageFn::from_raw(tree_sitter_kickstart) };
 
 /// The content of the [`node-types.json`] file for this grammar.
+///
+/// [`node-types.json`]: https://tree-sitter.github.io/tree-sitter/using-parsers/6-static-node-types
 pub const NODE_TYPES: &str = include_str!("../../src/node-types.json");
 
 /// Syntax highlighting query.

@@ -102,15 +102,11 @@ impl KillClock {
         }
     }
 
-    fn next_delay(&mut self) -> Duration {
-        self.rng.below(self.window)
-    }
-
     /// Starts `command`, SIGKILLs it after the next random delay (if it is
     /// still running) and reaps it. Returns the delay and whether the run
     /// finished on its own; a run that finished narrows the window.
     fn run(&mut self, command: &mut Command) -> (Duration, bool) {
-        let delay = self.next_delay();
+        let delay = self.rng.below(self.window);
         let start = Instant::now();
         let finished = kill_after(command.spawn().unwrap(), delay);
         if finished {

@@ -99,7 +99,7 @@ impl ByteCounts {
 #[derive(Debug, Default)]
 pub struct NearNames {
     /// (hash of a key, index of the name it was made from), sorted.
-    keys: Vec<(u64, u32)>,
+    keys: Vec<(u64, usize)>,
 }
 
 impl NearNames {
@@ -108,9 +108,6 @@ impl NearNames {
         let mut keys = Vec::new();
         let mut scratch = String::new();
         for (index, name) in names.into_iter().enumerate() {
-            let Ok(index) = u32::try_from(index) else {
-                break;
-            };
             for_each_key(name, &mut scratch, |hash| keys.push((hash, index)));
         }
         keys.sort_unstable();
@@ -128,7 +125,7 @@ impl NearNames {
             let filed = self.keys[start..]
                 .iter()
                 .take_while(|&&(key, _)| key == hash);
-            found.extend(filed.map(|&(_, index)| index as usize));
+            found.extend(filed.map(|&(_, index)| index));
         });
         found.sort_unstable();
         found.dedup();
